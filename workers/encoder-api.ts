@@ -1,0 +1,118 @@
+/**
+ * The worker boundary: one typed interface, exposed with comlink.
+ *
+ * The same interface is implemented in-process by EncoderEngine (Node CLIs, tests) and
+ * across a Web Worker by the comlink proxy (src/encoder-client.ts). Float32Array results
+ * are transferred, not copied, when they cross the worker boundary.
+ */
+
+/** What the caller asks for. 'auto' = WebGPU when an adapter exists, else WASM. */
+export type DeviceRequest = 'auto' | 'webgpu' | 'wasm';
+/** What actually runs. */
+export type Backend = 'webgpu' | 'wasm';
+
+/**
+ * Where a model or adapter comes from:
+ * - a string: a base URL or path of a folder in the Hugging Face layout (`/models/contriever-mini`,
+ *   `https://example.org/models/x/`), or a Hub id (`facebook/contriever`);
+ * - an object of files (picked by the user, or read from disk by a Node tool), keyed by file name
+ *   (`config.json`, `model.safetensors`, `adapter_config.json`, ...).
+ */
+export type ModelSpec =
+  | string
+  | { id?: string; files: Record<string, Blob | ArrayBuffer | Uint8Array> };
+
+export interface LoadOptions {
+  device?: DeviceRequest;
+  /** Override the pooling found in the model folder (default: mean, as Contriever). */
+  pooling?: 'mean' | 'cls';
+  /** Override L2 normalisation (default: off, as Contriever; on for models whose folder says so). */
+  normalize?: boolean;
+  /** Maximum tokens per text, at most the model's maximum (default: the model's, up to 512). */
+  maxLength?: number;
+  /** Cache API cache name for downloaded files; false disables caching. Default 'router-retriever-models'. */
+  cache?: string | false;
+  /** Linear modules whose weights experts may replace (default ['query', 'value'], PEFT's BERT default). */
+  loraTargets?: string[];
+  /** WASM threads (needs cross-origin isolation in browsers). Default: ORT's choice. */
+  numThreads?: number;
+  /** Check WebGPU against WASM on a canary text (default true). */
+  canary?: boolean;
+}
+
+export interface LoadProgress {
+  phase: 'download' | 'parse' | 'build' | 'session' | 'canary' | 'ready';
+  file?: string;
+  loaded?: number;
+  total?: number | null;
+  message?: string;
+}
+
+export interface ModelInfo {
+  backend: Backend;
+  /** Why this backend: e.g. 'auto: WebGPU adapter found (SwiftShader)', 'auto: no WebGPU adapter'. */
+  backendReason: string;
+  warnings: string[];
+  dim: number;
+  layers: number;
+  maxLength: number;
+  pooling: 'mean' | 'cls';
+  normalize: boolean;
+  /** SHA-256 of config.json and the weights file: identifies the base model of an index. */
+  fingerprint: string;
+  loadMs: number;
+  /** Canary check result when WebGPU was tried: max abs diff against WASM. */
+  canaryMaxAbsDiff?: number;
+}
+
+export interface ExpertInfo {
+  name: string;
+  r: number;
+  alpha: number;
+  scale: number;
+  targets: string[];
+  /** Bytes held for this expert's merged matrices (GPU buffers on WebGPU, typed arrays on WASM). */
+  residentBytes: number;
+  /** Time to read, validate and merge the adapter. */
+  addMs: number;
+}
+
+export interface EmbedProgress {
+  done: number;
+  total: number;
+  docsPerSec: number;
+  /** Seconds left at the current rate (null before the first batch finishes). */
+  etaSec: number | null;
+}
+
+export interface EmbedOptions {
+  /** Texts per batch (default 32). Texts are sorted by length into batches to keep padding small. */
+  batchSize?: number;
+  /** An id the caller can pass to cancel(jobId). */
+  jobId?: string;
+}
+
+export interface EncoderStats {
+  /** Calls of embedDocuments / embedQueries / embedQuery since load. */
+  calls: number;
+  /** Texts embedded since load. */
+  texts: number;
+}
+
+export interface EncoderApi {
+  load(model: ModelSpec, options?: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo>;
+  addExpert(name: string, adapter: ModelSpec, onProgress?: (p: LoadProgress) => void): Promise<ExpertInfo>;
+  removeExpert(name: string): Promise<void>;
+  listExperts(): Promise<ExpertInfo[]>;
+  /** Documents with the base encoder: an n x dim row-major Float32Array, in input order. */
+  embedDocuments(texts: string[], options?: EmbedOptions, onProgress?: (p: EmbedProgress) => void): Promise<Float32Array>;
+  /** Many queries with one expert (null = base): n x dim, in input order. */
+  embedQueries(texts: string[], expert: string | null, options?: EmbedOptions, onProgress?: (p: EmbedProgress) => void): Promise<Float32Array>;
+  /** One query with an expert (null = base). */
+  embedQuery(text: string, expert: string | null): Promise<Float32Array>;
+  /** Cancel a running embedDocuments/embedQueries call started with this jobId. */
+  cancel(jobId: string): Promise<void>;
+  info(): Promise<ModelInfo>;
+  stats(): Promise<EncoderStats>;
+  dispose(): Promise<void>;
+}
