@@ -1,0 +1,147 @@
+/**
+ * Reading a base model or a LoRA adapter from a FileSource, the way users have them
+ * (Hugging Face layout), into parsed config, tokenizer and weights.
+ */
+import { RouterRetrieverError } from '../../src/errors';
+import { memorySource, urlSource, type FileSource } from '../../src/model/file-source';
+import { parseSafetensors } from '../../src/model/safetensors';
+import { parseTorchBin } from '../../src/model/torch-bin';
+import { BertTokenizer } from '../../src/model/tokenizer';
+import { parseBertConfig, type BertConfig } from '../../src/model/config';
+import type { StateDict } from '../../src/model/tensor';
+import type { LoadOptions, LoadProgress, ModelSpec } from '../encoder-api';
+
+export const DEFAULT_CACHE = 'router-retriever-models';
+
+export function sourceOf(spec: ModelSpec, cache: string | false | undefined): FileSource {
+  if (typeof spec === 'string') {
+    if (spec.trim() === '') throw new RouterRetrieverError('INVALID_INPUT', 'The model location is empty: pass a URL, a path such as /models/contriever-mini, or a Hub id.');
+    return urlSource(spec, { cacheName: cache === undefined ? DEFAULT_CACHE : cache });
+  }
+  if (spec && typeof spec === 'object' && spec.files && typeof spec.files === 'object') {
+    return memorySource(spec.files, spec.id);
+  }
+  throw new RouterRetrieverError('INVALID_INPUT', 'A model must be a URL/path string or { files: { "config.json": ..., ... } }.');
+}
+
+const decoder = new TextDecoder();
+
+export async function readJson(source: FileSource, name: string, onProgress?: (p: LoadProgress) => void): Promise<unknown | null> {
+  const bytes = await source.read(name, progressTo(onProgress));
+  if (!bytes) return null;
+  try {
+    return JSON.parse(decoder.decode(bytes));
+  } catch (e) {
+    throw new RouterRetrieverError('MODEL_FORMAT', `${source.id}/${name} is not valid JSON (${(e as Error).message}). Check that the file is complete and not an HTML error page.`);
+  }
+}
+
+export function progressTo(onProgress?: (p: LoadProgress) => void) {
+  return onProgress
+    ? (p: { file: string; loaded: number; total: number | null }) => onProgress({ phase: 'download', file: p.file, loaded: p.loaded, total: p.total })
+    : undefined;
+}
+
+/** Keys as HF BertModel names them: `bert.` prefix removed, heads and buffers dropped. */
+export function normalizeBertKeys(dict: StateDict): StateDict {
+  const out: StateDict = new Map();
+  for (const [key, t] of dict) {
+    const k = key.startsWith('bert.') ? key.slice(5) : key;
+    if (k.startsWith('cls.') || k.startsWith('pooler.') || k.endsWith('position_ids') || k.startsWith('lm_head.')) continue;
+    out.set(k, t);
+  }
+  return out;
+}
+
+export async function sha256Hex(parts: Uint8Array[]): Promise<string> {
+  const total = parts.reduce((n, p) => n + p.byteLength, 0);
+  const all = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    all.set(p, off);
+    off += p.byteLength;
+  }
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', all);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export interface BaseModelFiles {
+  config: BertConfig;
+  tokenizer: BertTokenizer;
+  fingerprint: string;
+  weightsFile: string;
+  readWeights: () => Promise<StateDict>;
+  weights: StateDict;
+}
+
+async function readWeightsFile(source: FileSource, names: string[], onProgress?: (p: LoadProgress) => void): Promise<{ name: string; bytes: Uint8Array }> {
+  for (const name of names) {
+    const bytes = await source.read(name, progressTo(onProgress));
+    if (bytes) return { name, bytes };
+  }
+  throw new RouterRetrieverError('FILE_NOT_FOUND', `No weights found in ${source.id}: expected one of ${names.join(', ')}.`);
+}
+
+export async function parseWeights(name: string, bytes: Uint8Array): Promise<StateDict> {
+  return name.endsWith('.safetensors') ? parseSafetensors(bytes) : await parseTorchBin(bytes);
+}
+
+export async function loadBaseModel(spec: ModelSpec, options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<BaseModelFiles> {
+  const source = sourceOf(spec, options.cache);
+  const configBytes = await source.read('config.json', progressTo(onProgress));
+  if (!configBytes) {
+    throw new RouterRetrieverError('FILE_NOT_FOUND', `${source.id}/config.json was not found. A model folder needs config.json, vocab.txt or tokenizer.json, and model.safetensors or pytorch_model.bin.`);
+  }
+  let configJson: unknown;
+  try {
+    configJson = JSON.parse(decoder.decode(configBytes));
+  } catch (e) {
+    throw new RouterRetrieverError('MODEL_FORMAT', `${source.id}/config.json is not valid JSON (${(e as Error).message}).`);
+  }
+  const tokenizerConfig = (await readJson(source, 'tokenizer_config.json', onProgress)) as Record<string, unknown> | null;
+  const poolingConfig = (await readJson(source, '1_Pooling/config.json', onProgress)) as Record<string, unknown> | null;
+  const modulesJson = (await readJson(source, 'modules.json', onProgress)) as unknown[] | null;
+  const config = parseBertConfig(
+    configJson,
+    { poolingConfig: poolingConfig ?? undefined, modulesJson: modulesJson ?? undefined, tokenizerConfig: tokenizerConfig ?? undefined },
+    { pooling: options.pooling, normalize: options.normalize, maxLength: options.maxLength },
+  );
+
+  const doLowerCase = tokenizerConfig?.do_lower_case !== false;
+  let tokenizer: BertTokenizer;
+  const tokenizerJson = await readJson(source, 'tokenizer.json', onProgress);
+  if (tokenizerJson) {
+    tokenizer = BertTokenizer.fromTokenizerJson(tokenizerJson);
+  } else {
+    const vocab = await source.read('vocab.txt', progressTo(onProgress));
+    if (!vocab) throw new RouterRetrieverError('FILE_NOT_FOUND', `${source.id} has neither tokenizer.json nor vocab.txt: add the tokenizer files of the model.`);
+    tokenizer = BertTokenizer.fromVocabTxt(decoder.decode(vocab), { doLowerCase });
+  }
+
+  const weightNames = ['model.safetensors', 'pytorch_model.bin'];
+  const first = await readWeightsFile(source, weightNames, onProgress);
+  onProgress?.({ phase: 'parse', file: first.name });
+  const weights = normalizeBertKeys(await parseWeights(first.name, first.bytes));
+  const fingerprint = await sha256Hex([configBytes, first.bytes]);
+  const readWeights = async () => {
+    const again = await readWeightsFile(source, [first.name]);
+    return normalizeBertKeys(await parseWeights(again.name, again.bytes));
+  };
+  return { config, tokenizer, fingerprint, weightsFile: first.name, readWeights, weights };
+}
+
+export interface AdapterFiles {
+  configJson: unknown;
+  weights: StateDict;
+  source: string;
+}
+
+export async function loadAdapter(spec: ModelSpec, cache: string | false | undefined, onProgress?: (p: LoadProgress) => void): Promise<AdapterFiles> {
+  const source = sourceOf(spec, cache);
+  const configJson = await readJson(source, 'adapter_config.json', onProgress);
+  if (!configJson) {
+    throw new RouterRetrieverError('FILE_NOT_FOUND', `${source.id}/adapter_config.json was not found. An expert is a PEFT LoRA adapter folder: adapter_config.json + adapter_model.safetensors (or adapter_model.bin).`);
+  }
+  const file = await readWeightsFile(source, ['adapter_model.safetensors', 'adapter_model.bin'], onProgress);
+  return { configJson, weights: await parseWeights(file.name, file.bytes), source: source.id };
+}
