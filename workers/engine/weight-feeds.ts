@@ -1,0 +1,70 @@
+/**
+ * The target weight matrices are graph inputs. Each expert keeps its merged matrices
+ * resident as ready-to-feed onnxruntime tensors: typed arrays on WASM, GPU buffers on
+ * WebGPU (Tensor.fromGpuBuffer). Switching experts is choosing another feed map.
+ */
+import * as ort from 'onnxruntime-web';
+import type { Backend } from '../encoder-api';
+
+interface GpuBufferLike {
+  destroy(): void;
+}
+interface GpuDeviceLike {
+  createBuffer(desc: { size: number; usage: number; mappedAtCreation?: boolean }): GpuBufferLike;
+  queue: { writeBuffer(buffer: GpuBufferLike, offset: number, data: ArrayBufferView): void };
+}
+
+const GPU_STORAGE = 0x80;
+const GPU_COPY_SRC = 0x04;
+const GPU_COPY_DST = 0x08;
+
+export interface WeightFeed {
+  tensor: ort.Tensor;
+  bytes: number;
+  release(): void;
+}
+
+export class WeightFeedFactory {
+  constructor(
+    private readonly backend: Backend,
+    private readonly device: GpuDeviceLike | null,
+  ) {}
+
+  static async create(backend: Backend): Promise<WeightFeedFactory> {
+    if (backend === 'webgpu') {
+      const device = (await ort.env.webgpu.device) as unknown as GpuDeviceLike;
+      return new WeightFeedFactory(backend, device);
+    }
+    return new WeightFeedFactory(backend, null);
+  }
+
+  /** Wraps a [in, out] float32 matrix as a feed; on WebGPU it is uploaded once, here. */
+  make(data: Float32Array, dims: readonly number[]): WeightFeed {
+    if (this.backend === 'webgpu' && this.device) {
+      const device = this.device;
+      const size = Math.ceil(data.byteLength / 16) * 16;
+      const buffer = device.createBuffer({ size, usage: GPU_STORAGE | GPU_COPY_SRC | GPU_COPY_DST });
+      device.queue.writeBuffer(buffer, 0, data);
+      const tensor = ort.Tensor.fromGpuBuffer(buffer as never, { dataType: 'float32', dims });
+      return { tensor, bytes: size, release: () => buffer.destroy() };
+    }
+    const tensor = new ort.Tensor('float32', data, dims as number[]);
+    return { tensor, bytes: data.byteLength, release: () => {} };
+  }
+}
+
+/** One expert's feeds (or the base's): target name -> tensor. */
+export class FeedSet {
+  readonly feeds = new Map<string, WeightFeed>();
+
+  get residentBytes(): number {
+    let n = 0;
+    for (const f of this.feeds.values()) n += f.bytes;
+    return n;
+  }
+
+  release(): void {
+    for (const f of this.feeds.values()) f.release();
+    this.feeds.clear();
+  }
+}
