@@ -1,0 +1,342 @@
+import { RouterRetrieverError } from '../errors.js';
+import { kmeans } from './kmeans.js';
+import type { PilotLibrary } from './route.js';
+import { checkVector } from './vectors.js';
+
+/**
+ * One training domain of the pilot library: the BASE-encoder embeddings of its
+ * training queries and, per expert, each query's score (nDCG@10 of that expert
+ * retrieving from this domain's corpus; see scoreQueries in ./scoring.ts).
+ */
+export interface PilotDomain {
+  name: string;
+  queryEmbeddings: readonly Float32Array[];
+  /** expert -> per-query scores aligned with queryEmbeddings. Every expert of the library must be present. */
+  scores: ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>;
+}
+
+export interface PilotBuildOptions {
+  /** Centroids per (expert, domain) group; the paper's default and best is 1. */
+  k?: number;
+  seed?: number;
+  iters?: number;
+}
+
+interface DomainState {
+  name: string;
+  queryEmbeddings: readonly Float32Array[];
+  scores: Map<string, Float64Array>;
+}
+
+/** One (expert, domain) group: the query indices it was built from, and its centroid(s). */
+interface Group {
+  members: number[];
+  centroids: Float32Array[];
+}
+
+/**
+ * Everything needed to extend the library later without re-scoring old experts.
+ * Plain data (Maps, arrays, typed arrays): structured-clonable, so it can be kept in IndexedDB.
+ */
+export interface PilotLibraryState {
+  /** Configured expert order: ties in the best-expert choice go to the earlier expert. */
+  experts: string[];
+  domains: DomainState[];
+  options: Required<PilotBuildOptions>;
+  /** expert -> domain -> group */
+  groups: Map<string, Map<string, Group>>;
+}
+
+export interface PilotChange {
+  expert: string;
+  domain: string;
+  /** 'added' | 'recomputed' | 'removed' */
+  change: 'added' | 'recomputed' | 'removed';
+}
+
+function getScores(d: PilotDomain, expert: string): ArrayLike<number> | undefined {
+  const s = d.scores as { get?: unknown };
+  return typeof s.get === 'function'
+    ? (d.scores as ReadonlyMap<string, ArrayLike<number>>).get(expert)
+    : (d.scores as Readonly<Record<string, ArrayLike<number>>>)[expert];
+}
+
+function toScores(values: ArrayLike<number> | undefined, n: number, expert: string, domain: string): Float64Array {
+  if (!values || typeof values.length !== 'number') {
+    throw new RouterRetrieverError('INVALID_INPUT', `Domain "${domain}" has no scores for expert "${expert}".`, { expert, domain });
+  }
+  if (values.length !== n) {
+    throw new RouterRetrieverError(
+      'INVALID_INPUT',
+      `Domain "${domain}" has ${n} queries but ${values.length} scores for expert "${expert}".`,
+      { expert, domain },
+    );
+  }
+  const out = Float64Array.from(values);
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(out[i])) {
+      throw new RouterRetrieverError('INVALID_INPUT', `Score ${i} of expert "${expert}" on domain "${domain}" is not finite.`);
+    }
+  }
+  return out;
+}
+
+function domainState(d: PilotDomain, experts: readonly string[], dim: number | undefined): DomainState {
+  if (typeof d.name !== 'string' || d.name === '') throw new RouterRetrieverError('INVALID_INPUT', 'Every domain needs a name.');
+  if (d.queryEmbeddings.length === 0) throw new RouterRetrieverError('INVALID_INPUT', `Domain "${d.name}" has no training queries.`);
+  d.queryEmbeddings.forEach((v, i) => checkVector(v, dim ?? d.queryEmbeddings[0].length, `Query embedding ${i} of domain "${d.name}"`));
+  const scores = new Map<string, Float64Array>();
+  for (const e of experts) scores.set(e, toScores(getScores(d, e), d.queryEmbeddings.length, e, d.name));
+  return { name: d.name, queryEmbeddings: d.queryEmbeddings, scores };
+}
+
+/** Best expert per query: highest score, ties -> the first expert in `experts` order. */
+function bestExperts(d: DomainState, experts: readonly string[]): string[] {
+  const n = d.queryEmbeddings.length;
+  const best: string[] = new Array<string>(n);
+  const bestScore = new Float64Array(n).fill(-Infinity);
+  for (const e of experts) {
+    const s = d.scores.get(e)!;
+    for (let i = 0; i < n; i++) {
+      if (s[i] > bestScore[i]) {
+        bestScore[i] = s[i];
+        best[i] = e;
+      }
+    }
+  }
+  return best;
+}
+
+function sameMembers(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * Regroups every domain by best expert over `experts`, reusing the centroids of
+ * every (expert, domain) group whose member set did not change, recomputing the rest.
+ */
+function regroup(
+  domains: DomainState[],
+  experts: string[],
+  options: Required<PilotBuildOptions>,
+  old: Map<string, Map<string, Group>> | undefined,
+  changes: PilotChange[],
+): Map<string, Map<string, Group>> {
+  const groups = new Map<string, Map<string, Group>>();
+  for (const e of experts) groups.set(e, new Map());
+  for (const d of domains) {
+    const best = bestExperts(d, experts);
+    const members = new Map<string, number[]>();
+    best.forEach((e, i) => {
+      if (!members.has(e)) members.set(e, []);
+      members.get(e)!.push(i);
+    });
+    for (const e of experts) {
+      const m = members.get(e);
+      const prev = old?.get(e)?.get(d.name);
+      if (!m) {
+        if (prev) changes.push({ expert: e, domain: d.name, change: 'removed' });
+        continue;
+      }
+      if (prev && sameMembers(prev.members, m)) {
+        groups.get(e)!.set(d.name, prev);
+        continue;
+      }
+      const { centroids } = kmeans(
+        m.map((i) => d.queryEmbeddings[i]),
+        options.k,
+        { seed: options.seed, iters: options.iters },
+      );
+      groups.get(e)!.set(d.name, { members: m, centroids });
+      if (old) changes.push({ expert: e, domain: d.name, change: prev ? 'recomputed' : 'added' });
+    }
+  }
+  return groups;
+}
+
+function normOptions(o: PilotBuildOptions): Required<PilotBuildOptions> {
+  const k = o.k ?? 1;
+  if (!Number.isInteger(k) || k < 1) throw new RouterRetrieverError('INVALID_INPUT', `k must be a positive integer, got ${k}.`);
+  return { k, seed: o.seed ?? 0, iters: o.iters ?? 50 };
+}
+
+function checkExperts(experts: readonly string[]): void {
+  if (experts.length === 0) throw new RouterRetrieverError('INVALID_INPUT', 'The pilot library needs at least one expert.');
+  const seen = new Set<string>();
+  for (const e of experts) {
+    if (typeof e !== 'string' || e === '') throw new RouterRetrieverError('INVALID_INPUT', 'Expert names must be non-empty strings.');
+    if (seen.has(e)) throw new RouterRetrieverError('INVALID_INPUT', `Expert "${e}" is listed twice.`);
+    seen.add(e);
+  }
+}
+
+function checkDim(domains: readonly { queryEmbeddings: readonly Float32Array[] }[]): number {
+  const dim = domains[0].queryEmbeddings[0]?.length;
+  for (const d of domains) for (const v of d.queryEmbeddings) if (v.length !== dim) {
+    throw new RouterRetrieverError('INVALID_INPUT', `Query embeddings have different dimensions (${v.length} vs ${dim}).`);
+  }
+  return dim;
+}
+
+/**
+ * The paper's pilot library (RouterRetriever, "pilot embedding library"):
+ * for every domain and every training query, the best expert by score (ties: the
+ * first expert in `experts` order); queries are grouped by best expert and each
+ * non-empty group contributes k-means centroid(s) (k = 1: the exact mean) of its
+ * BASE-encoder query embeddings to that expert's pilots. Pilots are ordered by
+ * domain order, then centroid index. At most experts x domains pilots for k = 1.
+ */
+export function buildPilotLibrary(
+  experts: readonly string[],
+  domains: readonly PilotDomain[],
+  options: PilotBuildOptions = {},
+): PilotLibraryState {
+  checkExperts(experts);
+  if (domains.length === 0) throw new RouterRetrieverError('INVALID_INPUT', 'The pilot library needs at least one domain.');
+  const names = new Set<string>();
+  for (const d of domains) {
+    if (names.has(d.name)) throw new RouterRetrieverError('INVALID_INPUT', `Domain "${d.name}" is listed twice.`);
+    names.add(d.name);
+  }
+  const opts = normOptions(options);
+  const states = domains.map((d) => domainState(d, experts, undefined));
+  checkDim(states);
+  const list = [...experts];
+  return { experts: list, domains: states, options: opts, groups: regroup(states, list, opts, undefined, []) };
+}
+
+/** The routing view: expert -> pilots (domain order), every expert in configured order (possibly empty). */
+export function pilotsOf(state: PilotLibraryState): PilotLibrary {
+  const out: PilotLibrary = new Map();
+  for (const e of state.experts) {
+    const g = state.groups.get(e)!;
+    const list: Float32Array[] = [];
+    for (const d of state.domains) {
+      const grp = g.get(d.name);
+      if (grp) list.push(...grp.centroids);
+    }
+    out.set(e, list);
+  }
+  return out;
+}
+
+export interface AddExpertOptions {
+  /**
+   * 'regroup' (default): the new expert joins the best-expert choice (placed LAST
+   * in the order, so it wins a query only when STRICTLY better than every existing
+   * expert); every domain is regrouped. The new expert's groups are computed; an
+   * existing expert's group is recomputed only if it lost queries to the new one;
+   * all other pilots stay the very same arrays. The result equals a full rebuild
+   * with the new expert appended to the order.
+   * 'append': the literal "adding an expert computes only its own pilots": the new
+   * expert gets the queries where it is strictly better than the current best;
+   * no existing pilot changes (existing groups keep those queries too).
+   */
+  mode?: 'regroup' | 'append';
+  /**
+   * A new training domain brought with the expert (usually its own training
+   * queries), with scores for ALL experts including the new one.
+   */
+  domain?: PilotDomain;
+}
+
+/**
+ * Adds an expert: only the NEW expert needs scoring, on each existing domain's
+ * training queries (`scores`: domain name -> per-query scores). Returns a new state
+ * (the input is not modified) and the list of (expert, domain) pilots that changed.
+ */
+export function addExpert(
+  state: PilotLibraryState,
+  expert: string,
+  scores: ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>,
+  options: AddExpertOptions = {},
+): { state: PilotLibraryState; changes: PilotChange[] } {
+  if (state.experts.includes(expert)) throw new RouterRetrieverError('INVALID_INPUT', `Expert "${expert}" is already in the library.`);
+  checkExperts([...state.experts, expert]);
+  const experts = [...state.experts, expert];
+  const getS = (name: string) => getScores({ name, queryEmbeddings: [], scores }, name);
+  const domains: DomainState[] = state.domains.map((d) => {
+    const s = new Map(d.scores);
+    s.set(expert, toScores(getS(d.name), d.queryEmbeddings.length, expert, d.name));
+    return { ...d, scores: s };
+  });
+  if (options.domain) {
+    if (domains.some((d) => d.name === options.domain!.name)) {
+      throw new RouterRetrieverError('INVALID_INPUT', `Domain "${options.domain.name}" is already in the library.`);
+    }
+    domains.push(domainState(options.domain, experts, domains[0]?.queryEmbeddings[0]?.length));
+  }
+  const changes: PilotChange[] = [];
+  const mode = options.mode ?? 'regroup';
+  if (mode === 'regroup') {
+    const groups = regroup(domains, experts, state.options, withEmpty(state.groups, expert), changes);
+    return { state: { experts, domains, options: state.options, groups }, changes };
+  }
+  // 'append': existing groups untouched, except groups of a newly brought domain.
+  const groups = new Map<string, Map<string, Group>>();
+  for (const [e, g] of state.groups) groups.set(e, new Map(g));
+  groups.set(expert, new Map());
+  for (const d of domains) {
+    const isNew = !state.domains.some((x) => x.name === d.name);
+    if (isNew) {
+      const fresh = regroup([d], experts, state.options, undefined, []);
+      for (const [e, g] of fresh) {
+        const grp = g.get(d.name);
+        if (grp) {
+          groups.get(e)!.set(d.name, grp);
+          changes.push({ expert: e, domain: d.name, change: 'added' });
+        }
+      }
+      continue;
+    }
+    const best = bestExperts(d, state.experts);
+    const mine: number[] = [];
+    const s = d.scores.get(expert)!;
+    best.forEach((e, i) => {
+      if (s[i] > d.scores.get(e)![i]) mine.push(i);
+    });
+    if (mine.length === 0) continue;
+    const { centroids } = kmeans(mine.map((i) => d.queryEmbeddings[i]), state.options.k, state.options);
+    groups.get(expert)!.set(d.name, { members: mine, centroids });
+    changes.push({ expert, domain: d.name, change: 'added' });
+  }
+  return { state: { experts, domains, options: state.options, groups }, changes };
+}
+
+function withEmpty(groups: Map<string, Map<string, Group>>, expert: string): Map<string, Map<string, Group>> {
+  const g = new Map(groups);
+  g.set(expert, new Map());
+  return g;
+}
+
+/**
+ * Removes an expert. 'drop' (default, the paper: "removing = drop its pilot
+ * embeddings"): its pilots go, nothing else changes. 'regroup': its queries go to
+ * their next-best expert and only the groups that gained queries are recomputed
+ * (equals a full rebuild without the expert). Domain scores of the expert are dropped.
+ */
+export function removeExpert(
+  state: PilotLibraryState,
+  expert: string,
+  options: { mode?: 'drop' | 'regroup' } = {},
+): { state: PilotLibraryState; changes: PilotChange[] } {
+  if (!state.experts.includes(expert)) throw new RouterRetrieverError('NOT_FOUND', `Expert "${expert}" is not in the pilot library.`);
+  const experts = state.experts.filter((e) => e !== expert);
+  if (experts.length === 0) throw new RouterRetrieverError('INVALID_INPUT', 'Cannot remove the last expert of the pilot library.');
+  const domains = state.domains.map((d) => {
+    const s = new Map(d.scores);
+    s.delete(expert);
+    return { ...d, scores: s };
+  });
+  const changes: PilotChange[] = [];
+  for (const dname of state.groups.get(expert)?.keys() ?? []) changes.push({ expert, domain: dname, change: 'removed' });
+  if ((options.mode ?? 'drop') === 'regroup') {
+    const old = new Map(state.groups);
+    old.delete(expert);
+    const groups = regroup(domains, experts, state.options, old, changes);
+    return { state: { experts, domains, options: state.options, groups }, changes };
+  }
+  const groups = new Map(state.groups);
+  groups.delete(expert);
+  return { state: { experts, domains, options: state.options, groups }, changes };
+}

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import {
+  addExpert,
+  buildPilotLibrary,
+  pilotsOf,
+  removeExpert,
+  routeMax,
+  routeMean,
+  scoreQueries,
+  type PilotDomain,
+} from '../src/router/index.js';
+import type { VectorChunk } from '../src/search/index.js';
+
+const f = (...x: number[]) => new Float32Array(x);
+const arr = (lib: Map<string, Float32Array[]>) => Object.fromEntries([...lib].map(([e, l]) => [e, l.map((v) => Array.from(v))]));
+
+/*
+ * Hand-checkable toy: 2 domains, 3 experts, 2-d base query embeddings.
+ * Domain A: a1=(1,0) a2=(3,0) a3=(0,2) a4=(0,4)
+ *   e1 [.5 .6 .1 .2]  e2 [.5 .2 .9 .9]  e3 [.1 .6 .3 .4]
+ *   best: a1 e1 (tie e2 -> first), a2 e1 (tie e3 -> first), a3 e2, a4 e2
+ *   e1 <- mean(a1,a2) = (2,0);  e2 <- mean(a3,a4) = (0,3)
+ * Domain B: b1=(1,1) b2=(2,2) b3=(-1,0)
+ *   e1 [0 0 0]  e2 [.3 .1 0]  e3 [.4 .5 0]
+ *   best: b1 e3, b2 e3, b3 e1 (three-way tie -> first)
+ *   e3 <- (1.5,1.5);  e1 <- (-1,0)
+ * Library: e1 [(2,0),(-1,0)]  e2 [(0,3)]  e3 [(1.5,1.5)]
+ */
+const A: PilotDomain = {
+  name: 'A',
+  queryEmbeddings: [f(1, 0), f(3, 0), f(0, 2), f(0, 4)],
+  scores: { e1: [0.5, 0.6, 0.1, 0.2], e2: [0.5, 0.2, 0.9, 0.9], e3: [0.1, 0.6, 0.3, 0.4] },
+};
+const B: PilotDomain = {
+  name: 'B',
+  queryEmbeddings: [f(1, 1), f(2, 2), f(-1, 0)],
+  scores: new Map([
+    ['e1', [0, 0, 0]],
+    ['e2', [0.3, 0.1, 0]],
+    ['e3', [0.4, 0.5, 0]],
+  ]),
+};
+const E = ['e1', 'e2', 'e3'];
+
+describe('pilot library (toy with golden numbers)', () => {
+  const state = buildPilotLibrary(E, [A, B]);
+  const lib = pilotsOf(state);
+
+  it('groups by best expert with first-expert ties and takes centroids', () => {
+    expect(arr(lib)).toEqual({ e1: [[2, 0], [-1, 0]], e2: [[0, 3]], e3: [[1.5, 1.5]] });
+  });
+
+  it('routes with mean and max (and their difference)', () => {
+    // q=(1,0): mean e1 (2-1)/2=0.5, e2 0, e3 1.5 -> e3; max e1 2, e2 0, e3 1.5 -> e1
+    expect(routeMean(f(1, 0), lib)).toEqual({ expert: 'e3', scores: { e1: 0.5, e2: 0, e3: 1.5 } });
+    expect(routeMax(f(1, 0), lib)).toEqual({ expert: 'e1', scores: { e1: 2, e2: 0, e3: 1.5 } });
+    // q=(1,1): e2 3 and e3 3 tie -> e2 (first in order) for both modes
+    expect(routeMean(f(1, 1), lib).expert).toBe('e2');
+    expect(routeMax(f(1, 1), lib)).toEqual({ expert: 'e2', scores: { e1: 2, e2: 3, e3: 3 } });
+  });
+
+  /*
+   * Add e4 with A [.5 .7 0 0] (ties e1 on a1 -> stays e1; strictly best on a2),
+   * B [0 0 .1] (strictly best on b3).
+   * regroup: e1 A {a1} -> (1,0) recomputed; e1 B removed; e4 A {a2} (3,0), e4 B {b3} (-1,0);
+   * e2 and e3 untouched (same arrays).
+   */
+  const e4 = { A: [0.5, 0.7, 0, 0], B: [0, 0, 0.1] };
+
+  it('addExpert (regroup) recomputes only changed groups and equals a full rebuild', () => {
+    const { state: s2, changes } = addExpert(state, 'e4', e4);
+    const lib2 = pilotsOf(s2);
+    expect(arr(lib2)).toEqual({ e1: [[1, 0]], e2: [[0, 3]], e3: [[1.5, 1.5]], e4: [[3, 0], [-1, 0]] });
+    expect(changes).toEqual([
+      { expert: 'e1', domain: 'A', change: 'recomputed' },
+      { expert: 'e4', domain: 'A', change: 'added' },
+      { expert: 'e1', domain: 'B', change: 'removed' },
+      { expert: 'e4', domain: 'B', change: 'added' },
+    ]);
+    expect(lib2.get('e2')![0]).toBe(lib.get('e2')![0]); // not recomputed
+    expect(lib2.get('e3')![0]).toBe(lib.get('e3')![0]);
+    const full = buildPilotLibrary(['e1', 'e2', 'e3', 'e4'], [
+      { ...A, scores: { ...(A.scores as Record<string, number[]>), e4: e4.A } },
+      { ...B, scores: new Map([...(B.scores as Map<string, number[]>), ['e4', e4.B]]) },
+    ]);
+    expect(arr(pilotsOf(full))).toEqual(arr(lib2));
+    expect(arr(pilotsOf(state))).toEqual(arr(lib)); // input state untouched
+  });
+
+  it('addExpert (append) adds only the new expert pilots', () => {
+    const { state: s2, changes } = addExpert(state, 'e4', e4, { mode: 'append' });
+    expect(arr(pilotsOf(s2))).toEqual({ e1: [[2, 0], [-1, 0]], e2: [[0, 3]], e3: [[1.5, 1.5]], e4: [[3, 0], [-1, 0]] });
+    expect(changes.every((c) => c.expert === 'e4' && c.change === 'added')).toBe(true);
+  });
+
+  it('addExpert with its own new domain scores that domain for all experts', () => {
+    const C: PilotDomain = {
+      name: 'C',
+      queryEmbeddings: [f(0, -1), f(0, -3)],
+      scores: { e1: [0, 0], e2: [0, 0], e3: [0.2, 0], e4: [0.9, 0.9] },
+    };
+    const { state: s2 } = addExpert(state, 'e4', e4, { domain: C });
+    expect(arr(pilotsOf(s2)).e4).toEqual([[3, 0], [-1, 0], [0, -2]]);
+  });
+
+  it('removeExpert drops (default) or regroups', () => {
+    expect(arr(pilotsOf(removeExpert(state, 'e2').state))).toEqual({ e1: [[2, 0], [-1, 0]], e3: [[1.5, 1.5]] });
+    // regroup: a3 -> e3 (.3 > .1), a4 -> e3 (.4 > .2): e3 gains A (0,3)
+    const { state: s2, changes } = removeExpert(state, 'e2', { mode: 'regroup' });
+    expect(arr(pilotsOf(s2))).toEqual({ e1: [[2, 0], [-1, 0]], e3: [[0, 3], [1.5, 1.5]] });
+    expect(changes).toEqual([
+      { expert: 'e2', domain: 'A', change: 'removed' },
+      { expert: 'e3', domain: 'A', change: 'added' },
+    ]);
+  });
+
+  it('k = 2 centroids per group', () => {
+    const s = buildPilotLibrary(E, [A, B], { k: 2, seed: 1 });
+    const p = arr(pilotsOf(s));
+    // e1/A has 2 members -> each its own centroid; e1/B has 1 member -> 1 centroid
+    expect(p.e1.slice(0, 2).sort()).toEqual([[1, 0], [3, 0]].sort());
+    expect(p.e1[2]).toEqual([-1, 0]);
+  });
+
+  it('rejects bad input with INVALID_INPUT', () => {
+    expect(() => buildPilotLibrary(E, [{ ...A, scores: { e1: [1], e2: [1], e3: [1] } }])).toThrow(/4 queries but 1 scores/);
+    expect(() => buildPilotLibrary(E, [{ ...A, scores: { e1: [1, 1, 1, 1], e2: [1, 1, 1, 1] } }])).toThrow(/no scores for expert "e3"/);
+    expect(() => buildPilotLibrary(['e1', 'e1'], [A])).toThrow(/twice/);
+    expect(() => addExpert(state, 'e1', {})).toThrow(/already/);
+    expect(() => addExpert(state, 'e5', { A: [1, 1, 1, 1] })).toThrow(/no scores/);
+  });
+});
+
+describe('scoreQueries (per-query nDCG@10 scorer)', () => {
+  it('scores each query against the domain corpus', () => {
+    const docs: VectorChunk = { dim: 2, vectors: f(1, 0, 0, 1, 0.5, 0.5), ids: ['x', 'y', 'z'] };
+    const qrels = [new Map([['x', 1]]), new Map([['y', 1]]), new Map<string, number>()];
+    const s = scoreQueries([f(1, 0), f(1, 0), f(0, 1)], [docs], qrels);
+    // q1 ranks x first -> 1; q2 ranks x, z, y -> y at rank 3: 1/log2(4) = 0.5; q3 no relevant -> 0
+    expect(Array.from(s)).toEqual([1, 0.5, 0]);
+  });
+});
