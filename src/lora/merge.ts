@@ -117,9 +117,77 @@ export function mergedTransposed(
         (fanInFanOut ? ' (fan_in_fan_out)' : '') + '.',
     );
   }
-  const out = fanInFanOut ? W.data.slice() : transpose(W.data, w0, w1);
-  if (scale !== 0) addLoraDeltaTransposed(out, A, B, scale);
-  return out;
+  if (fanInFanOut) {
+    const out = W.data.slice();
+    if (scale !== 0) addLoraDeltaTransposed(out, A, B, scale);
+    return out;
+  }
+  const rB = B.shape[1];
+  if (A.shape[0] !== rB) throw new RouterRetrieverError('ADAPTER_MISMATCH', `lora_B has rank ${rB} but lora_A has rank ${A.shape[0]}.`);
+  return fusedTransposeMerge(W.data, nOut, nIn, A.data, B.data, rB, scale);
+}
+
+/**
+ * dst[i, o] = W[o, i] + sum_k A[k, i] * scale * B[o, k], in one pass over W: four output rows
+ * (four input columns of W) at a time, so each W row segment and each B row is read once per block.
+ */
+function fusedTransposeMerge(
+  W: Float32Array,
+  nOut: number,
+  nIn: number,
+  A: Float32Array,
+  B: Float32Array,
+  r: number,
+  scale: number,
+): Float32Array {
+  const dst = new Float32Array(nIn * nOut);
+  const Bs = new Float32Array(nOut * r); // scale * B, [out, r]
+  for (let x = 0; x < Bs.length; x++) Bs[x] = B[x] * scale;
+  const a0 = new Float32Array(r);
+  const a1 = new Float32Array(r);
+  const a2 = new Float32Array(r);
+  const a3 = new Float32Array(r);
+  let i = 0;
+  for (; i + 4 <= nIn; i += 4) {
+    for (let k = 0; k < r; k++) {
+      const b = k * nIn + i;
+      a0[k] = A[b];
+      a1[k] = A[b + 1];
+      a2[k] = A[b + 2];
+      a3[k] = A[b + 3];
+    }
+    const d0 = i * nOut;
+    const d1 = d0 + nOut;
+    const d2 = d1 + nOut;
+    const d3 = d2 + nOut;
+    for (let o = 0; o < nOut; o++) {
+      const w = o * nIn + i;
+      const bo = o * r;
+      let s0 = W[w];
+      let s1 = W[w + 1];
+      let s2 = W[w + 2];
+      let s3 = W[w + 3];
+      for (let k = 0; k < r; k++) {
+        const b = Bs[bo + k];
+        s0 += a0[k] * b;
+        s1 += a1[k] * b;
+        s2 += a2[k] * b;
+        s3 += a3[k] * b;
+      }
+      dst[d0 + o] = s0;
+      dst[d1 + o] = s1;
+      dst[d2 + o] = s2;
+      dst[d3 + o] = s3;
+    }
+  }
+  for (; i < nIn; i++) {
+    for (let o = 0; o < nOut; o++) {
+      let s = W[o * nIn + i];
+      for (let k = 0; k < r; k++) s += A[k * nIn + i] * Bs[o * r + k];
+      dst[i * nOut + o] = s;
+    }
+  }
+  return dst;
 }
 
 /** The scale PEFT uses: lora_alpha / r, or lora_alpha / sqrt(r) with use_rslora. */
