@@ -1,0 +1,470 @@
+import { RouterRetrieverError } from '../errors';
+import type { DType } from './tensor';
+
+/**
+ * A whitelisting unpickler for PyTorch state dicts. It NEVER executes anything:
+ * - only the opcodes a state dict uses are accepted (others: UNSAFE_PICKLE);
+ * - GLOBAL/STACK_GLOBAL may only name a fixed list of torch/collections symbols, which
+ *   become inert descriptors (PickleGlobal);
+ * - REDUCE is interpreted in TypeScript for a handful of those symbols (OrderedDict,
+ *   torch._utils._rebuild_tensor*, _rebuild_parameter*), never "called".
+ * Python values map to: None→null, bool→boolean, int→number (bigint when beyond 2^53),
+ * float→number, str→string, bytes→Uint8Array, list→array, tuple→frozen array,
+ * dict/OrderedDict→Map, set→Set, tensors→TorchTensorRef.
+ */
+
+/** An inert reference to an allowed Python global, e.g. torch.FloatStorage. */
+export interface PickleGlobal {
+  readonly kind: 'global';
+  readonly module: string;
+  readonly name: string;
+}
+
+/** What torch._utils._rebuild_tensor_v2 (and friends) would have built. */
+export interface TorchTensorRef {
+  readonly kind: 'torch-tensor';
+  /** Whatever the persistentLoad callback returned for the storage's persistent id. */
+  readonly storage: unknown;
+  readonly storageOffset: number;
+  readonly size: number[];
+  readonly stride: number[];
+  /** Set by _rebuild_tensor_v3 (element type given explicitly, storage untyped). */
+  readonly dtype?: DType;
+}
+
+export interface UnpickleOptions {
+  /** Resolves BINPERSID persistent ids (torch: ('storage', type, key, location, numel)). */
+  persistentLoad?: (pid: unknown) => unknown;
+  /** File name used in error messages (default "data.pkl"). */
+  fileName?: string;
+}
+
+/** torch.*Storage class name → element type. */
+export const TORCH_STORAGE_DTYPES: Readonly<Record<string, DType>> = {
+  FloatStorage: 'float32',
+  HalfStorage: 'float16',
+  BFloat16Storage: 'bfloat16',
+  DoubleStorage: 'float64',
+  LongStorage: 'int64',
+  IntStorage: 'int32',
+  ShortStorage: 'int16',
+  CharStorage: 'int8',
+  ByteStorage: 'uint8',
+  BoolStorage: 'bool',
+  UntypedStorage: 'uint8',
+};
+
+/** torch.<dtype> global name → element type (used by _rebuild_tensor_v3). */
+export const TORCH_DTYPES: Readonly<Record<string, DType>> = {
+  float32: 'float32',
+  float: 'float32',
+  float16: 'float16',
+  half: 'float16',
+  bfloat16: 'bfloat16',
+  float64: 'float64',
+  double: 'float64',
+  int64: 'int64',
+  long: 'int64',
+  int32: 'int32',
+  int: 'int32',
+  int16: 'int16',
+  short: 'int16',
+  int8: 'int8',
+  uint8: 'uint8',
+  bool: 'bool',
+};
+
+const CALLABLE_GLOBALS = new Set([
+  'collections.OrderedDict',
+  'torch._utils._rebuild_tensor',
+  'torch._utils._rebuild_tensor_v2',
+  'torch._utils._rebuild_tensor_v3',
+  'torch._utils._rebuild_parameter',
+  'torch._utils._rebuild_parameter_with_state',
+  'torch._tensor._rebuild_from_type_v2',
+]);
+
+/** Globals that may be loaded as inert values but never called. */
+function isValueGlobal(module: string, name: string): boolean {
+  if (module === 'torch') {
+    return (
+      Object.prototype.hasOwnProperty.call(TORCH_STORAGE_DTYPES, name) ||
+      Object.prototype.hasOwnProperty.call(TORCH_DTYPES, name) ||
+      name === 'Tensor'
+    );
+  }
+  return module === 'torch.nn.parameter' && name === 'Parameter';
+}
+
+function unsafe(file: string, what: string, details: Record<string, unknown> = {}): never {
+  throw new RouterRetrieverError(
+    'UNSAFE_PICKLE',
+    `${file} asks for ${what}, which a plain PyTorch state dict never needs; the file is not a plain state dict ` +
+      `and was NOT loaded (nothing was executed). Use a safetensors copy of the weights, or re-save with ` +
+      `torch.save(model.state_dict(), ...) from a trusted source.`,
+    { file, ...details },
+  );
+}
+
+function corrupt(file: string, problem: string, details: Record<string, unknown> = {}): never {
+  throw new RouterRetrieverError(
+    'MODEL_FORMAT',
+    `${file} is not a readable pickled state dict: ${problem}. Re-download the file, or convert it to safetensors.`,
+    { file, ...details },
+  );
+}
+
+const OPCODE_NAMES: Record<number, string> = {
+  0x28: 'MARK', 0x2e: 'STOP', 0x30: 'POP', 0x31: 'POP_MARK', 0x32: 'DUP', 0x46: 'FLOAT', 0x49: 'INT',
+  0x4a: 'BININT', 0x4b: 'BININT1', 0x4c: 'LONG', 0x4d: 'BININT2', 0x4e: 'NONE', 0x50: 'PERSID',
+  0x51: 'BINPERSID', 0x52: 'REDUCE', 0x53: 'STRING', 0x54: 'BINSTRING', 0x55: 'SHORT_BINSTRING',
+  0x56: 'UNICODE', 0x58: 'BINUNICODE', 0x61: 'APPEND', 0x62: 'BUILD', 0x63: 'GLOBAL', 0x64: 'DICT',
+  0x7d: 'EMPTY_DICT', 0x65: 'APPENDS', 0x67: 'GET', 0x68: 'BINGET', 0x69: 'INST', 0x6a: 'LONG_BINGET',
+  0x6c: 'LIST', 0x5d: 'EMPTY_LIST', 0x6f: 'OBJ', 0x70: 'PUT', 0x71: 'BINPUT', 0x72: 'LONG_BINPUT',
+  0x73: 'SETITEM', 0x74: 'TUPLE', 0x29: 'EMPTY_TUPLE', 0x75: 'SETITEMS', 0x47: 'BINFLOAT', 0x80: 'PROTO',
+  0x81: 'NEWOBJ', 0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4', 0x85: 'TUPLE1', 0x86: 'TUPLE2', 0x87: 'TUPLE3',
+  0x88: 'NEWTRUE', 0x89: 'NEWFALSE', 0x8a: 'LONG1', 0x8b: 'LONG4', 0x42: 'BINBYTES', 0x43: 'SHORT_BINBYTES',
+  0x8c: 'SHORT_BINUNICODE', 0x8d: 'BINUNICODE8', 0x8e: 'BINBYTES8', 0x8f: 'EMPTY_SET', 0x90: 'ADDITEMS',
+  0x91: 'FROZENSET', 0x92: 'NEWOBJ_EX', 0x93: 'STACK_GLOBAL', 0x94: 'MEMOIZE', 0x95: 'FRAME',
+  0x96: 'BYTEARRAY8', 0x97: 'NEXT_BUFFER', 0x98: 'READONLY_BUFFER',
+};
+
+function isGlobal(v: unknown): v is PickleGlobal {
+  return typeof v === 'object' && v !== null && (v as PickleGlobal).kind === 'global' && !Array.isArray(v) && !(v instanceof Map);
+}
+
+export function isTorchTensorRef(v: unknown): v is TorchTensorRef {
+  return typeof v === 'object' && v !== null && (v as TorchTensorRef).kind === 'torch-tensor' && !(v instanceof Map);
+}
+
+const MAX_STACK = 1_000_000;
+
+/** Unpickles `data` with the whitelist described above. */
+export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unknown {
+  const file = options.fileName ?? 'data.pkl';
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const utf8 = new TextDecoder('utf-8');
+  const latin1 = new TextDecoder('latin1');
+  let pos = 0;
+  let stack: unknown[] = [];
+  const metastack: unknown[][] = [];
+  const memo = new Map<number, unknown>();
+
+  const need = (n: number, what: string): void => {
+    if (n < 0 || pos + n > data.byteLength) corrupt(file, `it ends in the middle of ${what} at byte ${pos} (truncated?)`);
+  };
+  const u8 = (): number => {
+    need(1, 'an argument');
+    return data[pos++];
+  };
+  const u16 = (): number => {
+    need(2, 'an argument');
+    const v = view.getUint16(pos, true);
+    pos += 2;
+    return v;
+  };
+  const u32 = (): number => {
+    need(4, 'an argument');
+    const v = view.getUint32(pos, true);
+    pos += 4;
+    return v;
+  };
+  const u64 = (): number => {
+    need(8, 'an argument');
+    const v = view.getBigUint64(pos, true);
+    pos += 8;
+    if (v > BigInt(data.byteLength)) corrupt(file, `a length ${v} exceeds the file size`);
+    return Number(v);
+  };
+  const bytes = (n: number, what: string): Uint8Array => {
+    need(n, what);
+    const b = data.subarray(pos, pos + n);
+    pos += n;
+    return b;
+  };
+  const line = (what: string): string => {
+    const start = pos;
+    while (pos < data.byteLength && data[pos] !== 0x0a) pos++;
+    if (pos >= data.byteLength) corrupt(file, `it ends in the middle of ${what}`);
+    const s = latin1.decode(data.subarray(start, pos));
+    pos++;
+    return s;
+  };
+  const push = (v: unknown): void => {
+    if (stack.length >= MAX_STACK) corrupt(file, 'its stack grows without bound');
+    stack.push(v);
+  };
+  const pop = (op: string): unknown => {
+    if (stack.length === 0) corrupt(file, `${op} at byte ${pos - 1} pops an empty stack`);
+    return stack.pop();
+  };
+  const top = (op: string): unknown => {
+    if (stack.length === 0) corrupt(file, `${op} at byte ${pos - 1} needs a value on the stack`);
+    return stack[stack.length - 1];
+  };
+  const popMark = (op: string): unknown[] => {
+    if (metastack.length === 0) corrupt(file, `${op} at byte ${pos - 1} has no matching MARK`);
+    const items = stack;
+    stack = metastack.pop()!;
+    return items;
+  };
+  const loadGlobal = (module: string, name: string): PickleGlobal => {
+    const full = `${module}.${name}`;
+    if (!CALLABLE_GLOBALS.has(full) && !isValueGlobal(module, name)) {
+      unsafe(file, `the Python global ${full}`, { global: full });
+    }
+    return Object.freeze({ kind: 'global', module, name }) as PickleGlobal;
+  };
+  const memoGet = (i: number, op: string): unknown => {
+    if (!memo.has(i)) corrupt(file, `${op} refers to memo slot ${i}, which was never stored`);
+    return memo.get(i);
+  };
+  const setItems = (target: unknown, kv: unknown[], op: string): void => {
+    if (!(target instanceof Map)) corrupt(file, `${op} on something that is not a dict`);
+    if (kv.length % 2 !== 0) corrupt(file, `${op} with an odd number of items`);
+    for (let i = 0; i < kv.length; i += 2) target.set(kv[i], kv[i + 1]);
+  };
+  const appendItems = (target: unknown, items: unknown[], op: string): void => {
+    if (!Array.isArray(target) || Object.isFrozen(target)) corrupt(file, `${op} on something that is not a list`);
+    for (const it of items) target.push(it);
+  };
+  const tuple = (items: unknown[]): unknown[] => Object.freeze(items) as unknown[];
+  const readLong = (b: Uint8Array): number | bigint => {
+    if (b.length === 0) return 0;
+    let v = 0n;
+    for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+    if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  };
+
+  for (;;) {
+    if (pos >= data.byteLength) corrupt(file, 'it ends without a STOP opcode (truncated?)');
+    const at = pos;
+    const op = data[pos++];
+    switch (op) {
+      case 0x80: { // PROTO
+        const p = u8();
+        if (p > 5) corrupt(file, `it uses pickle protocol ${p}`);
+        break;
+      }
+      case 0x95: // FRAME
+        u64();
+        break;
+      case 0x2e: { // STOP
+        const v = pop('STOP');
+        return v;
+      }
+      case 0x28: // MARK
+        metastack.push(stack);
+        stack = [];
+        break;
+      case 0x30: // POP
+        if (stack.length > 0) stack.pop();
+        else popMark('POP');
+        break;
+      case 0x31: // POP_MARK
+        popMark('POP_MARK');
+        break;
+      case 0x32: // DUP
+        push(top('DUP'));
+        break;
+      case 0x4e: push(null); break; // NONE
+      case 0x88: push(true); break; // NEWTRUE
+      case 0x89: push(false); break; // NEWFALSE
+      case 0x4a: // BININT
+        need(4, 'BININT');
+        push(view.getInt32(pos, true));
+        pos += 4;
+        break;
+      case 0x4b: push(u8()); break; // BININT1
+      case 0x4d: push(u16()); break; // BININT2
+      case 0x8a: push(readLong(bytes(u8(), 'LONG1'))); break; // LONG1
+      case 0x8b: { // LONG4
+        need(4, 'LONG4');
+        const n = view.getInt32(pos, true);
+        pos += 4;
+        if (n < 0) corrupt(file, 'LONG4 with a negative length');
+        push(readLong(bytes(n, 'LONG4')));
+        break;
+      }
+      case 0x47: // BINFLOAT (big-endian double)
+        need(8, 'BINFLOAT');
+        push(view.getFloat64(pos, false));
+        pos += 8;
+        break;
+      case 0x58: push(utf8.decode(bytes(u32(), 'BINUNICODE'))); break;
+      case 0x8c: push(utf8.decode(bytes(u8(), 'SHORT_BINUNICODE'))); break;
+      case 0x8d: push(utf8.decode(bytes(u64(), 'BINUNICODE8'))); break;
+      case 0x54: { // BINSTRING (py2 str, signed length)
+        need(4, 'BINSTRING');
+        const n = view.getInt32(pos, true);
+        pos += 4;
+        if (n < 0) corrupt(file, 'BINSTRING with a negative length');
+        push(latin1.decode(bytes(n, 'BINSTRING')));
+        break;
+      }
+      case 0x55: push(latin1.decode(bytes(u8(), 'SHORT_BINSTRING'))); break;
+      case 0x42: push(bytes(u32(), 'BINBYTES').slice()); break;
+      case 0x43: push(bytes(u8(), 'SHORT_BINBYTES').slice()); break;
+      case 0x8e: push(bytes(u64(), 'BINBYTES8').slice()); break;
+      case 0x7d: push(new Map()); break; // EMPTY_DICT
+      case 0x5d: push([]); break; // EMPTY_LIST
+      case 0x29: push(tuple([])); break; // EMPTY_TUPLE
+      case 0x8f: push(new Set()); break; // EMPTY_SET
+      case 0x64: { // DICT
+        const items = popMark('DICT');
+        const m = new Map();
+        setItems(m, items, 'DICT');
+        push(m);
+        break;
+      }
+      case 0x6c: push(popMark('LIST')); break; // LIST
+      case 0x74: push(tuple(popMark('TUPLE'))); break; // TUPLE
+      case 0x85: push(tuple([pop('TUPLE1')])); break;
+      case 0x86: { const b = pop('TUPLE2'); const a = pop('TUPLE2'); push(tuple([a, b])); break; }
+      case 0x87: { const c = pop('TUPLE3'); const b = pop('TUPLE3'); const a = pop('TUPLE3'); push(tuple([a, b, c])); break; }
+      case 0x91: push(Object.freeze(new Set(popMark('FROZENSET')))); break; // FROZENSET
+      case 0x90: { // ADDITEMS
+        const items = popMark('ADDITEMS');
+        const s = top('ADDITEMS');
+        if (!(s instanceof Set)) corrupt(file, 'ADDITEMS on something that is not a set');
+        for (const it of items) s.add(it);
+        break;
+      }
+      case 0x73: { // SETITEM
+        const v = pop('SETITEM');
+        const k = pop('SETITEM');
+        setItems(top('SETITEM'), [k, v], 'SETITEM');
+        break;
+      }
+      case 0x75: { // SETITEMS
+        const items = popMark('SETITEMS');
+        setItems(top('SETITEMS'), items, 'SETITEMS');
+        break;
+      }
+      case 0x61: { // APPEND
+        const v = pop('APPEND');
+        appendItems(top('APPEND'), [v], 'APPEND');
+        break;
+      }
+      case 0x65: { // APPENDS
+        const items = popMark('APPENDS');
+        appendItems(top('APPENDS'), items, 'APPENDS');
+        break;
+      }
+      case 0x71: memo.set(u8(), top('BINPUT')); break; // BINPUT
+      case 0x72: memo.set(u32(), top('LONG_BINPUT')); break; // LONG_BINPUT
+      case 0x94: memo.set(memo.size, top('MEMOIZE')); break; // MEMOIZE
+      case 0x68: push(memoGet(u8(), 'BINGET')); break; // BINGET
+      case 0x6a: push(memoGet(u32(), 'LONG_BINGET')); break; // LONG_BINGET
+      case 0x63: { // GLOBAL
+        const module = line('GLOBAL');
+        const name = line('GLOBAL');
+        push(loadGlobal(module, name));
+        break;
+      }
+      case 0x93: { // STACK_GLOBAL
+        const name = pop('STACK_GLOBAL');
+        const module = pop('STACK_GLOBAL');
+        if (typeof module !== 'string' || typeof name !== 'string') corrupt(file, 'STACK_GLOBAL without two strings');
+        push(loadGlobal(module, name));
+        break;
+      }
+      case 0x51: { // BINPERSID
+        const pid = pop('BINPERSID');
+        if (!options.persistentLoad) corrupt(file, 'it refers to external storage (persistent id) but none was provided');
+        push(options.persistentLoad(pid));
+        break;
+      }
+      case 0x52: { // REDUCE
+        const args = pop('REDUCE');
+        const fn = pop('REDUCE');
+        push(reduce(fn, args, file));
+        break;
+      }
+      case 0x62: { // BUILD: state for OrderedDict (_metadata) or tensors is recorded nowhere, never applied.
+        pop('BUILD');
+        const obj = top('BUILD');
+        if (!(obj instanceof Map) && !isTorchTensorRef(obj)) {
+          unsafe(file, `BUILD (setting state) on ${describe(obj)}`, { opcode: 'BUILD' });
+        }
+        break;
+      }
+      default: {
+        const name = OPCODE_NAMES[op];
+        if (name) unsafe(file, `the pickle opcode ${name} (byte 0x${op.toString(16)} at offset ${at})`, { opcode: name, offset: at });
+        corrupt(file, `byte 0x${op.toString(16)} at offset ${at} is not a pickle opcode`, { offset: at });
+      }
+    }
+  }
+}
+
+function describe(v: unknown): string {
+  if (isGlobal(v)) return `${v.module}.${v.name}`;
+  if (v === null) return 'None';
+  if (Array.isArray(v)) return 'a list/tuple';
+  return typeof v;
+}
+
+function asIntList(v: unknown, file: string, what: string): number[] {
+  if (!Array.isArray(v)) corrupt(file, `${what} is not a tuple`);
+  return v.map((x) => {
+    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0) corrupt(file, `${what} holds ${String(x)}, not a non-negative integer`);
+    return x;
+  });
+}
+
+function rebuildTensor(args: unknown[], file: string, dtype?: DType): TorchTensorRef {
+  if (args.length < 4) corrupt(file, '_rebuild_tensor with too few arguments');
+  const [storage, offset, size, stride] = args;
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) corrupt(file, `a tensor has storage offset ${String(offset)}`);
+  const s = asIntList(size, file, 'a tensor size');
+  const st = asIntList(stride, file, 'a tensor stride');
+  if (s.length !== st.length) corrupt(file, `a tensor has size ${JSON.stringify(s)} but stride ${JSON.stringify(st)}`);
+  return Object.freeze({ kind: 'torch-tensor', storage, storageOffset: offset, size: s, stride: st, ...(dtype ? { dtype } : {}) }) as TorchTensorRef;
+}
+
+function reduce(fn: unknown, args: unknown, file: string): unknown {
+  if (!isGlobal(fn)) unsafe(file, `REDUCE on ${describe(fn)} (calling a non-whitelisted object)`, { opcode: 'REDUCE' });
+  const full = `${fn.module}.${fn.name}`;
+  if (!CALLABLE_GLOBALS.has(full)) unsafe(file, `a call to ${full}`, { global: full, opcode: 'REDUCE' });
+  if (!Array.isArray(args)) corrupt(file, `REDUCE arguments for ${full} are not a tuple`);
+  switch (full) {
+    case 'collections.OrderedDict': {
+      const m = new Map();
+      if (args.length > 0 && args[0] !== null) {
+        const src = args[0];
+        if (src instanceof Map) for (const [k, v] of src) m.set(k, v);
+        else if (Array.isArray(src)) {
+          for (const kv of src) {
+            if (!Array.isArray(kv) || kv.length !== 2) corrupt(file, 'OrderedDict built from something other than pairs');
+            m.set(kv[0], kv[1]);
+          }
+        } else corrupt(file, 'OrderedDict built from an unexpected argument');
+      }
+      return m;
+    }
+    case 'torch._utils._rebuild_tensor':
+    case 'torch._utils._rebuild_tensor_v2':
+      return rebuildTensor(args, file);
+    case 'torch._utils._rebuild_tensor_v3': {
+      const dt = args[6];
+      if (!isGlobal(dt) || dt.module !== 'torch' || !Object.prototype.hasOwnProperty.call(TORCH_DTYPES, dt.name)) {
+        corrupt(file, '_rebuild_tensor_v3 without a supported torch dtype');
+      }
+      return rebuildTensor(args, file, TORCH_DTYPES[dt.name]);
+    }
+    case 'torch._utils._rebuild_parameter':
+    case 'torch._utils._rebuild_parameter_with_state':
+      if (!isTorchTensorRef(args[0])) corrupt(file, `${full} of something that is not a tensor`);
+      return args[0];
+    case 'torch._tensor._rebuild_from_type_v2': {
+      const [inner, newType, innerArgs] = args;
+      if (!isGlobal(newType) || !((newType.module === 'torch' && newType.name === 'Tensor') || (newType.module === 'torch.nn.parameter' && newType.name === 'Parameter'))) {
+        unsafe(file, `_rebuild_from_type_v2 to the type ${describe(newType)}`, { opcode: 'REDUCE' });
+      }
+      return reduce(inner, innerArgs, file);
+    }
+  }
+  unsafe(file, `a call to ${full}`, { global: full });
+}
