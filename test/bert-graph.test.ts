@@ -5,6 +5,13 @@ import type { BertConfig } from '../src/model/config';
 import type { F32Tensor } from '../src/model/tensor';
 import { mergedTransposed, transpose } from '../src/lora/merge';
 import { isRouterRetrieverError } from '../src/errors';
+import { existsSync, readFileSync } from 'node:fs';
+import { parseSafetensors } from '../src/model/safetensors';
+import { parseTorchBinSync } from '../src/model/torch-bin';
+import { toFloat32 } from '../src/model/tensor-convert';
+import { parseBertConfig } from '../src/model/config';
+import { parseAdapterConfig, resolveAdapter } from '../src/lora/adapter';
+import type { StateDict } from '../src/model/tensor';
 
 beforeAll(() => {
   ort.env.wasm.numThreads = 1;
@@ -357,5 +364,78 @@ describe('buildBertGraph validation', () => {
       /not a Linear weight/,
     );
     expect(linearWeightNames(0)).toHaveLength(6);
+  });
+});
+
+// ---------------------------------------------------------------- PyTorch-written fixtures
+
+
+describe('golden embeddings from the PyTorch reference (test/fixtures)', () => {
+  const fx = (p: string) => new URL(`./fixtures/${p}`, import.meta.url);
+  const golden = JSON.parse(readFileSync(fx('golden.json'), 'utf8')) as {
+    input_ids: number[][];
+    embeddings: Record<'base' | 'expert-a' | 'expert-b' | 'base-cls-normalized', number[][]>;
+  };
+  const base = parseSafetensors(new Uint8Array(readFileSync(fx('tiny-bert/model.safetensors'))));
+  const f32 = (sd: StateDict, n: string): F32Tensor | undefined => {
+    const t = sd.get(n);
+    return t && { shape: t.shape, data: toFloat32(t) };
+  };
+  const config = parseBertConfig(JSON.parse(readFileSync(fx('tiny-bert/config.json'), 'utf8')));
+  const targets = [0, 1].flatMap((l) => linearWeightNames(l).slice(0, 3));
+  const shapes = new Map(targets.map((n) => [n, base.get(n)!.shape]));
+
+  function feedsFor(adapterDir: string | null): Record<string, ort.Tensor> {
+    const merged = new Map<string, Float32Array>();
+    if (adapterDir) {
+      const bytes = (name: string) => new Uint8Array(readFileSync(fx(`adapters/${adapterDir}/${name}`)));
+      let weights: StateDict;
+      if (existsSync(fx(`adapters/${adapterDir}/adapter_model.safetensors`))) weights = parseSafetensors(bytes('adapter_model.safetensors'));
+      else weights = parseTorchBinSync(bytes('adapter_model.bin'));
+      const cfg = parseAdapterConfig(JSON.parse(readFileSync(fx(`adapters/${adapterDir}/adapter_config.json`), 'utf8')));
+      for (const l of resolveAdapter(cfg, weights, shapes)) {
+        merged.set(l.target, mergedTransposed(f32(base, l.target)!, l.A, l.B, l.scale, l.fanInFanOut));
+      }
+    }
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const n of targets) {
+      const W = f32(base, n)!;
+      const data = merged.get(n) ?? transpose(W.data, W.shape[0], W.shape[1]);
+      feeds[n] = new ort.Tensor('float32', data, [W.shape[1], W.shape[0]]);
+    }
+    return feeds;
+  }
+
+  for (const [vname, variant] of variants) {
+    it(`${vname}: base, expert-a (safetensors), expert-b (adapter_model.bin) match golden.json within 1e-4`, async () => {
+      const g = buildBertGraph(config, (n) => f32(base, n), { weightInputs: targets, variant });
+      for (const [key, dir] of [
+        ['base', null],
+        ['expert-a', 'expert-a'],
+        ['expert-b', 'expert-b'],
+      ] as const) {
+        const out = await run(g.model, golden.input_ids, feedsFor(dir));
+        out.forEach((e, i) => expect(maxDiff(e, golden.embeddings[key][i]), `${key} text ${i}`).toBeLessThanOrEqual(1e-4));
+      }
+    });
+  }
+
+  it('base-cls-normalized matches golden.json', async () => {
+    const c = { ...config, pooling: 'cls' as const, normalize: true };
+    const g = buildBertGraph(c, (n) => f32(base, n), { weightInputs: [] });
+    const out = await run(g.model, golden.input_ids);
+    out.forEach((e, i) => expect(maxDiff(e, golden.embeddings['base-cls-normalized'][i])).toBeLessThanOrEqual(1e-4));
+  });
+
+  it('the bad-shape adapter is rejected with ADAPTER_MISMATCH', () => {
+    const weights = parseSafetensors(new Uint8Array(readFileSync(fx('adapters/bad-shape/adapter_model.safetensors'))));
+    const cfg = parseAdapterConfig(JSON.parse(readFileSync(fx('adapters/bad-shape/adapter_config.json'), 'utf8')));
+    try {
+      resolveAdapter(cfg, weights, shapes);
+      expect.unreachable();
+    } catch (e) {
+      expect(isRouterRetrieverError(e, 'ADAPTER_MISMATCH')).toBe(true);
+      expect((e as Error).message).toMatch(/lora_[AB]\.weight" has shape/);
+    }
   });
 });
