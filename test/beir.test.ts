@@ -1,0 +1,103 @@
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { docText, parseCorpusJsonl, parseQrelsTsv, parseQueriesJsonl, qrelsWithQueries } from '../src/eval/beir';
+import { fnv1a32, hashHalf, resolveSplit, splitQrels } from '../src/eval/splits';
+import { isRouterRetrieverError } from '../src/errors';
+import { loadBeirDir } from '../tools/eval/beir-node';
+
+function errorOf(f: () => unknown) {
+  try {
+    f();
+  } catch (e) {
+    if (isRouterRetrieverError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected an error');
+}
+
+describe('BEIR parsing', () => {
+  it('parses corpus.jsonl (missing title -> "", numeric ids as text, CRLF, blank lines, maxDocs)', () => {
+    const text = '{"_id": "d1", "title": "T", "text": "x"}\r\n\n{"_id": 7, "text": "y"}\n{"_id": "d3", "title": null, "text": "z"}\n';
+    expect(parseCorpusJsonl(text)).toEqual([
+      { id: 'd1', title: 'T', text: 'x' },
+      { id: '7', title: '', text: 'y' },
+      { id: 'd3', title: '', text: 'z' },
+    ]);
+    expect(parseCorpusJsonl(text, 'c', { maxDocs: 2 }).map((d) => d.id)).toEqual(['d1', '7']);
+    expect(docText({ id: 'a', title: 'T', text: 'x' })).toBe('T x');
+    expect(docText({ id: 'a', title: '', text: 'x' })).toBe('x');
+  });
+
+  it('names file and line on errors', () => {
+    let e = errorOf(() => parseCorpusJsonl('{"_id":"a","text":"x"}\n{"_id":"b","text":\n', 'corpus.jsonl'));
+    expect(e.code).toBe('INVALID_INPUT');
+    expect(e.message).toMatch(/^corpus\.jsonl:2: invalid JSON/);
+    expect(e.details).toMatchObject({ file: 'corpus.jsonl', line: 2 });
+    e = errorOf(() => parseCorpusJsonl('{"_id":"a","text":"x"}\n\n{"_id":"a","text":"y"}', 'c.jsonl'));
+    expect(e.message).toMatch(/^c\.jsonl:3: duplicate _id "a"/);
+    e = errorOf(() => parseQueriesJsonl('{"text":"x"}', 'q.jsonl'));
+    expect(e.message).toMatch(/^q\.jsonl:1: missing or empty "_id"/);
+    e = errorOf(() => parseQueriesJsonl('{"_id":"1","text":3}', 'q.jsonl'));
+    expect(e.message).toMatch(/"text" must be a string/);
+  });
+
+  it('parses qrels TSV with header; rejects bad rows', () => {
+    const q = parseQrelsTsv('query-id\tcorpus-id\tscore\n1\td1\t2\n1\td2\t0\n2\td1\t1\n');
+    expect(q.get('1')).toEqual(new Map([['d1', 2], ['d2', 0]]));
+    expect(q.get('2')).toEqual(new Map([['d1', 1]]));
+    expect(errorOf(() => parseQrelsTsv('1\td1\t1\n', 'qrels/test.tsv')).message).toMatch(/^qrels\/test\.tsv:1: expected the header/);
+    expect(errorOf(() => parseQrelsTsv('query-id\tcorpus-id\tscore\n1\td1\tx\n', 't.tsv')).message).toMatch(/^t\.tsv:2: score "x"/);
+    expect(errorOf(() => parseQrelsTsv('query-id\tcorpus-id\tscore\n1\td1\n', 't.tsv')).message).toMatch(/^t\.tsv:2: expected 3/);
+    expect(errorOf(() => parseQrelsTsv('query-id\tcorpus-id\tscore\n1\td1\t1\n1\td1\t0\n', 't.tsv')).message).toMatch(/^t\.tsv:3: duplicate/);
+  });
+
+  it('drops qrels queries that queries.jsonl lacks', () => {
+    const q = parseQrelsTsv('query-id\tcorpus-id\tscore\n1\td1\t1\n2\td1\t1\n');
+    const r = qrelsWithQueries(q, new Map([['1', {}]]));
+    expect([...r.qrels.keys()]).toEqual(['1']);
+    expect(r.missing).toEqual(['2']);
+  });
+
+  it('loads a folder from disk with every qrels split', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'beir-'));
+    await mkdir(join(dir, 'qrels'));
+    await writeFile(join(dir, 'corpus.jsonl'), '{"_id":"d1","title":"","text":"a"}\n');
+    await writeFile(join(dir, 'queries.jsonl'), '{"_id":"q1","text":"a"}\n');
+    await writeFile(join(dir, 'qrels', 'test.tsv'), 'query-id\tcorpus-id\tscore\nq1\td1\t1\n');
+    const ds = await loadBeirDir(dir);
+    expect(ds.corpus).toHaveLength(1);
+    expect([...ds.qrels.keys()]).toEqual(['test']);
+    await expect(loadBeirDir(join(dir, 'nope'))).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
+  });
+});
+
+describe('hash split (docs/SPLITS.md)', () => {
+  it('FNV-1a 32-bit of UTF-8 bytes: published check values', () => {
+    expect(fnv1a32('')).toBe(0x811c9dc5);
+    expect(fnv1a32('a')).toBe(0xe40c292c);
+    expect(fnv1a32('foobar')).toBe(0xbf9cf968);
+    expect(fnv1a32('1')).toBe(0x340ca71c);
+    expect(fnv1a32('h\u00e9llo')).toBe(0x4aa48540);
+  });
+  it('top bit 0 -> train, 1 -> test', () => {
+    expect(hashHalf('1')).toBe('train');
+    expect(hashHalf('a')).toBe('test');
+  });
+  it('splits a domain without train qrels, leaves one with train qrels alone', () => {
+    const test = new Map(Array.from({ length: 200 }, (_, i) => [String(i + 1), new Map([['d', 1]])]));
+    const noTrain = { name: 'cranfield', qrels: new Map([['test', test]]) };
+    const tr = resolveSplit(noTrain, 'train', true);
+    const te = resolveSplit(noTrain, 'test', true);
+    expect(tr.hashed && te.hashed).toBe(true);
+    expect(tr.qrels.size + te.qrels.size).toBe(200);
+    for (const k of tr.qrels.keys()) expect(te.qrels.has(k)).toBe(false);
+    expect(tr.qrels.size).toBeGreaterThan(60);
+    expect(te.source).toBe('fnv1a32-high-half(qrels/test.tsv)');
+    expect(resolveSplit(noTrain, 'test', false).qrels).toBe(test);
+    expect(() => resolveSplit(noTrain, 'train', false)).toThrow(/no qrels\/train\.tsv/);
+    const withTrain = { name: 'scifact', qrels: new Map([['test', test], ['train', splitQrels(test, 'train')]]) };
+    expect(resolveSplit(withTrain, 'test', true).source).toBe('qrels/test.tsv');
+  });
+});
