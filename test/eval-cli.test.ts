@@ -1,0 +1,179 @@
+import { mkdtemp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { DenseBackend, RouterBuilder } from '../src/eval/dense';
+import { exactTopK } from '../src/eval/dense';
+import { EmbeddingCache, cacheKey } from '../tools/eval/embedding-cache';
+import { main, parseArgs, resolveMethods, runEval } from '../tools/eval/cli';
+
+const DIM = 8;
+function bagOfWords(text: string): Float32Array {
+  const v = new Float32Array(DIM);
+  for (const w of text.toLowerCase().split(/\W+/).filter(Boolean)) {
+    let h = 0;
+    for (const c of w) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+    v[h % DIM] += 1;
+  }
+  return v;
+}
+
+/** A deterministic fake encoder: bag of hashed words; expert "beta" reverses the vector. */
+function fakeBackend(fingerprint = 'fake-v1'): DenseBackend & { docCalls: number } {
+  const b = {
+    fingerprint,
+    dim: DIM,
+    docCalls: 0,
+    async embedDocuments(texts: readonly string[]) {
+      b.docCalls++;
+      const out = new Float32Array(texts.length * DIM);
+      texts.forEach((t, i) => out.set(bagOfWords(t), i * DIM));
+      return out;
+    },
+    async embedQuery(text: string, expert: string | null) {
+      const v = bagOfWords(text);
+      return expert === 'beta' ? v.reverse() : v;
+    },
+  };
+  return b;
+}
+
+/** Routes to the expert named after the pilot domain with the nearest centroid. */
+const fakeRouters: RouterBuilder = {
+  build(_kind, domains, experts, dim) {
+    const centroids = domains.map((d) => {
+      const c = new Float32Array(dim);
+      const n = d.queryIds.length;
+      for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) c[j] += d.baseEmbeddings[i * dim + j] / n;
+      return { expert: experts.includes(d.domain) ? d.domain : experts[0], c };
+    });
+    return {
+      route(q) {
+        let best = centroids[0];
+        let bs = -Infinity;
+        const scores: Record<string, number> = {};
+        for (const c of centroids) {
+          let s = 0;
+          for (let j = 0; j < dim; j++) s += c.c[j] * q[j];
+          scores[c.expert] = s;
+          if (s > bs) [bs, best] = [s, c];
+        }
+        return { expert: best.expert, scores };
+      },
+    };
+  },
+};
+
+async function fixture(): Promise<{ root: string; alpha: string; beta: string }> {
+  const root = await mkdtemp(join(tmpdir(), 'evalcli-'));
+  const words = ['apple', 'banana', 'cherry', 'delta', 'echo', 'fox', 'golf', 'hotel', 'india', 'juliet'];
+  const make = async (name: string, withTrain: boolean) => {
+    const dir = join(root, name);
+    await mkdir(join(dir, 'qrels'), { recursive: true });
+    const docs = Array.from({ length: 30 }, (_, i) => JSON.stringify({ _id: `${name}-d${i}`, title: words[i % 10], text: `${words[(i * 3) % 10]} ${words[(i * 7) % 10]} ${name}` }));
+    await writeFile(join(dir, 'corpus.jsonl'), docs.join('\n') + '\n');
+    const queries = Array.from({ length: 20 }, (_, i) => JSON.stringify({ _id: `q${i}`, text: `${words[i % 10]} ${name}` }));
+    await writeFile(join(dir, 'queries.jsonl'), queries.join('\n') + '\n');
+    const rows = (from: number, to: number) =>
+      ['query-id\tcorpus-id\tscore', ...Array.from({ length: to - from }, (_, k) => `q${from + k}\t${name}-d${(from + k) % 10}\t${1 + (k % 2)}`)].join('\n') + '\n';
+    await writeFile(join(dir, 'qrels', 'test.tsv'), rows(0, 10));
+    if (withTrain) await writeFile(join(dir, 'qrels', 'train.tsv'), rows(10, 20));
+    return dir;
+  };
+  return { root, alpha: await make('alpha', true), beta: await make('beta', false) };
+}
+
+describe('eval CLI', () => {
+  it('parses arguments and resolves methods', () => {
+    const a = parseArgs(['--model', 'm', '--expert', 'alpha=/x', '--expert', 'beta=/y', '--data', 'd', '--max-docs', '5', '--out', 'o.json']);
+    expect(a.experts).toEqual([{ name: 'alpha', dir: '/x' }, { name: 'beta', dir: '/y' }]);
+    expect(a.json).toBe(true);
+    expect(a.maxDocs).toBe(5);
+    expect(resolveMethods(a)).toEqual(['bm25', 'base', 'expert:alpha', 'expert:beta', 'dataset-router', 'router-mean', 'router-max', 'dataset-oracle', 'instance-oracle']);
+    expect(resolveMethods({ ...a, methods: ['bm25', 'experts'] })).toEqual(['bm25', 'expert:alpha', 'expert:beta']);
+    expect(() => parseArgs(['--data'])).toThrow(/needs a value/);
+    expect(() => parseArgs(['--bogus'])).toThrow(/unknown option/);
+    expect(() => resolveMethods({ ...a, model: null, methods: ['base'] })).toThrow(/need --model/);
+    expect(() => resolveMethods({ ...a, methods: ['expert:zeta'] })).toThrow(/no --expert zeta/);
+  });
+
+  it('runs every method end to end with a fake backend, caches corpus embeddings, writes JSON and routing decisions', async () => {
+    const { root, alpha, beta } = await fixture();
+    const cacheDir = join(root, 'cache');
+    const args = parseArgs(['--model', 'fake', '--expert', 'alpha=/a', '--expert', 'beta=/b', '--data', alpha, '--data', beta, '--cache-dir', cacheDir, '--k', '20']);
+    const backend = fakeBackend();
+    const logs: string[] = [];
+    const out = await runEval(args, { createBackend: async () => backend, routerBuilder: fakeRouters, log: (s) => logs.push(s) });
+    expect(out.result.datasets).toEqual(['alpha', 'beta']);
+    expect(out.result.rows.map((r) => r.method)).toEqual([
+      'bm25', 'base', 'expert:alpha', 'expert:beta', 'dataset-router', 'router-mean', 'router-max', 'dataset-oracle', 'instance-oracle',
+    ]);
+    // beta has no train qrels: scored on its hash "test" half, printed.
+    expect(out.result.splits).toEqual({ alpha: 'qrels/test.tsv', beta: 'fnv1a32-high-half(qrels/test.tsv)' });
+    expect(logs.some((l) => l.includes('beta: pilot library from') && l.includes('fnv1a32-low-half'))).toBe(true);
+    const row = (m: string) => out.result.rows.find((r) => r.method === m)!;
+    for (const r of out.result.rows) for (const d of ['alpha', 'beta', 'avg']) expect(r.ndcg_at_10[d]).not.toBeNull();
+    // Oracles bound the experts.
+    for (const d of ['alpha', 'beta']) {
+      const best = Math.max(row('expert:alpha').ndcg_at_10[d]!, row('expert:beta').ndcg_at_10[d]!);
+      expect(row('dataset-oracle').ndcg_at_10[d]).toBeCloseTo(best, 12);
+      expect(row('instance-oracle').ndcg_at_10[d]!).toBeGreaterThanOrEqual(best - 1e-12);
+    }
+    expect(out.result.routing_accuracy!.map((a) => a.method)).toEqual(['dataset-router', 'router-mean', 'router-max']);
+    expect(out.routing.length).toBe(3 * (row('base').num_queries.alpha + row('base').num_queries.beta));
+    expect(out.routing[0]).toMatchObject({ dataset: 'alpha', method: 'dataset-router' });
+    expect(out.markdown).toContain('| nDCG@10 x100 | alpha | beta | avg |');
+    expect(out.markdown).toContain('routing acc.');
+    expect(backend.docCalls).toBeGreaterThan(0);
+
+    // Second run: corpus embeddings come from the cache.
+    const again = fakeBackend();
+    const out2 = await runEval(args, { createBackend: async () => again, routerBuilder: fakeRouters, log: () => {} });
+    expect(again.docCalls).toBe(0);
+    expect(out2.result.rows).toEqual(out.result.rows);
+    // Another model fingerprint or --max-docs misses.
+    const other = fakeBackend('fake-v2');
+    await runEval({ ...args, methods: ['base'] }, { createBackend: async () => other, log: () => {} });
+    expect(other.docCalls).toBeGreaterThan(0);
+    expect((await readdir(cacheDir)).filter((f) => f.endsWith('.f32'))).toHaveLength(4);
+
+    // main(): JSON + routing file.
+    const outFile = join(root, 'res.json');
+    const code = await main(['--data', alpha, '--methods', 'bm25', '--out', outFile, '--cache-dir', cacheDir]);
+    expect(code).toBe(0);
+    const json = JSON.parse(await readFile(outFile, 'utf8'));
+    expect(json.rows[0].method).toBe('bm25');
+    expect(Object.keys(json.rows[0].ndcg_at_10)).toEqual(['alpha', 'avg']);
+    expect(json.splits.alpha).toBe('qrels/test.tsv');
+  });
+
+  it('dense methods without a wired encoder fail with NOT_READY, not a crash', async () => {
+    const { alpha } = await fixture();
+    await expect(runEval(parseArgs(['--model', 'm', '--data', alpha, '--methods', 'base']), { log: () => {} })).rejects.toMatchObject({ code: 'NOT_READY' });
+  });
+});
+
+describe('embedding cache', () => {
+  it('keys on fingerprint, dataset, count, dim and content; round-trips float32', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'embcache-'));
+    const cache = new EmbeddingCache(dir);
+    const b = fakeBackend();
+    const e1 = await cache.getOrEmbed(b, 'ds', ['a', 'b'], ['apple', 'banana split'], 1);
+    expect(b.docCalls).toBe(2);
+    const e2 = await cache.getOrEmbed(b, 'ds', ['a', 'b'], ['apple', 'banana split']);
+    expect(b.docCalls).toBe(2);
+    expect(e2).toEqual(e1);
+    await cache.getOrEmbed(b, 'ds', ['a', 'b'], ['apple', 'banana CHANGED']);
+    expect(b.docCalls).toBe(3);
+    const base = { fingerprint: 'f', dataset: 'd', docCount: 1, dim: 2, contentDigest: 'x' };
+    expect(cacheKey(base)).not.toBe(cacheKey({ ...base, fingerprint: 'g' }));
+    expect(cacheKey(base)).not.toBe(cacheKey({ ...base, dataset: 'e' }));
+    expect(cacheKey(base)).not.toBe(cacheKey({ ...base, docCount: 2 }));
+  });
+
+  it('exactTopK ranks by dot product with trec_eval ties', () => {
+    const docs = new Float32Array([1, 0, 0, 1, 1, 0]);
+    const r = exactTopK(docs, 2, ['a', 'b', 'c'], new Float32Array([1, 0]), 3);
+    expect(r.ids).toEqual(['c', 'a', 'b']);
+  });
+});
