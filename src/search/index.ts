@@ -11,3 +11,5 @@ export {
   type Int8Chunk,
   type Int8SearchOptions,
 } from './int8.js';
+export { SearchIndex, type SearchIndexOptions, type IndexSearchOptions } from './search-index.js';
+export { wasmSimdSupported, DOTS_WASM } from './wasm-kernel.js';

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { SearchIndex, searchChunksSync, wasmSimdSupported, type Hit, type VectorChunk } from '../src/search/index.js';
+import { isRouterRetrieverError } from '../src/errors.js';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function chunks(n: number, dim: number, size: number, seed: number, int: boolean): VectorChunk[] {
+  const r = rng(seed);
+  const out: VectorChunk[] = [];
+  for (let s = 0; s < n; s += size) {
+    const rows = Math.min(size, n - s);
+    const v = new Float32Array(rows * dim).map(() => (int ? Math.floor(r() * 5) - 2 : r() - 0.5));
+    out.push({ dim, vectors: v, ids: Array.from({ length: rows }, (_, i) => ((s + i) % 13 === 5 ? null : `id${(s + i) * 31 % 4001}`)) });
+  }
+  return out;
+}
+
+function fullSort(q: Float32Array, cs: VectorChunk[], k: number): Hit[] {
+  const all: Hit[] = [];
+  for (const c of cs) c.ids.forEach((id, r) => {
+    if (id === null) return;
+    let s = 0;
+    for (let j = 0; j < c.dim; j++) s += q[j] * c.vectors[r * c.dim + j];
+    all.push({ id, score: s });
+  });
+  return all.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, k);
+}
+
+describe('SearchIndex', () => {
+  it('uses WASM SIMD in Node 20', () => {
+    expect(wasmSimdSupported()).toBe(true);
+    expect(new SearchIndex(768).backend).toBe('wasm-simd');
+    expect(new SearchIndex(17).backend).toBe('js');
+    expect(new SearchIndex(768, { backend: 'js' }).backend).toBe('js');
+    try {
+      new SearchIndex(17, { backend: 'wasm' });
+      expect.fail();
+    } catch (e) {
+      expect(isRouterRetrieverError(e, 'BACKEND')).toBe(true);
+    }
+  });
+
+  for (const backend of ['wasm', 'js'] as const) {
+    it(`${backend}: exact top-k equals a full sort, with ties (integer data)`, async () => {
+      const cs = chunks(3_000, 32, 700, 1, true);
+      const index = SearchIndex.fromChunks(cs, undefined, { backend });
+      expect(index.rows).toBe(3_000);
+      const r = rng(2);
+      for (let t = 0; t < 5; t++) {
+        const q = new Float32Array(32).map(() => Math.floor(r() * 3) - 1);
+        for (const k of [1, 10, 100]) {
+          const want = fullSort(q, cs, k);
+          expect(index.search(q, k)).toEqual(want);
+          expect(await index.searchAsync(q, k, { yieldEvery: 1024 })).toEqual(want);
+        }
+      }
+    });
+
+    it(`${backend}: setRow upserts, frees and grows`, () => {
+      const index = new SearchIndex(16, { backend });
+      const v = (x: number) => new Float32Array(16).fill(x);
+      index.setRow(0, 'a', v(1));
+      index.setRow(50_000, 'far', v(3)); // grows memory
+      index.setRow(1, 'b', v(2));
+      expect(index.search(v(1), 3).map((h) => h.id)).toEqual(['far', 'b', 'a']);
+      index.setRow(50_000, null);
+      index.setRow(0, 'a', v(5));
+      expect(index.search(v(1), 3)).toEqual([
+        { id: 'a', score: 80 },
+        { id: 'b', score: 32 },
+      ]);
+      expect(index.size).toBe(2);
+    });
+  }
+
+  it('float data: WASM (float32 sums) agrees with the JS kernel', () => {
+    const cs = chunks(5_000, 768, 1024, 9, false);
+    const w = SearchIndex.fromChunks(cs);
+    const r = rng(4);
+    for (let t = 0; t < 3; t++) {
+      const q = new Float32Array(768).map(() => r() - 0.5);
+      const a = w.search(q, 10);
+      const b = searchChunksSync(q, cs, 10);
+      expect(a.map((h) => h.id)).toEqual(b.map((h) => h.id));
+      a.forEach((h, i) => expect(Math.abs(h.score - b[i].score)).toBeLessThan(1e-4));
+    }
+  });
+
+  it('concurrent async searches do not corrupt each other', async () => {
+    const cs = chunks(8_000, 32, 1024, 5, true);
+    const index = SearchIndex.fromChunks(cs);
+    const q1 = new Float32Array(32).fill(1);
+    const q2 = new Float32Array(32).map((_, i) => (i % 2 ? 1 : -1));
+    const [a, b] = await Promise.all([index.searchAsync(q1, 7, { yieldEvery: 1024 }), index.searchAsync(q2, 7, { yieldEvery: 1024 })]);
+    expect(a).toEqual(fullSort(q1, cs, 7));
+    expect(b).toEqual(fullSort(q2, cs, 7));
+  });
+});
