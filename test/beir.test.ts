@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { docText, parseCorpusJsonl, parseQrelsTsv, parseQueriesJsonl, qrelsWithQueries } from '../src/eval/beir';
-import { fnv1a32, hashHalf, resolveSplit, splitQrels } from '../src/eval/splits';
+import { hashHalf, resolveSplit, sha1, splitQrels } from '../src/eval/splits';
 import { isRouterRetrieverError } from '../src/errors';
 import { loadBeirDir } from '../tools/eval/beir-node';
 
@@ -74,16 +74,22 @@ describe('BEIR parsing', () => {
 });
 
 describe('hash split (docs/SPLITS.md)', () => {
-  it('FNV-1a 32-bit of UTF-8 bytes: published check values', () => {
-    expect(fnv1a32('')).toBe(0x811c9dc5);
-    expect(fnv1a32('a')).toBe(0xe40c292c);
-    expect(fnv1a32('foobar')).toBe(0xbf9cf968);
-    expect(fnv1a32('1')).toBe(0x340ca71c);
-    expect(fnv1a32('h\u00e9llo')).toBe(0x4aa48540);
+  const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  const utf8 = (t: string) => new TextEncoder().encode(t);
+  it('SHA-1 matches FIPS 180-4 check values, across block boundaries', () => {
+    expect(hex(sha1(utf8('')))).toBe('da39a3ee5e6b4b0d3255bfef95601890afd80709');
+    expect(hex(sha1(utf8('abc')))).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
+    expect(hex(sha1(utf8('h\u00e9llo')))).toBe('35b5ea45c5e41f78b46a937cc74d41dfea920890');
+    expect(hex(sha1(utf8('x'.repeat(55))))).toBe('cef734ba81a024479e09eb5a75b6ddae62e6abf1');
+    expect(hex(sha1(utf8('x'.repeat(56))))).toBe('901305367c259952f4e7af8323f480d59f81335b');
+    expect(hex(sha1(utf8('x'.repeat(64))))).toBe('bb2fa3ee7afb9f54c6dfb5d021f14b1ffe40c163');
+    expect(hex(sha1(utf8('a'.repeat(1000))))).toBe('291e9a6c66994949b57ba5e650361e98fc36b1ba');
   });
-  it('top bit 0 -> train, 1 -> test', () => {
-    expect(hashHalf('1')).toBe('train');
-    expect(hashHalf('a')).toBe('test');
+  it('first sha1 byte even -> train, odd -> test (tools/train/train.py hash_train_half)', () => {
+    expect(hashHalf('1')).toBe('test'); // 0x35
+    expect(hashHalf('2')).toBe('train'); // 0xda
+    expect(hashHalf('a')).toBe('train'); // 0x86
+    expect(hashHalf('abc')).toBe('test'); // 0xa9
   });
   it('splits a domain without train qrels, leaves one with train qrels alone', () => {
     const test = new Map(Array.from({ length: 200 }, (_, i) => [String(i + 1), new Map([['d', 1]])]));
@@ -94,7 +100,7 @@ describe('hash split (docs/SPLITS.md)', () => {
     expect(tr.qrels.size + te.qrels.size).toBe(200);
     for (const k of tr.qrels.keys()) expect(te.qrels.has(k)).toBe(false);
     expect(tr.qrels.size).toBeGreaterThan(60);
-    expect(te.source).toBe('fnv1a32-high-half(qrels/test.tsv)');
+    expect(te.source).toBe('sha1-odd-half(qrels/test.tsv)');
     expect(resolveSplit(noTrain, 'test', false).qrels).toBe(test);
     expect(() => resolveSplit(noTrain, 'train', false)).toThrow(/no qrels\/train\.tsv/);
     const withTrain = { name: 'scifact', qrels: new Map([['test', test], ['train', splitQrels(test, 'train')]]) };

@@ -109,8 +109,8 @@ describe('eval CLI', () => {
       'bm25', 'base', 'expert:alpha', 'expert:beta', 'dataset-router', 'router-mean', 'router-max', 'dataset-oracle', 'instance-oracle',
     ]);
     // beta has no train qrels: scored on its hash "test" half, printed.
-    expect(out.result.splits).toEqual({ alpha: 'qrels/test.tsv', beta: 'fnv1a32-high-half(qrels/test.tsv)' });
-    expect(logs.some((l) => l.includes('beta: pilot library from') && l.includes('fnv1a32-low-half'))).toBe(true);
+    expect(out.result.splits).toEqual({ alpha: 'qrels/test.tsv', beta: 'sha1-odd-half(qrels/test.tsv)' });
+    expect(logs.some((l) => l.includes('beta: pilot library from') && l.includes('sha1-even-half'))).toBe(true);
     const row = (m: string) => out.result.rows.find((r) => r.method === m)!;
     for (const r of out.result.rows) for (const d of ['alpha', 'beta', 'avg']) expect(r.ndcg_at_10[d]).not.toBeNull();
     // Oracles bound the experts.

@@ -2,26 +2,20 @@
  * Deterministic train/test split of a domain's queries, for domains that ship
  * no training queries (arguana, cranfield, cisi, cacm, med, adi,
  * msmarco-dl19-subset) when a protocol needs some (pilot embeddings, training
- * an expert). The same rule is written in docs/SPLITS.md for the Python side
- * (tools/train); both MUST agree.
+ * an expert). It is the rule tools/train/train.py uses (`hash_train_half`);
+ * docs/SPLITS.md states it for both sides, which MUST agree.
  *
  * THE RULE
- *   h = FNV-1a 32-bit of the UTF-8 bytes of the query id (the `_id` string
- *       exactly as in queries.jsonl / the qrels, no trimming or case folding):
- *         h = 0x811C9DC5 (2166136261)
- *         for each byte o: h = h XOR o; h = (h * 0x01000193 (16777619)) mod 2^32
- *   h < 2^31 (top bit 0) -> "train" half, h >= 2^31 (top bit 1) -> "test" half.
- *   (Not the parity: FNV-1a's lowest bit is just 1 XOR the parity of the number
- *   of odd bytes, so "1", "3", "5" would always land together.)
- *   The pool split is the domain's `test` qrels (the queries that have judgements).
+ *   d = SHA-1 of the UTF-8 bytes of the query id (the `_id` string exactly as in
+ *       queries.jsonl / the qrels, no trimming or case folding)
+ *   d[0] (first digest byte) even -> "train" half, odd -> "test" half.
+ *   The pool is the domain's `test` qrels (the queries that have judgements).
  *
- * Python: h = 2166136261
- *         for o in qid.encode('utf-8'): h = ((h ^ o) * 16777619) & 0xFFFFFFFF
- *         half = 'train' if h < 2**31 else 'test'
+ * Python (tools/train/train.py):
+ *   hashlib.sha1(qid.encode("utf-8")).digest()[0] % 2 == 0   -> train half
  *
- * Check values: fnv1a32('') = 0x811c9dc5, fnv1a32('a') = 0xe40c292c,
- * fnv1a32('1') = 0x340ca71c (train), fnv1a32('a') -> test,
- * fnv1a32('h\u00e9llo') = 0x4aa48540 (train, UTF-8 bytes 68 c3 a9 6c 6c 6f).
+ * Check values: sha1("abc") = a9993e36...; "1" -> 356a192b... (0x35 odd: test),
+ * "2" -> da4b9237... (0xda even: train).
  *
  * Domains that have a real `train` qrels file (scifact, nfcorpus, wikiqa) use
  * it unchanged and are never hash-split. Where a domain is hash-split, every
@@ -33,20 +27,57 @@ import type { Qrels } from './metrics.js';
 
 export type Half = 'train' | 'test';
 
-/** FNV-1a 32-bit hash of the UTF-8 encoding of s, as an unsigned integer. */
-export function fnv1a32(s: string): number {
-  const bytes = new TextEncoder().encode(s);
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) {
-    h ^= bytes[i];
-    h = Math.imul(h, 0x01000193) >>> 0;
+/**
+ * SHA-1 (FIPS 180-4) of bytes, synchronous so that it runs anywhere (no
+ * SubtleCrypto promise). Only used for split decisions; not for security.
+ */
+export function sha1(bytes: Uint8Array): Uint8Array {
+  const len = bytes.length;
+  const nBlocks = ((len + 8) >>> 6) + 1;
+  const words = new Uint32Array(nBlocks * 16);
+  for (let i = 0; i < len; i++) words[i >>> 2] |= bytes[i] << (24 - 8 * (i & 3));
+  words[len >>> 2] |= 0x80 << (24 - 8 * (len & 3));
+  const bits = len * 8;
+  words[nBlocks * 16 - 2] = Math.floor(bits / 0x100000000);
+  words[nBlocks * 16 - 1] = bits >>> 0;
+  let h0 = 0x67452301, h1 = 0xefcdab89, h2 = 0x98badcfe, h3 = 0x10325476, h4 = 0xc3d2e1f0;
+  const w = new Uint32Array(80);
+  for (let blk = 0; blk < nBlocks; blk++) {
+    for (let t = 0; t < 16; t++) w[t] = words[blk * 16 + t];
+    for (let t = 16; t < 80; t++) {
+      const x = w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16];
+      w[t] = (x << 1) | (x >>> 31);
+    }
+    let a = h0, b = h1, c = h2, d = h3, e = h4;
+    for (let t = 0; t < 80; t++) {
+      let f: number;
+      let k: number;
+      if (t < 20) { f = (b & c) | (~b & d); k = 0x5a827999; }
+      else if (t < 40) { f = b ^ c ^ d; k = 0x6ed9eba1; }
+      else if (t < 60) { f = (b & c) | (b & d) | (c & d); k = 0x8f1bbcdc; }
+      else { f = b ^ c ^ d; k = 0xca62c1d6; }
+      const tmp = (((a << 5) | (a >>> 27)) + f + e + k + w[t]) >>> 0;
+      e = d;
+      d = c;
+      c = ((b << 30) | (b >>> 2)) >>> 0;
+      b = a;
+      a = tmp;
+    }
+    h0 = (h0 + a) >>> 0; h1 = (h1 + b) >>> 0; h2 = (h2 + c) >>> 0; h3 = (h3 + d) >>> 0; h4 = (h4 + e) >>> 0;
   }
-  return h >>> 0;
+  const out = new Uint8Array(20);
+  [h0, h1, h2, h3, h4].forEach((h, i) => {
+    out[i * 4] = h >>> 24;
+    out[i * 4 + 1] = (h >>> 16) & 0xff;
+    out[i * 4 + 2] = (h >>> 8) & 0xff;
+    out[i * 4 + 3] = h & 0xff;
+  });
+  return out;
 }
 
-/** Which half a query id belongs to: top bit of fnv1a32 0 -> train, 1 -> test. */
+/** Which half a query id belongs to: first byte of sha1(UTF-8 id) even -> train, odd -> test. */
 export function hashHalf(queryId: string): Half {
-  return fnv1a32(queryId) < 0x80000000 ? 'train' : 'test';
+  return (sha1(new TextEncoder().encode(queryId))[0] & 1) === 0 ? 'train' : 'test';
 }
 
 /** The queries of `qrels` that fall in `half`. */
@@ -58,7 +89,7 @@ export function splitQrels(qrels: Qrels, half: Half): Qrels {
 
 export interface ResolvedSplit {
   qrels: Qrels;
-  /** Human-readable provenance, printed by the CLI, e.g. "qrels/train.tsv" or "fnv1a32-low-half(qrels/test.tsv)". */
+  /** Human-readable provenance, printed by the CLI, e.g. "qrels/train.tsv" or "sha1-even-half(qrels/test.tsv)". */
   source: string;
   hashed: boolean;
 }
@@ -80,7 +111,7 @@ export function resolveSplit(
     if (!pool) throw new RouterRetrieverError('NOT_FOUND', `${dataset.name}: no qrels/test.tsv to split by hash`, { dataset: dataset.name });
     return {
       qrels: splitQrels(pool, split),
-      source: `fnv1a32-${split === 'train' ? 'low' : 'high'}-half(qrels/test.tsv)`,
+      source: `sha1-${split === 'train' ? 'even' : 'odd'}-half(qrels/test.tsv)`,
       hashed: true,
     };
   }

@@ -1,0 +1,230 @@
+import { RouterRetrieverError } from '../errors';
+
+/** Progress of one file: bytes received so far and the total when known. */
+export interface FileProgress {
+  file: string;
+  loaded: number;
+  total: number | null;
+}
+
+/** Where model files come from: a URL (with the Cache API) or files the user picked. */
+export interface FileSource {
+  /** The base URL or a name for the set of files (used in messages and as a cache identity). */
+  readonly id: string;
+  /** The file's bytes, or null when the file does not exist (e.g. HTTP 404). */
+  read(name: string, onProgress?: (p: FileProgress) => void): Promise<Uint8Array | null>;
+}
+
+export interface UrlSourceOptions {
+  /** Cache API cache to use; false disables caching (default "router-retriever-models"). */
+  cacheName?: string | false;
+  /** fetch implementation (default globalThis.fetch). */
+  fetch?: typeof fetch;
+}
+
+export const DEFAULT_CACHE_NAME = 'router-retriever-models';
+const HUB = 'https://huggingface.co/';
+/** Cache entry (under the base URL) listing files the server answered 404 for; consulted only offline. */
+const ABSENT_MANIFEST = '.router-retriever-absent.json';
+
+/**
+ * "facebook/contriever" (or "facebook/contriever@rev") → https://huggingface.co/facebook/contriever/resolve/main/.
+ * URLs ("https://…", "/models/x", "./x", "../x", "blob:…") are kept, with a trailing slash added.
+ */
+export function resolveBaseUrl(location: string): string {
+  const s = location.trim();
+  if (s === '') throw new RouterRetrieverError('INVALID_INPUT', 'The model location is empty: pass a URL, a path such as /models/contriever, or a Hub id such as facebook/contriever.');
+  const hub = /^([A-Za-z0-9][A-Za-z0-9_.-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*)(?:@([A-Za-z0-9_./-]+))?\/?$/.exec(s);
+  if (hub && !s.startsWith('.') && !s.includes('://')) {
+    const rev = hub[2] ?? 'main';
+    return `${HUB}${hub[1]}/resolve/${rev.split('/').map(encodeURIComponent).join('%2F')}/`;
+  }
+  return s.endsWith('/') ? s : s + '/';
+}
+
+function fileUrl(base: string, name: string): string {
+  return base + name.split('/').map(encodeURIComponent).join('/');
+}
+
+function networkError(url: string, problem: string, details: Record<string, unknown> = {}): RouterRetrieverError {
+  return new RouterRetrieverError('NETWORK', `Could not download ${url}: ${problem}`, { url, ...details });
+}
+
+type CacheLike = Pick<Cache, 'match' | 'put'>;
+
+async function openCache(name: string | false): Promise<CacheLike | null> {
+  if (name === false) return null;
+  const storage = (globalThis as { caches?: CacheStorage }).caches;
+  if (!storage || typeof storage.open !== 'function') return null;
+  try {
+    return await storage.open(name);
+  } catch {
+    return null; // e.g. insecure context or storage disabled: work without a cache
+  }
+}
+
+/** Files under a base URL or Hugging Face Hub id, streamed with progress and kept in the Cache API. */
+export function urlSource(location: string, options: UrlSourceOptions = {}): FileSource {
+  const base = resolveBaseUrl(location);
+  const cacheName = options.cacheName === undefined ? DEFAULT_CACHE_NAME : options.cacheName;
+  let cachePromise: Promise<CacheLike | null> | null = null;
+  const getCache = () => (cachePromise ??= openCache(cacheName));
+  const doFetch = (input: string): Promise<Response> => {
+    const f = options.fetch ?? (globalThis as { fetch?: typeof fetch }).fetch;
+    if (!f) throw networkError(input, 'this environment has no fetch(); pass options.fetch or use memorySource().');
+    return f(input);
+  };
+
+  async function absentList(cache: CacheLike | null): Promise<string[]> {
+    if (!cache) return [];
+    try {
+      const r = await cache.match(base + ABSENT_MANIFEST);
+      const list: unknown = r ? await r.json() : [];
+      return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : [];
+    } catch {
+      return [];
+    }
+  }
+
+  async function recordAbsent(cache: CacheLike | null, name: string): Promise<void> {
+    if (!cache) return;
+    const list = await absentList(cache);
+    if (list.includes(name)) return;
+    list.push(name);
+    try {
+      await cache.put(base + ABSENT_MANIFEST, new Response(JSON.stringify(list), { headers: { 'content-type': 'application/json' } }));
+    } catch {
+      /* best effort */
+    }
+  }
+
+  return {
+    id: base,
+    async read(name, onProgress) {
+      const url = fileUrl(base, name);
+      const cache = await getCache();
+      if (cache) {
+        let hit: Response | undefined;
+        try {
+          hit = await cache.match(url);
+        } catch {
+          hit = undefined;
+        }
+        if (hit) {
+          const bytes = new Uint8Array(await hit.arrayBuffer());
+          onProgress?.({ file: name, loaded: bytes.byteLength, total: bytes.byteLength });
+          return bytes;
+        }
+      }
+
+      let res: Response;
+      try {
+        res = await doFetch(url);
+      } catch (e) {
+        if (e instanceof RouterRetrieverError) throw e;
+        // Offline after an earlier complete visit: a file the server said was absent is still absent.
+        if ((await absentList(cache)).includes(name)) return null;
+        throw networkError(url, `the request failed (${(e as Error)?.message ?? String(e)}). Check the network connection, the URL, and that the server allows cross-origin requests (CORS).`);
+      }
+      if (res.status === 404 || res.status === 410) {
+        await recordAbsent(cache, name);
+        return null;
+      }
+      if (res.status === 401 || res.status === 403) {
+        throw networkError(url, `access denied (HTTP ${res.status}). The repository may be private or gated, or may not exist; check the model id/URL.`, { status: res.status });
+      }
+      if (!res.ok) {
+        throw networkError(url, `the server answered HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}. Try again later or check the URL.`, { status: res.status });
+      }
+
+      const bytes = await readBody(res, url, name, onProgress);
+      if (cache) {
+        try {
+          const headers: Record<string, string> = { 'content-length': String(bytes.byteLength) };
+          const type = res.headers.get('content-type');
+          if (type) headers['content-type'] = type;
+          await cache.put(url, new Response(bytes as Uint8Array<ArrayBuffer>, { status: 200, headers }));
+        } catch {
+          /* quota or opaque storage errors: the file is still returned, just not cached */
+        }
+      }
+      return bytes;
+    },
+  };
+}
+
+async function readBody(res: Response, url: string, name: string, onProgress?: (p: FileProgress) => void): Promise<Uint8Array> {
+  const encoding = res.headers.get('content-encoding');
+  const lenHeader = res.headers.get('content-length');
+  // With a content-encoding, content-length counts compressed bytes while we see decoded ones.
+  let total: number | null = lenHeader !== null && (!encoding || encoding === 'identity') ? Number(lenHeader) : null;
+  if (total !== null && (!Number.isSafeInteger(total) || total < 0)) total = null;
+  onProgress?.({ file: name, loaded: 0, total });
+
+  try {
+    if (!res.body) {
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      onProgress?.({ file: name, loaded: bytes.byteLength, total: total ?? bytes.byteLength });
+      return bytes;
+    }
+    const reader = res.body.getReader();
+    let buf = new Uint8Array(total ?? 1 << 16);
+    let loaded = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!value || value.byteLength === 0) continue;
+      if (loaded + value.byteLength > buf.byteLength) {
+        const grown = new Uint8Array(Math.max(buf.byteLength * 2, loaded + value.byteLength));
+        grown.set(buf.subarray(0, loaded));
+        buf = grown;
+      }
+      buf.set(value, loaded);
+      loaded += value.byteLength;
+      onProgress?.({ file: name, loaded, total });
+    }
+    if (total !== null && loaded !== total) {
+      throw networkError(url, `the download stopped after ${loaded} of ${total} bytes. Check the connection and try again.`, { loaded, total });
+    }
+    if (total === null) onProgress?.({ file: name, loaded, total: loaded });
+    return loaded === buf.byteLength ? buf : buf.slice(0, loaded);
+  } catch (e) {
+    if (e instanceof RouterRetrieverError) throw e;
+    throw networkError(url, `the download failed midway (${(e as Error)?.message ?? String(e)}). Check the connection and try again.`);
+  }
+}
+
+export type MemoryFile = Uint8Array | Blob | ArrayBuffer;
+
+/**
+ * Files the user picked (or bundled bytes), by name ("config.json", "1_Pooling/config.json").
+ * A name also matches a single key ending in "/<name>", so a picked folder's relative paths
+ * ("contriever/config.json") work too.
+ */
+export function memorySource(files: Record<string, MemoryFile>, id = 'memory'): FileSource {
+  const keys = Object.keys(files);
+  return {
+    id,
+    async read(name, onProgress) {
+      let f: MemoryFile | undefined = Object.prototype.hasOwnProperty.call(files, name) ? files[name] : undefined;
+      if (f === undefined) {
+        const matches = keys.filter((k) => k.endsWith('/' + name) && !k.slice(0, -name.length - 1).includes('/'));
+        if (matches.length === 1) f = files[matches[0]];
+      }
+      if (f === undefined || f === null) return null;
+      let bytes: Uint8Array;
+      try {
+        if (f instanceof Uint8Array) bytes = f;
+        else if (f instanceof ArrayBuffer) bytes = new Uint8Array(f);
+        else if (typeof Blob !== 'undefined' && f instanceof Blob) bytes = new Uint8Array(await f.arrayBuffer());
+        else if (ArrayBuffer.isView(f)) bytes = new Uint8Array((f as ArrayBufferView).buffer, (f as ArrayBufferView).byteOffset, (f as ArrayBufferView).byteLength);
+        else throw new RouterRetrieverError('INVALID_INPUT', `File "${name}" must be a Uint8Array, ArrayBuffer or Blob/File.`);
+      } catch (e) {
+        if (e instanceof RouterRetrieverError) throw e;
+        throw new RouterRetrieverError('FILE_NOT_FOUND', `Could not read the picked file "${name}" (${(e as Error)?.message ?? String(e)}). Pick the file again.`, { file: name });
+      }
+      onProgress?.({ file: name, loaded: bytes.byteLength, total: bytes.byteLength });
+      return bytes;
+    },
+  };
+}
