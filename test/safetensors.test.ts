@@ -116,6 +116,14 @@ describe('parseSafetensors', () => {
     expect(t.data.byteOffset % 4).toBe(0);
   });
 
+  it('returns views on aligned data unless asked to copy', () => {
+    const bytes = serializeSafetensors(new Map([['w', { dtype: 'float32', shape: [2], data: new Float32Array([1, 2]) }]]));
+    expect(parseSafetensors(bytes).get('w')!.data.buffer).toBe(bytes.buffer);
+    const copied = parseSafetensors(bytes, { copy: true }).get('w')!;
+    expect(copied.data.buffer).not.toBe(bytes.buffer);
+    expect(Array.from(copied.data as Float32Array)).toEqual([1, 2]);
+  });
+
   it('rejects truncated files and wrong header lengths', () => {
     expectCode(() => parseSafetensors(new Uint8Array(5)), 'MODEL_FORMAT', /too short/);
     const good = serializeSafetensors(new Map([['w', { dtype: 'float32', shape: [4], data: new Float32Array(4) }]]));

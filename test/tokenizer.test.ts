@@ -126,6 +126,13 @@ describe('BertTokenizer vs @huggingface/tokenizers and transformers.js on a toke
     for (const text of texts) expect(again.encode(text).inputIds).toEqual(tok.encode(text).inputIds);
     expect(again.doLowerCase).toBe(true);
     expect(again.maxInputCharsPerWord).toBe(100);
+    // special added_tokens are kept whole, as the HF tokenizers library does
+    const withExtra = structuredClone(json) as { added_tokens: unknown[] };
+    withExtra.added_tokens.push({ id: 5, content: '[unused4]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+    const extra = BertTokenizer.fromTokenizerJson(withExtra);
+    expect(extra.encode('a[unused4]b').inputIds).toEqual([101, 1037, 5, 1038, 102]);
+    expect(new Tokenizer(withExtra, tokenizerConfigFor(extra)).encode('a[unused4]b').ids).toEqual([101, 1037, 5, 1038, 102]);
+    expect(tok.encode('a[unused4]b').inputIds.length).toBeGreaterThan(5);
   });
 });
 

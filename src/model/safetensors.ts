@@ -28,6 +28,11 @@ export interface SafetensorsFile {
 export interface SafetensorsOptions {
   /** File name used in error messages (default "model.safetensors"). */
   fileName?: string;
+  /**
+   * Copy every tensor into its own buffer (default false: aligned tensors are views on
+   * `bytes`, which saves memory for large models; misaligned ones are always copied).
+   */
+  copy?: boolean;
 }
 
 function fail(file: string, problem: string, details: Record<string, unknown> = {}): never {
@@ -39,7 +44,7 @@ function fail(file: string, problem: string, details: Record<string, unknown> = 
   );
 }
 
-/** Parses a safetensors file into a StateDict. Tensor data is copied into aligned buffers. */
+/** Parses a safetensors file into a StateDict (aligned tensors are views on `bytes` unless options.copy). */
 export function parseSafetensors(bytes: Uint8Array, options: SafetensorsOptions = {}): StateDict {
   return parseSafetensorsFile(bytes, options).tensors;
 }
@@ -145,7 +150,7 @@ export function parseSafetensorsFile(bytes: Uint8Array, options: SafetensorsOpti
 
   const tensors: StateDict = new Map();
   for (const e of entries) {
-    const data = typedArrayFromBytes(e.dtype, bytes.subarray(dataStart + e.begin, dataStart + e.end));
+    const data = typedArrayFromBytes(e.dtype, bytes.subarray(dataStart + e.begin, dataStart + e.end), options.copy ?? false);
     tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data });
   }
   return { tensors, metadata };

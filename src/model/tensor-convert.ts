@@ -128,37 +128,43 @@ export function toFloat32(t: StoredTensor): Float32Array {
 }
 
 /**
- * Builds the typed array for `dtype` from raw little-endian bytes. Copies the bytes
- * into a fresh, aligned buffer (the source may be misaligned or shared with a file).
+ * Builds the typed array for `dtype` from raw little-endian bytes. With `copy` (default)
+ * the bytes go into a fresh buffer; without it, a view on `bytes` is returned when the
+ * data is suitably aligned (and the host little-endian), else a copy (misaligned data works).
  */
-export function typedArrayFromBytes(dtype: DType, bytes: Uint8Array): StoredTensor['data'] {
+export function typedArrayFromBytes(dtype: DType, bytes: Uint8Array, copy = true): StoredTensor['data'] {
   const size = DTYPE_BYTES[dtype];
   if (bytes.byteLength % size !== 0) {
     throw new RouterRetrieverError('MODEL_FORMAT', `Tensor byte length ${bytes.byteLength} is not a multiple of ${size} (${dtype}).`);
   }
-  const copy = new Uint8Array(bytes.byteLength);
-  copy.set(bytes);
-  if (!LITTLE_ENDIAN && size > 1) swapBytes(copy, size);
-  const buf = copy.buffer;
+  let src = bytes;
+  if (copy || !LITTLE_ENDIAN || bytes.byteOffset % size !== 0) {
+    src = new Uint8Array(bytes.byteLength);
+    src.set(bytes);
+    if (!LITTLE_ENDIAN && size > 1) swapBytes(src, size);
+  }
+  const buf = src.buffer;
+  const off = src.byteOffset;
+  const n = src.byteLength / size;
   switch (dtype) {
     case 'float32':
-      return new Float32Array(buf);
+      return new Float32Array(buf, off, n);
     case 'float16':
     case 'bfloat16':
-      return new Uint16Array(buf);
+      return new Uint16Array(buf, off, n);
     case 'float64':
-      return new Float64Array(buf);
+      return new Float64Array(buf, off, n);
     case 'int64':
-      return new BigInt64Array(buf);
+      return new BigInt64Array(buf, off, n);
     case 'int32':
-      return new Int32Array(buf);
+      return new Int32Array(buf, off, n);
     case 'int16':
-      return new Int16Array(buf);
+      return new Int16Array(buf, off, n);
     case 'int8':
-      return new Int8Array(buf);
+      return new Int8Array(buf, off, n);
     case 'uint8':
     case 'bool':
-      return copy;
+      return src;
   }
 }
 

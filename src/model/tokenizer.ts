@@ -30,6 +30,8 @@ export interface BertTokenizerOptions {
   sepToken?: string;
   padToken?: string;
   maskToken?: string;
+  /** More strings kept whole when they appear literally in the text (tokenizer.json special added_tokens). */
+  extraSpecialTokens?: readonly string[];
 }
 
 export interface EncodedBatch {
@@ -98,6 +100,8 @@ export class BertTokenizer {
   private readonly vocabMap: Map<string, number>;
   private readonly wordCache = new Map<string, readonly number[]>();
   private readonly specialRe: RegExp | null;
+  /** A character every special token starts with, to skip the special-token split quickly. */
+  private readonly specialHint: string | null;
 
   constructor(vocab: Map<string, number>, options: BertTokenizerOptions = {}) {
     this.vocabMap = vocab;
@@ -130,10 +134,13 @@ export class BertTokenizer {
     this.clsId = need(names.cls);
     this.sepId = need(names.sep);
     this.padId = vocab.get(names.pad) ?? 0;
-    this.specialTokens = [names.pad, names.unk, names.cls, names.sep, names.mask].filter((t, i, a) => vocab.has(t) && a.indexOf(t) === i);
+    this.specialTokens = [names.pad, names.unk, names.cls, names.sep, names.mask, ...(options.extraSpecialTokens ?? [])].filter(
+      (t, i, a) => t.length > 0 && vocab.has(t) && a.indexOf(t) === i,
+    );
     this.specialRe = this.specialTokens.length
       ? new RegExp(`(${[...this.specialTokens].sort((a, b) => b.length - a.length).map(escapeRe).join('|')})`)
       : null;
+    this.specialHint = this.specialTokens.every((t) => t.startsWith('[')) ? '[' : null;
   }
 
   /** Builds a tokenizer from vocab.txt (one token per line, id = line number). */
@@ -183,6 +190,11 @@ export class BertTokenizer {
       sepToken: tokenName(config.sep_token, '[SEP]'),
       padToken: tokenName(config.pad_token, '[PAD]'),
       maskToken: tokenName(config.mask_token, '[MASK]'),
+      extraSpecialTokens: Array.isArray(obj['added_tokens'])
+        ? (obj['added_tokens'] as Array<{ content?: unknown; special?: unknown }>)
+            .filter((t) => t && t.special === true && typeof t.content === 'string' && vocab.get(t.content as string) !== undefined)
+            .map((t) => t.content as string)
+        : [],
     };
     return new BertTokenizer(vocab, opts);
   }
@@ -212,7 +224,7 @@ export class BertTokenizer {
     if (typeof text !== 'string') {
       throw new RouterRetrieverError('INVALID_INPUT', `Expected a string to tokenize, got ${typeof text}.`);
     }
-    if (this.specialRe && text.includes('[')) {
+    if (this.specialRe && (this.specialHint === null || text.includes(this.specialHint))) {
       const parts = text.split(this.specialRe);
       for (let i = 0; i < parts.length; i++) {
         if (i % 2 === 1) out.push(this.vocabMap.get(parts[i])!);

@@ -7,6 +7,11 @@ import { ZipReader, isZip } from './zip';
 export interface TorchBinOptions {
   /** File name used in error messages (default "pytorch_model.bin"). */
   fileName?: string;
+  /**
+   * Copy every tensor into its own buffer (default false: aligned contiguous tensors of
+   * STORED entries are views on `bytes`, which saves memory; others are always copied).
+   */
+  copy?: boolean;
 }
 
 interface StorageRef {
@@ -22,8 +27,8 @@ function fail(file: string, problem: string, details: Record<string, unknown> = 
 
 /**
  * Reads a PyTorch checkpoint written by torch.save (>= 1.6, zip format) holding a state
- * dict (pytorch_model.bin, adapter_model.bin), without executing anything. Tensor data is
- * copied into fresh aligned arrays; non-contiguous tensors are materialised by their strides.
+ * dict (pytorch_model.bin, adapter_model.bin), without executing anything. Non-contiguous
+ * tensors are materialised by their strides; see TorchBinOptions.copy for aliasing.
  */
 export async function parseTorchBin(bytes: Uint8Array, options: TorchBinOptions = {}): Promise<StateDict> {
   const file = options.fileName ?? 'pytorch_model.bin';
@@ -33,14 +38,14 @@ export async function parseTorchBin(bytes: Uint8Array, options: TorchBinOptions 
   for (const name of zip.names) {
     if (zip.entries.get(name)!.method !== 0) entryBytes.set(name, await zip.read(name));
   }
-  return parseTorchZip(zip, file, entryBytes);
+  return parseTorchZip(zip, file, entryBytes, options.copy ?? false);
 }
 
 /** Synchronous variant; works when every entry is STORED (always the case for torch.save). */
 export function parseTorchBinSync(bytes: Uint8Array, options: TorchBinOptions = {}): StateDict {
   const file = options.fileName ?? 'pytorch_model.bin';
   checkKind(bytes, file);
-  return parseTorchZip(ZipReader.open(bytes, { fileName: file }), file, new Map());
+  return parseTorchZip(ZipReader.open(bytes, { fileName: file }), file, new Map(), options.copy ?? false);
 }
 
 function checkKind(bytes: Uint8Array, file: string): void {
@@ -60,7 +65,7 @@ function checkKind(bytes: Uint8Array, file: string): void {
   fail(file, `this is not a PyTorch checkpoint (expected a zip archive written by torch.save, got ${bytes.byteLength} bytes starting 0x${[...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join('')}). Re-download it or convert it to safetensors.`);
 }
 
-function parseTorchZip(zip: ZipReader, file: string, inflated: Map<string, Uint8Array>): StateDict {
+function parseTorchZip(zip: ZipReader, file: string, inflated: Map<string, Uint8Array>, copy: boolean): StateDict {
   const get = (name: string): Uint8Array => inflated.get(name) ?? zip.readSync(name);
   const pkl = zip.names.filter((n) => n === 'data.pkl' || n.endsWith('/data.pkl')).sort((a, b) => a.length - b.length)[0];
   if (pkl === undefined) {
@@ -105,7 +110,7 @@ function parseTorchZip(zip: ZipReader, file: string, inflated: Map<string, Uint8
   const out: StateDict = new Map();
   for (const [k, v] of dict) {
     if (typeof k !== 'string' || !isTorchTensorRef(v)) continue;
-    out.set(k, materialise(v, k, file, bigEndian));
+    out.set(k, materialise(v, k, file, bigEndian, copy));
   }
   return out;
 }
@@ -132,7 +137,7 @@ function findStateDict(root: unknown): Map<unknown, unknown> | null {
   return null;
 }
 
-function materialise(t: TorchTensorRef, name: string, file: string, bigEndian: boolean): StoredTensor {
+function materialise(t: TorchTensorRef, name: string, file: string, bigEndian: boolean, copy: boolean): StoredTensor {
   const storage = t.storage as StorageRef;
   if (typeof storage !== 'object' || storage === null || storage.kind !== 'storage') {
     fail(file, `tensor "${name}" has no storage`, { tensor: name });
@@ -164,7 +169,7 @@ function materialise(t: TorchTensorRef, name: string, file: string, bigEndian: b
   }
   if (contiguous) {
     const start = t.storageOffset * itemsize;
-    return { dtype, shape, data: typedArrayFromBytes(dtype, src.subarray(start, start + numel * itemsize)) };
+    return { dtype, shape, data: typedArrayFromBytes(dtype, src.subarray(start, start + numel * itemsize), copy) };
   }
 
   // Non-contiguous: gather element by element in row-major order.
