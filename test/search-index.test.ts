@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SearchIndex, searchChunksSync, wasmSimdSupported, type Hit, type VectorChunk } from '../src/search/index.js';
+import { Int8Index, SearchIndex, quantizeChunk, searchChunksSync, wasmSimdSupported, type Hit, type VectorChunk } from '../src/search/index.js';
 import { isRouterRetrieverError } from '../src/errors.js';
 
 function rng(seed: number): () => number {
@@ -103,5 +103,65 @@ describe('SearchIndex', () => {
     const [a, b] = await Promise.all([index.searchAsync(q1, 7, { yieldEvery: 1024 }), index.searchAsync(q2, 7, { yieldEvery: 1024 })]);
     expect(a).toEqual(fullSort(q1, cs, 7));
     expect(b).toEqual(fullSort(q2, cs, 7));
+  });
+});
+
+describe('Int8Index', () => {
+  function clustered(n: number, dim: number, seed: number): VectorChunk[] {
+    const r = rng(seed);
+    const gauss = () => Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
+    const centers = Array.from({ length: 40 }, () => Float32Array.from({ length: dim }, gauss));
+    const out: VectorChunk[] = [];
+    for (let s = 0; s < n; s += 1024) {
+      const rows = Math.min(1024, n - s);
+      const v = new Float32Array(rows * dim);
+      for (let i = 0; i < rows; i++) {
+        const c = centers[Math.floor(r() * centers.length)];
+        for (let j = 0; j < dim; j++) v[i * dim + j] = c[j] + 0.6 * gauss();
+      }
+      out.push({ dim, vectors: v, ids: Array.from({ length: rows }, (_, i) => `doc-${s + i}`) });
+    }
+    return out;
+  }
+
+  for (const backend of ['wasm', 'js'] as const) {
+    it(`${backend}: recall@10 vs exact >= 0.99 after rescoring; exact scores`, async () => {
+      const dim = 96;
+      const cs = clustered(12_000, dim, 11);
+      const exact = SearchIndex.fromChunks(cs, undefined, { backend: 'js' });
+      const idx = Int8Index.fromChunks(cs, undefined, { backend });
+      expect(idx.backend).toBe(backend === 'wasm' ? 'wasm-simd' : 'js');
+      const rows: Float32Array[] = cs.flatMap((c) => c.ids.map((_, r) => c.vectors.subarray(r * dim, (r + 1) * dim)));
+      const rescore = (row: number) => rows[row];
+      const r = rng(12);
+      let hit = 0;
+      for (let t = 0; t < 40; t++) {
+        const base = rows[Math.floor(r() * rows.length)];
+        const q = base.map((x) => x + 0.4 * (r() - 0.5));
+        const want = exact.search(q, 10);
+        const got = idx.search(q, 10, { rescore });
+        const ids = new Set(want.map((h) => h.id));
+        hit += got.filter((h) => ids.has(h.id)).length;
+        for (const h of got) {
+          const w = want.find((x) => x.id === h.id);
+          if (w) expect(h.score).toBe(w.score); // rescored exactly with the JS float64 dot
+        }
+        if (t < 3) expect(await idx.searchAsync(q, 10, { rescore, sliceMs: 0 })).toEqual(got);
+      }
+      expect(hit / 400).toBeGreaterThanOrEqual(0.99);
+    });
+  }
+
+  it('fromInt8Chunks and setRow', () => {
+    const cs = clustered(100, 32, 3);
+    const a = Int8Index.fromChunks(cs);
+    const b = Int8Index.fromInt8Chunks(cs.map(quantizeChunk));
+    const q = cs[0].vectors.subarray(0, 32);
+    expect(b.search(q, 5)).toEqual(a.search(q, 5));
+    b.setRow(0, null);
+    b.setRow(200, 'new', Float32Array.from(q, (x) => 3 * x));
+    const hits = b.search(q, 3).map((h) => h.id);
+    expect(hits[0]).toBe('new');
+    expect(hits).not.toContain('doc-0');
   });
 });

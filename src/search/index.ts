@@ -13,3 +13,4 @@ export {
 } from './int8.js';
 export { SearchIndex, type SearchIndexOptions, type IndexSearchOptions } from './search-index.js';
 export { wasmSimdSupported, DOTS_WASM } from './wasm-kernel.js';
+export { Int8Index, type Int8IndexSearchOptions } from './int8-index.js';

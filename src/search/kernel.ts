@@ -48,18 +48,20 @@ export function dotRows(
   for (; r < row1; r++) out[r] = dot(q, v, r * dim, dim);
 }
 
-/** Dot product of q with v[off .. off+dim), 4 accumulators. */
+/**
+ * Dot product of q with v[off .. off+dim), summed in exactly the order dotRows
+ * uses for one row (even and odd accumulators), so both give identical results.
+ */
 export function dot(q: Float32Array, v: Float32Array | Int8Array, off: number, dim: number): number {
-  let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-  let j = 0;
-  for (; j + 4 <= dim; j += 4) {
-    a0 += q[j] * v[off + j];
-    a1 += q[j + 1] * v[off + j + 1];
-    a2 += q[j + 2] * v[off + j + 2];
-    a3 += q[j + 3] * v[off + j + 3];
+  const even = dim & ~1;
+  let s = 0;
+  let t = 0;
+  for (let j = 0; j < even; j += 2) {
+    s += q[j] * v[off + j];
+    t += q[j + 1] * v[off + j + 1];
   }
-  for (; j < dim; j++) a0 += q[j] * v[off + j];
-  return (a0 + a1) + (a2 + a3);
+  if (even !== dim) s += q[even] * v[off + even];
+  return s + t;
 }
 
 /** Same as dotRows for int8 codes (the caller multiplies by the row scale). */
