@@ -169,7 +169,7 @@ export class EncoderEngine implements EncoderApi {
     const factory = await WeightFeedFactory.create(backend);
     const baseFeeds = new FeedSet();
     for (const [name, w] of targets) {
-      baseFeeds.feeds.set(name, factory.make(transpose(w), [w.shape[1], w.shape[0]]));
+      baseFeeds.feeds.set(name, factory.make(transpose(w.data, w.shape[0], w.shape[1]), [w.shape[1], w.shape[0]]));
     }
     return { backend, session, factory, baseFeeds, baseFeedMap: feedMapOf(baseFeeds) };
   }
