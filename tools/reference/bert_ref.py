@@ -296,7 +296,8 @@ class Layer(nn.Module):
         self.intermediate = Intermediate(c)
         self.output = Output(c)
 
-    def forward(self, x, add_mask, use_sdpa=False):
+    def forward(self, x, mask, use_sdpa=False):
+        """mask: [batch, 1, 1, seq] bool (True = attend)."""
         a = self.attention.self
         b, s, h = x.shape
 
@@ -306,9 +307,11 @@ class Layer(nn.Module):
         q, k, v = heads(a.query(x)), heads(a.key(x)), heads(a.value(x))
         p = a.dropout_p if self.training else 0.0
         if use_sdpa and _HAS_SDPA:
-            ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=add_mask.to(q.dtype), dropout_p=p)
+            ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
         else:
-            scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(a.head_dim) + add_mask
+            # additive mask with the dtype's most negative value, as Hugging Face does
+            scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(a.head_dim)
+            scores = scores + (~mask).to(scores.dtype) * torch.finfo(scores.dtype).min
             probs = F.dropout(torch.softmax(scores, dim=-1), p, self.training)
             ctx = torch.matmul(probs, v)
         ctx = ctx.transpose(1, 2).reshape(b, s, h)
@@ -337,10 +340,9 @@ class BertEncoder(nn.Module):
 
     def hidden_states(self, input_ids, attention_mask):
         x = self.embeddings(input_ids)
-        dtype = x.dtype if not torch.is_autocast_enabled() else torch.float32
-        add_mask = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * torch.finfo(x.dtype).min
+        mask = attention_mask[:, None, None, :].bool()
         for layer in self.encoder.layer:
-            x = layer(x, add_mask, self.use_sdpa)
+            x = layer(x, mask, self.use_sdpa)
         return x
 
     def forward(self, input_ids, attention_mask, pooling="mean", normalize=False):
