@@ -2,10 +2,12 @@ import { mkdtemp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { DenseBackend, RouterBuilder } from '../src/eval/dense';
+import type { DenseBackend } from '../src/eval/dense';
 import { exactTopK } from '../src/eval/dense';
 import { EmbeddingCache, cacheKey } from '../tools/eval/embedding-cache';
-import { main, parseArgs, resolveMethods, runEval } from '../tools/eval/cli';
+import { loadBeirDir } from '../tools/eval/beir-node';
+import { parseBeirTexts } from '../src/eval/beir';
+import { expandExperts, main, parseArgs, resolveMethods, runEval } from '../tools/eval/cli';
 
 const DIM = 8;
 function bagOfWords(text: string): Float32Array {
@@ -24,45 +26,23 @@ function fakeBackend(fingerprint = 'fake-v1'): DenseBackend & { docCalls: number
     fingerprint,
     dim: DIM,
     docCalls: 0,
-    async embedDocuments(texts: readonly string[]) {
+    async embedDocuments(texts: string[]) {
       b.docCalls++;
       const out = new Float32Array(texts.length * DIM);
       texts.forEach((t, i) => out.set(bagOfWords(t), i * DIM));
       return out;
     },
-    async embedQuery(text: string, expert: string | null) {
-      const v = bagOfWords(text);
-      return expert === 'beta' ? v.reverse() : v;
+    async embedQueries(texts: string[], expert: string | null) {
+      const out = new Float32Array(texts.length * DIM);
+      texts.forEach((t, i) => {
+        const v = bagOfWords(t);
+        out.set(expert === 'beta' ? v.reverse() : v, i * DIM);
+      });
+      return out;
     },
   };
   return b;
 }
-
-/** Routes to the expert named after the pilot domain with the nearest centroid. */
-const fakeRouters: RouterBuilder = {
-  build(_kind, domains, experts, dim) {
-    const centroids = domains.map((d) => {
-      const c = new Float32Array(dim);
-      const n = d.queryIds.length;
-      for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) c[j] += d.baseEmbeddings[i * dim + j] / n;
-      return { expert: experts.includes(d.domain) ? d.domain : experts[0], c };
-    });
-    return {
-      route(q) {
-        let best = centroids[0];
-        let bs = -Infinity;
-        const scores: Record<string, number> = {};
-        for (const c of centroids) {
-          let s = 0;
-          for (let j = 0; j < dim; j++) s += c.c[j] * q[j];
-          scores[c.expert] = s;
-          if (s > bs) [bs, best] = [s, c];
-        }
-        return { expert: best.expert, scores };
-      },
-    };
-  },
-};
 
 async function fixture(): Promise<{ root: string; alpha: string; beta: string }> {
   const root = await mkdtemp(join(tmpdir(), 'evalcli-'));
@@ -89,12 +69,17 @@ describe('eval CLI', () => {
     expect(a.experts).toEqual([{ name: 'alpha', dir: '/x' }, { name: 'beta', dir: '/y' }]);
     expect(a.json).toBe(true);
     expect(a.maxDocs).toBe(5);
+    expect(a.bm25Profile).toBe('plain'); // reproduces the README's BM25 numbers; 'anserini' stays selectable
+    expect(parseArgs(['--data', 'd', '--bm25-profile', 'anserini']).bm25Profile).toBe('anserini');
+    expect(a.k).toBe(100);
+    const b = parseArgs(['--model', 'm', '--experts-dir', 'E', '--pilot-library', 'p.json', '--max-length', '256', '--route-experts', 'x,y', '--data', 'd']);
+    expect([b.expertsDir, b.pilotLibrary, b.maxLength, b.routeExperts]).toEqual(['E', 'p.json', 256, ['x', 'y']]);
     expect(resolveMethods(a)).toEqual(['bm25', 'base', 'expert:alpha', 'expert:beta', 'dataset-router', 'router-mean', 'router-max', 'dataset-oracle', 'instance-oracle']);
     expect(resolveMethods({ ...a, methods: ['bm25', 'experts'] })).toEqual(['bm25', 'expert:alpha', 'expert:beta']);
     expect(() => parseArgs(['--data'])).toThrow(/needs a value/);
     expect(() => parseArgs(['--bogus'])).toThrow(/unknown option/);
     expect(() => resolveMethods({ ...a, model: null, methods: ['base'] })).toThrow(/need --model/);
-    expect(() => resolveMethods({ ...a, methods: ['expert:zeta'] })).toThrow(/no --expert zeta/);
+    expect(() => resolveMethods({ ...a, methods: ['expert:zeta'] })).toThrow(/no expert named "zeta"/);
   });
 
   it('runs every method end to end with a fake backend, caches corpus embeddings, writes JSON and routing decisions', async () => {
@@ -103,14 +88,14 @@ describe('eval CLI', () => {
     const args = parseArgs(['--model', 'fake', '--expert', 'alpha=/a', '--expert', 'beta=/b', '--data', alpha, '--data', beta, '--cache-dir', cacheDir, '--k', '20']);
     const backend = fakeBackend();
     const logs: string[] = [];
-    const out = await runEval(args, { createBackend: async () => backend, routerBuilder: fakeRouters, log: (s) => logs.push(s) });
+    const out = await runEval(args, { createBackend: async () => backend, log: (s) => logs.push(s) });
     expect(out.result.datasets).toEqual(['alpha', 'beta']);
     expect(out.result.rows.map((r) => r.method)).toEqual([
       'bm25', 'base', 'expert:alpha', 'expert:beta', 'dataset-router', 'router-mean', 'router-max', 'dataset-oracle', 'instance-oracle',
     ]);
     // beta has no train qrels: scored on its hash "test" half, printed.
     expect(out.result.splits).toEqual({ alpha: 'qrels/test.tsv', beta: 'sha1-odd-half(qrels/test.tsv)' });
-    expect(logs.some((l) => l.includes('beta: pilot library from') && l.includes('sha1-even-half'))).toBe(true);
+    expect(logs.some((l) => l.includes('beta: pilot queries') && l.includes('sha1-even-half'))).toBe(true);
     const row = (m: string) => out.result.rows.find((r) => r.method === m)!;
     for (const r of out.result.rows) for (const d of ['alpha', 'beta', 'avg']) expect(r.ndcg_at_10[d]).not.toBeNull();
     // Oracles bound the experts.
@@ -128,7 +113,7 @@ describe('eval CLI', () => {
 
     // Second run: corpus embeddings come from the cache.
     const again = fakeBackend();
-    const out2 = await runEval(args, { createBackend: async () => again, routerBuilder: fakeRouters, log: () => {} });
+    const out2 = await runEval(args, { createBackend: async () => again, log: () => {} });
     expect(again.docCalls).toBe(0);
     expect(out2.result.rows).toEqual(out.result.rows);
     // Another model fingerprint or --max-docs misses.
@@ -145,11 +130,28 @@ describe('eval CLI', () => {
     expect(json.rows[0].method).toBe('bm25');
     expect(Object.keys(json.rows[0].ndcg_at_10)).toEqual(['alpha', 'avg']);
     expect(json.splits.alpha).toBe('qrels/test.tsv');
+
+    // The browser's parser (texts in) gives the same dataset as the Node loader.
+    const read = (f: string) => readFile(join(alpha, f), 'utf8');
+    const fromTexts = parseBeirTexts('alpha', { corpus: await read('corpus.jsonl'), queries: await read('queries.jsonl'), qrels: { test: await read('qrels/test.tsv'), train: await read('qrels/train.tsv') } });
+    expect(fromTexts).toEqual(await loadBeirDir(alpha));
   });
 
-  it('dense methods without a wired encoder fail with NOT_READY, not a crash', async () => {
-    const { alpha } = await fixture();
-    await expect(runEval(parseArgs(['--model', 'm', '--data', alpha, '--methods', 'base']), { log: () => {} })).rejects.toMatchObject({ code: 'NOT_READY' });
+  it('--experts-dir registers every subfolder with an adapter_config.json, sorted', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'expdir-'));
+    for (const n of ['scifact', 'arguana', 'multitask', 'notes']) {
+      await mkdir(join(root, n), { recursive: true });
+      if (n !== 'notes') await writeFile(join(root, n, 'adapter_config.json'), '{}');
+    }
+    const a = await expandExperts(parseArgs(['--model', 'm', '--expert', 'nfcorpus=/n', '--experts-dir', root, '--data', 'd']));
+    expect(a.experts.map((e) => e.name)).toEqual(['nfcorpus', 'arguana', 'multitask', 'scifact']);
+    expect(a.experts[1].dir).toBe(join(root, 'arguana'));
+    await expect(expandExperts(parseArgs(['--model', 'm', '--expert', 'scifact=/s', '--experts-dir', root, '--data', 'd']))).rejects.toThrow(/given by --expert/);
+  });
+
+  it('a missing model folder fails with a typed error, not a crash', async () => {
+    const { root, alpha } = await fixture();
+    await expect(runEval(parseArgs(['--model', join(root, 'nope'), '--data', alpha, '--methods', 'base']), { log: () => {} })).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
   });
 });
 

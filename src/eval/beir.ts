@@ -155,3 +155,23 @@ export function qrelsWithQueries(qrels: Qrels, queries: ReadonlyMap<string, unkn
 export function docText(doc: BeirDoc): string {
   return doc.title ? `${doc.title} ${doc.text}` : doc.text;
 }
+
+/** File contents of one BEIR folder, as text (what a page fetches or a user picks). */
+export interface BeirTexts {
+  corpus: string;
+  queries: string;
+  /** split name -> qrels/<split>.tsv text. */
+  qrels: Record<string, string>;
+}
+
+/** Parses a BEIR folder given as texts (the browser's counterpart of tools/eval/beir-node.ts). */
+export function parseBeirTexts(name: string, texts: BeirTexts, options: CorpusParseOptions = {}): BeirDataset {
+  const qrels = new Map<string, Qrels>();
+  for (const split of Object.keys(texts.qrels).sort()) qrels.set(split, parseQrelsTsv(texts.qrels[split], `${name}/qrels/${split}.tsv`));
+  return {
+    name,
+    corpus: parseCorpusJsonl(texts.corpus, `${name}/corpus.jsonl`, options),
+    queries: parseQueriesJsonl(texts.queries, `${name}/queries.jsonl`),
+    qrels,
+  };
+}

@@ -1,57 +1,70 @@
 /**
- * Integration points for the dense rows (base, expert:<name>, routers), pure.
+ * The dense side of the evaluation, pure (runs in Node and in the browser).
  *
- * INTEGRATION POINT (encoder): a {@link DenseBackend} is what the eval CLI needs
- * from the SDK's encoder (workers/engine EncoderEngine in Node). It is built by
- * tools/eval/cli.ts `createBackend` - the one place to wire the real encoder.
- * INTEGRATION POINT (search): {@link exactTopK} is a plain dot-product scan; swap it
- * for src/search's kernel once that is the SDK's code path.
- * INTEGRATION POINT (router): {@link RouterBuilder} is implemented by src/router
- * (pilot library, mean/max, DatasetRouter).
+ * A {@link DenseBackend} is what the evaluation needs from the SDK's encoder. It is
+ * built with {@link encoderBackend} from any EncoderApi: the in-process EncoderEngine
+ * (Node, tools/eval/cli.ts) or the worker's EncoderClient (browser bench page), so
+ * both run the very same encoder code. Search is src/search's exact SearchIndex.
  */
 import { RouterRetrieverError } from '../errors.js';
+import { SearchIndex } from '../search/search-index.js';
+import type { EncoderApi, ModelInfo } from '../../workers/encoder-api';
 import { compareTrec, type Ranking } from './metrics.js';
 import { selectTopK } from './bm25.js';
 
 export interface DenseBackend {
-  /** Identity of the BASE model (weights + config + pooling); keys the embedding cache. */
+  /** Identity of the BASE encoder as it embeds documents (weights, config, pooling, max length); keys the embedding cache. */
   readonly fingerprint: string;
   readonly dim: number;
   /** Base-encoder embeddings of documents, row-major [texts.length, dim]. */
-  embedDocuments(texts: readonly string[]): Promise<Float32Array>;
-  /** One query embedding; expert null = the base encoder. */
-  embedQuery(text: string, expert: string | null): Promise<Float32Array>;
+  embedDocuments(texts: string[]): Promise<Float32Array>;
+  /** Query embeddings with one expert (null = the base encoder), row-major [texts.length, dim]. */
+  embedQueries(texts: string[], expert: string | null): Promise<Float32Array>;
 }
 
-/** One routing decision for one query. */
-export interface RouteDecision {
-  expert: string;
-  /** Optional per-expert routing scores (similarities), for the decisions file. */
-  scores?: Record<string, number>;
+export interface EncoderBackendOptions {
+  /** Texts per encoder batch (default 32). */
+  batchSize?: number;
 }
 
-export interface DenseRouter {
-  /** Route a query given its BASE-encoder embedding. */
-  route(baseQueryEmbedding: Float32Array): RouteDecision;
+/** A DenseBackend over the SDK's encoder (EncoderEngine in Node, EncoderClient in a page). */
+export function encoderBackend(
+  encoder: Pick<EncoderApi, 'embedDocuments' | 'embedQueries'>,
+  info: ModelInfo,
+  options: EncoderBackendOptions = {},
+): DenseBackend {
+  const batchSize = options.batchSize ?? 32;
+  return {
+    // Max length and pooling change document vectors: they are part of the cache identity.
+    fingerprint: `${info.fingerprint}:${info.pooling}:${info.normalize ? 'l2' : 'raw'}:len${info.maxLength}`,
+    dim: info.dim,
+    embedDocuments: (texts) => encoder.embedDocuments(texts, { batchSize }),
+    embedQueries: (texts, expert) => encoder.embedQueries(texts, expert, { batchSize }),
+  };
 }
 
-/** Training (pilot-split) queries of one domain, with what a pilot library needs. */
-export interface PilotDomain {
-  domain: string;
-  queryIds: string[];
-  /** Base-encoder query embeddings, row-major [queryIds.length, dim]. */
-  baseEmbeddings: Float32Array;
-  /** expert -> per-query nDCG@10 (same order as queryIds), retrieving from this domain's corpus. */
-  expertNdcg: Map<string, Float64Array>;
+/** Exact search over one corpus with src/search's SearchIndex (WASM SIMD where available). */
+export class DenseCorpus {
+  private readonly index: SearchIndex;
+  constructor(
+    readonly ids: readonly string[],
+    readonly embeddings: Float32Array,
+    readonly dim: number,
+  ) {
+    if (embeddings.length !== ids.length * dim) {
+      throw new RouterRetrieverError('INVALID_INPUT', `DenseCorpus: ${embeddings.length} values for ${ids.length} documents of dim ${dim}.`);
+    }
+    this.index = SearchIndex.fromChunks([{ dim, vectors: embeddings, ids }], dim);
+  }
+
+  /** Top-k documents of one query embedding. */
+  search(query: Float32Array, k: number): Ranking {
+    const hits = this.index.search(query, Math.min(k, this.ids.length));
+    return { ids: hits.map((h) => h.id), scores: Float64Array.from(hits, (h) => h.score) };
+  }
 }
 
-export type RouterKind = 'dataset-router' | 'router-mean' | 'router-max';
-
-export interface RouterBuilder {
-  build(kind: RouterKind, domains: readonly PilotDomain[], experts: readonly string[], dim: number): DenseRouter;
-}
-
-/** Top-k documents by dot product, ties broken as trec_eval does. */
+/** Top-k documents by dot product, ties broken as trec_eval does (a plain reference scan, used by tests). */
 export function exactTopK(docs: Float32Array, dim: number, ids: readonly string[], query: Float32Array, k: number): Ranking {
   if (query.length !== dim || docs.length !== ids.length * dim) {
     throw new RouterRetrieverError('INVALID_INPUT', `exactTopK: shapes do not match (dim ${dim}, query ${query.length}, docs ${docs.length} for ${ids.length} ids)`);

@@ -67,6 +67,7 @@ export class EmbeddingCache {
     ids: readonly string[],
     texts: readonly string[],
     batchSize = 64,
+    onProgress?: (done: number, total: number) => void,
   ): Promise<Float32Array> {
     const info: CacheEntryInfo = {
       fingerprint: backend.fingerprint,
@@ -83,8 +84,9 @@ export class EmbeddingCache {
     this.misses++;
     const out = new Float32Array(ids.length * backend.dim);
     for (let i = 0; i < texts.length; i += batchSize) {
-      const part = await backend.embedDocuments(texts.slice(i, i + batchSize));
+      const part = await backend.embedDocuments(texts.slice(i, i + batchSize) as string[]);
       out.set(part, i * backend.dim);
+      onProgress?.(Math.min(i + batchSize, texts.length), texts.length);
     }
     await this.put(info, out);
     return out;

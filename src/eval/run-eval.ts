@@ -1,0 +1,385 @@
+/**
+ * The evaluation core: the paper's table on parsed BEIR datasets, with the SDK's own
+ * encoder (a {@link DenseBackend} over EncoderEngine or EncoderClient), src/search's
+ * exact SearchIndex and src/router's pilot library, routeMean/routeMax and DatasetRouter.
+ *
+ * Pure and environment-free: tools/eval/cli.ts (Node: files, disk cache) and the browser
+ * bench page (bench/pages/eval-bench.ts: fetch, worker encoder) both call
+ * {@link runEvaluation}, so they compute the same numbers with the same code.
+ *
+ * Protocol
+ * - Scored queries: the `split` qrels (default test). Where a dataset has no
+ *   qrels/train.tsv and dense methods run (hashSplit 'auto'), its test qrels are split
+ *   by src/eval/splits.ts and only the "test" half is scored, by every row.
+ * - Pilot library and DatasetRouter: built from the `pilotSplit` queries only (default
+ *   train; the even hash half where there is no train file). Per training query, each
+ *   expert's nDCG@10 retrieving from that domain's corpus (same search and metric as the
+ *   table, queries without relevant documents scoring 0) picks the query's best expert;
+ *   src/router's buildPilotLibrary groups and averages. A given library (the authors'
+ *   JSON, parsePilotLibrary) replaces the built one for router-mean / router-max.
+ * - DatasetRouter: 100 seeded training queries per domain; a domain is served by the
+ *   expert of the same name if there is one, else by its best expert on the pilot split.
+ * - Routers embed a query with the base encoder, route, and score the chosen expert's
+ *   retrieval (identical to that expert's own row for the query).
+ * - Oracles: over the routing experts (default: all experts), see ./table.ts.
+ */
+import { RouterRetrieverError } from '../errors.js';
+import { buildPilotLibrary, pilotsOf, type PilotDomain } from '../router/pilots.js';
+import { routeMax, routeMean, type PilotLibrary } from '../router/route.js';
+import { DatasetRouter } from '../router/dataset-router.js';
+import { docText, qrelsWithQueries, type BeirDataset } from './beir.js';
+import { BM25_PROFILES, Bm25Index, type Bm25Profile } from './bm25.js';
+import { DenseCorpus, type DenseBackend } from './dense.js';
+import { evaluateQuery, type QueryMetrics, type Qrels } from './metrics.js';
+import { resolveSplit } from './splits.js';
+import {
+  buildResultJson,
+  datasetOracle,
+  formatMarkdownTable,
+  formatRoutingTable,
+  instanceOracle,
+  routingAccuracy,
+  type MethodScores,
+  type PerQueryScores,
+  type ResultJson,
+  type RoutingAccuracy,
+} from './table.js';
+
+export const ROUTER_METHODS = ['dataset-router', 'router-mean', 'router-max'] as const;
+export const ORACLE_METHODS = ['dataset-oracle', 'instance-oracle'] as const;
+export type RouterMethod = (typeof ROUTER_METHODS)[number];
+
+const isRouter = (m: string): m is RouterMethod => (ROUTER_METHODS as readonly string[]).includes(m);
+const isOracle = (m: string) => (ORACLE_METHODS as readonly string[]).includes(m);
+
+function bad(msg: string): never {
+  throw new RouterRetrieverError('INVALID_INPUT', msg);
+}
+
+/**
+ * The rows to compute, expanded ("experts" -> every expert:<name>) and validated.
+ * `requested` null = every row that applies (bm25; base with a model; experts, routers
+ * and oracles with experts).
+ */
+export function resolveMethodList(requested: readonly string[] | null, experts: readonly string[], hasModel: boolean): string[] {
+  const expertRows = experts.map((e) => `expert:${e}`);
+  if (requested === null) {
+    return ['bm25', ...(hasModel ? ['base'] : []), ...(hasModel && experts.length > 0 ? [...expertRows, ...ROUTER_METHODS, ...ORACLE_METHODS] : [])];
+  }
+  const out: string[] = [];
+  for (const m of requested) {
+    if (m === 'experts') out.push(...expertRows);
+    else if (m.startsWith('expert:')) {
+      if (!expertRows.includes(m)) bad(`method ${m}: no expert named "${m.slice(7)}" (give --expert ${m.slice(7)}=<dir>)`);
+      out.push(m);
+    } else if (m === 'bm25' || m === 'base' || isRouter(m) || isOracle(m)) out.push(m);
+    else bad(`unknown method "${m}" (bm25, base, expert:<name>, experts, ${[...ROUTER_METHODS, ...ORACLE_METHODS].join(', ')})`);
+  }
+  const dense = out.filter((m) => m !== 'bm25');
+  if (dense.length > 0 && !hasModel) bad(`methods ${dense.join(', ')} need --model`);
+  if (out.some((m) => isRouter(m) || isOracle(m)) && experts.length === 0) bad('routers and oracles need at least one expert');
+  return [...new Set(out)];
+}
+
+export interface RunEvalConfig {
+  /** Resolved rows (see {@link resolveMethodList}). */
+  methods: readonly string[];
+  /** Registered experts, in tie-break order. */
+  experts: readonly string[];
+  /** Experts the routers and oracles choose among (default: all `experts`). */
+  routeExperts?: readonly string[];
+  /** Scored qrels split (default 'test'). */
+  split?: string;
+  /** Split the pilot library and DatasetRouter use (default 'train'). */
+  pilotSplit?: string;
+  /** 'auto' (default): hash-split domains without train qrels when a dense row runs. */
+  hashSplit?: 'auto' | 'always' | 'never';
+  /** Documents kept per query (default 100; one more is fetched when identical ids are dropped). */
+  k?: number;
+  /** BM25 configuration (default 'plain', see ./bm25.ts BM25_PROFILES). */
+  bm25Profile?: Bm25Profile;
+  /** BEIR: drop a retrieved document whose id equals the query id (default true). */
+  ignoreIdenticalIds?: boolean;
+  /** Use this pilot library for router-mean / router-max instead of building one. */
+  pilotLibrary?: PilotLibrary | null;
+  /** Centroids per (expert, domain) group (default 1, the paper's). */
+  pilotK?: number;
+  /** DatasetRouter training queries kept per domain (default 100). */
+  datasetRouterPerDomain?: number;
+  /** Extra fields for the JSON's meta. */
+  meta?: Record<string, unknown>;
+}
+
+export interface RunEvalHooks {
+  log?: (line: string) => void;
+  /** Base-encoder corpus embeddings (Node: the on-disk cache). Default: backend.embedDocuments. */
+  embedCorpus?: (dataset: string, ids: string[], texts: string[], backend: DenseBackend) => Promise<Float32Array>;
+}
+
+export interface RoutingRecord {
+  dataset: string;
+  query_id: string;
+  method: string;
+  expert: string;
+  scores?: Record<string, number>;
+  /** Every routing expert that reaches the best nDCG@10 for this query (InstanceOracle). */
+  oracle_best: string[];
+  ndcg_at_10: number;
+}
+
+export interface RunEvalOutput {
+  result: ResultJson;
+  markdown: string;
+  routing: RoutingRecord[];
+  /** The pilot library router-mean / router-max used (built or given), else null. */
+  pilotLibrary: PilotLibrary | null;
+}
+
+interface DatasetState {
+  name: string;
+  testIds: string[];
+  pilotIds: string[];
+  /** Base-encoder embeddings of the test queries, row-major. */
+  baseTest: Float32Array | null;
+  /** Base-encoder embeddings of the pilot queries, row-major. */
+  basePilot: Float32Array | null;
+  /** expert -> pilot-query nDCG@10 aligned with pilotIds. */
+  pilotNdcg: Map<string, Float64Array>;
+  pilotSource: string | null;
+}
+
+const rowOf = (flat: Float32Array, i: number, dim: number) => flat.slice(i * dim, (i + 1) * dim);
+
+export async function runEvaluation(
+  datasets: readonly BeirDataset[],
+  backend: DenseBackend | null,
+  config: RunEvalConfig,
+  hooks: RunEvalHooks = {},
+): Promise<RunEvalOutput> {
+  const log = hooks.log ?? (() => {});
+  const methods = [...config.methods];
+  const experts = [...config.experts];
+  const routeExperts = [...(config.routeExperts ?? experts)];
+  for (const e of routeExperts) if (!experts.includes(e)) bad(`routing expert "${e}" is not a registered expert`);
+  const split = config.split ?? 'test';
+  const pilotSplit = config.pilotSplit ?? 'train';
+  const k = config.k ?? 100;
+  const kSearch = k + (config.ignoreIdenticalIds === false ? 0 : 1);
+  const bm25Profile = config.bm25Profile ?? 'plain';
+  const evalOpts = { ignoreIdenticalIds: config.ignoreIdenticalIds ?? true };
+  const denseMethods = methods.filter((m) => m !== 'bm25');
+  const hashSplit = config.hashSplit === 'always' || ((config.hashSplit ?? 'auto') === 'auto' && denseMethods.length > 0);
+  const routers = ROUTER_METHODS.filter((r) => methods.includes(r));
+  const given = config.pilotLibrary ?? null;
+  if (denseMethods.length > 0 && !backend) throw new RouterRetrieverError('NOT_READY', `methods ${denseMethods.join(', ')} need an encoder`);
+  if (given) {
+    for (const e of given.keys()) if (!routeExperts.includes(e)) bad(`the pilot library has expert "${e}", which is not a routing expert (${routeExperts.join(', ')})`);
+    const first = [...given.values()].find((l) => l.length > 0)?.[0];
+    if (backend && first && first.length !== backend.dim) bad(`the pilot library has ${first.length}-d pilots but the model's embeddings are ${backend.dim}-d`);
+  }
+  const needPilotQueries = methods.includes('dataset-router') || ((methods.includes('router-mean') || methods.includes('router-max')) && !given);
+  const needBase = methods.includes('base') || routers.length > 0;
+  const expertRuns = new Set<string>(methods.filter((m) => m.startsWith('expert:')).map((m) => m.slice(7)));
+  if (routers.length > 0 || methods.some(isOracle)) routeExperts.forEach((e) => expertRuns.add(e));
+  const encoders: (string | null)[] = [...(needBase ? [null] : []), ...experts.filter((e) => expertRuns.has(e))];
+
+  const names: string[] = [];
+  const splits: Record<string, string> = {};
+  const pilotSplits: Record<string, string> = {};
+  const rows = new Map<string, PerQueryScores>(methods.map((m) => [m, new Map()]));
+  const expertScores = new Map<string, PerQueryScores>(routeExperts.map((n) => [n, new Map()]));
+  const states: DatasetState[] = [];
+  const timings: Record<string, number> = {};
+  const time = (key: string, ms: number) => (timings[key] = (timings[key] ?? 0) + ms);
+
+  for (const ds of datasets) {
+    if (names.includes(ds.name)) bad(`dataset ${ds.name} given twice`);
+    names.push(ds.name);
+    const s = resolveSplit(ds, split, hashSplit);
+    const { qrels, missing } = qrelsWithQueries(s.qrels, ds.queries);
+    splits[ds.name] = s.source;
+    log(`${ds.name}: ${ds.corpus.length} docs, ${qrels.size} ${split} queries from ${s.source}` +
+      (missing.length ? ` (${missing.length} qrels queries missing from queries.jsonl, skipped)` : ''));
+    const testIds = [...qrels.keys()];
+    let pilotQrels: Qrels = new Map();
+    let pilotSource: string | null = null;
+    if (needPilotQueries) {
+      const p = resolveSplit(ds, pilotSplit, true);
+      pilotQrels = qrelsWithQueries(p.qrels, ds.queries).qrels;
+      pilotSource = p.source;
+      pilotSplits[ds.name] = p.source;
+      const overlap = [...pilotQrels.keys()].filter((q) => qrels.has(q)).length;
+      log(`${ds.name}: pilot queries: ${pilotQrels.size} from ${p.source}${p.hashed ? ' (no qrels/train.tsv: deterministic sha1 split, docs/SPLITS.md)' : ''}` +
+        (overlap ? ` - WARNING: ${overlap} of them are also scored` : ''));
+    }
+    const pilotIds = [...pilotQrels.keys()];
+    const st: DatasetState = { name: ds.name, testIds, pilotIds, baseTest: null, basePilot: null, pilotNdcg: new Map(), pilotSource };
+
+    if (methods.includes('bm25')) {
+      const t0 = performance.now();
+      const index = Bm25Index.build(ds.corpus, BM25_PROFILES[bm25Profile]);
+      const scores = new Map<string, QueryMetrics>();
+      for (const qid of testIds) {
+        const m = evaluateQuery(qid, index.search(ds.queries.get(qid)!.text, kSearch), qrels.get(qid)!, evalOpts);
+        if (m) scores.set(qid, m);
+      }
+      rows.get('bm25')!.set(ds.name, scores);
+      const ms = performance.now() - t0;
+      time('bm25_ms', ms);
+      log(`  bm25 (${bm25Profile}): ${ms.toFixed(0)} ms`);
+    }
+
+    if (backend && encoders.length > 0) {
+      const ids = ds.corpus.map((d) => d.id);
+      const texts = ds.corpus.map(docText);
+      let t0 = performance.now();
+      const docEmb = hooks.embedCorpus ? await hooks.embedCorpus(ds.name, ids, texts, backend) : await backend.embedDocuments(texts);
+      time('corpus_ms', performance.now() - t0);
+      const corpus = new DenseCorpus(ids, docEmb, backend.dim);
+      for (const enc of encoders) {
+        t0 = performance.now();
+        const withPilots = needPilotQueries && (enc === null || routeExperts.includes(enc));
+        const qids = withPilots ? [...testIds, ...pilotIds] : testIds;
+        const emb = await backend.embedQueries(qids.map((q) => ds.queries.get(q)!.text), enc);
+        const tEmb = performance.now() - t0;
+        const scores = new Map<string, QueryMetrics>();
+        const wantTest = enc !== null || methods.includes('base');
+        if (wantTest) {
+          testIds.forEach((qid, i) => {
+            const m = evaluateQuery(qid, corpus.search(rowOf(emb, i, backend.dim), kSearch), qrels.get(qid)!, evalOpts);
+            if (m) scores.set(qid, m);
+          });
+        }
+        if (enc === null) {
+          if (methods.includes('base')) rows.get('base')!.set(ds.name, scores);
+          st.baseTest = emb.slice(0, testIds.length * backend.dim);
+          if (withPilots) st.basePilot = emb.slice(testIds.length * backend.dim);
+        } else {
+          expertScores.get(enc)?.set(ds.name, scores);
+          rows.get(`expert:${enc}`)?.set(ds.name, scores);
+          if (withPilots) {
+            const nd = new Float64Array(pilotIds.length);
+            pilotIds.forEach((qid, j) => {
+              const r = corpus.search(rowOf(emb, testIds.length + j, backend.dim), kSearch);
+              nd[j] = evaluateQuery(qid, r, pilotQrels.get(qid)!, { ...evalOpts, noRelevant: 'zero' })?.ndcg_at_10 ?? 0;
+            });
+            st.pilotNdcg.set(enc, nd);
+          }
+        }
+        const ms = performance.now() - t0;
+        time('queries_ms', ms);
+        log(`  ${enc === null ? 'base' : `expert:${enc}`}: ${qids.length} queries embedded in ${tEmb.toFixed(0)} ms, searched in ${(ms - tEmb).toFixed(0)} ms`);
+      }
+    }
+    states.push(st);
+  }
+
+  // Oracles over the routing experts.
+  const inst = instanceOracle(expertScores);
+  if (methods.includes('dataset-oracle')) {
+    const d = datasetOracle(expertScores);
+    rows.set('dataset-oracle', d.perQuery);
+    log(`dataset-oracle picks: ${[...d.chosen].map(([ds, e]) => `${ds}->${e}`).join(', ')}`);
+  }
+  if (methods.includes('instance-oracle')) rows.set('instance-oracle', inst.perQuery);
+
+  // Routers.
+  const routing: RoutingRecord[] = [];
+  const accuracies: RoutingAccuracy[] = [];
+  let pilots: PilotLibrary | null = null;
+  let datasetRouterMap: Record<string, string> | undefined;
+  if (routers.length > 0 && backend) {
+    const dim = backend.dim;
+    const usable = states.filter((s) => s.pilotIds.length > 0 && s.basePilot);
+    if (needPilotQueries) {
+      for (const s of states) if (s.pilotIds.length === 0) log(`${s.name}: no pilot queries, left out of the pilot library / DatasetRouter`);
+      if (usable.length === 0) throw new RouterRetrieverError('NOT_FOUND', `no dataset has ${pilotSplit} queries for the pilot library / DatasetRouter`);
+    }
+    const queryEmbeddings = (s: DatasetState) => s.pilotIds.map((_, i) => rowOf(s.basePilot!, i, dim));
+    if (methods.includes('router-mean') || methods.includes('router-max')) {
+      if (given) {
+        pilots = given;
+        log(`pilot library: given (${[...given].map(([e, l]) => `${e} ${l.length}`).join(', ')})`);
+      } else {
+        const domains: PilotDomain[] = usable.map((s) => ({ name: s.name, queryEmbeddings: queryEmbeddings(s), scores: s.pilotNdcg }));
+        pilots = pilotsOf(buildPilotLibrary(routeExperts, domains, { k: config.pilotK ?? 1 }));
+        log(`pilot library: built from ${usable.map((s) => `${s.name} (${s.pilotIds.length}, ${s.pilotSource})`).join(', ')}; pilots per expert: ${[...pilots].map(([e, l]) => `${e} ${l.length}`).join(', ')}`);
+      }
+    }
+    let dsRouter: DatasetRouter | null = null;
+    if (methods.includes('dataset-router')) {
+      datasetRouterMap = {};
+      for (const s of usable) {
+        let e = routeExperts.includes(s.name) ? s.name : null;
+        if (!e) {
+          let best = -Infinity;
+          for (const x of routeExperts) {
+            const nd = s.pilotNdcg.get(x)!;
+            const mean = nd.reduce((a, b) => a + b, 0) / nd.length;
+            if (mean > best) [best, e] = [mean, x];
+          }
+        }
+        datasetRouterMap[s.name] = e!;
+      }
+      log(`dataset-router: domain -> expert ${Object.entries(datasetRouterMap).map(([d, e]) => `${d}->${e}`).join(', ')} (same name, else best on the pilot split)`);
+      dsRouter = new DatasetRouter(
+        usable.map((s) => ({ name: s.name, expert: datasetRouterMap![s.name], queryEmbeddings: queryEmbeddings(s) })),
+        { perDomain: config.datasetRouterPerDomain ?? 100, seed: 0 },
+      );
+    }
+    for (const kind of routers) {
+      const decisions = new Map<string, Map<string, string>>();
+      for (const s of states) {
+        const byQuery = new Map<string, string>();
+        const scores = new Map<string, QueryMetrics>();
+        s.testIds.forEach((qid, i) => {
+          const q = rowOf(s.baseTest!, i, dim);
+          const d = kind === 'dataset-router' ? dsRouter!.route(q) : kind === 'router-mean' ? routeMean(q, pilots!) : routeMax(q, pilots!);
+          const m = expertScores.get(d.expert)!.get(s.name)!.get(qid);
+          if (!m) return; // no relevant document: not scored (as every other row)
+          byQuery.set(qid, d.expert);
+          scores.set(qid, m);
+          routing.push({
+            dataset: s.name, query_id: qid, method: kind, expert: d.expert, scores: d.scores,
+            oracle_best: inst.best.get(s.name)?.get(qid) ?? [], ndcg_at_10: m.ndcg_at_10,
+          });
+        });
+        decisions.set(s.name, byQuery);
+        rows.get(kind)!.set(s.name, scores);
+      }
+      accuracies.push(routingAccuracy(kind, decisions, inst.best));
+    }
+  }
+
+  const methodRows: MethodScores[] = methods.map((m) => ({ method: m, perQuery: rows.get(m)! }));
+  const result = buildResultJson(names, methodRows, {
+    splits,
+    ...(accuracies.length ? { routing_accuracy: accuracies } : {}),
+    meta: {
+      split,
+      pilot_split: needPilotQueries ? pilotSplit : undefined,
+      pilot_splits: needPilotQueries ? pilotSplits : undefined,
+      pilot_library: routers.some((r) => r !== 'dataset-router') ? (given ? 'given' : 'built') : undefined,
+      dataset_router_experts: datasetRouterMap,
+      bm25_profile: methods.includes('bm25') ? bm25Profile : undefined,
+      model_fingerprint: backend?.fingerprint,
+      experts,
+      route_experts: routeExperts,
+      k,
+      ignore_identical_ids: evalOpts.ignoreIdenticalIds,
+      timings_ms: Object.fromEntries(Object.entries(timings).map(([a, b]) => [a, Math.round(b)])),
+      ...config.meta,
+    },
+  });
+  const parts = [formatMarkdownTable(result, 'ndcg_at_10'), formatMarkdownTable(result, 'recall_at_100'), formatMarkdownTable(result, 'mrr_at_10')];
+  const rt = formatRoutingTable(result);
+  if (rt) parts.push(rt);
+  return { result, markdown: parts.join('\n\n'), routing, pilotLibrary: pilots };
+}
+
+/** Mean metrics of one row on one dataset (convenience for reports and tests). */
+export function rowMean(out: RunEvalOutput, method: string, dataset: string): QueryMetrics | null {
+  const r = out.result.rows.find((x) => x.method === method);
+  if (!r || r.ndcg_at_10[dataset] == null) return null;
+  return { ndcg_at_10: r.ndcg_at_10[dataset]!, recall_at_100: r.recall_at_100[dataset]!, mrr_at_10: r.mrr_at_10[dataset]! };
+}
