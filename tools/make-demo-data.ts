@@ -1,0 +1,288 @@
+/**
+ * Builds the demo's bundled sample collection from local BEIR folders:
+ *
+ *   npx tsx tools/make-demo-data.ts [--beir /work/shared/data/beir] [--out public/demo-data]
+ *                                   [--per-domain 600] [--small 60]
+ *                                   [--expect label=modelDir,expertsDir,pilots.json] ...
+ *
+ * Writes (sample data for demonstration only, not part of the SDK package):
+ *   sample.jsonl        per-domain documents (ids "<domain>:<id>"), metadata.domain
+ *   sample-small.jsonl  a prefix of each domain's documents (the e2e tests index this one)
+ *   queries.json        sources with attribution/licence, known queries with relevant ids,
+ *                       and, per --expect model, the top document the whole pipeline returns
+ *   tiny-pilots.json    a pilot library for the tiny test fixture (expert-a, expert-b)
+ *
+ * Selection is deterministic: query and document ids are ordered by FNV-1a hash. Known
+ * queries come from the evaluation half of each domain's judged test queries (docs/SPLITS.md)
+ * and have at most 3 relevant documents, all of which are included in BOTH samples.
+ *
+ * --expect runs the real pipeline in Node (EncoderEngine on ORT WASM): base-encoder document
+ * embeddings, mean routing over the pilot library, the routed expert's query embedding, exact
+ * dot-product top-k. A query keeps an expectation for that model only if its top document is
+ * unambiguous (relative margin over the second >= 1e-3) and, for judged queries, relevant.
+ * "Probe" queries (the start of a document's own text) give the tiny random fixture something
+ * to find; their expected document is the one they were cut from.
+ */
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { hashHalf } from '../src/eval/splits';
+import { routeQuery, type PilotLibrary } from '../src/router/route';
+
+interface Source {
+  name: string;
+  label: string;
+  attribution: string;
+  licence: string;
+  url: string;
+  /** Domains without train qrels are hash-split; their known queries come from the test half. */
+  hashSplit: boolean;
+  /** Which tiny-fixture expert stands in for this domain. */
+  fixtureExpert: 'expert-a' | 'expert-b';
+}
+
+export const SOURCES: Source[] = [
+  { name: 'scifact', label: 'SciFact', attribution: 'Wadden et al. 2020, Allen Institute for AI', licence: 'CC BY-NC 2.0', url: 'https://github.com/allenai/scifact', hashSplit: false, fixtureExpert: 'expert-a' },
+  { name: 'nfcorpus', label: 'NFCorpus', attribution: 'Boteva et al. 2016', licence: 'research use only', url: 'https://www.cl.uni-heidelberg.de/statnlpgroup/nfcorpus/', hashSplit: false, fixtureExpert: 'expert-a' },
+  { name: 'arguana', label: 'ArguAna', attribution: 'Wachsmuth et al. 2018', licence: 'research use only', url: 'http://argumentation.bplaced.net/arguana/data', hashSplit: true, fixtureExpert: 'expert-b' },
+  { name: 'cranfield', label: 'Cranfield', attribution: 'Cleverdon, Cranfield collection (1960s)', licence: 'research use (public test collection)', url: 'http://ir.dcs.gla.ac.uk/resources/test_collections/cran/', hashSplit: true, fixtureExpert: 'expert-a' },
+  { name: 'wikiqa', label: 'WikiQA', attribution: 'Yang et al. 2015, Microsoft Research', licence: 'Microsoft Research Data License Agreement', url: 'https://www.microsoft.com/en-us/download/details.aspx?id=52419', hashSplit: false, fixtureExpert: 'expert-b' },
+];
+
+interface RawDoc { _id: string; title?: string; text: string }
+export interface SampleDoc { id: string; title?: string; text: string; metadata: { domain: string } }
+export interface KnownQuery {
+  domain: string;
+  id: string;
+  text: string;
+  /** 'judged': a BEIR test query with its relevant documents; 'probe': the start of one document. */
+  kind: 'judged' | 'probe';
+  relevant: string[];
+  /** Model label -> the document id the pipeline ranks first (only where verified). */
+  expected: Record<string, string>;
+  /** Model label -> the expert the router picked. */
+  routed?: Record<string, string>;
+}
+
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+const byHash = (a: string, b: string) => fnv1a(a) - fnv1a(b) || (a < b ? -1 : a > b ? 1 : 0);
+
+function readJsonl<T>(path: string): T[] {
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
+}
+function readQrels(path: string): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  const lines = readFileSync(path, 'utf8').split('\n');
+  for (const line of lines.slice(1)) {
+    const [q, d, s] = line.split('\t');
+    if (!q || !d) continue;
+    const score = Number(s);
+    if (!(score > 0)) continue;
+    if (!out.has(q)) out.set(q, new Map());
+    out.get(q)!.set(d, score);
+  }
+  return out;
+}
+
+const MAX_TEXT = 2000;
+function clip(text: string): string {
+  if (text.length <= MAX_TEXT) return text;
+  const cut = text.lastIndexOf(' ', MAX_TEXT);
+  return text.slice(0, cut > MAX_TEXT / 2 ? cut : MAX_TEXT) + ' …';
+}
+export const docText = (d: { title?: string; text: string }) => (d.title ? `${d.title} ${d.text}` : d.text);
+
+interface Built { full: SampleDoc[]; small: SampleDoc[]; queries: KnownQuery[]; pilotQueries: Map<string, string[]> }
+
+function build(beir: string, perDomain: number, small: number, knownPerDomain: number): Built {
+  const full: SampleDoc[] = [];
+  const smallDocs: SampleDoc[] = [];
+  const queries: KnownQuery[] = [];
+  const pilotQueries = new Map<string, string[]>();
+  for (const src of SOURCES) {
+    const dir = join(beir, src.name);
+    const corpus = readJsonl<RawDoc>(join(dir, 'corpus.jsonl'));
+    const byId = new Map(corpus.map((d) => [d._id, d]));
+    const qtext = new Map(readJsonl<RawDoc>(join(dir, 'queries.jsonl')).map((q) => [q._id, q.text]));
+    const qrels = readQrels(join(dir, 'qrels', 'test.tsv'));
+    const evalIds = [...qrels.keys()].filter((q) => !src.hashSplit || hashHalf(q) === 'test').sort(byHash);
+    const trainIds = src.hashSplit
+      ? [...qrels.keys()].filter((q) => hashHalf(q) === 'train').sort(byHash)
+      : existsSync(join(dir, 'qrels', 'train.tsv')) ? [...readQrels(join(dir, 'qrels', 'train.tsv')).keys()].sort(byHash) : [];
+    pilotQueries.set(src.name, trainIds.slice(0, 32).map((q) => qtext.get(q)!).filter(Boolean));
+
+    const chosen: string[] = [];
+    const known: KnownQuery[] = [];
+    for (const q of evalIds) {
+      if (known.length >= knownPerDomain) break;
+      const rel = [...qrels.get(q)!.keys()].filter((d) => byId.has(d));
+      const text = qtext.get(q);
+      if (!text || rel.length === 0 || rel.length > 3) continue;
+      // ArguAna's queries are whole arguments: keep the short ones for a search box.
+      if (text.length > 400) continue;
+      known.push({ domain: src.name, id: `${src.name}:q${q}`, text, kind: 'judged', relevant: rel.map((d) => `${src.name}:${d}`), expected: {} });
+      for (const d of rel) if (!chosen.includes(d)) chosen.push(d);
+    }
+    const rest = corpus.map((d) => d._id).filter((id) => !chosen.includes(id) && byId.get(id)!.text.trim()).sort(byHash);
+    const order = [...chosen, ...rest].slice(0, perDomain);
+    const docs = order.map((id) => {
+      const d = byId.get(id)!;
+      const out: SampleDoc = { id: `${src.name}:${id}`, text: clip(d.text.trim()), metadata: { domain: src.name } };
+      if (d.title?.trim()) out.title = d.title.trim();
+      return out;
+    });
+    full.push(...docs);
+    smallDocs.push(...docs.slice(0, Math.max(small, chosen.length)));
+    // Probes: the first words of a few documents of the small sample (not the judged ones).
+    for (const d of docs.slice(chosen.length, chosen.length + knownPerDomain)) {
+      const words = docText(d);
+      known.push({ domain: src.name, id: `${src.name}:probe:${d.id}`, text: words, kind: 'probe', relevant: [d.id], expected: {} });
+    }
+    queries.push(...known);
+  }
+  return { full, small: smallDocs, queries, pilotQueries };
+}
+
+function folderSpec(dir: string): { id: string; files: Record<string, Uint8Array> } {
+  const files: Record<string, Uint8Array> = {};
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else files[relative(dir, p).split('\\').join('/')] = new Uint8Array(readFileSync(p));
+    }
+  };
+  walk(dir);
+  return { id: dir, files };
+}
+
+interface ExpectSpec { label: string; model: string; experts: string; pilots: string | null }
+
+async function verify(spec: ExpectSpec, docs: SampleDoc[], queries: KnownQuery[], fixturePilots: (enc: Encoder) => Promise<PilotLibrary>): Promise<void> {
+  const { EncoderEngine } = await import('../workers/engine/encoder-engine');
+  const engine = new EncoderEngine();
+  const info = await engine.load(folderSpec(spec.model), { device: 'wasm' });
+  const expertNames = readdirSync(spec.experts).filter((n) => statSync(join(spec.experts, n)).isDirectory());
+  for (const n of expertNames) {
+    try {
+      await engine.addExpert(n, folderSpec(join(spec.experts, n)));
+    } catch (e) {
+      console.error(`[${spec.label}] skipping expert folder ${n}: ${(e as Error).message}`);
+    }
+  }
+  const pilots: PilotLibrary = spec.pilots
+    ? new Map(Object.entries(JSON.parse(readFileSync(spec.pilots, 'utf8')) as Record<string, number[][]>).map(([k, v]) => [k, v.map((r) => Float32Array.from(r))]))
+    : await fixturePilots(engine);
+  const dim = info.dim;
+  const t0 = Date.now();
+  const D = await engine.embedDocuments(docs.map(docText), { batchSize: 32 });
+  console.error(`[${spec.label}] embedded ${docs.length} docs in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const top1 = (qv: Float32Array) => {
+    let b1 = -Infinity, b2 = -Infinity, i1 = -1;
+    for (let i = 0; i < docs.length; i++) {
+      let s = 0;
+      for (let j = 0; j < dim; j++) s += qv[j] * D[i * dim + j];
+      if (s > b1) { b2 = b1; b1 = s; i1 = i; } else if (s > b2) b2 = s;
+    }
+    return { id: docs[i1].id, margin: (b1 - b2) / Math.max(1e-9, Math.abs(b1)) };
+  };
+  let kept = 0;
+  let keptBase = 0;
+  for (const q of queries) {
+    const base = await engine.embedQuery(q.text, null);
+    const r = routeQuery(base, pilots, 'mean');
+    const auto = top1(await engine.embedQuery(q.text, r.expert));
+    if (q.relevant.includes(auto.id) && auto.margin >= 1e-3) {
+      q.expected[spec.label] = auto.id;
+      (q.routed ??= {})[spec.label] = r.expert;
+      kept++;
+    }
+    // The base encoder alone (the page's "base" column), for the same checks.
+    const b = top1(base);
+    if (q.relevant.includes(b.id) && b.margin >= 1e-3) {
+      q.expected[`${spec.label}/none`] = b.id;
+      keptBase++;
+    }
+  }
+  console.error(`[${spec.label}] base encoder: ${keptBase} of ${queries.length} known queries verified`);
+  console.error(`[${spec.label}] ${kept} of ${queries.length} known queries verified`);
+  await engine.dispose();
+}
+
+type Encoder = { embedQueries(t: string[], e: string | null): Promise<Float32Array> };
+
+async function main() {
+  const args = process.argv.slice(2);
+  const opt = (name: string, dflt: string) => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? args[i + 1] : dflt;
+  };
+  const root = resolve(import.meta.dirname, '..');
+  const beir = opt('beir', '/work/shared/data/beir');
+  const out = resolve(root, opt('out', 'public/demo-data'));
+  const perDomain = Number(opt('per-domain', '600'));
+  const small = Number(opt('small', '60'));
+  const expects: ExpectSpec[] = [];
+  args.forEach((a, i) => {
+    if (a !== '--expect') return;
+    const [label, rest] = args[i + 1].split('=');
+    const [model, experts, pilots] = rest.split(',');
+    expects.push({ label, model: resolve(root, model), experts: resolve(root, experts), pilots: pilots ? resolve(root, pilots) : null });
+  });
+  if (!expects.some((e) => e.label === 'tiny-bert')) {
+    expects.unshift({ label: 'tiny-bert', model: join(root, 'test/fixtures/tiny-bert'), experts: join(root, 'test/fixtures/adapters'), pilots: null });
+  }
+
+  const built = build(beir, perDomain, small, 6);
+  mkdirSync(out, { recursive: true });
+  const jsonl = (ds: SampleDoc[]) => ds.map((d) => JSON.stringify(d)).join('\n') + '\n';
+  writeFileSync(join(out, 'sample.jsonl'), jsonl(built.full));
+  writeFileSync(join(out, 'sample-small.jsonl'), jsonl(built.small));
+
+  // The tiny fixture's pilot library: centroid of the base embeddings of training queries of
+  // the domains each fixture expert stands in for (a stand-in: the fixture is random weights).
+  let tinyPilots: Record<string, number[][]> = {};
+  const fixturePilots = async (enc: Encoder): Promise<PilotLibrary> => {
+    const lib: PilotLibrary = new Map();
+    for (const ex of ['expert-a', 'expert-b'] as const) {
+      const texts = SOURCES.filter((s) => s.fixtureExpert === ex).flatMap((s) => built.pilotQueries.get(s.name)!.slice(0, 16));
+      const E = await enc.embedQueries(texts, null);
+      const dim = E.length / texts.length;
+      const c = new Float32Array(dim);
+      for (let i = 0; i < texts.length; i++) for (let j = 0; j < dim; j++) c[j] += E[i * dim + j] / texts.length;
+      lib.set(ex, [c]);
+    }
+    tinyPilots = Object.fromEntries([...lib].map(([k, v]) => [k, v.map((r) => Array.from(r, (x) => Number(x.toPrecision(7))))]));
+    return new Map([...lib].map(([k, v]) => [k, v.map((r) => Float32Array.from(tinyPilots[k][0]))]));
+  };
+
+  for (const e of expects) {
+    // The e2e tests run on the small sample; the page's default collection is the full one.
+    const docs = e.label === 'tiny-bert' ? built.small : built.full;
+    const qs = e.label === 'tiny-bert' ? built.queries : built.queries.filter((q) => q.kind === 'judged');
+    await verify(e, docs, qs, fixturePilots);
+  }
+  writeFileSync(join(out, 'tiny-pilots.json'), JSON.stringify(tinyPilots) + '\n');
+  const meta = {
+    note: 'Sample data for demonstration only; not part of the SDK package. Each source keeps its own licence.',
+    generatedBy: 'tools/make-demo-data.ts',
+    files: { full: 'sample.jsonl', small: 'sample-small.jsonl' },
+    counts: { full: built.full.length, small: built.small.length },
+    sources: SOURCES.map(({ name, label, attribution, licence, url }) => ({
+      name, label, attribution, licence, url,
+      documents: built.full.filter((d) => d.metadata.domain === name).length,
+      smallDocuments: built.small.filter((d) => d.metadata.domain === name).length,
+    })),
+    queries: built.queries,
+  };
+  writeFileSync(join(out, 'queries.json'), JSON.stringify(meta, null, 1) + '\n');
+  console.error(`wrote ${built.full.length} docs (${built.small.length} small), ${built.queries.length} known queries to ${out}`);
+}
+
+await main();
