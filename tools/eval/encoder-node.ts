@@ -4,7 +4,6 @@
  * disk as in-memory file sets (or fetched from a URL).
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { RouterRetrieverError } from '../../src/errors.js';
 import { encoderBackend, type DenseBackend } from '../../src/eval/dense.js';
@@ -80,10 +79,6 @@ export interface NodeEncoder {
   engine: EncoderEngine;
   info: ModelInfo;
   dispose(): Promise<void>;
-}
-
-export function defaultThreads(): number {
-  return Math.max(1, Math.min(4, availableParallelism() - 1));
 }
 
 export async function createNodeEncoder(o: NodeEncoderOptions): Promise<NodeEncoder> {
