@@ -33,7 +33,7 @@ EL=$(( $(date +%s) - T0 ))
 DEADLINE=$(( BUDGET - EL - HF_CHECK_S - 15 ))
 echo "== unpacked in ${EL}s; train.py deadline ${DEADLINE}s" | tee -a "$LOG"
 
-$PY -u tools/train/train.py --preset "$PRESET" --data "$WORK/data" --out "$WORK/output" \
+timeout "$(( DEADLINE + 40 ))" $PY -u tools/train/train.py --preset "$PRESET" --data "$WORK/data" --out "$WORK/output" \
     --cache "$WORK/token-cache" --workers "$WORKERS" --deadline-seconds "$DEADLINE" "$@" 2>&1 | tee -a "$LOG"
 RC=${PIPESTATUS[0]}
 echo "== train.py rc=$RC at $(( $(date +%s) - T0 ))s" | tee -a "$LOG"

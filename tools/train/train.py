@@ -424,6 +424,23 @@ def lr_at(step, total, warmup, peak):
     return peak * 0.5 * (1 + math.cos(math.pi * p))
 
 
+def forward_bucketed(model, ids, mask, n_buckets, device, amp):
+    """Embed a padded batch in n length buckets (less padding); same result as one forward."""
+    if n_buckets <= 1:
+        with autocast_ctx(device, amp):
+            return model(ids, mask).float()
+    lens = mask.sum(1)
+    order = torch.argsort(lens)
+    outs = []
+    for chunk in torch.chunk(order, n_buckets):
+        T = int(lens[chunk].max())
+        with autocast_ctx(device, amp):
+            outs.append(model(ids[chunk, :T], mask[chunk, :T]).float())
+    inv = torch.empty_like(order)
+    inv[order] = torch.arange(len(order), device=order.device)
+    return torch.cat(outs)[inv]
+
+
 def pretrain(model, sampler, args, device, budget_s, quick_eval):
     opt = make_optimizer(model.named_parameters(), args.lr, args.weight_decay, device)
     model.train()
@@ -453,9 +470,7 @@ def pretrain(model, sampler, args, device, budget_s, quick_eval):
             gr["lr"] = lr
         ids, mask = sampler.sample(args.batch)
         seen_tokens += int(mask.sum())
-        with autocast_ctx(device, args.amp):
-            e = model(ids, mask)
-        e = e.float()
+        e = forward_bucketed(model, ids, mask, args.length_buckets, device, args.amp)
         B = args.batch
         q, k = e[:B], e[B:]
         logits = q @ k.T / args.temperature
@@ -727,9 +742,10 @@ PRESETS = {
                    expert_seconds=12, expert_batch=128, eval_token_budget=131072, eval_reserve=40),
     # CPU smoke test
     "smoke": dict(hidden=64, layers=2, heads=2, intermediate=256, batch=32, lr=1e-3,
-                  expert_seconds=15, expert_batch=32, max_docs=400, max_queries=60,
+                  expert_seconds=10, expert_batch=32, max_docs=200, max_queries=30,
                   pretrain_max_chars=1_500_000, eval_token_budget=16384, log_every=10,
-                  eval_reserve=60, expert_min_steps=30),
+                  eval_reserve=60, expert_min_steps=30, expert_epochs=10, extra_domains="adi",
+                  length_buckets=2, doc_max_len=128, query_max_len=128),
 }
 
 
@@ -771,6 +787,8 @@ def parse_args(argv=None):
                     help="fraction of pretraining pairs drawn from the BEIR documents")
     ap.add_argument("--pretrain-max-chars", type=int, default=0, help="per pretrain file (smoke)")
     ap.add_argument("--log-every", type=int, default=100)
+    ap.add_argument("--length-buckets", type=int, default=4,
+                    help="split each pretraining batch into this many length buckets")
     ap.add_argument("--no-amp", action="store_true")
     # experts
     ap.add_argument("--expert-seconds", type=float, default=12)
@@ -799,7 +817,7 @@ def parse_args(argv=None):
             if getattr(a, k) == defaults[k]:
                 setattr(a, k, v)
     a.lora_targets = [t for t in a.lora_targets.split(",") if t]
-    a.extra_domains = [t for t in a.extra_domains.split(",") if t]
+    a.extra_domains = [t for t in a.extra_domains.split(",") if t] if isinstance(a.extra_domains, str) else a.extra_domains
     return a
 
 
