@@ -36,6 +36,29 @@ export async function readJson(source: FileSource, name: string, onProgress?: (p
   }
 }
 
+/** An HTML page (an SPA fallback or error page) where a binary or JSON file was expected. */
+export function looksLikeHtml(bytes: Uint8Array): boolean {
+  const head = new TextDecoder('latin1').decode(bytes.subarray(0, 64));
+  return /^\s*<(!doctype html|html[\s>])/i.test(head);
+}
+
+/**
+ * Like readJson, for files a model folder may lack (tokenizer.json, tokenizer_config.json,
+ * sentence-transformers files). Static hosts with an SPA fallback (vite dev, many CDNs)
+ * answer a missing file with 200 and their index.html: an HTML page here means "absent".
+ */
+export async function readOptionalJson(source: FileSource, name: string, onProgress?: (p: LoadProgress) => void): Promise<unknown | null> {
+  const bytes = await source.read(name, progressTo(onProgress));
+  if (!bytes) return null;
+  if (looksLikeHtml(bytes)) return null;
+  const text = decoder.decode(bytes);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new RouterRetrieverError('MODEL_FORMAT', `${source.id}/${name} is not valid JSON (${(e as Error).message}). Check that the file is complete and not an HTML error page.`);
+  }
+}
+
 export function progressTo(onProgress?: (p: LoadProgress) => void) {
   return onProgress
     ? (p: { file: string; loaded: number; total: number | null }) => onProgress({ phase: 'download', file: p.file, loaded: p.loaded, total: p.total })
@@ -77,7 +100,7 @@ export interface BaseModelFiles {
 async function readWeightsFile(source: FileSource, names: string[], onProgress?: (p: LoadProgress) => void): Promise<{ name: string; bytes: Uint8Array }> {
   for (const name of names) {
     const bytes = await source.read(name, progressTo(onProgress));
-    if (bytes) return { name, bytes };
+    if (bytes && !looksLikeHtml(bytes)) return { name, bytes };
   }
   throw new RouterRetrieverError('FILE_NOT_FOUND', `No weights found in ${source.id}: expected one of ${names.join(', ')}.`);
 }
@@ -98,9 +121,9 @@ export async function loadBaseModel(spec: ModelSpec, options: LoadOptions, onPro
   } catch (e) {
     throw new RouterRetrieverError('MODEL_FORMAT', `${source.id}/config.json is not valid JSON (${(e as Error).message}).`);
   }
-  const tokenizerConfig = (await readJson(source, 'tokenizer_config.json', onProgress)) as Record<string, unknown> | null;
-  const poolingConfig = (await readJson(source, '1_Pooling/config.json', onProgress)) as Record<string, unknown> | null;
-  const modulesJson = (await readJson(source, 'modules.json', onProgress)) as unknown[] | null;
+  const tokenizerConfig = (await readOptionalJson(source, 'tokenizer_config.json', onProgress)) as Record<string, unknown> | null;
+  const poolingConfig = (await readOptionalJson(source, '1_Pooling/config.json', onProgress)) as Record<string, unknown> | null;
+  const modulesJson = (await readOptionalJson(source, 'modules.json', onProgress)) as unknown[] | null;
   const config = parseBertConfig(
     configJson,
     { poolingConfig: poolingConfig ?? undefined, modulesJson: modulesJson ?? undefined, tokenizerConfig: tokenizerConfig ?? undefined },
@@ -109,7 +132,7 @@ export async function loadBaseModel(spec: ModelSpec, options: LoadOptions, onPro
 
   const doLowerCase = tokenizerConfig?.do_lower_case !== false;
   let tokenizer: BertTokenizer;
-  const tokenizerJson = await readJson(source, 'tokenizer.json', onProgress);
+  const tokenizerJson = await readOptionalJson(source, 'tokenizer.json', onProgress);
   if (tokenizerJson) {
     tokenizer = BertTokenizer.fromTokenizerJson(tokenizerJson);
   } else {
