@@ -1,0 +1,3 @@
+/** The encoder worker with its outgoing transfers reported (see encoder-transfer-probe-patch.ts). */
+import './encoder-transfer-probe-patch';
+import '../../workers/encoder.worker';
