@@ -283,6 +283,32 @@ describe('buildBertGraph vs a pure-TS reference (ORT WASM)', () => {
     expect(maxDiff(out[1], refEncode(c, w, [2]))).toBeLessThanOrEqual(1e-4);
     expect(maxDiff(out[0], refEncode(c, w, long))).toBeLessThanOrEqual(1e-4);
   });
+
+  it("output 'last_hidden_state': [batch, seq, hidden] whose masked mean is the pooled embedding", async () => {
+    const c = tiny();
+    const w = randomWeights(c, 13);
+    const g = buildBertGraph(c, (n) => w.get(n), { weightInputs: [], output: 'last_hidden_state' });
+    expect(g.outputName).toBe('last_hidden_state');
+    const pooled = await run(buildBertGraph(c, (n) => w.get(n), { weightInputs: [] }).model, SEQS);
+    const session = await ort.InferenceSession.create(g.model, { executionProviders: ['wasm'] });
+    const S = Math.max(...SEQS.map((q) => q.length));
+    const ids = new BigInt64Array(SEQS.length * S);
+    const mask = new BigInt64Array(SEQS.length * S);
+    SEQS.forEach((q, b) => q.forEach((id, t) => ((ids[b * S + t] = BigInt(id)), (mask[b * S + t] = 1n))));
+    const out = await session.run({
+      input_ids: new ort.Tensor('int64', ids, [SEQS.length, S]),
+      attention_mask: new ort.Tensor('int64', mask, [SEQS.length, S]),
+    });
+    const h = out.last_hidden_state;
+    expect(h.dims).toEqual([SEQS.length, S, c.hidden]);
+    const data = h.data as Float32Array;
+    SEQS.forEach((q, b) => {
+      const mean = new Float32Array(c.hidden);
+      for (let t = 0; t < q.length; t++) for (let j = 0; j < c.hidden; j++) mean[j] += data[(b * S + t) * c.hidden + j] / q.length;
+      expect(maxDiff(mean, pooled[b])).toBeLessThanOrEqual(1e-5);
+    });
+    await session.release();
+  });
 });
 
 describe('weight inputs', () => {

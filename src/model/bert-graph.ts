@@ -32,13 +32,19 @@ export interface BuildOptions {
   weightInputs: string[];
   name?: string;
   variant?: Partial<GraphVariant>;
+  /**
+   * 'embeddings' (default): pooled (+ normalised) [batch, hidden]. 'last_hidden_state': the
+   * encoder output [batch, sequence, hidden] without pooling, as a Hugging Face BertModel
+   * export has it (what transformers.js' feature-extraction pipeline expects).
+   */
+  output?: 'embeddings' | 'last_hidden_state';
 }
 
 export interface BertGraph {
   model: Uint8Array;
   inputNames: string[];
   weightInputs: { name: string; dims: number[] }[];
-  outputName: 'embeddings';
+  outputName: 'embeddings' | 'last_hidden_state';
 }
 
 /** HF `torch.finfo(torch.float32).min`, the additive mask value HF uses for padded keys. */
@@ -335,6 +341,27 @@ export function buildBertGraph(
     x = addNorm(out, bias(`${p}output.dense.bias`, H), x, `${p}output.LayerNorm`);
   }
 
+  const inputs: ValueInfoSpec[] = [
+    { name: ids, elemType: DataType.INT64, shape: ['batch', 'sequence'] },
+    { name: mask, elemType: DataType.INT64, shape: ['batch', 'sequence'] },
+    ...weightInputSpecs.map((w) => ({ name: w.name, elemType: DataType.FLOAT, shape: w.dims })),
+  ];
+  const usesContrib = v.attention === 'mha' || v.layerNorm === 'skip' || v.gelu === 'contrib';
+  const opsets = usesContrib ? [{ domain: '', version: 17 }, { domain: 'com.microsoft', version: 1 }] : [{ domain: '', version: 17 }];
+
+  if (options.output === 'last_hidden_state') {
+    g.nodes.push({ opType: 'Identity', inputs: [x], outputs: ['last_hidden_state'], name: 'output_identity' });
+    const model = encodeModel({
+      graphName: options.name ?? 'bert',
+      nodes: g.nodes,
+      initializers: g.initializers,
+      inputs,
+      outputs: [{ name: 'last_hidden_state', elemType: DataType.FLOAT, shape: ['batch', 'sequence', H] }],
+      opsets,
+    });
+    return { model, inputNames: inputs.map((i) => i.name), weightInputs: weightInputSpecs, outputName: 'last_hidden_state' };
+  }
+
   // ---- pooling
   let pooled: string;
   if (config.pooling === 'cls') {
@@ -354,19 +381,13 @@ export function buildBertGraph(
   // Name the final value `embeddings`.
   g.nodes.push({ opType: 'Identity', inputs: [pooled], outputs: ['embeddings'], name: 'output_identity' });
 
-  const inputs: ValueInfoSpec[] = [
-    { name: ids, elemType: DataType.INT64, shape: ['batch', 'sequence'] },
-    { name: mask, elemType: DataType.INT64, shape: ['batch', 'sequence'] },
-    ...weightInputSpecs.map((w) => ({ name: w.name, elemType: DataType.FLOAT, shape: w.dims })),
-  ];
-  const usesContrib = v.attention === 'mha' || v.layerNorm === 'skip' || v.gelu === 'contrib';
   const model = encodeModel({
     graphName: options.name ?? 'bert',
     nodes: g.nodes,
     initializers: g.initializers,
     inputs,
     outputs: [{ name: 'embeddings', elemType: DataType.FLOAT, shape: ['batch', H] }],
-    opsets: usesContrib ? [{ domain: '', version: 17 }, { domain: 'com.microsoft', version: 1 }] : [{ domain: '', version: 17 }],
+    opsets,
   });
   return { model, inputNames: inputs.map((i) => i.name), weightInputs: weightInputSpecs, outputName: 'embeddings' };
 }
