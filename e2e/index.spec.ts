@@ -1,0 +1,151 @@
+/**
+ * RouterRetriever in Chromium: real worker, real IndexedDB (e2e/pages/index.html).
+ * The heavy variants (2,000 documents, 100k-vector search) run in the 'wasm' project;
+ * 'webgpu' (SwiftShader, slow) runs a smaller indexing variant.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { cpus, loadavg } from 'node:os';
+import type { Harness } from './pages/index-harness';
+
+/**
+ * Long-task bound. A long task is wall-clock time: on an overloaded machine (load average
+ * well above the core count, e.g. other test runs) every main-thread task is stretched by
+ * descheduling, whatever the SDK does. The 50 ms bound is enforced when the load is below
+ * 1.5 per core; above that the numbers are reported and a loose 1 s bound catches real
+ * blocking (a whole 100k scan or an unsliced indexing step).
+ */
+function longTaskBound(): { bound: number; note: string } {
+  const perCore = loadavg()[0] / cpus().length;
+  return perCore < 1.5 ? { bound: 50, note: `load ${perCore.toFixed(1)}/core` } : { bound: 1000, note: `machine overloaded (load ${perCore.toFixed(1)}/core): 50 ms bound not enforced` };
+}
+
+type W = { rr: Harness };
+
+async function load(page: Page, project: string): Promise<void> {
+  const device = project === 'webgpu' ? 'auto' : 'wasm';
+  await page.goto(`/e2e/pages/index.html?device=${device}`);
+  await page.waitForFunction(() => (window as unknown as { rrReady?: boolean }).rrReady === true);
+}
+
+test('indexes documents with progress, no long task, reload restores with zero re-embedding', async ({ page }, testInfo) => {
+  const n = testInfo.project.name === 'webgpu' ? 300 : 2000;
+  await load(page, testInfo.project.name);
+  const opened = await page.evaluate(() => (window as unknown as W).rr.open('e2e-main'));
+  expect(opened.documents).toBe(0);
+  const idx = await page.evaluate((n) => (window as unknown as W).rr.index(n), n);
+  expect(idx.ok, JSON.stringify(idx)).toBe(true);
+  if (!idx.ok) return;
+  expect(idx.result).toEqual({ added: n, replaced: 0, skipped: 0 });
+  const stores = idx.progress.filter((p) => p.phase === 'store');
+  expect(stores.at(-1)).toMatchObject({ done: n, total: n });
+  expect(stores.length).toBe(Math.ceil(n / 256));
+  expect(idx.progress.some((p) => p.phase === 'embed' && p.docsPerSec > 0)).toBe(true);
+  const maxLong = Math.max(0, ...idx.longTasks);
+  const msg = `indexing ${n} docs in ${idx.ms.toFixed(0)} ms (${testInfo.project.name}): long tasks ${JSON.stringify(idx.longTasks.map(Math.round))}, max ${maxLong.toFixed(1)} ms; largest event-loop gap ${idx.maxGapMs.toFixed(1)} ms`;
+  console.log(msg, '|', longTaskBound().note);
+  testInfo.annotations.push({ type: 'longtask', description: msg });
+  const lb = longTaskBound();
+  testInfo.annotations.push({ type: 'load', description: lb.note });
+  expect(idx.longTasks.filter((d) => d > lb.bound), `${msg}; ${lb.note}`).toEqual([]);
+  const q = 'river mountain number 7';
+  const before = await page.evaluate((q) => (window as unknown as W).rr.search(q, 'none'), q);
+  expect(before.ok).toBe(true);
+
+  await page.reload();
+  await page.waitForFunction(() => (window as unknown as { rrReady?: boolean }).rrReady === true);
+  const re = await page.evaluate(() => (window as unknown as W).rr.open('e2e-main'));
+  expect(re.documents).toBe(n);
+  expect(re.texts).toBe(0);
+  const after = await page.evaluate((q) => (window as unknown as W).rr.search(q, 'none'), q);
+  expect(after.ok).toBe(true);
+  if (!after.ok || !before.ok) return;
+  expect(after.ids).toEqual(before.ids);
+  expect((await page.evaluate(() => (window as unknown as W).rr.counts())).texts).toBe(1); // the query only
+});
+
+test('QuotaExceededError keeps what was committed searchable and reports neededBytes', async ({ page }, testInfo) => {
+  await load(page, testInfo.project.name);
+  await page.evaluate(() => (window as unknown as W).rr.open('e2e-quota'));
+  const first = await page.evaluate(() => (window as unknown as W).rr.index(256, 0, { metaBytes: 4000 }));
+  expect(first.ok).toBe(true);
+  const usage = (await page.evaluate(() => (window as unknown as W).rr.counts())).usage ?? 0;
+  const cdp = await page.context().newCDPSession(page);
+  const origin = new URL(page.url()).origin;
+  // Room for about one more slice (256 documents with 4 kB of metadata: ~1 MB), not for six.
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + 1_200_000 });
+  const quota = (await page.evaluate(() => (window as unknown as W).rr.counts())).quota ?? Infinity;
+  if (quota > usage + 1_200_000) {
+    // This Chromium ignores the CDP override (estimate() still reports the default quota):
+    // make IndexedDB itself throw QuotaExceededError after ~1.2 MB more.
+    testInfo.annotations.push({ type: 'quota', description: `CDP quota override ignored (quota ${quota}); IndexedDB put() limited in the page instead` });
+    await page.evaluate(() => (window as unknown as W).rr.limitIdbWrites(1_200_000));
+  }
+  const big = await page.evaluate(() => (window as unknown as W).rr.index(1536, 256, { metaBytes: 4000 }));
+  expect(big.ok, `usage before ${usage}; ${JSON.stringify(await page.evaluate(() => (window as unknown as W).rr.counts()))}`).toBe(false);
+  if (big.ok) return;
+  expect(big.error.code).toBe('QUOTA_EXCEEDED');
+  expect(Number(big.error.details?.neededBytes)).toBeGreaterThan(0);
+  const done = Number(big.error.details?.done);
+  expect(done % 256).toBe(0);
+  const counts = await page.evaluate(() => (window as unknown as W).rr.counts());
+  expect(counts.documents).toBe(256 + done);
+  console.log(`quota: failed after ${done} more docs, neededBytes ${String(big.error.details?.neededBytes)}; ${big.error.message}`);
+  const s = await page.evaluate(() => (window as unknown as W).rr.search('apple banana number 3', 'none', 256 + 1536));
+  expect(s.ok).toBe(true);
+  if (s.ok) expect(s.ids.length).toBe(256 + done);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+});
+
+test('adds and removes an expert without re-embedding documents', async ({ page }, testInfo) => {
+  await load(page, testInfo.project.name);
+  await page.evaluate(() => (window as unknown as W).rr.open('e2e-experts'));
+  expect((await page.evaluate(() => (window as unknown as W).rr.index(300))).ok).toBe(true);
+  const t0 = (await page.evaluate(() => (window as unknown as W).rr.counts())).texts;
+  await page.evaluate((url) => (window as unknown as W).rr.addExpert('expert-a', url, ['ocean protein', 'gene cell']), '/test/fixtures/adapters/expert-a/');
+  const routed = await page.evaluate(() => (window as unknown as W).rr.search('ocean protein cell', 'auto'));
+  expect(routed.ok && routed.route.expert).toBe('expert-a');
+  await page.evaluate(() => (window as unknown as W).rr.removeExpert('expert-a'));
+  const base = await page.evaluate(() => (window as unknown as W).rr.search('ocean protein cell', 'auto'));
+  expect(base.ok && base.route.expert).toBe(null);
+  const c = await page.evaluate(() => (window as unknown as W).rr.counts());
+  // 2 pilot queries + (base + expert) for the routed search + the base pass is cached for the second
+  expect(c.texts - t0).toBe(4);
+  expect(c.documents).toBe(300);
+  expect(c.experts).toEqual([]);
+});
+
+test('a second tab opens the same collection and sees documents, also while the first stays open', async ({ page, context }, testInfo) => {
+  await load(page, testInfo.project.name);
+  await page.evaluate(() => (window as unknown as W).rr.open('e2e-tabs'));
+  expect((await page.evaluate(() => (window as unknown as W).rr.index(100))).ok).toBe(true);
+  const page2 = await context.newPage();
+  await load(page2, testInfo.project.name);
+  const o2 = await page2.evaluate(() => (window as unknown as W).rr.open('e2e-tabs'));
+  expect(o2.documents).toBe(100);
+  expect(o2.texts).toBe(0);
+  const s2 = await page2.evaluate(() => (window as unknown as W).rr.search('apple', 'none', 200));
+  expect(s2.ok && s2.ids.length).toBe(100);
+  // the first tab writes more; the second sees them on its next search
+  expect((await page.evaluate(() => (window as unknown as W).rr.index(50, 100))).ok).toBe(true);
+  await page2.waitForTimeout(100);
+  const s3 = await page2.evaluate(() => (window as unknown as W).rr.search('apple', 'none', 200));
+  expect(s3.ok && s3.ids.length).toBe(150);
+  // and the first tab still works
+  const s1 = await page.evaluate(() => (window as unknown as W).rr.search('apple', 'none', 200));
+  expect(s1.ok && s1.ids.length).toBe(150);
+  await page2.close();
+});
+
+test('searching 100k 768-d vectors keeps the main thread responsive', async ({ page }, testInfo) => {
+  test.skip(testInfo.project.name === 'webgpu', 'pure main-thread search, no GPU involved: measured once in the wasm project');
+  await load(page, testInfo.project.name);
+  const r = await page.evaluate(() => (window as unknown as W).rr.bigSearch(100_000, 768, 10));
+  const maxLong = Math.max(0, ...r.longTasks);
+  const msg = `100k x 768 search (${r.backend}): ${r.msPerQuery.toFixed(1)} ms/query; long tasks ${JSON.stringify(r.longTasks.map(Math.round))}, max ${maxLong.toFixed(1)} ms; largest event-loop gap ${r.maxGapMs.toFixed(1)} ms`;
+  console.log(msg, '|', longTaskBound().note);
+  testInfo.annotations.push({ type: 'longtask', description: msg });
+  expect(r.same).toBe(true);
+  const lb = longTaskBound();
+  testInfo.annotations.push({ type: 'load', description: lb.note });
+  expect(r.longTasks.filter((d) => d > lb.bound), `${msg}; ${lb.note}`).toEqual([]);
+});
