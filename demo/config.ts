@@ -1,0 +1,97 @@
+/**
+ * The playground's model and expert presets: the ONE place to switch the default model.
+ *
+ * URL parameters override the preset:
+ *   ?preset=tiny|contriever-mini
+ *   ?model=<url or Hub id>&experts=name=url,name=url&pilots=<url>
+ *   ?sample=small (300 documents, used by the e2e tests) | full (default)
+ *   ?device=auto|webgpu|wasm   ?collection=<name>
+ */
+import type { DeviceRequest } from '../workers/encoder-api';
+
+export interface Preset {
+  label: string;
+  model: string;
+  /** Expert name -> adapter folder URL. Empty + `expertsBase`: one expert per pilot-library key. */
+  experts: Record<string, string>;
+  /** Folder holding `<name>/` adapter folders, for experts named by the pilot library. */
+  expertsBase?: string;
+  pilotLibrary: string | null;
+}
+
+export const PRESETS: Record<string, Preset> = {
+  'contriever-mini': {
+    label: 'contriever-mini (bundled default)',
+    model: '/models/contriever-mini/',
+    experts: {},
+    expertsBase: '/models/contriever-mini/experts/',
+    pilotLibrary: '/models/contriever-mini/pilot-library.json',
+  },
+  tiny: {
+    label: 'tiny test fixture (random weights: results are not meaningful)',
+    model: '/test/fixtures/tiny-bert/',
+    experts: {
+      'expert-a': '/test/fixtures/adapters/expert-a/',
+      'expert-b': '/test/fixtures/adapters/expert-b/',
+    },
+    pilotLibrary: '/demo-data/tiny-pilots.json',
+  },
+};
+
+/** Switch to 'contriever-mini' once /models/contriever-mini/ is in public/. */
+export const DEFAULT_PRESET = 'tiny';
+
+export const SAMPLE = {
+  full: '/demo-data/sample.jsonl',
+  small: '/demo-data/sample-small.jsonl',
+  meta: '/demo-data/queries.json',
+};
+
+export interface DemoConfig {
+  presetName: string | null;
+  model: string;
+  experts: Record<string, string>;
+  expertsBase?: string;
+  pilotLibrary: string | null;
+  sample: 'full' | 'small';
+  device: DeviceRequest;
+  collection: string;
+}
+
+/** A Hub id (`facebook/contriever`) or a URL/path, as the user typed it. */
+export function isModelRef(s: string): boolean {
+  return /^[\w.-]+\/[\w.-]+$/.test(s) || /^https?:\/\//.test(s) || s.startsWith('/');
+}
+
+function slug(s: string): string {
+  return s.replace(/^https?:\/\//, '').replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 60);
+}
+
+export function readConfig(search = location.search): DemoConfig {
+  const p = new URLSearchParams(search);
+  const presetName = p.get('model') ? null : (p.get('preset') ?? DEFAULT_PRESET);
+  const preset = presetName ? (PRESETS[presetName] ?? PRESETS[DEFAULT_PRESET]) : null;
+  const experts: Record<string, string> = { ...(preset?.experts ?? {}) };
+  const expertsParam = p.get('experts');
+  if (expertsParam !== null) {
+    for (const k of Object.keys(experts)) delete experts[k];
+    for (const part of expertsParam.split(',').filter(Boolean)) {
+      const i = part.indexOf('=');
+      if (i > 0) experts[part.slice(0, i)] = part.slice(i + 1);
+    }
+  }
+  const model = p.get('model') ?? preset!.model;
+  const sample = p.get('sample') === 'small' ? 'small' : 'full';
+  const device = (['auto', 'webgpu', 'wasm'] as const).find((d) => d === p.get('device')) ?? 'auto';
+  return {
+    presetName,
+    model,
+    experts,
+    expertsBase: expertsParam === null ? preset?.expertsBase : undefined,
+    pilotLibrary: p.has('pilots') ? p.get('pilots') || null : (preset?.pilotLibrary ?? null),
+    sample,
+    device,
+    // One IndexedDB database per model (and sample size): never mixes vectors of two models.
+    collection: p.get('collection') ?? `demo-${slug(presetName ?? model)}-${sample}`,
+  };
+}
