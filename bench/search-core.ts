@@ -1,0 +1,172 @@
+/**
+ * The search benchmark's data and measurements, runtime-neutral (same logic as
+ * bench/search.ts, the Node version): 64 Gaussian-ish clusters, row i generated from a
+ * seed derived from i (rows can be regenerated for rescoring), a naive one-accumulator
+ * loop, and a memory floor that reads every 64-byte line of the same bytes once.
+ */
+import { Int8Index, SearchIndex, TopK, dotRows, searchChunksSync, type Hit, type VectorChunk } from '../src/search/index.js';
+
+export const DIM = 768;
+export const K = 10;
+const CENTERS = 64;
+
+export interface BenchRow {
+  n: number;
+  dtype: 'float32' | 'int8';
+  ms_per_query: number;
+  naive_ms_per_query: number;
+  floor_ms: number;
+  recall_at_10: number;
+  backend: string;
+  runtime: string;
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const centers = (() => {
+  const r = rng(1);
+  return Array.from({ length: CENTERS }, () => Float32Array.from({ length: DIM }, () => r() * 2 - 1));
+})();
+export function row(i: number, out: Float32Array, off = 0): void {
+  const r = rng(i * 2654435761 + 7);
+  const c = centers[Math.floor(r() * CENTERS)];
+  for (let j = 0; j < DIM; j++) out[off + j] = c[j] + (r() - 0.5) * 1.5;
+}
+function chunksOf(n: number): VectorChunk[] {
+  const out: VectorChunk[] = [];
+  for (let s = 0; s < n; s += 1024) {
+    const rows = Math.min(1024, n - s);
+    const v = new Float32Array(rows * DIM);
+    for (let i = 0; i < rows; i++) row(s + i, v, i * DIM);
+    out.push({ dim: DIM, vectors: v, ids: Array.from({ length: rows }, (_, i) => `d${s + i}`) });
+  }
+  return out;
+}
+function queries(n: number, count: number): Float32Array[] {
+  const r = rng(99);
+  return Array.from({ length: count }, () => {
+    const q = new Float32Array(DIM);
+    row(Math.floor(r() * n), q);
+    for (let j = 0; j < DIM; j++) q[j] += (r() - 0.5) * 0.5;
+    return q;
+  });
+}
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+function time(qs: Float32Array[], f: (q: Float32Array) => unknown): number {
+  f(qs[0]);
+  return median(
+    qs.map((q) => {
+      const t = performance.now();
+      f(q);
+      return performance.now() - t;
+    }),
+  );
+}
+function recall(got: Hit[][], want: Hit[][]): number {
+  let h = 0;
+  got.forEach((g, i) => {
+    const w = new Set(want[i].map((x) => x.id));
+    h += g.filter((x) => w.has(x.id)).length;
+  });
+  return h / (got.length * K);
+}
+/** The naive baseline: one row at a time, one accumulator, same heap (monomorphic per dtype). */
+function naiveF32(q: Float32Array, chunks: readonly VectorChunk[]): Hit[] {
+  const heap = new TopK(K);
+  for (const c of chunks) {
+    const v = c.vectors;
+    for (let r = 0; r < c.ids.length; r++) {
+      let s = 0;
+      for (let j = 0; j < DIM; j++) s += q[j] * v[r * DIM + j];
+      heap.push(s, c.ids[r]!);
+    }
+  }
+  return heap.sorted();
+}
+function naiveI8(q: Float32Array, codes: Int8Array, scales: Float32Array, ids: readonly string[]): Hit[] {
+  const heap = new TopK(K);
+  for (let r = 0; r < ids.length; r++) {
+    let s = 0;
+    for (let j = 0; j < DIM; j++) s += q[j] * codes[r * DIM + j];
+    heap.push(s * scales[r], ids[r]);
+  }
+  return heap.sorted();
+}
+function floorMs(buffers: ArrayBufferView[]): number {
+  let best = Infinity;
+  let sink = 0;
+  for (let t = 0; t < 5; t++) {
+    const t0 = performance.now();
+    for (const b of buffers) {
+      const u = new Int32Array(b.buffer, b.byteOffset, b.byteLength >> 2);
+      for (let i = 0; i < u.length; i += 16) sink ^= u[i];
+    }
+    best = Math.min(best, performance.now() - t0);
+  }
+  if (sink === 42) console.log('');
+  return best;
+}
+
+export async function runFloat(n: number, runtime: string): Promise<BenchRow> {
+  let chunks: VectorChunk[] | undefined = chunksOf(n);
+  const qs = queries(n, n >= 100_000 ? 15 : 30);
+  const index = SearchIndex.fromChunks(chunks);
+  const exact = qs.map((q) => searchChunksSync(q, chunks!, K));
+  const got = qs.map((q) => index.search(q, K));
+  const ms = time(qs, (q) => index.search(q, K));
+  const naive = time(qs.slice(0, 5), (q) => naiveF32(q, chunks!));
+  // The floor reads the index's own buffer (the bytes the kernel reads).
+  const vecs = (index as unknown as { vecs: Float32Array }).vecs.subarray(0, n * DIM);
+  const floor = floorMs([vecs]);
+  chunks = undefined;
+  return { n, dtype: 'float32', ms_per_query: ms, naive_ms_per_query: naive, floor_ms: floor, recall_at_10: recall(got, exact), backend: index.backend, runtime };
+}
+
+export async function runInt8(n: number, runtime: string, onProgress?: (done: number) => void): Promise<BenchRow> {
+  const qs = queries(n, 5);
+  const idx = new Int8Index(DIM);
+  idx.reserve(n);
+  const heaps = qs.map(() => new TopK(K));
+  const buf = new Float32Array(1024 * DIM);
+  const scores = new Float64Array(1024);
+  for (let s = 0; s < n; s += 1024) {
+    const rows = Math.min(1024, n - s);
+    for (let i = 0; i < rows; i++) {
+      row(s + i, buf, i * DIM);
+      idx.setRow(s + i, `d${s + i}`, buf.subarray(i * DIM, (i + 1) * DIM));
+    }
+    qs.forEach((q, qi) => {
+      dotRows(q, buf, DIM, 0, rows, scores);
+      for (let i = 0; i < rows; i++) heaps[qi].push(scores[i], `d${s + i}`);
+    });
+    if (s % (128 * 1024) === 0) {
+      onProgress?.(s);
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  }
+  const exact = heaps.map((h) => h.sorted());
+  const rescore = (r: number) => {
+    const v = new Float32Array(DIM);
+    row(r, v);
+    return v;
+  };
+  const got = qs.map((q) => idx.search(q, K, { rescore }));
+  const ms = time(qs, (q) => idx.search(q, K, { rescore }));
+  const codes = (idx as unknown as { codes: Int8Array }).codes.subarray(0, n * DIM);
+  const scales = (idx as unknown as { scales: Float32Array }).scales;
+  const ids = Array.from({ length: n }, (_, i) => `d${i}`);
+  const naive = time(qs.slice(0, 3), (q) => naiveI8(q, codes, scales, ids));
+  const floor = floorMs([codes]);
+  return { n, dtype: 'int8', ms_per_query: ms, naive_ms_per_query: naive, floor_ms: floor, recall_at_10: recall(got, exact), backend: idx.backend, runtime };
+}
