@@ -395,7 +395,7 @@ def merge_lora(state_dict, lora, r, alpha, fan_in_fan_out=False):
     scale = alpha / r
     for mod, (A, B) in lora.items():
         key = mod + ".weight"
-        delta = (B.double() @ A.double()) * scale
+        delta = (B.double() @ A.double()).to(sd[key].device) * scale
         if fan_in_fan_out:
             delta = delta.T
         sd[key] = (sd[key].double() + delta).to(sd[key].dtype)

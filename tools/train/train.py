@@ -452,7 +452,7 @@ def pretrain(model, sampler, args, device, budget_s, quick_eval):
     seen_tokens = 0
     next_eval = budget_s * 0.5
     per = None
-    while step < total:
+    while step < (args.pretrain_steps or 10 ** 9):   # without a step count the clock ends it
         now = time.time() - t_start
         if now > budget_s:
             break
@@ -465,7 +465,13 @@ def pretrain(model, sampler, args, device, budget_s, quick_eval):
             total = max(50, int(budget_s / per))
             warmup = min(args.warmup_steps, total // 10)
             log("pretrain: %.3f s/step -> %d steps in %.0f s" % (per, total, budget_s))
-        lr = lr_at(step, total if step >= 40 or args.pretrain_steps else 10 ** 9, warmup, args.lr)
+        if args.pretrain_steps:
+            lr = lr_at(step, total, warmup, args.lr)
+        elif step < warmup:
+            lr = args.lr * (step + 1) / warmup
+        else:   # cosine over the wall-clock budget: robust to a wrong early step-time estimate
+            p = min(1.0, now / budget_s)
+            lr = args.lr * 0.5 * (1 + math.cos(math.pi * p))
         for gr in opt.param_groups:
             gr["lr"] = lr
         ids, mask = sampler.sample(args.batch)
@@ -488,13 +494,13 @@ def pretrain(model, sampler, args, device, budget_s, quick_eval):
             log("pretrain step %d/%s loss %.4f acc %.3f lr %.2e seq %d tok/s %.0f" % (
                 step, total if total < 10 ** 9 else "?", lv, acc, lr, ids.shape[1],
                 seen_tokens / max(1e-6, time.time() - t_start)))
-        if quick_eval and time.time() - t_start > next_eval and step < total - 5:
+        if quick_eval and time.time() - t_start > next_eval:
             next_eval = float("inf")
             r = quick_eval()
             evals.append([step, round(time.time() - t_start, 1), r])
             log("pretrain quick eval at step %d: %s" % (step, r))
             model.train()
-            if per and not args.pretrain_steps:   # give the eval's time back to the schedule
+            if per and not args.pretrain_steps:   # the schedule follows the clock; only the step count estimate moves
                 total = max(step + 1, step + int((budget_s - (time.time() - t_start)) / per))
     return dict(steps=step, seconds=round(time.time() - t_start, 1), batch=args.batch,
                 tokens=seen_tokens, loss_curve=hist, eval_curve=evals)
