@@ -22,6 +22,7 @@ export default defineConfig({
       input: {
         index: resolve(import.meta.dirname, 'index.html'),
         demo: resolve(import.meta.dirname, 'demo/index.html'),
+        widget: resolve(import.meta.dirname, 'demo/widget.html'),
       },
     },
   },

@@ -144,6 +144,7 @@ async function indexDocs(docs: Doc[], ui: { box: string; bar: string; status: st
     cancel.disabled = true;
     busy = null;
     await refreshStats();
+    await renderExperts();
   }
 }
 

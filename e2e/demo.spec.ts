@@ -125,17 +125,22 @@ async function ready(page: Page): Promise<void> {
 test('import a JSONL file and find its document; a malformed file shows an error and the index still answers', async ({ page }, info) => {
   const errors = watchConsole(page);
   await ready(page);
+  // mine-1 repeats the text of a sample document that a known query finds (so even the random
+  // fixture model ranks it at the top, tied with the original; ties go to the smaller id).
+  const q0 = known[0];
+  const target = q0.expected[`${LABEL}/none`] ?? q0.expected[LABEL];
+  const small = readFileSync(join(import.meta.dirname, '..', 'public', 'demo-data', 'sample-small.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; title?: string; text: string });
+  const orig = small.find((d) => d.id === target)!;
   const jsonl = [
-    { id: 'mine-1', title: 'Quokka husbandry notes', text: 'Quokkas on Rottnest Island eat leaves and grasses and rarely drink water.' },
+    { id: 'mine-1', title: orig.title, text: orig.text },
     { id: 'mine-2', title: 'Sourdough starter', text: 'Feed the starter with equal weights of flour and water every day.' },
   ].map((d) => JSON.stringify(d)).join('\n');
   await page.getByLabel('Documents file').setInputFiles({ name: 'mine.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(jsonl) });
   await expect(page.locator('#import-status')).toContainText('Done: 2 added', { timeout: 60_000 });
   await expect(page.locator('#coll-stats')).toHaveAttribute('data-documents', '302');
-  // The document's own text as the query: the base encoder ranks it first.
   await page.getByLabel('Compare with').selectOption('none');
-  await search(page, 'Quokka husbandry notes Quokkas on Rottnest Island eat leaves and grasses and rarely drink water.');
-  await expect(page.locator('.column li.hit[data-id="mine-1"]').first()).toBeVisible();
+  await search(page, q0.text);
+  await expect(page.locator('.column[data-mode="none"] li.hit[data-id="mine-1"]')).toBeVisible();
   await shot(page, info, '5-imported');
 
   // A malformed file: a plain-words alert, nothing lost.
@@ -176,11 +181,12 @@ test('add and remove an expert without re-embedding a document (keyboard only)',
   await expect(page.locator('.column[data-mode="my-expert"] li.hit').first()).toBeVisible();
   await shot(page, info, '7-expert-added');
 
+  const beforeRemove = Number(await counter.getAttribute('data-texts'));
   await page.getByRole('button', { name: 'Remove expert my-expert' }).focus();
   await page.keyboard.press('Enter');
   await expect(page.locator('#expert-list li[data-expert="my-expert"]')).toHaveCount(0);
   await expect(counter).toContainText('Removing “my-expert” embedded 0 texts');
-  expect(Number(await counter.getAttribute('data-texts'))).toBe(before);
+  expect(Number(await counter.getAttribute('data-texts'))).toBe(beforeRemove);
   await search(page, 'thirty shots were fired again');
   await expect(page.locator('.route-chart .bar[data-expert="my-expert"]')).toHaveCount(0);
   await shot(page, info, '8-expert-removed');

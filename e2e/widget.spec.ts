@@ -1,0 +1,47 @@
+/** The <router-search> widget page, on the small sample and (by default) the tiny fixture model. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+
+const PRESET = process.env.E2E_PRESET ?? 'tiny';
+const LABEL = PRESET === 'tiny' ? 'tiny-bert' : PRESET;
+const meta = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'demo-data', 'queries.json'), 'utf8')) as {
+  queries: { text: string; expected: Record<string, string> }[];
+};
+const q = meta.queries.find((x) => x.expected[LABEL])!;
+
+test('widget: search, keyboard selection fires `select`, theming, no console errors', async ({ page }, info) => {
+  test.setTimeout(300_000);
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`/demo/widget.html?preset=${PRESET}&sample=small`);
+  await expect(page.locator('body')).toHaveAttribute('data-state', 'ready', { timeout: 240_000 });
+
+  const box = page.getByRole('combobox', { name: 'Search the sample collection' });
+  await box.fill(q.text);
+  const options = page.locator('#slot-1 router-search').getByRole('option');
+  await expect(options).toHaveCount(5);
+  await expect(options.first()).toHaveAttribute('data-id', q.expected[LABEL]);
+  // Keyboard: ArrowDown twice, Enter selects the second result.
+  await box.press('ArrowDown');
+  await box.press('ArrowDown');
+  await expect(options.nth(1)).toHaveAttribute('aria-selected', 'true');
+  const second = await options.nth(1).getAttribute('data-id');
+  await box.press('Enter');
+  await expect(page.locator('#selected')).toHaveAttribute('data-selected', second!);
+  // Click selects too.
+  await options.first().click();
+  await expect(page.locator('#selected')).toHaveAttribute('data-selected', q.expected[LABEL]);
+
+  // The themed one: k=3, base encoder; its custom properties reach the shadow DOM.
+  const box2 = page.getByRole('combobox', { name: 'Search with the base encoder' });
+  await box2.fill(q.text);
+  await expect(page.locator('#slot-2 router-search').getByRole('option')).toHaveCount(3);
+  const bg = await page.locator('#slot-2 router-search').evaluate((el) => getComputedStyle(el.shadowRoot!.querySelector('.box')!).backgroundColor);
+  expect(bg).toBe('rgb(17, 24, 39)');
+  const path = info.outputPath('widget.png');
+  await page.screenshot({ path, fullPage: true });
+  await info.attach('widget', { path, contentType: 'image/png' });
+  expect(errors).toEqual([]);
+});
