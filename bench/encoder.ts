@@ -1,0 +1,216 @@
+/**
+ * Encoder bench in headless Chromium (WASM by default): our encoder worker vs transformers.js'
+ * feature-extraction pipeline on the SAME weights, same texts, same threads, same max length (512).
+ *
+ *   npx tsx bench/encoder.ts [--json] [--models tiny,contriever] [--webgpu] [--threads 1]
+ *                            [--docs 1000] [--runs 50] [--batch 32]
+ *
+ * Per model, in one page: (a) query latency p50/p95, base and with an expert (worker round trip
+ * included); (b) indexing throughput on SciFact abstracts (title + " " + text); (c) the same for
+ * transformers.js and the ratios; (d) expert switch cost = median latency alternating experts
+ * A,B,A,B... minus median latency with expert A fixed; resident bytes per expert; time to add one.
+ * --json writes bench/results/encoder.json.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { ensureBenchModel } from '../tools/make-random-bert';
+import { launchChromium } from './lib/chromium';
+import { formatTable, median, quantile } from './lib/table';
+import { startVite } from './lib/vite-server';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const args = process.argv.slice(2);
+const opt = (k: string, d: string) => {
+  const i = args.indexOf(k);
+  return i >= 0 && args[i + 1] ? args[i + 1] : d;
+};
+const models = opt('--models', 'tiny,contriever').split(',') as ('tiny' | 'contriever')[];
+const webgpu = args.includes('--webgpu');
+const threads = Number(opt('--threads', '1'));
+const nDocs = Number(opt('--docs', '1000'));
+const runs = Number(opt('--runs', '50'));
+const batchSize = Number(opt('--batch', '32'));
+const QUERY = 'Does vitamin D supplementation reduce the risk of respiratory infections in young children?';
+
+function loadDocs(n: number): { docs: string[]; source: string } {
+  const path = resolve(ROOT, '..', 'shared', 'data', 'beir', 'scifact', 'corpus.jsonl');
+  if (existsSync(path)) {
+    const docs: string[] = [];
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const d = JSON.parse(line) as { title?: string; text?: string };
+      docs.push(`${d.title ?? ''} ${d.text ?? ''}`.trim());
+      if (docs.length >= n) break;
+    }
+    return { docs, source: `SciFact corpus.jsonl, first ${docs.length}` };
+  }
+  const words = 'protein cell gene expression patients clinical trial risk increased reduced mice tumor receptor signaling pathway levels associated'.split(' ');
+  let s = 7;
+  const r = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const docs = Array.from({ length: n }, () => Array.from({ length: 50 + Math.floor(r() * 250) }, () => words[Math.floor(r() * words.length)]).join(' '));
+  return { docs, source: `SYNTHETIC (no ../shared/data/beir/scifact): ${n} docs of 50-300 words` };
+}
+
+function tjsOrtDist(): string {
+  const nested = join(ROOT, 'node_modules', '@huggingface', 'transformers', 'node_modules', 'onnxruntime-web', 'dist');
+  const dir = existsSync(nested) ? nested : join(ROOT, 'node_modules', 'onnxruntime-web', 'dist');
+  return '/' + relative(ROOT, dir).split('\\').join('/') + '/';
+}
+
+interface Row {
+  model: string;
+  backend: string;
+  query_p50_ms: number;
+  query_p95_ms: number;
+  query_expert_p50_ms: number;
+  query_expert_p95_ms: number;
+  tjs_query_p50_ms: number;
+  tjs_query_p95_ms: number;
+  query_ratio_vs_tjs: number;
+  query_inthread_p50_ms: number;
+  query_expert_inthread_p50_ms: number;
+  query_inthread_ratio_vs_tjs: number;
+  worker_roundtrip_ms: number;
+  expert_switch_inthread_ms: number;
+  index_docs_per_s: number;
+  tjs_index_docs_per_s: number;
+  index_ratio_vs_tjs: number;
+  expert_switch_ms: number;
+  expert_resident_bytes: number;
+  add_expert_ms: number;
+  add_expert_wall_ms: number;
+  load_ms: number;
+  tjs_load_ms: number;
+  tjs_query_max_abs_diff: number | null;
+  tjs_docs_max_abs_diff: number | null;
+  docs: number;
+  docs_source: string;
+  runs: number;
+  batch_size: number;
+  threads: number;
+  cross_origin_isolated: boolean;
+}
+
+async function main() {
+  const { docs, source } = loadDocs(nDocs);
+  const outRoot = join(ROOT, '.cache', 'bench-models');
+  const prepared = models.map((m) => {
+    const t0 = performance.now();
+    const r = ensureBenchModel(m, outRoot);
+    console.error(`[bench] model ${m} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (${r.dir})`);
+    return r;
+  });
+  const vite = await startVite({ optimizeDeps: { exclude: ['@huggingface/transformers'] } });
+  const browser = await launchChromium({ webgpu });
+  const rows: Row[] = [];
+  try {
+    for (const m of prepared) {
+      const page = await browser.newPage();
+      page.on('console', (msg) => {
+        if (msg.type() === 'error' || msg.type() === 'warning') console.error(`[page ${msg.type()}] ${msg.text()}`);
+      });
+      page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+      await page.goto(`${vite.origin}/bench/pages/encoder-bench.html`);
+      await page.waitForFunction(() => (window as unknown as { benchReady?: boolean }).benchReady === true, null, { timeout: 120_000 });
+      const env = await page.evaluate(() => (window as unknown as { bench: { env(): { isolated: boolean; cores: number } } }).bench.env());
+      const rel = '/' + relative(ROOT, m.dir).split('\\').join('/') + '/';
+      const cfg = {
+        modelUrl: rel,
+        tjsRoot: '/' + relative(ROOT, outRoot).split('\\').join('/') + '/',
+        tjsModel: m.name,
+        tjsOrtDist: tjsOrtDist(),
+        experts: m.experts.map((e) => '/' + relative(ROOT, e).split('\\').join('/') + '/') as [string, string],
+        query: QUERY,
+        docs,
+        runs,
+        warmup: 5,
+        batchSize,
+        numThreads: threads,
+        device: webgpu ? 'webgpu' : 'wasm',
+      };
+      console.error(`[bench] ${m.name}: ours (${docs.length} docs, ${runs} runs, ${threads} thread(s), isolated=${env.isolated})`);
+      const ours = await page.evaluate((c) => (window as any).bench.runOurs(c), cfg);
+      console.error(`[bench] ${m.name}: ours in the page's thread (queries only, like transformers.js)`);
+      const inThread = await page.evaluate((c) => (window as any).bench.runOurs(c), { ...cfg, inThread: true, skipIndex: true });
+      console.error(`[bench] ${m.name}: transformers.js`);
+      const tjs = await page.evaluate((c) => (window as any).bench.runTjs(c), cfg);
+      await page.close();
+      const expertA = ours.experts.find((e: { name: string }) => e.name === 'A');
+      const q50 = median(ours.base);
+      const t50 = median(tjs.base);
+      const idx = (docs.length * 1000) / ours.indexMs;
+      const tidx = (docs.length * 1000) / tjs.indexMs;
+      rows.push({
+        model: m.name,
+        backend: ours.info.backend,
+        query_p50_ms: q50,
+        query_p95_ms: quantile(ours.base, 0.95),
+        query_expert_p50_ms: median(ours.expertFixed),
+        query_expert_p95_ms: quantile(ours.expertFixed, 0.95),
+        tjs_query_p50_ms: t50,
+        tjs_query_p95_ms: quantile(tjs.base, 0.95),
+        query_ratio_vs_tjs: q50 / t50,
+        query_inthread_p50_ms: median(inThread.base),
+        query_expert_inthread_p50_ms: median(inThread.expertFixed),
+        query_inthread_ratio_vs_tjs: median(inThread.base) / t50,
+        worker_roundtrip_ms: q50 - median(inThread.base),
+        expert_switch_inthread_ms: median(inThread.expertAlternating) - median(inThread.expertFixed),
+        index_docs_per_s: idx,
+        tjs_index_docs_per_s: tidx,
+        index_ratio_vs_tjs: idx / tidx,
+        expert_switch_ms: median(ours.expertAlternating) - median(ours.expertFixed),
+        expert_resident_bytes: expertA.residentBytes,
+        add_expert_ms: expertA.addMs,
+        add_expert_wall_ms: ours.addWallMs[0],
+        load_ms: ours.info.loadMs,
+        tjs_load_ms: tjs.loadWallMs,
+        tjs_query_max_abs_diff: tjs.queryMaxAbsDiff,
+        tjs_docs_max_abs_diff: tjs.docsMaxAbsDiff,
+        docs: docs.length,
+        docs_source: source,
+        runs,
+        batch_size: batchSize,
+        threads,
+        cross_origin_isolated: env.isolated,
+      });
+      console.error(`[bench] ${m.name}: ${JSON.stringify(rows.at(-1))}`);
+    }
+  } finally {
+    await browser.close();
+    await vite.close();
+  }
+
+  console.log(`Encoder bench, headless Chromium, ${webgpu ? 'WebGPU' : 'WASM'}, ${threads} thread(s), docs: ${source}, query runs: ${runs}, batch ${batchSize}`);
+  console.log(
+    formatTable(rows, [
+      { header: 'model', value: (r) => r.model },
+      { header: 'backend', value: (r) => r.backend },
+      { header: 'q p50 ms', value: (r) => r.query_p50_ms },
+      { header: 'q p95 ms', value: (r) => r.query_p95_ms },
+      { header: 'q+expert p50', value: (r) => r.query_expert_p50_ms },
+      { header: 'tjs q p50', value: (r) => r.tjs_query_p50_ms },
+      { header: 'q ratio (<=1)', value: (r) => r.query_ratio_vs_tjs },
+      { header: 'in-thread q p50', value: (r) => r.query_inthread_p50_ms },
+      { header: 'in-thread ratio', value: (r) => r.query_inthread_ratio_vs_tjs },
+      { header: 'docs/s', value: (r) => r.index_docs_per_s, digits: 1 },
+      { header: 'tjs docs/s', value: (r) => r.tjs_index_docs_per_s, digits: 1 },
+      { header: 'idx ratio (>=1.3)', value: (r) => r.index_ratio_vs_tjs },
+      { header: 'switch ms (<5)', value: (r) => r.expert_switch_ms },
+      { header: 'switch in-thread', value: (r) => r.expert_switch_inthread_ms },
+      { header: 'expert MB', value: (r) => r.expert_resident_bytes / 2 ** 20 },
+      { header: 'add expert ms', value: (r) => r.add_expert_ms, digits: 0 },
+      { header: 'tjs diff', value: (r) => (r.tjs_docs_max_abs_diff ?? NaN).toExponential(1) },
+    ]),
+  );
+  if (args.includes('--json')) {
+    const dir = join(ROOT, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'encoder.json'), JSON.stringify(rows, null, 2) + '\n');
+    console.log('wrote bench/results/encoder.json');
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
