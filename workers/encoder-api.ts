@@ -90,6 +90,8 @@ export interface EmbedOptions {
   batchSize?: number;
   /** An id the caller can pass to cancel(jobId). */
   jobId?: string;
+  /** Truncate these texts to this many tokens (at most the model's maximum), e.g. 256 for long documents. */
+  maxLength?: number;
 }
 
 export interface EncoderStats {

@@ -25,6 +25,8 @@ export interface DenseBackend {
 export interface EncoderBackendOptions {
   /** Texts per encoder batch (default 32). */
   batchSize?: number;
+  /** Documents truncated to this many tokens (queries keep the model's maximum). */
+  docMaxLength?: number;
 }
 
 /** A DenseBackend over the SDK's encoder (EncoderEngine in Node, EncoderClient in a page). */
@@ -36,9 +38,9 @@ export function encoderBackend(
   const batchSize = options.batchSize ?? 32;
   return {
     // Max length and pooling change document vectors: they are part of the cache identity.
-    fingerprint: `${info.fingerprint}:${info.pooling}:${info.normalize ? 'l2' : 'raw'}:len${info.maxLength}`,
+    fingerprint: `${info.fingerprint}:${info.pooling}:${info.normalize ? 'l2' : 'raw'}:len${Math.min(options.docMaxLength ?? info.maxLength, info.maxLength)}`,
     dim: info.dim,
-    embedDocuments: (texts) => encoder.embedDocuments(texts, { batchSize }),
+    embedDocuments: (texts) => encoder.embedDocuments(texts, { batchSize, maxLength: options.docMaxLength }),
     embedQueries: (texts, expert) => encoder.embedQueries(texts, expert, { batchSize }),
   };
 }

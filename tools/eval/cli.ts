@@ -24,6 +24,7 @@
  *   --routing-out FILE       per-query routing decisions, JSONL (default: next to the JSON, .routing.jsonl)
  *   --max-docs N             keep the first N documents of each corpus
  *   --max-length N           tokens per text (documents are truncated to N; default the model's)
+ *   --doc-max-length N       documents only are truncated to N tokens (queries keep --max-length)
  *   --threads N              ORT WASM threads (default 1; the eval shares the machine)
  *   --batch-size N           texts per encoder batch (default 32)
  *   --k N                    documents kept per query (default 100: Recall@100 needs no more)
@@ -64,6 +65,7 @@ export interface EvalArgs {
   routingOut: string | null;
   maxDocs: number | null;
   maxLength: number | null;
+  docMaxLength: number | null;
   threads: number;
   batchSize: number;
   k: number;
@@ -94,6 +96,7 @@ export function parseArgs(argv: readonly string[]): EvalArgs {
     routingOut: null,
     maxDocs: null,
     maxLength: null,
+    docMaxLength: null,
     threads: 1,
     batchSize: 32,
     k: 100,
@@ -139,6 +142,7 @@ export function parseArgs(argv: readonly string[]): EvalArgs {
       case '--routing-out': a.routingOut = value(); break;
       case '--max-docs': a.maxDocs = int(); break;
       case '--max-length': a.maxLength = int(); break;
+      case '--doc-max-length': a.docMaxLength = int(); break;
       case '--threads': a.threads = int(); break;
       case '--batch-size': a.batchSize = int(); break;
       case '--k': a.k = int(); break;
@@ -195,6 +199,7 @@ async function defaultCreateBackend(args: EvalArgs, log: (line: string) => void)
     model: args.model!,
     experts: args.experts,
     maxLength: args.maxLength ?? undefined,
+    docMaxLength: args.docMaxLength ?? undefined,
     threads: args.threads,
     batchSize: args.batchSize,
     log,

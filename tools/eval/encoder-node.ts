@@ -71,6 +71,8 @@ export interface NodeEncoderOptions {
   /** WASM threads (default 1: the eval usually shares the machine; raise it on an idle one). */
   threads?: number;
   batchSize?: number;
+  /** Documents truncated to this many tokens (queries keep maxLength). */
+  docMaxLength?: number;
   log?: (line: string) => void;
 }
 
@@ -95,5 +97,5 @@ export async function createNodeEncoder(o: NodeEncoderOptions): Promise<NodeEnco
     const x = await engine.addExpert(e.name, await modelSpecOf(e.dir));
     log(`expert ${e.name}: r ${x.r}, alpha ${x.alpha}, targets ${x.targets.length}, from ${e.dir}`);
   }
-  return { backend: encoderBackend(engine, info, { batchSize: o.batchSize }), engine, info, dispose: () => engine.dispose() };
+  return { backend: encoderBackend(engine, info, { batchSize: o.batchSize, docMaxLength: o.docMaxLength }), engine, info, dispose: () => engine.dispose() };
 }

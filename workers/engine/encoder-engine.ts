@@ -306,7 +306,9 @@ export class EncoderEngine implements EncoderApi {
     this.feedsFor(expert); // validates the expert name up front
     this.counters.calls++;
     this.counters.texts += texts.length;
-    const { hidden, maxLength } = loaded.config;
+    const { hidden } = loaded.config;
+    const maxLength = Math.min(options.maxLength ?? loaded.config.maxLength, loaded.config.maxLength);
+    if (!(maxLength >= 2)) throw new RouterRetrieverError('INVALID_INPUT', `maxLength must be at least 2 (room for [CLS] and [SEP]), got ${options.maxLength}.`);
     const jobId = options.jobId;
     const ids = texts.map((t) => loaded.tokenizer.encode(t, maxLength).inputIds);
     const plan = planBatches(
