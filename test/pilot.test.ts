@@ -140,3 +140,26 @@ describe('scoreQueries (per-query nDCG@10 scorer)', () => {
     expect(Array.from(s)).toEqual([1, 0.5, 0]);
   });
 });
+
+describe('buildPilotLibrary: uninformative queries', () => {
+  // Domain "d": 3 queries in 2-d. Query 0: both experts score 0 (uninformative);
+  // query 1: a wins; query 2: b wins.
+  const domain = {
+    name: 'd',
+    queryEmbeddings: [new Float32Array([10, 10]), new Float32Array([1, 0]), new Float32Array([0, 1])],
+    scores: new Map([
+      ['a', new Float64Array([0, 0.5, 0.1])],
+      ['b', new Float64Array([0, 0.2, 0.9])],
+    ]),
+  };
+  it("'first' (the paper) gives an all-tied query to the first expert", () => {
+    const p = pilotsOf(buildPilotLibrary(['a', 'b'], [domain]));
+    expect(Array.from(p.get('a')![0])).toEqual([5.5, 5]); // mean of (10,10) and (1,0)
+    expect(Array.from(p.get('b')![0])).toEqual([0, 1]);
+  });
+  it("'skip' leaves it out of every group", () => {
+    const p = pilotsOf(buildPilotLibrary(['a', 'b'], [domain], { uninformative: 'skip' }));
+    expect(Array.from(p.get('a')![0])).toEqual([1, 0]);
+    expect(Array.from(p.get('b')![0])).toEqual([0, 1]);
+  });
+});

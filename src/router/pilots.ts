@@ -20,6 +20,12 @@ export interface PilotBuildOptions {
   k?: number;
   seed?: number;
   iters?: number;
+  /**
+   * Queries on which EVERY expert scores the same (typically all 0: nothing relevant found):
+   * 'first' (the paper's argmax, default) gives them to the first expert; 'skip' leaves them out
+   * of every group, since they say nothing about which expert is better.
+   */
+  uninformative?: 'first' | 'skip';
 }
 
 interface DomainState {
@@ -91,10 +97,12 @@ function domainState(d: PilotDomain, experts: readonly string[], dim: number | u
 }
 
 /** Best expert per query: highest score, ties -> the first expert in `experts` order. */
-function bestExperts(d: DomainState, experts: readonly string[]): string[] {
+/** Best expert per query (ties: first in order); null for a skipped uninformative query. */
+function bestExperts(d: DomainState, experts: readonly string[], uninformative: 'first' | 'skip'): (string | null)[] {
   const n = d.queryEmbeddings.length;
-  const best: string[] = new Array<string>(n);
+  const best: (string | null)[] = new Array<string | null>(n);
   const bestScore = new Float64Array(n).fill(-Infinity);
+  const worstScore = new Float64Array(n).fill(Infinity);
   for (const e of experts) {
     const s = d.scores.get(e)!;
     for (let i = 0; i < n; i++) {
@@ -102,7 +110,11 @@ function bestExperts(d: DomainState, experts: readonly string[]): string[] {
         bestScore[i] = s[i];
         best[i] = e;
       }
+      if (s[i] < worstScore[i]) worstScore[i] = s[i];
     }
+  }
+  if (uninformative === 'skip' && experts.length > 1) {
+    for (let i = 0; i < n; i++) if (bestScore[i] === worstScore[i]) best[i] = null;
   }
   return best;
 }
@@ -125,9 +137,10 @@ function regroup(
   const groups = new Map<string, Map<string, Group>>();
   for (const e of experts) groups.set(e, new Map());
   for (const d of domains) {
-    const best = bestExperts(d, experts);
+    const best = bestExperts(d, experts, options.uninformative);
     const members = new Map<string, number[]>();
     best.forEach((e, i) => {
+      if (e === null) return;
       if (!members.has(e)) members.set(e, []);
       members.get(e)!.push(i);
     });
@@ -157,7 +170,11 @@ function regroup(
 function normOptions(o: PilotBuildOptions): Required<PilotBuildOptions> {
   const k = o.k ?? 1;
   if (!Number.isInteger(k) || k < 1) throw new RouterRetrieverError('INVALID_INPUT', `k must be a positive integer, got ${k}.`);
-  return { k, seed: o.seed ?? 0, iters: o.iters ?? 50 };
+  const uninformative = o.uninformative ?? 'first';
+  if (uninformative !== 'first' && uninformative !== 'skip') {
+    throw new RouterRetrieverError('INVALID_INPUT', `uninformative must be 'first' or 'skip', got ${String(uninformative)}.`);
+  }
+  return { k, seed: o.seed ?? 0, iters: o.iters ?? 50, uninformative };
 }
 
 function checkExperts(experts: readonly string[]): void {
@@ -289,11 +306,12 @@ export function addExpert(
       }
       continue;
     }
-    const best = bestExperts(d, state.experts);
+    // Scores of the current best (any of the tied ones when all tie): the new expert must beat it.
+    const best = bestExperts(d, state.experts, 'first');
     const mine: number[] = [];
     const s = d.scores.get(expert)!;
     best.forEach((e, i) => {
-      if (s[i] > d.scores.get(e)![i]) mine.push(i);
+      if (s[i] > d.scores.get(e!)![i]) mine.push(i);
     });
     if (mine.length === 0) continue;
     const { centroids } = kmeans(mine.map((i) => d.queryEmbeddings[i]), state.options.k, state.options);
