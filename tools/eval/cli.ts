@@ -25,6 +25,8 @@
  *   --max-docs N             keep the first N documents of each corpus
  *   --max-length N           tokens per text (documents are truncated to N; default the model's)
  *   --doc-max-length N       documents only are truncated to N tokens (queries keep --max-length)
+ *   --runtime wasm|node      onnxruntime-web WASM (default, as in the browser) or onnxruntime-node (native, faster;
+ *                            same graph, tokenizer and merged weights)
  *   --threads N              ORT WASM threads (default 1; the eval shares the machine)
  *   --batch-size N           texts per encoder batch (default 32)
  *   --k N                    documents kept per query (default 100: Recall@100 needs no more)
@@ -66,6 +68,7 @@ export interface EvalArgs {
   maxDocs: number | null;
   maxLength: number | null;
   docMaxLength: number | null;
+  runtime: 'wasm' | 'node';
   threads: number;
   batchSize: number;
   k: number;
@@ -97,6 +100,7 @@ export function parseArgs(argv: readonly string[]): EvalArgs {
     maxDocs: null,
     maxLength: null,
     docMaxLength: null,
+    runtime: 'wasm',
     threads: 1,
     batchSize: 32,
     k: 100,
@@ -143,6 +147,12 @@ export function parseArgs(argv: readonly string[]): EvalArgs {
       case '--max-docs': a.maxDocs = int(); break;
       case '--max-length': a.maxLength = int(); break;
       case '--doc-max-length': a.docMaxLength = int(); break;
+      case '--runtime': {
+        const r = value();
+        if (r !== 'wasm' && r !== 'node') bad(`--runtime takes wasm or node, got "${r}"`);
+        a.runtime = r;
+        break;
+      }
       case '--threads': a.threads = int(); break;
       case '--batch-size': a.batchSize = int(); break;
       case '--k': a.k = int(); break;
@@ -200,6 +210,7 @@ async function defaultCreateBackend(args: EvalArgs, log: (line: string) => void)
     experts: args.experts,
     maxLength: args.maxLength ?? undefined,
     docMaxLength: args.docMaxLength ?? undefined,
+    runtime: args.runtime,
     threads: args.threads,
     batchSize: args.batchSize,
     log,

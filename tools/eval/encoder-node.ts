@@ -7,7 +7,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { RouterRetrieverError } from '../../src/errors.js';
 import { encoderBackend, type DenseBackend } from '../../src/eval/dense.js';
-import { EncoderEngine } from '../../workers/engine/encoder-engine';
+import { EncoderEngine, type OrtRuntime } from '../../workers/engine/encoder-engine';
 import type { ModelInfo, ModelSpec } from '../../workers/encoder-api';
 
 /** Files the loaders read (model folder, sentence-transformers extras, PEFT adapter), in preference order per role. */
@@ -73,6 +73,8 @@ export interface NodeEncoderOptions {
   batchSize?: number;
   /** Documents truncated to this many tokens (queries keep maxLength). */
   docMaxLength?: number;
+  /** onnxruntime build: 'wasm' (onnxruntime-web, as in the browser; default) or 'node' (onnxruntime-node, native). */
+  runtime?: 'wasm' | 'node';
   log?: (line: string) => void;
 }
 
@@ -85,14 +87,17 @@ export interface NodeEncoder {
 
 export async function createNodeEncoder(o: NodeEncoderOptions): Promise<NodeEncoder> {
   const log = o.log ?? (() => {});
-  const engine = new EncoderEngine();
+  const engine =
+    o.runtime === 'node'
+      ? new EncoderEngine({ ort: (await import('onnxruntime-node')) as unknown as OrtRuntime, cpuProvider: 'cpu' })
+      : new EncoderEngine();
   const info = await engine.load(await modelSpecOf(o.model), {
     device: 'wasm',
     cache: false,
     numThreads: o.threads ?? 1,
     ...(o.maxLength ? { maxLength: o.maxLength } : {}),
   });
-  log(`model ${o.model}: ${info.layers} layers, dim ${info.dim}, ${info.pooling} pooling${info.normalize ? ', normalised' : ''}, max length ${info.maxLength}, ${info.backend} (${o.threads ?? 1} thread(s)), fingerprint ${info.fingerprint.slice(0, 12)}, loaded in ${info.loadMs.toFixed(0)} ms`);
+  log(`model ${o.model}: ${info.layers} layers, dim ${info.dim}, ${info.pooling} pooling${info.normalize ? ', normalised' : ''}, max length ${info.maxLength}, ${info.backend} (${o.runtime === 'node' ? 'onnxruntime-node' : 'onnxruntime-web'}, ${o.threads ?? 1} thread(s)), fingerprint ${info.fingerprint.slice(0, 12)}, loaded in ${info.loadMs.toFixed(0)} ms`);
   for (const e of o.experts) {
     const x = await engine.addExpert(e.name, await modelSpecOf(e.dir));
     log(`expert ${e.name}: r ${x.r}, alpha ${x.alpha}, targets ${x.targets.length}, from ${e.dir}`);

@@ -3,7 +3,8 @@
  * expert and kept resident as graph-input feeds. Implements EncoderApi in-process; the Web
  * Worker (workers/encoder.worker.ts) exposes it with comlink.
  */
-import * as ort from 'onnxruntime-web';
+import * as ortWeb from 'onnxruntime-web';
+import type * as ort from 'onnxruntime-web';
 import { RouterRetrieverError } from '../../src/errors';
 import { buildBertGraph } from '../../src/model/bert-graph';
 import type { BertConfig } from '../../src/model/config';
@@ -91,12 +92,30 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return a.length === b.length ? m : Infinity;
 }
 
+/** The onnxruntime JS API: onnxruntime-web by default; Node tools may pass onnxruntime-node (same API). */
+export type OrtRuntime = typeof ortWeb;
+
+export interface EngineOptions {
+  /** The onnxruntime module (default onnxruntime-web). */
+  ort?: OrtRuntime;
+  /** Execution provider used for the 'wasm' backend (default 'wasm'; 'cpu' with onnxruntime-node). */
+  cpuProvider?: string;
+}
+
 export class EncoderEngine implements EncoderApi {
+  private readonly ort: OrtRuntime;
+  private readonly cpuProvider: string;
   private loaded: Loaded | null = null;
   private readonly experts = new Map<string, Expert>();
   private readonly cancelled = new Set<string>();
   private readonly queue = new RunQueue();
+  private numThreads: number | undefined;
   private counters: EncoderStats = { calls: 0, texts: 0 };
+
+  constructor(options: EngineOptions = {}) {
+    this.ort = options.ort ?? ortWeb;
+    this.cpuProvider = options.cpuProvider ?? 'wasm';
+  }
 
   async load(model: ModelSpec, options: LoadOptions = {}, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo> {
     await this.dispose();
@@ -106,7 +125,8 @@ export class EncoderEngine implements EncoderApi {
     const requested = options.device ?? 'auto';
     const probe = requested === 'wasm' ? { available: false, detail: 'not probed' } : await probeWebGpu();
     const choice = resolveBackend(requested, probe);
-    if (options.numThreads !== undefined) ort.env.wasm.numThreads = options.numThreads;
+    if (options.numThreads !== undefined && this.ort.env.wasm) this.ort.env.wasm.numThreads = options.numThreads;
+    this.numThreads = options.numThreads;
 
     const targetNames = matchTargets(files.weights.keys(), options.loraTargets ?? DEFAULT_TARGETS);
     const targets = new Map(targetNames.map((n) => [n, f32(files.weights, n)]));
@@ -159,14 +179,15 @@ export class EncoderEngine implements EncoderApi {
   private async createRuntime(model: Uint8Array, backend: Backend, targets: Map<string, F32Tensor>): Promise<Runtime> {
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(model, {
-        executionProviders: [backend],
+      session = await this.ort.InferenceSession.create(model, {
+        executionProviders: [backend === 'wasm' ? this.cpuProvider : backend],
         graphOptimizationLevel: 'all',
+        ...(this.numThreads ? { intraOpNumThreads: this.numThreads } : {}),
       });
     } catch (e) {
       throw new RouterRetrieverError('BACKEND', `Could not create the ${backend} session: ${(e as Error).message}. Try device: 'wasm', or a smaller model.`, { backend });
     }
-    const factory = await WeightFeedFactory.create(backend);
+    const factory = await WeightFeedFactory.create(backend, this.ort);
     const baseFeeds = new FeedSet();
     for (const [name, w] of targets) {
       baseFeeds.feeds.set(name, factory.make(transpose(w.data, w.shape[0], w.shape[1]), [w.shape[1], w.shape[0]]));
@@ -349,8 +370,8 @@ export class EncoderEngine implements EncoderApi {
     });
     const feeds: Record<string, ort.Tensor> = {
       ...weightFeeds,
-      input_ids: new ort.Tensor('int64', idsData, [b, seqLen]),
-      attention_mask: new ort.Tensor('int64', maskData, [b, seqLen]),
+      input_ids: new this.ort.Tensor('int64', idsData, [b, seqLen]),
+      attention_mask: new this.ort.Tensor('int64', maskData, [b, seqLen]),
     };
     let result: ort.InferenceSession.OnnxValueMapType;
     try {

@@ -3,7 +3,7 @@
  * resident as ready-to-feed onnxruntime tensors: typed arrays on WASM, GPU buffers on
  * WebGPU (Tensor.fromGpuBuffer). Switching experts is choosing another feed map.
  */
-import * as ort from 'onnxruntime-web';
+import type * as ort from 'onnxruntime-web';
 import type { Backend } from '../encoder-api';
 
 interface GpuBufferLike {
@@ -28,14 +28,15 @@ export class WeightFeedFactory {
   constructor(
     private readonly backend: Backend,
     private readonly device: GpuDeviceLike | null,
+    private readonly runtime: typeof ort,
   ) {}
 
-  static async create(backend: Backend): Promise<WeightFeedFactory> {
+  static async create(backend: Backend, runtime: typeof ort): Promise<WeightFeedFactory> {
     if (backend === 'webgpu') {
-      const device = (await ort.env.webgpu.device) as unknown as GpuDeviceLike;
-      return new WeightFeedFactory(backend, device);
+      const device = (await runtime.env.webgpu.device) as unknown as GpuDeviceLike;
+      return new WeightFeedFactory(backend, device, runtime);
     }
-    return new WeightFeedFactory(backend, null);
+    return new WeightFeedFactory(backend, null, runtime);
   }
 
   /** Wraps a [in, out] float32 matrix as a feed; on WebGPU it is uploaded once, here. */
@@ -45,10 +46,10 @@ export class WeightFeedFactory {
       const size = Math.ceil(data.byteLength / 16) * 16;
       const buffer = device.createBuffer({ size, usage: GPU_STORAGE | GPU_COPY_SRC | GPU_COPY_DST });
       device.queue.writeBuffer(buffer, 0, data);
-      const tensor = ort.Tensor.fromGpuBuffer(buffer as never, { dataType: 'float32', dims });
+      const tensor = this.runtime.Tensor.fromGpuBuffer(buffer as never, { dataType: 'float32', dims });
       return { tensor, bytes: size, release: () => buffer.destroy() };
     }
-    const tensor = new ort.Tensor('float32', data, dims as number[]);
+    const tensor = new this.runtime.Tensor('float32', data, dims as number[]);
     return { tensor, bytes: data.byteLength, release: () => {} };
   }
 }
