@@ -104,6 +104,8 @@ export interface RunEvalConfig {
   pilotLibrary?: PilotLibrary | null;
   /** Centroids per (expert, domain) group (default 1, the paper's). */
   pilotK?: number;
+  /** Queries on which every expert scores the same: 'first' expert (the paper) or 'skip'. */
+  pilotUninformative?: 'first' | 'skip';
   /** DatasetRouter training queries kept per domain (default 100). */
   datasetRouterPerDomain?: number;
   /** Extra fields for the JSON's meta. */
@@ -302,7 +304,7 @@ export async function runEvaluation(
         log(`pilot library: given (${[...given].map(([e, l]) => `${e} ${l.length}`).join(', ')})`);
       } else {
         const domains: PilotDomain[] = usable.map((s) => ({ name: s.name, queryEmbeddings: queryEmbeddings(s), scores: s.pilotNdcg }));
-        pilots = pilotsOf(buildPilotLibrary(routeExperts, domains, { k: config.pilotK ?? 1 }));
+        pilots = pilotsOf(buildPilotLibrary(routeExperts, domains, { k: config.pilotK ?? 1, uninformative: config.pilotUninformative ?? 'first' }));
         log(`pilot library: built from ${usable.map((s) => `${s.name} (${s.pilotIds.length}, ${s.pilotSource})`).join(', ')}; pilots per expert: ${[...pilots].map(([e, l]) => `${e} ${l.length}`).join(', ')}`);
       }
     }

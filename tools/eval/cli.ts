@@ -17,6 +17,8 @@
  *   --pilot-split train      split the pilot library / DatasetRouter use (default train; hash half where absent)
  *   --pilot-library FILE     use this pilot library JSON ({ "expert": [[...], ...] }) for router-mean/max
  *   --pilot-k N              centroids per (expert, domain) group when building the library (default 1)
+ *   --pilot-uninformative M  first (default, the paper's argmax) | skip: training queries on which every expert
+ *                            scores the same are left out of the pilot groups
  *   --methods a,b,...        bm25, base, expert:<name> (or "experts"), dataset-router, router-mean,
  *                            router-max, dataset-oracle, instance-oracle (default: all that apply)
  *   --json                   write the JSON result (to --out, else bench/results/eval-<time>.json)
@@ -61,6 +63,7 @@ export interface EvalArgs {
   pilotSplit: string;
   pilotLibrary: string | null;
   pilotK: number;
+  pilotUninformative: 'first' | 'skip';
   methods: string[] | null;
   json: boolean;
   out: string | null;
@@ -93,6 +96,7 @@ export function parseArgs(argv: readonly string[]): EvalArgs {
     pilotSplit: 'train',
     pilotLibrary: null,
     pilotK: 1,
+    pilotUninformative: 'first',
     methods: null,
     json: false,
     out: null,
@@ -140,6 +144,12 @@ export function parseArgs(argv: readonly string[]): EvalArgs {
       case '--pilot-split': a.pilotSplit = value(); break;
       case '--pilot-library': a.pilotLibrary = value(); break;
       case '--pilot-k': a.pilotK = int(); break;
+      case '--pilot-uninformative': {
+        const u = value();
+        if (u !== 'first' && u !== 'skip') bad(`--pilot-uninformative takes first or skip, got "${u}"`);
+        a.pilotUninformative = u;
+        break;
+      }
       case '--methods': a.methods = list(value()); break;
       case '--json': a.json = true; break;
       case '--out': a.out = value(); a.json = true; break;
@@ -246,6 +256,7 @@ export async function runEval(rawArgs: EvalArgs, deps: EvalDeps = {}): Promise<R
         ignoreIdenticalIds: args.ignoreIdenticalIds,
         pilotLibrary,
         pilotK: args.pilotK,
+        pilotUninformative: args.pilotUninformative,
         meta: {
           created: new Date().toISOString(),
           model: args.model,
