@@ -9,7 +9,7 @@
  * included); (b) indexing throughput on SciFact abstracts (title + " " + text); (c) the same for
  * transformers.js and the ratios; (d) expert switch cost = median latency alternating experts
  * A,B,A,B... minus median latency with expert A fixed; resident bytes per expert; time to add one.
- * --json writes bench/results/encoder.json.
+ * --json writes bench/results/encoder.json (rows of the models run replace those of the same model).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -71,6 +71,8 @@ interface Row {
   query_expert_inthread_p50_ms: number;
   query_inthread_ratio_vs_tjs: number;
   worker_roundtrip_ms: number;
+  index_inthread_docs_per_s: number;
+  index_inthread_ratio_vs_tjs: number;
   expert_switch_inthread_ms: number;
   index_docs_per_s: number;
   tjs_index_docs_per_s: number;
@@ -130,8 +132,8 @@ async function main() {
       };
       console.error(`[bench] ${m.name}: ours (${docs.length} docs, ${runs} runs, ${threads} thread(s), isolated=${env.isolated})`);
       const ours = await page.evaluate((c) => (window as any).bench.runOurs(c), cfg);
-      console.error(`[bench] ${m.name}: ours in the page's thread (queries only, like transformers.js)`);
-      const inThread = await page.evaluate((c) => (window as any).bench.runOurs(c), { ...cfg, inThread: true, skipIndex: true });
+      console.error(`[bench] ${m.name}: ours in the page's thread (like transformers.js)`);
+      const inThread = await page.evaluate((c) => (window as any).bench.runOurs(c), { ...cfg, inThread: true, skipIndex: args.includes('--no-inthread-index') });
       console.error(`[bench] ${m.name}: transformers.js`);
       const tjs = await page.evaluate((c) => (window as any).bench.runTjs(c), cfg);
       await page.close();
@@ -154,6 +156,8 @@ async function main() {
         query_expert_inthread_p50_ms: median(inThread.expertFixed),
         query_inthread_ratio_vs_tjs: median(inThread.base) / t50,
         worker_roundtrip_ms: q50 - median(inThread.base),
+        index_inthread_docs_per_s: (docs.length * 1000) / inThread.indexMs,
+        index_inthread_ratio_vs_tjs: (docs.length * 1000) / inThread.indexMs / tidx,
         expert_switch_inthread_ms: median(inThread.expertAlternating) - median(inThread.expertFixed),
         index_docs_per_s: idx,
         tjs_index_docs_per_s: tidx,
@@ -195,6 +199,7 @@ async function main() {
       { header: 'docs/s', value: (r) => r.index_docs_per_s, digits: 1 },
       { header: 'tjs docs/s', value: (r) => r.tjs_index_docs_per_s, digits: 1 },
       { header: 'idx ratio (>=1.3)', value: (r) => r.index_ratio_vs_tjs },
+      { header: 'in-thread docs/s', value: (r) => r.index_inthread_docs_per_s, digits: 1 },
       { header: 'switch ms (<5)', value: (r) => r.expert_switch_ms },
       { header: 'switch in-thread', value: (r) => r.expert_switch_inthread_ms },
       { header: 'expert MB', value: (r) => r.expert_resident_bytes / 2 ** 20 },
@@ -205,8 +210,18 @@ async function main() {
   if (args.includes('--json')) {
     const dir = join(ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'encoder.json'), JSON.stringify(rows, null, 2) + '\n');
-    console.log('wrote bench/results/encoder.json');
+    // Rows of the models run now replace rows of the same model; other models' rows are kept.
+    const file = join(dir, 'encoder.json');
+    let kept: Row[] = [];
+    try {
+      kept = (JSON.parse(readFileSync(file, 'utf8')) as Row[]).filter((r) => !rows.some((n) => n.model === r.model));
+    } catch {
+      kept = [];
+    }
+    const order = ['tiny', 'contriever'];
+    const all = [...kept, ...rows].sort((x, y) => order.indexOf(x.model) - order.indexOf(y.model));
+    writeFileSync(file, JSON.stringify(all, null, 2) + '\n');
+    console.log(`wrote bench/results/encoder.json (${all.map((r) => r.model).join(', ')})`);
   }
 }
 
