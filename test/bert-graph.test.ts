@@ -12,6 +12,7 @@ import { toFloat32 } from '../src/model/tensor-convert';
 import { parseBertConfig } from '../src/model/config';
 import { parseAdapterConfig, resolveAdapter } from '../src/lora/adapter';
 import type { StateDict } from '../src/model/tensor';
+import { mulberry32 as rng } from '../src/router/random';
 
 beforeAll(() => {
   ort.env.wasm.numThreads = 1;
@@ -19,17 +20,6 @@ beforeAll(() => {
 });
 
 // ---------------------------------------------------------------- random tiny BERT
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const tiny = (over: Partial<BertConfig> = {}): BertConfig => ({
   modelType: 'bert',

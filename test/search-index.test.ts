@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Int8Index, SearchIndex, quantizeChunk, searchChunksSync, wasmSimdSupported, type Hit, type VectorChunk } from '../src/search/index.js';
 import { isRouterRetrieverError } from '../src/errors.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../src/router/random.js';
 
 function chunks(n: number, dim: number, size: number, seed: number, int: boolean): VectorChunk[] {
   const r = rng(seed);

@@ -10,17 +10,7 @@ import {
   type VectorChunk,
 } from '../src/search/index.js';
 import { isRouterRetrieverError } from '../src/errors.js';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../src/router/random.js';
 
 /** Chunks of small-integer vectors: dot products are exact, so ties are real ties. */
 function intChunks(n: number, dim: number, chunkRows: number, seed: number, holes = false): VectorChunk[] {

@@ -22,6 +22,7 @@ import { parseSafetensors, serializeSafetensors } from '../src/model/safetensors
 import type { StateDict } from '../src/model/tensor';
 import { toFloat32 } from '../src/model/tensor-convert';
 import { BertTokenizer, tokenizerConfigFor } from '../src/model/tokenizer';
+import { mulberry32 as rng } from '../src/router/random';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const FIXTURES = join(ROOT, 'test', 'fixtures');
@@ -35,18 +36,6 @@ export const CONTRIEVER_SHAPE = {
   max_position_embeddings: 512,
   type_vocab_size: 2,
 };
-
-/** mulberry32: small, fast, deterministic. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function uniform(n: number, r: () => number, std: number, mean = 0): Float32Array {
   // Uniform on [-a, a] with the given standard deviation (a = std * sqrt(3)).
