@@ -1,9 +1,10 @@
 /**
- * The search benchmark's data and measurements, runtime-neutral (same logic as
- * bench/search.ts, the Node version): 64 Gaussian-ish clusters, row i generated from a
- * seed derived from i (rows can be regenerated for rescoring), a naive one-accumulator
- * loop, and a memory floor that reads every 64-byte line of the same bytes once.
+ * The search benchmark's data and measurements, runtime-neutral (used by the Node CLI
+ * bench/search.ts and by the Chromium page behind bench/search-browser.ts): 64
+ * Gaussian-ish clusters, row i generated from a seed derived from i (rows can be
+ * regenerated for rescoring), a naive one-accumulator loop, and a memory floor that reads every 64-byte line of the same bytes once.
  */
+import { mulberry32 as rng } from '../src/router/random.js';
 import { Int8Index, SearchIndex, TopK, dotRows, searchChunksSync, type Hit, type VectorChunk } from '../src/search/index.js';
 
 export const DIM = 768;
@@ -17,20 +18,12 @@ export interface BenchRow {
   naive_ms_per_query: number;
   floor_ms: number;
   recall_at_10: number;
+  /** Node CLI only (bench/search.ts): the unrolled JS kernel (searchChunksSync) over the same chunks. */
+  js_unrolled_ms_per_query?: number;
   backend: string;
   runtime: string;
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const centers = (() => {
   const r = rng(1);
   return Array.from({ length: CENTERS }, () => Float32Array.from({ length: DIM }, () => r() * 2 - 1));
@@ -118,19 +111,21 @@ function floorMs(buffers: ArrayBufferView[]): number {
   return best;
 }
 
-export async function runFloat(n: number, runtime: string): Promise<BenchRow> {
+export async function runFloat(n: number, runtime: string, opts: { jsUnrolled?: boolean } = {}): Promise<BenchRow> {
   let chunks: VectorChunk[] | undefined = chunksOf(n);
   const qs = queries(n, n >= 100_000 ? 15 : 30);
   const index = SearchIndex.fromChunks(chunks);
   const exact = qs.map((q) => searchChunksSync(q, chunks!, K));
   const got = qs.map((q) => index.search(q, K));
   const ms = time(qs, (q) => index.search(q, K));
+  const js = opts.jsUnrolled ? time(qs, (q) => searchChunksSync(q, chunks!, K)) : undefined;
   const naive = time(qs.slice(0, 5), (q) => naiveF32(q, chunks!));
   // The floor reads the index's own buffer (the bytes the kernel reads).
   const vecs = (index as unknown as { vecs: Float32Array }).vecs.subarray(0, n * DIM);
   const floor = floorMs([vecs]);
   chunks = undefined;
-  return { n, dtype: 'float32', ms_per_query: ms, naive_ms_per_query: naive, floor_ms: floor, recall_at_10: recall(got, exact), backend: index.backend, runtime };
+  const jsField = js === undefined ? {} : { js_unrolled_ms_per_query: js };
+  return { n, dtype: 'float32', ms_per_query: ms, naive_ms_per_query: naive, floor_ms: floor, recall_at_10: recall(got, exact), ...jsField, backend: index.backend, runtime };
 }
 
 export async function runInt8(n: number, runtime: string, onProgress?: (done: number) => void): Promise<BenchRow> {
