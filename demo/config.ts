@@ -4,7 +4,7 @@
  * URL parameters override the preset:
  *   ?preset=tiny|contriever-mini
  *   ?model=<url or Hub id>&experts=name=url,name=url&pilots=<url>
- *   ?sample=small (300 documents, used by the e2e tests) | full (default)
+ *   ?sample=tiny (73 short documents, used by the e2e tests) | small (300) | full (3000, default)
  *   ?device=auto|webgpu|wasm   ?collection=<name>
  */
 import type { DeviceRequest } from '../workers/encoder-api';
@@ -44,6 +44,7 @@ export const DEFAULT_PRESET = 'tiny';
 export const SAMPLE = {
   full: '/demo-data/sample.jsonl',
   small: '/demo-data/sample-small.jsonl',
+  tiny: '/demo-data/sample-tiny.jsonl',
   meta: '/demo-data/queries.json',
 };
 
@@ -53,7 +54,7 @@ export interface DemoConfig {
   experts: Record<string, string>;
   expertsBase?: string;
   pilotLibrary: string | null;
-  sample: 'full' | 'small';
+  sample: 'full' | 'small' | 'tiny';
   device: DeviceRequest;
   collection: string;
 }
@@ -81,7 +82,7 @@ export function readConfig(search = location.search): DemoConfig {
     }
   }
   const model = p.get('model') ?? preset!.model;
-  const sample = p.get('sample') === 'small' ? 'small' : 'full';
+  const sample = (['small', 'tiny'] as const).find((x) => x === p.get('sample')) ?? 'full';
   const device = (['auto', 'webgpu', 'wasm'] as const).find((d) => d === p.get('device')) ?? 'auto';
   return {
     presetName,

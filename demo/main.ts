@@ -29,7 +29,7 @@ window.addEventListener('unhandledrejection', (ev) => showError(friendly(ev.reas
 // ---- sample metadata: sources, example queries ---------------------------------------------------
 interface SampleMeta {
   note: string;
-  sources: { name: string; label: string; attribution: string; licence: string; url: string; documents: number; smallDocuments: number }[];
+  sources: { name: string; label: string; attribution: string; licence: string; url: string; documents: number; smallDocuments: number; tinyDocuments: number }[];
   queries: { domain: string; id: string; text: string; kind: string; relevant: string[] }[];
 }
 let meta: SampleMeta | null = null;
@@ -41,7 +41,7 @@ async function loadMeta(): Promise<void> {
   }
   const list = $('sources');
   for (const s of meta.sources) {
-    const n = cfg.sample === 'small' ? s.smallDocuments : s.documents;
+    const n = cfg.sample === 'small' ? s.smallDocuments : cfg.sample === 'tiny' ? s.tinyDocuments : s.documents;
     list.append(el('li', {}, el('a', { href: s.url, rel: 'noopener' }, s.label), ` (${n} documents): ${s.attribution}. Licence: ${s.licence}.`));
   }
   const ex = $('examples');
@@ -119,6 +119,7 @@ async function indexDocs(docs: Doc[], ui: { box: string; bar: string; status: st
     ac.abort();
   };
   cancel.addEventListener('click', onCancel);
+  const t0 = performance.now();
   try {
     const res = await r.add(docs, {
       signal: ac.signal,
@@ -128,7 +129,9 @@ async function indexDocs(docs: Doc[], ui: { box: string; bar: string; status: st
         status.textContent = `${p.done} of ${p.total} documents · ${p.docsPerSec.toFixed(1)} docs/s · ${fmtEta(p.etaSec)}`;
       },
     });
-    status.textContent = `Done: ${res.added} added, ${res.replaced} replaced, ${res.skipped} already indexed.`;
+    const secs = (performance.now() - t0) / 1000;
+    const embedded = res.added + res.replaced;
+    status.textContent = `Done: ${res.added} added, ${res.replaced} replaced, ${res.skipped} already indexed, in ${secs.toFixed(1)} s (${(embedded / Math.max(secs, 1e-3)).toFixed(1)} docs/s).`;
     bar.value = bar.max;
     return true;
   } catch (e) {
@@ -149,7 +152,7 @@ async function indexDocs(docs: Doc[], ui: { box: string; bar: string; status: st
 }
 
 async function fetchSample(): Promise<Doc[]> {
-  const url = cfg.sample === 'small' ? SAMPLE.small : SAMPLE.full;
+  const url = SAMPLE[cfg.sample];
   const res = await fetch(url);
   if (!res.ok) throw new Error(`The sample collection ${url} could not be downloaded (HTTP ${res.status}).`);
   const text = await res.text();
@@ -436,7 +439,7 @@ $('source-form').addEventListener('submit', (e) => {
     return;
   }
   const p = new URLSearchParams({ model: v, experts: '', pilots: '' });
-  if (cfg.sample === 'small') p.set('sample', 'small');
+  if (cfg.sample !== 'full') p.set('sample', cfg.sample);
   location.search = p.toString();
 });
 

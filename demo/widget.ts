@@ -17,7 +17,7 @@ const common = {
   model: cfg.model,
   experts,
   pilots: cfg.pilotLibrary ?? '',
-  src: cfg.sample === 'small' ? SAMPLE.small : SAMPLE.full,
+  src: SAMPLE[cfg.sample],
   device: cfg.device,
 };
 const w1 = make('slot-1', { ...common, k: '5', expert: 'auto', placeholder: 'Search the sample collection', 'aria-label': 'Search the sample collection' });

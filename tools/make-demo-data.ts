@@ -7,7 +7,8 @@
  *
  * Writes (sample data for demonstration only, not part of the SDK package):
  *   sample.jsonl        per-domain documents (ids "<domain>:<id>"), metadata.domain
- *   sample-small.jsonl  a prefix of each domain's documents (the e2e tests index this one)
+ *   sample-small.jsonl  a prefix of each domain's documents (300)
+ *   sample-tiny.jsonl   the judged and probe documents, text cut to 600 characters (the e2e tests index this one)
  *   queries.json        sources with attribution/licence, known queries with relevant ids,
  *                       and, per --expect model, the top document the whole pipeline returns
  *   tiny-pilots.json    a pilot library for the tiny test fixture (expert-a, expert-b)
@@ -98,11 +99,12 @@ function clip(text: string): string {
 }
 export const docText = (d: { title?: string; text: string }) => (d.title ? `${d.title} ${d.text}` : d.text);
 
-interface Built { full: SampleDoc[]; small: SampleDoc[]; queries: KnownQuery[]; pilotQueries: Map<string, string[]> }
+interface Built { full: SampleDoc[]; small: SampleDoc[]; tiny: SampleDoc[]; queries: KnownQuery[]; pilotQueries: Map<string, string[]> }
 
 function build(beir: string, perDomain: number, small: number, knownPerDomain: number): Built {
   const full: SampleDoc[] = [];
   const smallDocs: SampleDoc[] = [];
+  const tinyDocs: SampleDoc[] = [];
   const queries: KnownQuery[] = [];
   const pilotQueries = new Map<string, string[]>();
   for (const src of SOURCES) {
@@ -139,14 +141,18 @@ function build(beir: string, perDomain: number, small: number, knownPerDomain: n
     });
     full.push(...docs);
     smallDocs.push(...docs.slice(0, Math.max(small, chosen.length)));
-    // Probes: the first words of a few documents of the small sample (not the judged ones).
-    for (const d of docs.slice(chosen.length, chosen.length + knownPerDomain)) {
+    // The tiny sample (e2e on slow backends): the judged documents and the probe documents,
+    // their text cut to 600 characters.
+    const tiny = docs.slice(0, chosen.length + knownPerDomain).map((d) => ({ ...d, text: d.text.length > 600 ? d.text.slice(0, d.text.lastIndexOf(' ', 600)) + ' …' : d.text }));
+    tinyDocs.push(...tiny);
+    // Probes: a document's whole (tiny-sample) text as the query; it should find itself.
+    for (const d of tiny.slice(chosen.length)) {
       const words = docText(d);
       known.push({ domain: src.name, id: `${src.name}:probe:${d.id}`, text: words, kind: 'probe', relevant: [d.id], expected: {} });
     }
     queries.push(...known);
   }
-  return { full, small: smallDocs, queries, pilotQueries };
+  return { full, small: smallDocs, tiny: tinyDocs, queries, pilotQueries };
 }
 
 function folderSpec(dir: string): { id: string; files: Record<string, Uint8Array> } {
@@ -244,6 +250,7 @@ async function main() {
   const jsonl = (ds: SampleDoc[]) => ds.map((d) => JSON.stringify(d)).join('\n') + '\n';
   writeFileSync(join(out, 'sample.jsonl'), jsonl(built.full));
   writeFileSync(join(out, 'sample-small.jsonl'), jsonl(built.small));
+  writeFileSync(join(out, 'sample-tiny.jsonl'), jsonl(built.tiny));
 
   // The tiny fixture's pilot library: centroid of the base embeddings of training queries of
   // the domains each fixture expert stands in for (a stand-in: the fixture is random weights).
@@ -263,8 +270,8 @@ async function main() {
   };
 
   for (const e of expects) {
-    // The e2e tests run on the small sample; the page's default collection is the full one.
-    const docs = e.label === 'tiny-bert' ? built.small : built.full;
+    // The e2e tests run the fixture on the tiny sample; the page's default collection is the full one.
+    const docs = e.label === 'tiny-bert' ? built.tiny : built.full;
     const qs = e.label === 'tiny-bert' ? built.queries : built.queries.filter((q) => q.kind === 'judged');
     await verify(e, docs, qs, fixturePilots);
   }
@@ -272,12 +279,13 @@ async function main() {
   const meta = {
     note: 'Sample data for demonstration only; not part of the SDK package. Each source keeps its own licence.',
     generatedBy: 'tools/make-demo-data.ts',
-    files: { full: 'sample.jsonl', small: 'sample-small.jsonl' },
-    counts: { full: built.full.length, small: built.small.length },
+    files: { full: 'sample.jsonl', small: 'sample-small.jsonl', tiny: 'sample-tiny.jsonl' },
+    counts: { full: built.full.length, small: built.small.length, tiny: built.tiny.length },
     sources: SOURCES.map(({ name, label, attribution, licence, url }) => ({
       name, label, attribution, licence, url,
       documents: built.full.filter((d) => d.metadata.domain === name).length,
       smallDocuments: built.small.filter((d) => d.metadata.domain === name).length,
+      tinyDocuments: built.tiny.filter((d) => d.metadata.domain === name).length,
     })),
     queries: built.queries,
   };
