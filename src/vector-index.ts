@@ -20,9 +20,11 @@ export interface VectorIndex {
   searchAsync(query: Float32Array, k: number, options?: { signal?: AbortSignal; sliceMs?: number }): Promise<Hit[]>;
 }
 
-class FloatVectorIndex implements VectorIndex {
-  readonly dtype = 'float32';
-  constructor(private readonly index: SearchIndex) {}
+/** What both adapters delegate to their index (SearchIndex or Int8Index). */
+type RowIndex = Pick<SearchIndex, 'dim' | 'backend' | 'rows' | 'setRow'>;
+
+abstract class DelegatingVectorIndex<I extends RowIndex> {
+  constructor(protected readonly index: I) {}
   get dim(): number {
     return this.index.dim;
   }
@@ -35,33 +37,27 @@ class FloatVectorIndex implements VectorIndex {
   setRow(row: number, id: string | null, vector?: Float32Array): void {
     this.index.setRow(row, id, vector);
   }
+}
+
+class FloatVectorIndex extends DelegatingVectorIndex<SearchIndex> implements VectorIndex {
+  readonly dtype = 'float32';
   searchAsync(query: Float32Array, k: number, options: { signal?: AbortSignal; sliceMs?: number } = {}): Promise<Hit[]> {
     return this.index.searchAsync(query, k, options);
   }
 }
 
-class Int8VectorIndex implements VectorIndex {
+class Int8VectorIndex extends DelegatingVectorIndex<Int8Index> implements VectorIndex {
   readonly dtype = 'int8';
-  private readonly index: Int8Index;
   /** float32 rows for rescoring, `block` rows per array. */
   private readonly floats: Float32Array[] = [];
   private readonly block: number;
 
   constructor(dim: number, block: number) {
-    this.index = new Int8Index(dim);
+    super(new Int8Index(dim));
     this.block = block;
   }
-  get dim(): number {
-    return this.index.dim;
-  }
-  get backend(): string {
-    return this.index.backend;
-  }
-  get rows(): number {
-    return this.index.rows;
-  }
-  setRow(row: number, id: string | null, vector?: Float32Array): void {
-    this.index.setRow(row, id, vector);
+  override setRow(row: number, id: string | null, vector?: Float32Array): void {
+    super.setRow(row, id, vector);
     const b = Math.floor(row / this.block);
     while (this.floats.length <= b) this.floats.push(new Float32Array(this.block * this.dim));
     const off = (row % this.block) * this.dim;
