@@ -3,3 +3,4 @@ export { RouterRetriever, DEFAULT_SLICE, INT8_AUTO_THRESHOLD, type RouterIndexOp
 export { EncoderClient, startEncoderWorker } from './encoder-client.js';
 export { RouterRetrieverError, isRouterRetrieverError, type ErrorCode } from './errors.js';
 export type * from './types.js';
+export { RouterSearchElement, defineRouterSearch } from './widget/router-search.js';
