@@ -205,3 +205,23 @@ test('phone width: no horizontal scrolling, search usable', async ({ page }, inf
   expect(overflow).toBeLessThanOrEqual(0);
   await shot(page, info, '9-phone');
 });
+
+test('the bundled contriever-mini answers the known queries (auto routing and base)', async ({ page }, info) => {
+  test.skip(info.project.name === 'webgpu', 'SwiftShader runs the 6-layer model too slowly for CI; the wasm project checks it');
+  test.skip(PRESET !== 'tiny', 'the default run of this spec already uses the preset given by E2E_PRESET');
+  test.setTimeout(300_000);
+  const mini = meta.queries.filter((q) => q.expected['contriever-mini'] || q.expected['contriever-mini/none']);
+  expect(mini.length, 'known queries recorded for contriever-mini (tools/make-demo-data.ts --expect)').toBeGreaterThanOrEqual(10);
+  const errors = watchConsole(page);
+  await page.goto('/demo/?preset=contriever-mini&sample=tiny&collection=e2e-contriever-mini');
+  await expect(page.locator('body')).toHaveAttribute('data-state', 'ready', { timeout: 240_000 });
+  await expect(page.locator('#coll-stats')).toHaveAttribute('data-documents', N);
+  await page.getByLabel('Compare with').selectOption('none');
+  for (const q of mini) {
+    await search(page, q.text);
+    if (q.expected['contriever-mini']) await expect(topOf(page, 'auto')).toHaveAttribute('data-id', q.expected['contriever-mini']);
+    if (q.expected['contriever-mini/none']) await expect(topOf(page, 'none')).toHaveAttribute('data-id', q.expected['contriever-mini/none']);
+  }
+  await shot(page, info, 'contriever-mini-search');
+  expect(errors, 'no console errors').toEqual([]);
+});
