@@ -25,9 +25,10 @@
  * to find; their expected document is the one they were cut from.
  */
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { hashHalf } from '../src/eval/splits';
 import { routeQuery, type PilotLibrary } from '../src/router/route';
+import { folderSpec } from './node-folder';
 
 interface Source {
   name: string;
@@ -153,19 +154,6 @@ function build(beir: string, perDomain: number, small: number, knownPerDomain: n
     queries.push(...known);
   }
   return { full, small: smallDocs, tiny: tinyDocs, queries, pilotQueries };
-}
-
-function folderSpec(dir: string): { id: string; files: Record<string, Uint8Array> } {
-  const files: Record<string, Uint8Array> = {};
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else files[relative(dir, p).split('\\').join('/')] = new Uint8Array(readFileSync(p));
-    }
-  };
-  walk(dir);
-  return { id: dir, files };
 }
 
 interface ExpectSpec { label: string; model: string; experts: string; pilots: string | null }

@@ -1,21 +1,10 @@
 /** Reads fixture folders from disk as the in-memory ModelSpec the engine accepts. */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 
-export function folderSpec(dir: string): { id: string; files: Record<string, Uint8Array> } {
-  const files: Record<string, Uint8Array> = {};
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else files[relative(dir, p).split('\\').join('/')] = new Uint8Array(readFileSync(p));
-    }
-  };
-  walk(dir);
-  return { id: dir, files };
-}
+export { folderSpec } from '../../tools/node-folder';
 
 export interface Golden {
   texts: string[];
