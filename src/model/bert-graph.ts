@@ -349,20 +349,24 @@ export function buildBertGraph(
   const usesContrib = v.attention === 'mha' || v.layerNorm === 'skip' || v.gelu === 'contrib';
   const opsets = usesContrib ? [{ domain: '', version: 17 }, { domain: 'com.microsoft', version: 1 }] : [{ domain: '', version: 17 }];
 
-  if (options.output === 'last_hidden_state') {
-    g.nodes.push({ opType: 'Identity', inputs: [x], outputs: ['last_hidden_state'], name: 'output_identity' });
-    const model = encodeModel({
-      graphName: options.name ?? 'bert',
-      nodes: g.nodes,
-      initializers: g.initializers,
-      inputs,
-      outputs: [{ name: 'last_hidden_state', elemType: DataType.FLOAT, shape: ['batch', 'sequence', H] }],
-      opsets,
-    });
-    return { model, inputNames: inputs.map((i) => i.name), weightInputs: weightInputSpecs, outputName: 'last_hidden_state' };
-  }
+  const output = options.output === 'last_hidden_state'
+    ? { name: 'last_hidden_state' as const, value: x, shape: ['batch', 'sequence', H] }
+    : { name: 'embeddings' as const, value: pool(g, config, x, maskF, H), shape: ['batch', H] };
+  // Name the final value after the output.
+  g.nodes.push({ opType: 'Identity', inputs: [output.value], outputs: [output.name], name: 'output_identity' });
+  const model = encodeModel({
+    graphName: options.name ?? 'bert',
+    nodes: g.nodes,
+    initializers: g.initializers,
+    inputs,
+    outputs: [{ name: output.name, elemType: DataType.FLOAT, shape: output.shape }],
+    opsets,
+  });
+  return { model, inputNames: inputs.map((i) => i.name), weightInputs: weightInputSpecs, outputName: output.name };
+}
 
-  // ---- pooling
+/** Masked mean or CLS pooling of the last hidden states, then optional L2 normalisation. */
+function pool(g: GraphBuilder, config: BertConfig, x: string, maskF: string, H: number): string {
   let pooled: string;
   if (config.pooling === 'cls') {
     pooled = g.op1('Gather', [x, g.i64('zero_idx', [0])], { axis: int(1) }); // [B, 1, H]
@@ -378,16 +382,5 @@ export function buildBertGraph(
     const norm = g.op1('ReduceL2', [pooled], { axes: ints([1]), keepdims: int(1) });
     pooled = g.op1('Div', [pooled, g.op1('Max', [norm, g.scalar('eps_norm', 1e-12)])]);
   }
-  // Name the final value `embeddings`.
-  g.nodes.push({ opType: 'Identity', inputs: [pooled], outputs: ['embeddings'], name: 'output_identity' });
-
-  const model = encodeModel({
-    graphName: options.name ?? 'bert',
-    nodes: g.nodes,
-    initializers: g.initializers,
-    inputs,
-    outputs: [{ name: 'embeddings', elemType: DataType.FLOAT, shape: ['batch', H] }],
-    opsets,
-  });
-  return { model, inputNames: inputs.map((i) => i.name), weightInputs: weightInputSpecs, outputName: 'embeddings' };
+  return pooled;
 }
