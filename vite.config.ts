@@ -13,7 +13,8 @@ export default defineConfig({
   publicDir: 'public',
   server: { headers: isolation, host: '127.0.0.1', port: 5173 },
   preview: { headers: isolation, host: '127.0.0.1', port: 4173 },
-  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  // onnxruntime-web's builds are served as they are (their .wasm files sit next to them).
+  optimizeDeps: { exclude: ['onnxruntime-web', 'onnxruntime-web/wasm'] },
   worker: { format: 'es' },
   build: {
     outDir: 'dist/demo',

@@ -72,8 +72,15 @@ test.describe('encoder worker', () => {
   });
 
   test('device auto picks the right backend and matches the PyTorch goldens: base, expert-a, expert-b', async ({ page }) => {
+    // Which onnxruntime binaries the worker fetches: only the one its backend needs.
+    const ortBinaries = new Set<string>();
+    page.on('request', (r) => {
+      const file = new URL(r.url()).pathname.split('/').pop() ?? '';
+      if (/^ort-wasm.*\.wasm$/.test(file)) ortBinaries.add(file);
+    });
     const probe = await h(page, 'probe');
     const { info } = ok(await h(page, 'load', TINY, { device: 'auto' }));
+    expect([...ortBinaries]).toEqual([isWebGpuProject() ? 'ort-wasm-simd-threaded.jsep.wasm' : 'ort-wasm-simd-threaded.wasm']);
     if (isWebGpuProject()) {
       expect(probe.hasAdapter, 'the webgpu project needs a WebGPU adapter (--enable-unsafe-webgpu)').toBe(true);
       expect(info.backend).toBe('webgpu');

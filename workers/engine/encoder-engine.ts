@@ -3,7 +3,6 @@
  * expert and kept resident as graph-input feeds. Implements EncoderApi in-process; the Web
  * Worker (workers/encoder.worker.ts) exposes it with comlink.
  */
-import * as ortWeb from 'onnxruntime-web';
 import type * as ort from 'onnxruntime-web';
 import { RouterRetrieverError } from '../../src/errors';
 import { buildBertGraph } from '../../src/model/bert-graph';
@@ -28,6 +27,7 @@ import type {
 import { planBatches, progressOf } from './batching';
 import { probeWebGpu, resolveBackend } from './device';
 import { loadAdapter, loadBaseModel } from './model-files';
+import { defaultOrtLoader, type OrtLoader, type OrtRuntime } from './ort-builds';
 import { RunQueue, type Priority } from './run-queue';
 import { FeedSet, WeightFeedFactory } from './weight-feeds';
 
@@ -45,6 +45,8 @@ interface Expert {
 
 interface Runtime {
   backend: Backend;
+  /** The onnxruntime build this session belongs to (its tensors must come from it too). */
+  ort: OrtRuntime;
   session: ort.InferenceSession;
   factory: WeightFeedFactory;
   baseFeeds: FeedSet;
@@ -92,18 +94,20 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return a.length === b.length ? m : Infinity;
 }
 
-/** The onnxruntime JS API: onnxruntime-web by default; Node tools may pass onnxruntime-node (same API). */
-export type OrtRuntime = typeof ortWeb;
+export type { OrtRuntime } from './ort-builds';
 
 export interface EngineOptions {
-  /** The onnxruntime module (default onnxruntime-web). */
-  ort?: OrtRuntime;
+  /**
+   * The onnxruntime module for every backend (e.g. onnxruntime-node in Node tools). Default:
+   * onnxruntime-web's plain WASM build for 'wasm' and its WebGPU build for 'webgpu'.
+   */
+  ort?: OrtRuntime | OrtLoader;
   /** Execution provider used for the 'wasm' backend (default 'wasm'; 'cpu' with onnxruntime-node). */
   cpuProvider?: string;
 }
 
 export class EncoderEngine implements EncoderApi {
-  private readonly ort: OrtRuntime;
+  private readonly ortFor: OrtLoader;
   private readonly cpuProvider: string;
   private loaded: Loaded | null = null;
   private readonly experts = new Map<string, Expert>();
@@ -113,7 +117,8 @@ export class EncoderEngine implements EncoderApi {
   private counters: EncoderStats = { calls: 0, texts: 0 };
 
   constructor(options: EngineOptions = {}) {
-    this.ort = options.ort ?? ortWeb;
+    const fixed = options.ort;
+    this.ortFor = typeof fixed === 'function' ? fixed : fixed ? async () => fixed : defaultOrtLoader();
     this.cpuProvider = options.cpuProvider ?? 'wasm';
   }
 
@@ -125,7 +130,6 @@ export class EncoderEngine implements EncoderApi {
     const requested = options.device ?? 'auto';
     const probe = requested === 'wasm' ? { available: false, detail: 'not probed' } : await probeWebGpu();
     const choice = resolveBackend(requested, probe);
-    if (options.numThreads !== undefined && this.ort.env.wasm) this.ort.env.wasm.numThreads = options.numThreads;
     this.numThreads = options.numThreads;
 
     const targetNames = matchTargets(files.weights.keys(), options.loraTargets ?? DEFAULT_TARGETS);
@@ -140,7 +144,8 @@ export class EncoderEngine implements EncoderApi {
     let runtime = await this.createRuntime(graph.model, choice.backend, targets);
     if (runtime.backend === 'webgpu' && options.canary !== false) {
       onProgress?.({ phase: 'canary', message: 'checking WebGPU against WASM on a canary text' });
-      const wasm = await this.createRuntime(graph.model, 'wasm', targets);
+      // The WebGPU build's own WASM provider: no second onnxruntime binary to download.
+      const wasm = await this.createRuntime(graph.model, 'wasm', targets, runtime.ort);
       const ids = files.tokenizer.encode(CANARY_TEXT, config.maxLength).inputIds;
       const gpuEmb = await this.runBatch(runtime, runtime.baseFeedMap, [ids], ids.length, config.hidden);
       const cpuEmb = await this.runBatch(wasm, wasm.baseFeedMap, [ids], ids.length, config.hidden);
@@ -176,10 +181,17 @@ export class EncoderEngine implements EncoderApi {
     return info;
   }
 
-  private async createRuntime(model: Uint8Array, backend: Backend, targets: Map<string, F32Tensor>): Promise<Runtime> {
+  private async createRuntime(model: Uint8Array, backend: Backend, targets: Map<string, F32Tensor>, build?: OrtRuntime): Promise<Runtime> {
+    let ortRt: OrtRuntime;
+    try {
+      ortRt = build ?? (await this.ortFor(backend));
+    } catch (e) {
+      throw new RouterRetrieverError('BACKEND', `Could not load onnxruntime for ${backend}: ${(e as Error).message}. Check that the app serves onnxruntime-web's files, or try device: 'wasm'.`, { backend });
+    }
+    if (this.numThreads !== undefined && ortRt.env.wasm) ortRt.env.wasm.numThreads = this.numThreads;
     let session: ort.InferenceSession;
     try {
-      session = await this.ort.InferenceSession.create(model, {
+      session = await ortRt.InferenceSession.create(model, {
         executionProviders: [backend === 'wasm' ? this.cpuProvider : backend],
         graphOptimizationLevel: 'all',
         ...(this.numThreads ? { intraOpNumThreads: this.numThreads } : {}),
@@ -187,12 +199,12 @@ export class EncoderEngine implements EncoderApi {
     } catch (e) {
       throw new RouterRetrieverError('BACKEND', `Could not create the ${backend} session: ${(e as Error).message}. Try device: 'wasm', or a smaller model.`, { backend });
     }
-    const factory = await WeightFeedFactory.create(backend, this.ort);
+    const factory = await WeightFeedFactory.create(backend, ortRt);
     const baseFeeds = new FeedSet();
     for (const [name, w] of targets) {
       baseFeeds.feeds.set(name, factory.make(transpose(w.data, w.shape[0], w.shape[1]), [w.shape[1], w.shape[0]]));
     }
-    return { backend, session, factory, baseFeeds, baseFeedMap: feedMapOf(baseFeeds) };
+    return { backend, ort: ortRt, session, factory, baseFeeds, baseFeedMap: feedMapOf(baseFeeds) };
   }
 
   private async releaseRuntime(rt: Runtime): Promise<void> {
@@ -265,7 +277,7 @@ export class EncoderEngine implements EncoderApi {
     const names = [...loaded.targets.keys(), ...extra].sort(compareLayerKeys);
     const targets = new Map(names.map((n) => [n, loaded.targets.get(n) ?? f32(all, n)]));
     const graph = buildBertGraph(loaded.config, (n) => f32(all, n), { weightInputs: names });
-    const runtime = await this.createRuntime(graph.model, loaded.runtime.backend, targets);
+    const runtime = await this.createRuntime(graph.model, loaded.runtime.backend, targets, loaded.runtime.ort);
     await this.releaseRuntime(loaded.runtime);
     loaded.runtime = runtime;
     loaded.targets = targets;
@@ -370,8 +382,8 @@ export class EncoderEngine implements EncoderApi {
     });
     const feeds: Record<string, ort.Tensor> = {
       ...weightFeeds,
-      input_ids: new this.ort.Tensor('int64', idsData, [b, seqLen]),
-      attention_mask: new this.ort.Tensor('int64', maskData, [b, seqLen]),
+      input_ids: new rt.ort.Tensor('int64', idsData, [b, seqLen]),
+      attention_mask: new rt.ort.Tensor('int64', maskData, [b, seqLen]),
     };
     let result: ort.InferenceSession.OnnxValueMapType;
     try {
