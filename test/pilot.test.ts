@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   addExpert,
   buildPilotLibrary,
+  queryGains,
+  weightedMean,
   pilotsOf,
   removeExpert,
   routeMax,
@@ -43,7 +45,7 @@ const B: PilotDomain = {
 const E = ['e1', 'e2', 'e3'];
 
 describe('pilot library (toy with golden numbers)', () => {
-  const state = buildPilotLibrary(E, [A, B]);
+  const state = buildPilotLibrary(E, [A, B], { weighting: 'none' }); // the paper's library
   const lib = pilotsOf(state);
 
   it('groups by best expert with first-expert ties and takes centroids', () => {
@@ -82,7 +84,7 @@ describe('pilot library (toy with golden numbers)', () => {
     const full = buildPilotLibrary(['e1', 'e2', 'e3', 'e4'], [
       { ...A, scores: { ...(A.scores as Record<string, number[]>), e4: e4.A } },
       { ...B, scores: new Map([...(B.scores as Map<string, number[]>), ['e4', e4.B]]) },
-    ]);
+    ], { weighting: 'none' });
     expect(arr(pilotsOf(full))).toEqual(arr(lib2));
     expect(arr(pilotsOf(state))).toEqual(arr(lib)); // input state untouched
   });
@@ -115,7 +117,7 @@ describe('pilot library (toy with golden numbers)', () => {
   });
 
   it('k = 2 centroids per group', () => {
-    const s = buildPilotLibrary(E, [A, B], { k: 2, seed: 1 });
+    const s = buildPilotLibrary(E, [A, B], { k: 2, seed: 1, weighting: 'none' });
     const p = arr(pilotsOf(s));
     // e1/A has 2 members -> each its own centroid; e1/B has 1 member -> 1 centroid
     expect(p.e1.slice(0, 2).sort()).toEqual([[1, 0], [3, 0]].sort());
@@ -153,13 +155,74 @@ describe('buildPilotLibrary: uninformative queries', () => {
     ]),
   };
   it("'first' (the paper) gives an all-tied query to the first expert", () => {
-    const p = pilotsOf(buildPilotLibrary(['a', 'b'], [domain]));
+    const p = pilotsOf(buildPilotLibrary(['a', 'b'], [domain], { weighting: 'none' }));
     expect(Array.from(p.get('a')![0])).toEqual([5.5, 5]); // mean of (10,10) and (1,0)
     expect(Array.from(p.get('b')![0])).toEqual([0, 1]);
   });
   it("'skip' leaves it out of every group", () => {
-    const p = pilotsOf(buildPilotLibrary(['a', 'b'], [domain], { uninformative: 'skip' }));
+    const p = pilotsOf(buildPilotLibrary(['a', 'b'], [domain], { uninformative: 'skip', weighting: 'none' }));
     expect(Array.from(p.get('a')![0])).toEqual([1, 0]);
     expect(Array.from(p.get('b')![0])).toEqual([0, 1]);
+  });
+});
+
+/*
+ * Weighted pilots (weighting 'gain', the eval harness's default; 'size'). Toy, 2 experts x, y, 2-d:
+ * Domain A: a1=(1,0) a2=(3,0) a3=(0,2); x [1 .5 0], y [0 .5 1]
+ *   a1 -> x, gain 1 - .5 = .5;  a2: all tied -> no group;  a3 -> y, gain .5
+ * Domain B: b1=(2,2) b2=(4,0); x [.75 0], y [.25 .5]
+ *   b1 -> x, gain .75 - .5 = .25;  b2 -> y, gain .5 - .25 = .25
+ * gain: x = (.5 (1,0) + .25 (2,2)) / .75 = (4/3, 2/3);  y = (.5 (0,2) + .25 (4,0)) / .75 = (4/3, 4/3)
+ * size (skip): x = ((1,0) + (2,2)) / 2 = (1.5, 1);  y = ((0,2) + (4,0)) / 2 = (2, 1)
+ * none (paper): x [(1,0), (2,2)], y [(0,2), (4,0)]
+ */
+describe('weighted pilot library (golden numbers)', () => {
+  const WA: PilotDomain = {
+    name: 'A',
+    queryEmbeddings: [f(1, 0), f(3, 0), f(0, 2)],
+    scores: { x: [1, 0.5, 0], y: [0, 0.5, 1] },
+  };
+  const WB: PilotDomain = { name: 'B', queryEmbeddings: [f(2, 2), f(4, 0)], scores: { x: [0.75, 0], y: [0.25, 0.5] } };
+  const close = (v: Float32Array, want: number[]) => want.forEach((w, i) => expect(v[i]).toBeCloseTo(w, 6));
+
+  it('queryGains: score minus the mean over the experts, floored at 0', () => {
+    const s = new Map([['x', [1, 0.5, 0]], ['y', [0, 0.5, 1]], ['z', [0.5, 0.5, 0.5]]]);
+    expect(Array.from(queryGains(s, ['x', 'y', 'z'], 'x'))).toEqual([0.5, 0, 0]);
+    expect(Array.from(queryGains(s, ['x', 'y'], 'y'))).toEqual([0, 0, 0.5]);
+    expect(() => queryGains(s, ['x', 'w'], 'x')).toThrow(/"w"/);
+  });
+
+  it('weightedMean: float64 accumulation, null for zero total weight', () => {
+    expect(Array.from(weightedMean([f(1, 0), f(3, 4)], [1, 3])!)).toEqual([2.5, 3]);
+    expect(weightedMean([f(1, 0)], [0])).toBeNull();
+    expect(() => weightedMean([f(1, 0)], [-1])).toThrow(/>= 0/);
+  });
+
+  it("'gain': one pilot per expert, centroids weighted by the nDCG@10 their queries gain", () => {
+    const lib = pilotsOf(buildPilotLibrary(['x', 'y'], [WA, WB], { weighting: 'gain' }));
+    expect(lib.get('x')!.length).toBe(1);
+    close(lib.get('x')![0], [4 / 3, 2 / 3]);
+    close(lib.get('y')![0], [4 / 3, 4 / 3]);
+    // (1,-0.5): x 4/3 - 1/3 = 1, y 4/3 - 2/3 = 2/3 -> x; (0,1): x 2/3, y 4/3 -> y; mean and max agree
+    expect(routeMean(f(1, -0.5), lib).expert).toBe('x');
+    expect(routeMean(f(0, 1), lib).expert).toBe('y');
+    expect(routeMax(f(0, 1), lib)).toEqual(routeMean(f(0, 1), lib));
+  });
+
+  it("'size' weighs a group by its number of queries; 'none' is the paper's library", () => {
+    const size = pilotsOf(buildPilotLibrary(['x', 'y'], [WA, WB], { weighting: 'size', uninformative: 'skip' }));
+    expect(arr(size)).toEqual({ x: [[1.5, 1]], y: [[2, 1]] });
+    const none = pilotsOf(buildPilotLibrary(['x', 'y'], [WA, WB], { weighting: 'none', uninformative: 'skip' }));
+    expect(arr(none)).toEqual({ x: [[1, 0], [2, 2]], y: [[0, 2], [4, 0]] });
+    // (1,-0.5): paper mean x (1 + 1)/2 = 1, y (-1 + 4)/2 = 1.5 -> y; the gain library says x (above)
+    expect(routeMean(f(1, -0.5), none)).toEqual({ expert: 'y', scores: { x: 1, y: 1.5 } });
+  });
+
+  it('with k > 1 a centroid weighs its own members; states stored without the option stay unweighted', () => {
+    const st = buildPilotLibrary(['x', 'y'], [WA, WB], { k: 2, weighting: 'gain' });
+    close(pilotsOf(st).get('x')![0], [4 / 3, 2 / 3]); // one member per group: same as k = 1
+    const old = { ...st, options: { ...st.options, weighting: undefined as unknown as 'none' } };
+    expect(pilotsOf(old).get('x')!.length).toBe(2);
+    expect(() => buildPilotLibrary(['x'], [WA], { weighting: 'mean' as never })).toThrow(/weighting/);
   });
 });

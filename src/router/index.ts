@@ -3,10 +3,13 @@ export { kmeans, centroid, type KMeansOptions, type KMeansResult } from './kmean
 export {
   buildPilotLibrary,
   pilotsOf,
+  queryGains,
+  weightedMean,
   addExpert,
   removeExpert,
   type PilotDomain,
   type PilotBuildOptions,
+  type PilotWeighting,
   type PilotLibraryState,
   type PilotChange,
   type AddExpertOptions,

@@ -26,7 +26,23 @@ export interface PilotBuildOptions {
    * of every group, since they say nothing about which expert is better.
    */
   uninformative?: 'first' | 'skip';
+  /**
+   * How an expert's pilots are turned into what routing compares a query with.
+   * 'none' (the paper; the default here, so RouterRetriever.buildPilotLibrary keeps the paper's
+   * behaviour): every (expert, domain) group centroid is a pilot of its own; routeMean averages
+   * them with equal weight. 'gain' (the SDK's choice for its evaluation harness and the shipped
+   * contriever-mini library, selected on training queries: bench/results/routing-selection.md): each
+   * expert gets ONE pilot, the weighted mean of its group centroids, a group weighing the nDCG@10
+   * its queries gain with that expert over the mean of all experts (sum over the group's queries
+   * of score(expert) - mean score); queries with no gain (every expert scores the same) join no
+   * group. routeMean over this pilot = the gain-weighted mean of the dot products with the group
+   * centroids (the dot product is linear), and routeMean and routeMax agree. 'size': the same with
+   * a group weighing its number of queries. With k > 1 a centroid weighs its own members.
+   */
+  weighting?: PilotWeighting;
 }
+
+export type PilotWeighting = 'none' | 'gain' | 'size';
 
 interface DomainState {
   name: string;
@@ -38,6 +54,8 @@ interface DomainState {
 interface Group {
   members: number[];
   centroids: Float32Array[];
+  /** Centroid index of every member (k-means assignments; absent in states stored before weighting existed). */
+  assignments?: number[];
 }
 
 /**
@@ -96,8 +114,7 @@ function domainState(d: PilotDomain, experts: readonly string[], dim: number | u
   return { name: d.name, queryEmbeddings: d.queryEmbeddings, scores };
 }
 
-/** Best expert per query: highest score, ties -> the first expert in `experts` order. */
-/** Best expert per query (ties: first in order); null for a skipped uninformative query. */
+/** Best expert per query (highest score, ties: first in `experts` order); null for a skipped uninformative query. */
 function bestExperts(d: DomainState, experts: readonly string[], uninformative: 'first' | 'skip'): (string | null)[] {
   const n = d.queryEmbeddings.length;
   const best: (string | null)[] = new Array<string | null>(n);
@@ -137,7 +154,8 @@ function regroup(
   const groups = new Map<string, Map<string, Group>>();
   for (const e of experts) groups.set(e, new Map());
   for (const d of domains) {
-    const best = bestExperts(d, experts, options.uninformative);
+    const skip = options.uninformative === 'skip' || options.weighting === 'gain';
+    const best = bestExperts(d, experts, skip ? 'skip' : 'first');
     const members = new Map<string, number[]>();
     best.forEach((e, i) => {
       if (e === null) return;
@@ -155,12 +173,12 @@ function regroup(
         groups.get(e)!.set(d.name, prev);
         continue;
       }
-      const { centroids } = kmeans(
+      const { centroids, assignments } = kmeans(
         m.map((i) => d.queryEmbeddings[i]),
         options.k,
         { seed: options.seed, iters: options.iters },
       );
-      groups.get(e)!.set(d.name, { members: m, centroids });
+      groups.get(e)!.set(d.name, { members: m, centroids, assignments });
       if (old) changes.push({ expert: e, domain: d.name, change: prev ? 'recomputed' : 'added' });
     }
   }
@@ -174,7 +192,11 @@ function normOptions(o: PilotBuildOptions): Required<PilotBuildOptions> {
   if (uninformative !== 'first' && uninformative !== 'skip') {
     throw new RouterRetrieverError('INVALID_INPUT', `uninformative must be 'first' or 'skip', got ${String(uninformative)}.`);
   }
-  return { k, seed: o.seed ?? 0, iters: o.iters ?? 50, uninformative };
+  const weighting = o.weighting ?? 'none';
+  if (weighting !== 'none' && weighting !== 'gain' && weighting !== 'size') {
+    throw new RouterRetrieverError('INVALID_INPUT', `weighting must be 'none', 'gain' or 'size', got ${String(weighting)}.`);
+  }
+  return { k, seed: o.seed ?? 0, iters: o.iters ?? 50, uninformative, weighting };
 }
 
 function checkExperts(experts: readonly string[]): void {
@@ -222,8 +244,86 @@ export function buildPilotLibrary(
   return { experts: list, domains: states, options: opts, groups: regroup(states, list, opts, undefined, []) };
 }
 
-/** The routing view: expert -> pilots (domain order), every expert in configured order (possibly empty). */
+/**
+ * Per-query gain of `expert` on one domain: its score minus the mean score of `experts`
+ * on that query, floored at 0 (a pure function of the scores; golden-tested).
+ */
+export function queryGains(scores: ReadonlyMap<string, ArrayLike<number>>, experts: readonly string[], expert: string): Float64Array {
+  const own = scores.get(expert);
+  if (!own) throw new RouterRetrieverError('INVALID_INPUT', `No scores for expert "${expert}".`, { expert });
+  const n = own.length;
+  const mean = new Float64Array(n);
+  for (const e of experts) {
+    const s = scores.get(e);
+    if (!s || s.length !== n) throw new RouterRetrieverError('INVALID_INPUT', `Scores of expert "${e}" are missing or misaligned.`, { expert: e });
+    for (let i = 0; i < n; i++) mean[i] += s[i];
+  }
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const g = own[i] - mean[i] / experts.length;
+    out[i] = g > 0 ? g : 0;
+  }
+  return out;
+}
+
+/**
+ * Weighted mean of vectors (float64 accumulation, one float32 rounding); null when the
+ * weights sum to 0. Pure; golden-tested.
+ */
+export function weightedMean(vectors: readonly Float32Array[], weights: ArrayLike<number>): Float32Array | null {
+  if (vectors.length !== weights.length) throw new RouterRetrieverError('INVALID_INPUT', `${vectors.length} vectors but ${weights.length} weights.`);
+  let total = 0;
+  for (let i = 0; i < weights.length; i++) {
+    if (!(weights[i] >= 0) || !Number.isFinite(weights[i])) throw new RouterRetrieverError('INVALID_INPUT', `Weight ${i} must be a finite number >= 0.`);
+    total += weights[i];
+  }
+  if (vectors.length === 0 || total <= 0) return null;
+  const acc = new Float64Array(vectors[0].length);
+  vectors.forEach((v, j) => {
+    checkVector(v, acc.length, `Vector ${j}`);
+    const w = weights[j] / total;
+    if (w > 0) for (let i = 0; i < acc.length; i++) acc[i] += w * v[i];
+  });
+  return Float32Array.from(acc);
+}
+
+/** Weight of every centroid of one group: its members' gains ('gain') or member count ('size'). */
+function centroidWeights(grp: Group, gains: Float64Array | null): number[] {
+  const w = new Array<number>(grp.centroids.length).fill(0);
+  grp.members.forEach((qi, j) => {
+    // States stored without assignments: members spread evenly (exact for k = 1).
+    const add = gains ? gains[qi] : 1;
+    if (grp.assignments) w[grp.assignments[j]] += add;
+    else for (let c = 0; c < w.length; c++) w[c] += add / w.length;
+  });
+  return w;
+}
+
+/**
+ * The routing view: expert -> pilots, every expert in configured order (possibly empty).
+ * weighting 'none': the group centroids in domain order; otherwise one pilot per expert,
+ * the weighted mean of its centroids (an expert whose weights are all 0 gets none).
+ */
 export function pilotsOf(state: PilotLibraryState): PilotLibrary {
+  const weighting = state.options.weighting ?? 'none'; // states stored before the option existed were built unweighted
+  if (weighting !== 'none') {
+    const out: PilotLibrary = new Map();
+    for (const e of state.experts) {
+      const g = state.groups.get(e)!;
+      const vecs: Float32Array[] = [];
+      const ws: number[] = [];
+      for (const d of state.domains) {
+        const grp = g.get(d.name);
+        if (!grp) continue;
+        const gains = weighting === 'gain' ? queryGains(d.scores, state.experts, e) : null;
+        vecs.push(...grp.centroids);
+        ws.push(...centroidWeights(grp, gains));
+      }
+      const p = weightedMean(vecs, ws);
+      out.set(e, p ? [p] : []);
+    }
+    return out;
+  }
   const out: PilotLibrary = new Map();
   for (const e of state.experts) {
     const g = state.groups.get(e)!;
@@ -314,8 +414,8 @@ export function addExpert(
       if (s[i] > d.scores.get(e!)![i]) mine.push(i);
     });
     if (mine.length === 0) continue;
-    const { centroids } = kmeans(mine.map((i) => d.queryEmbeddings[i]), state.options.k, state.options);
-    groups.get(expert)!.set(d.name, { members: mine, centroids });
+    const { centroids, assignments } = kmeans(mine.map((i) => d.queryEmbeddings[i]), state.options.k, state.options);
+    groups.get(expert)!.set(d.name, { members: mine, centroids, assignments });
     changes.push({ expert, domain: d.name, change: 'added' });
   }
   return { state: { experts, domains, options: state.options, groups }, changes };
