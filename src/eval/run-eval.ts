@@ -24,7 +24,7 @@
  * - Oracles: over the routing experts (default: all experts), see ./table.ts.
  */
 import { RouterRetrieverError } from '../errors.js';
-import { buildPilotLibrary, pilotsOf, type PilotDomain } from '../router/pilots.js';
+import { buildPilotLibrary, pilotsOf, type PilotDomain, type PilotWeighting } from '../router/pilots.js';
 import { routeMax, routeMean, type PilotLibrary } from '../router/route.js';
 import { DatasetRouter } from '../router/dataset-router.js';
 import { docText, qrelsWithQueries, type BeirDataset } from './beir.js';
@@ -106,6 +106,8 @@ export interface RunEvalConfig {
   pilotK?: number;
   /** Queries on which every expert scores the same: 'first' expert (the paper) or 'skip'. */
   pilotUninformative?: 'first' | 'skip';
+  /** How an expert's pilots are weighted (src/router/pilots.ts): 'gain' (default), 'size' or 'none' (the paper). */
+  pilotWeighting?: PilotWeighting;
   /** DatasetRouter training queries kept per domain (default 100). */
   datasetRouterPerDomain?: number;
   /** Extra fields for the JSON's meta. */
@@ -304,7 +306,11 @@ export async function runEvaluation(
         log(`pilot library: given (${[...given].map(([e, l]) => `${e} ${l.length}`).join(', ')})`);
       } else {
         const domains: PilotDomain[] = usable.map((s) => ({ name: s.name, queryEmbeddings: queryEmbeddings(s), scores: s.pilotNdcg }));
-        pilots = pilotsOf(buildPilotLibrary(routeExperts, domains, { k: config.pilotK ?? 1, uninformative: config.pilotUninformative ?? 'first' }));
+        pilots = pilotsOf(buildPilotLibrary(routeExperts, domains, {
+          k: config.pilotK ?? 1,
+          uninformative: config.pilotUninformative ?? 'first',
+          weighting: config.pilotWeighting ?? 'gain',
+        }));
         log(`pilot library: built from ${usable.map((s) => `${s.name} (${s.pilotIds.length}, ${s.pilotSource})`).join(', ')}; pilots per expert: ${[...pilots].map(([e, l]) => `${e} ${l.length}`).join(', ')}`);
       }
     }
@@ -362,6 +368,9 @@ export async function runEvaluation(
       pilot_split: needPilotQueries ? pilotSplit : undefined,
       pilot_splits: needPilotQueries ? pilotSplits : undefined,
       pilot_library: routers.some((r) => r !== 'dataset-router') ? (given ? 'given' : 'built') : undefined,
+      pilot_build: routers.some((r) => r !== 'dataset-router') && !given
+        ? { k: config.pilotK ?? 1, uninformative: config.pilotUninformative ?? 'first', weighting: config.pilotWeighting ?? 'gain' }
+        : undefined,
       dataset_router_experts: datasetRouterMap,
       bm25_profile: methods.includes('bm25') ? bm25Profile : undefined,
       model_fingerprint: backend?.fingerprint,

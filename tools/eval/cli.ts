@@ -19,6 +19,9 @@
  *   --pilot-k N              centroids per (expert, domain) group when building the library (default 1)
  *   --pilot-uninformative M  first (default, the paper's argmax) | skip: training queries on which every expert
  *                            scores the same are left out of the pilot groups
+ *   --pilot-weighting W      gain (default): one pilot per expert, its group centroids weighted by the nDCG@10
+ *                            their queries gain with it over the mean expert (zero-gain queries join no group);
+ *                            size: weighted by group size; none: the paper's library (every group centroid a pilot)
  *   --methods a,b,...        bm25, base, expert:<name> (or "experts"), dataset-router, router-mean,
  *                            router-max, dataset-oracle, instance-oracle (default: all that apply)
  *   --json                   write the JSON result (to --out, else bench/results/eval-<time>.json)
@@ -64,6 +67,7 @@ export interface EvalArgs {
   pilotLibrary: string | null;
   pilotK: number;
   pilotUninformative: 'first' | 'skip';
+  pilotWeighting: 'none' | 'gain' | 'size';
   methods: string[] | null;
   json: boolean;
   out: string | null;
@@ -97,6 +101,7 @@ export function parseArgs(argv: readonly string[]): EvalArgs {
     pilotLibrary: null,
     pilotK: 1,
     pilotUninformative: 'first',
+    pilotWeighting: 'gain',
     methods: null,
     json: false,
     out: null,
@@ -148,6 +153,12 @@ export function parseArgs(argv: readonly string[]): EvalArgs {
         const u = value();
         if (u !== 'first' && u !== 'skip') bad(`--pilot-uninformative takes first or skip, got "${u}"`);
         a.pilotUninformative = u;
+        break;
+      }
+      case '--pilot-weighting': {
+        const w = value();
+        if (w !== 'none' && w !== 'gain' && w !== 'size') bad(`--pilot-weighting takes gain, size or none, got "${w}"`);
+        a.pilotWeighting = w;
         break;
       }
       case '--methods': a.methods = list(value()); break;
@@ -257,6 +268,7 @@ export async function runEval(rawArgs: EvalArgs, deps: EvalDeps = {}): Promise<R
         pilotLibrary,
         pilotK: args.pilotK,
         pilotUninformative: args.pilotUninformative,
+        pilotWeighting: args.pilotWeighting,
         meta: {
           created: new Date().toISOString(),
           model: args.model,
