@@ -305,8 +305,9 @@ export class RouterRetriever {
           signal?.removeEventListener('abort', onAbort);
         }
         if (signal?.aborted) throw cancelled(done, total);
+        let slots: number[];
         try {
-          await this.store.putDocs(todo, flat);
+          slots = await this.store.putDocs(todo, flat);
         } catch (e) {
           if ((e as { code?: string }).code === 'QUOTA_EXCEEDED') {
             const err = e as RouterRetrieverError;
@@ -318,7 +319,9 @@ export class RouterRetriever {
           }
           throw e;
         }
-        await this.applyRows(todo.map((d) => d.id), rowsOf(flat, this.model.dim));
+        // The committed slots come back from putDocs: no second read of the documents.
+        const vecs = rowsOf(flat, this.model.dim);
+        todo.forEach((d, i) => this.index.setRow(slots[i], d.id, vecs[i]));
         embedded += todo.length;
         this.notify();
       }
@@ -327,14 +330,6 @@ export class RouterRetriever {
     }
     if (total === 0) report('store', 0, 0);
     return result;
-  }
-
-  /** After a commit: puts the committed vectors into the in-memory index at their store slots. */
-  private async applyRows(ids: string[], vectors: Float32Array[]): Promise<void> {
-    const recs = await this.store.getDocs(ids);
-    recs.forEach((r, i) => {
-      if (r && r.slot >= 0) this.index.setRow(r.slot, r.id, vectors[i]);
-    });
   }
 
   /** Deletes documents (unknown ids are ignored). Returns how many were deleted. */

@@ -5,6 +5,7 @@ import { isRouterRetrieverError } from '../src/errors.js';
 import { buildPilotLibrary, pilotsOf } from '../src/router/index.js';
 import { searchChunksSync } from '../src/search/index.js';
 import { CollectionStore, MIGRATIONS, dbName, type DocInput } from '../src/store/index.js';
+import { REQUEST_BATCH } from '../src/store/collection.js';
 
 let seq = 0;
 const fresh = () => `test-${++seq}-${Math.random().toString(36).slice(2)}`;
@@ -65,6 +66,20 @@ describe('CollectionStore', () => {
       .slice(0, 5);
     expect(searchChunksSync(q, await s2.loadAll(), 5)).toEqual(want);
     expect([...(await s2.storedIds())].sort()).toEqual(docs.map((d) => d.id).sort());
+  });
+
+  it('putDocs returns the slots; batches larger than REQUEST_BATCH round trip in order (upserts keep slots)', async () => {
+    const s = await mk(fresh());
+    const n = REQUEST_BATCH * 3 + 5;
+    const docs = Array.from({ length: n }, (_, i) => doc(i));
+    expect(await s.putDocs(docs, docs.map((_, i) => vec(i)))).toEqual(docs.map((_, i) => i));
+    const got = await s.getDocs(docs.map((d) => d.id).reverse());
+    expect(got.map((r) => r?.slot)).toEqual(docs.map((_, i) => n - 1 - i));
+    expect(await s.deleteDocs(['d3', 'd40'])).toBe(2);
+    // an existing id keeps its slot; new ids take the freed slots, lowest first, then new ones
+    expect(await s.putDocs([doc(7), doc(1000), doc(1001), doc(1002)], [vec(70), vec(1), vec(2), vec(3)])).toEqual([7, 3, 40, n]);
+    expect((await snapshot(s)).d7).toEqual(Array.from(vec(70)));
+    expect(s.meta).toMatchObject({ count: n + 1, nextSlot: n + 1, freeSlots: [] });
   });
 
   it('accepts one flat Float32Array for a batch', async () => {
