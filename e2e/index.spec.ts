@@ -162,3 +162,69 @@ test('searching 100k 768-d vectors keeps the main thread responsive', async ({ p
   testInfo.annotations.push({ type: 'load', description: lb.note });
   expect(r.longTasks.filter((d) => d > lb.bound), `${msg}; ${lb.note}`).toEqual([]);
 });
+
+test('int8 kernel in Chromium: the relaxed-SIMD and plain builds are exact (equal to a JS reference) and give identical searches', async ({ page }, testInfo) => {
+  test.skip(testInfo.project.name === 'webgpu', 'pure WASM, no GPU involved: checked once in the wasm project');
+  await load(page, testInfo.project.name);
+  const r = await page.evaluate(async () => {
+    const kernelUrl = '/src/search/wasm-kernel.ts';
+    const searchUrl = '/src/search/index.ts';
+    const k = (await import(/* @vite-ignore */ kernelUrl)) as typeof import('../src/search/wasm-kernel');
+    const S = (await import(/* @vite-ignore */ searchUrl)) as typeof import('../src/search/index');
+    let seed = 7;
+    const rnd = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 4294967296;
+    };
+    const shapes: [number, { unroll: number; full: boolean } | undefined][] = [
+      [32, undefined],
+      [96, undefined],
+      [768, undefined],
+      [4096, undefined],
+      [96, { unroll: 2, full: false }],
+      [768, { unroll: 4, full: false }],
+      [768, { unroll: 1, full: true }],
+    ];
+    let checked = 0;
+    const bad: unknown[] = [];
+    for (const relaxed of [false, true]) {
+      for (const [dim, shape] of shapes) {
+        for (let rows = 0; rows <= 9; rows++) {
+          const mem = new WebAssembly.Memory({ initial: Math.ceil((32768 + rows * dim) / 65536) + 1 });
+          const q = new Uint8Array(mem.buffer, 0, dim);
+          for (let j = 0; j < dim; j++) q[j] = rows === 1 ? 127 : Math.floor(rnd() * 128);
+          new Int16Array(mem.buffer, dim, dim).set(q);
+          const v = new Int8Array(mem.buffer, 32768, rows * dim);
+          for (let i = 0; i < v.length; i++) v[i] = rows === 1 ? -128 : Math.floor(rnd() * 256) - 128;
+          const inst = new WebAssembly.Instance(new WebAssembly.Module(k.buildU7Module(dim, relaxed, shape)), { env: { mem } });
+          (inst.exports.dots_u7 as (a: number, b: number, c: number, d: number, e: number) => void)(0, 32768, dim, rows, 16384);
+          const out = new Int32Array(mem.buffer, 16384, rows);
+          for (let row = 0; row < rows; row++) {
+            let want = 0;
+            for (let j = 0; j < dim; j++) want += q[j] * v[row * dim + j];
+            checked++;
+            if (out[row] !== want) bad.push({ relaxed, dim, shape, rows, row, got: out[row], want });
+          }
+        }
+      }
+    }
+    const dim = 768;
+    const n = 5000;
+    const vectors = Float32Array.from({ length: n * dim }, () => rnd() - 0.5);
+    const chunk = { dim, vectors, ids: Array.from({ length: n }, (_, i) => `v${i}`) };
+    const relaxedIdx = S.Int8Index.fromChunks([chunk]);
+    const plainIdx = S.Int8Index.fromChunks([chunk], undefined, { kernel: 'plain' });
+    let same = true;
+    for (let t = 0; t < 5; t++) {
+      const q = Float32Array.from({ length: dim }, () => rnd() - 0.5);
+      same &&= JSON.stringify(relaxedIdx.search(q, 100, { candidates: 100 })) === JSON.stringify(plainIdx.search(q, 100, { candidates: 100 }));
+    }
+    return { checked, bad: bad.slice(0, 5), supported: k.relaxedDotSupported(), kernels: [relaxedIdx.kernel, plainIdx.kernel], same };
+  });
+  console.log(`int8 kernel: relaxed SIMD supported ${r.supported}; ${r.checked} rows checked; Int8Index kernels ${r.kernels.join(' vs ')}`);
+  expect(r.bad).toEqual([]);
+  expect(r.checked).toBe(2 * 7 * 45);
+  expect(r.supported).toBe(true); // relaxed SIMD ships in Chromium since 114
+  expect(r.kernels).toEqual(['relaxed', 'plain']);
+  expect(r.same).toBe(true);
+});

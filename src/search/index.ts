@@ -12,5 +12,5 @@ export {
   type Int8SearchOptions,
 } from './int8.js';
 export { SearchIndex, type SearchIndexOptions, type IndexSearchOptions } from './search-index.js';
-export { wasmSimdSupported, DOTS_WASM } from './wasm-kernel.js';
-export { Int8Index, type Int8IndexSearchOptions } from './int8-index.js';
+export { wasmSimdSupported, relaxedDotSupported, DOTS_WASM } from './wasm-kernel.js';
+export { Int8Index, type Int8IndexOptions, type Int8IndexSearchOptions } from './int8-index.js';
