@@ -93,10 +93,11 @@ async function main(argv: string[]): Promise<void> {
       const t0 = performance.now();
       for (const e of [null, ...args.experts.map((x) => x.name)]) {
         const name = e ?? 'base';
-        const qTexts = [...pilotIds, ...testIds].map((q) => ds.queries.get(q)!.text);
+        // Same order (and so the same encoder batches) as src/eval/run-eval.ts: test, then pilot queries.
+        const qTexts = [...testIds, ...pilotIds].map((q) => ds.queries.get(q)!.text);
         const emb = await b.embedQueries(qTexts, e);
-        const pEmb = emb.slice(0, pilotIds.length * b.dim);
-        const tEmb = emb.slice(pilotIds.length * b.dim);
+        const tEmb = emb.slice(0, testIds.length * b.dim);
+        const pEmb = emb.slice(testIds.length * b.dim);
         metrics[name] = {
           pilot: scoreAll(pilotIds, pEmb, b.dim, corpus, pilot, args.k, args.ignoreIdenticalIds),
           test: scoreAll(testIds, tEmb, b.dim, corpus, test, args.k, args.ignoreIdenticalIds),

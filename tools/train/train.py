@@ -624,6 +624,53 @@ def train_expert(name, model, tasks, docs_emb, tok, args, device, budget_s, seed
     return lora, info
 
 
+def build_pilot_library(expert_names, domains, weighting="gain"):
+    """The pilot library, as src/router/pilots.ts builds it (k = 1).
+
+    domains: [(name, base query embeddings [n, dim], scores [len(expert_names), n])]; a query's
+    best expert is the first with the highest score. weighting "none" (the paper): every
+    (expert, domain) group's centroid is a pilot. "gain" (default; chosen on training queries,
+    bench/results/routing-selection.md): queries on which every expert scores the same join no
+    group, and each expert gets ONE pilot, the mean of its group centroids weighted by the score
+    their queries gain over the mean expert. "size": the same weighted by group size.
+    Centroids are float64 means rounded to float32, as the SDK does.
+    Returns ({expert: [[floats]]}, {expert: [{domain, n_queries, weight}]}).
+    """
+    if weighting not in ("none", "gain", "size"):
+        raise ValueError("weighting must be none, gain or size")
+    groups = {e: [] for e in expert_names}
+    for dom, base_q, scores in domains:
+        scores = np.asarray(scores, dtype=np.float64)
+        base_q = np.asarray(base_q, dtype=np.float32)
+        best = np.argmax(scores, axis=0)   # ties: first expert in config order
+        keep = np.ones(len(best), dtype=bool)
+        if weighting == "gain":
+            keep = scores.max(0) > scores.min(0)
+        gain = scores.max(0) - scores.mean(0)
+        for j, e in enumerate(expert_names):
+            sel = np.nonzero((best == j) & keep)[0]
+            if len(sel):
+                c = base_q[sel].astype(np.float64).mean(0).astype(np.float32)
+                w = float(gain[sel].sum()) if weighting == "gain" else float(len(sel))
+                groups[e].append((dom, c, w, int(len(sel))))
+    pilot, meta = {}, {}
+    for e in expert_names:
+        meta[e] = [{"domain": g[0], "n_queries": g[3], **({"weight": round(g[2], 6)} if weighting != "none" else {})}
+                   for g in groups[e]]
+        if weighting == "none":
+            pilot[e] = [[float(v) for v in g[1]] for g in groups[e]]
+            continue
+        total = sum(g[2] for g in groups[e])
+        if total <= 0:
+            pilot[e] = []
+            continue
+        acc = np.zeros(len(groups[e][0][1]), dtype=np.float64)
+        for g in groups[e]:
+            acc += (g[2] / total) * g[1].astype(np.float64)
+        pilot[e] = [[float(v) for v in acc.astype(np.float32)]]
+    return pilot, meta
+
+
 def merged_model(model, base_sd, lora, args):
     if lora is None:
         model.load_state_dict(base_sd, strict=False)
@@ -719,7 +766,10 @@ a pilot-embedding library (`../pilot-library.json`). Trained by `tools/train/tra
   other half is the evaluation set.
 - Pilot library: each training query is scored (nDCG@10) by every domain expert on its domain's
   corpus; queries grouped by best expert (ties: first in {experts[:-1] if experts and experts[-1]=='multitask' else experts});
-  centroid of each group's base-encoder query embeddings.
+  centroid of each group's base-encoder query embeddings. Weighting `{m['recipe'].get('pilot_weighting', 'none')}`: none = every
+  group centroid is a pilot (the paper); gain = queries on which every expert ties join no group and each
+  expert gets one pilot, its group centroids averaged with weights = the nDCG@10 their queries gain
+  over the mean expert (chosen on training queries: bench/results/routing-selection.md).
 
 ## Results (training code's own evaluation; nDCG@10 on the evaluation queries)
 
@@ -806,6 +856,8 @@ def parse_args(argv=None):
     ap.add_argument("--lora-alpha", type=int, default=32)
     ap.add_argument("--lora-dropout", type=float, default=0.1)
     ap.add_argument("--lora-targets", default="query,value")
+    ap.add_argument("--pilot-weighting", choices=["gain", "size", "none"], default="gain",
+                    help="pilot library: gain (default) / size weighted one pilot per expert, or none (the paper)")
     ap.add_argument("--query-train-max-len", type=int, default=256)
     # eval
     ap.add_argument("--doc-max-len", type=int, default=256)
@@ -987,20 +1039,15 @@ def main(argv=None):
                       args.eval_token_budget, amp=False)
 
     # pilot library (training queries of the domains that have experts; never test queries)
-    pilot, pilot_meta = {e: [] for e in expert_names}, {e: [] for e in expert_names}
+    pilot_inputs = []
     for dom in expert_names:
         d = domains[dom]
         qids = sorted(q for q, r in d["splits"]["train"].items() if any(g > 0 for g in r.values()))
         base_q = query_emb(None, d, qids)
         scores = np.stack([ndcg10_per_query(query_emb(experts[e], d, qids), docs_emb[dom], d["doc_ids"], qids,
                                             d["splits"]["train"], dom in IGNORE_IDENTICAL) for e in expert_names])
-        best = np.argmax(scores, axis=0)   # ties: first expert in config order
-        for j, e in enumerate(expert_names):
-            sel = np.nonzero(best == j)[0]
-            if len(sel):
-                c = base_q[torch.from_numpy(sel).to(device)].mean(0).cpu().tolist()
-                pilot[e].append([float(np.float32(v)) for v in c])
-                pilot_meta[e].append({"domain": dom, "n_queries": int(len(sel))})
+        pilot_inputs.append((dom, base_q.float().cpu().numpy(), scores))
+    pilot, pilot_meta = build_pilot_library(expert_names, pilot_inputs, args.pilot_weighting)
     with open(os.path.join(args.out, "pilot-library.json"), "w") as f:
         json.dump(pilot, f)
     log("pilot library:", pilot_meta)
