@@ -76,6 +76,9 @@ describe('eval CLI', () => {
     expect([b.expertsDir, b.pilotLibrary, b.maxLength, b.routeExperts]).toEqual(['E', 'p.json', 256, ['x', 'y']]);
     expect(resolveMethods(a)).toEqual(['bm25', 'base', 'expert:alpha', 'expert:beta', 'dataset-router', 'router-mean', 'router-max', 'dataset-oracle', 'instance-oracle']);
     expect(resolveMethods({ ...a, methods: ['bm25', 'experts'] })).toEqual(['bm25', 'expert:alpha', 'expert:beta']);
+    expect(a.pilotWeighting).toBe('gain'); // chosen on training queries (bench/results/routing-selection.md)
+    expect(parseArgs(['--data', 'd', '--pilot-weighting', 'none']).pilotWeighting).toBe('none');
+    expect(() => parseArgs(['--data', 'd', '--pilot-weighting', 'mean'])).toThrow(/gain, size or none/);
     expect(() => parseArgs(['--data'])).toThrow(/needs a value/);
     expect(() => parseArgs(['--bogus'])).toThrow(/unknown option/);
     expect(() => resolveMethods({ ...a, model: null, methods: ['base'] })).toThrow(/need --model/);
@@ -110,6 +113,10 @@ describe('eval CLI', () => {
     expect(out.markdown).toContain('| nDCG@10 x100 | alpha | beta | avg |');
     expect(out.markdown).toContain('routing acc.');
     expect(backend.docCalls).toBeGreaterThan(0);
+    // Default gain weighting: at most one pilot per expert, so mean and max route alike; recorded in meta.
+    for (const l of out.pilotLibrary!.values()) expect(l.length).toBeLessThanOrEqual(1);
+    expect(row('router-mean').ndcg_at_10).toEqual(row('router-max').ndcg_at_10);
+    expect(out.result.meta?.pilot_build).toEqual({ k: 1, uninformative: 'first', weighting: 'gain' });
 
     // Second run: corpus embeddings come from the cache.
     const again = fakeBackend();
