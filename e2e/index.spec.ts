@@ -15,13 +15,15 @@ import type { Harness } from './pages/index-harness';
  * blocking (a whole 100k scan or an unsliced indexing step).
  */
 /**
- * Issue 3 asks for no main-thread task over 50 ms while indexing. That target is NOT met yet: on
- * a quiet 2-core machine the longest task while indexing 2,000 docs measured 82-123 ms (and it
- * does not shrink with smaller slices, so it is not the per-slice work; GC or IndexedDB commits
- * are suspects). Until it is found, this test holds the demo's interactivity bound (200 ms) so a
- * regression still fails, and prints every long task.
+ * Issue 3: no main-thread task over 50 ms while indexing. The 82-123 ms tasks measured before were
+ * IndexedDB request setup (~1,000 get/put requests per 256-doc slice issued in one microtask burst);
+ * the store now issues them 32 per task. Wall-clock long tasks still appear when the machine is
+ * overloaded (descheduling), so besides the load-gated wall-clock bound the test traces the page
+ * and bounds each main-thread task's THREAD CPU time, which load does not stretch.
  */
-const INDEXING_LONG_TASK_MS = 200;
+const INDEXING_LONG_TASK_MS = 50;
+/** Thread CPU of any main-thread task while indexing (Chromium trace, tracing overhead included). */
+const INDEXING_TASK_CPU_MS = 50;
 /** Searching must stay within the issue's 50 ms (measured: no long task at all). */
 const SEARCH_LONG_TASK_MS = 50;
 
@@ -34,6 +36,32 @@ function longTaskBound(quietBound: number): { bound: number; note: string } {
 
 type W = { rr: Harness };
 
+/** Chromium trace events of `fn`: the page's main-thread top-level tasks, wall and thread-CPU ms. */
+async function traceMainThreadTasks<T>(page: Page, fn: () => Promise<T>): Promise<{ result: T; tasks: { wallMs: number; cpuMs: number }[] }> {
+  const browser = page.context().browser()!;
+  await browser.startTracing(page, { categories: ['toplevel', 'disabled-by-default-devtools.timeline'] });
+  let result: T;
+  let buf: Buffer;
+  try {
+    result = await fn();
+  } finally {
+    buf = await browser.stopTracing();
+  }
+  type Ev = { name: string; ph: string; pid: number; tid: number; dur?: number; tdur?: number; args?: { name?: string } };
+  const events = (JSON.parse(buf.toString()) as { traceEvents: Ev[] }).traceEvents;
+  const mains = new Set(events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  const byThread = new Map<string, { wallMs: number; cpuMs: number }[]>();
+  for (const e of events) {
+    const key = `${e.pid}:${e.tid}`;
+    if (e.ph !== 'X' || e.name !== 'ThreadControllerImpl::RunTask' || !mains.has(key) || e.dur === undefined) continue;
+    if (!byThread.has(key)) byThread.set(key, []);
+    byThread.get(key)!.push({ wallMs: e.dur / 1000, cpuMs: (e.tdur ?? 0) / 1000 });
+  }
+  // the page's renderer main thread is the busiest one
+  const busiest = [...byThread.values()].sort((a, b) => b.reduce((x, t) => x + t.cpuMs, 0) - a.reduce((x, t) => x + t.cpuMs, 0))[0] ?? [];
+  return { result: result!, tasks: busiest };
+}
+
 async function load(page: Page, project: string): Promise<void> {
   const device = project === 'webgpu' ? 'auto' : 'wasm';
   await page.goto(`/e2e/pages/index.html?device=${device}`);
@@ -45,9 +73,16 @@ test('indexes documents with progress, no long task, reload restores with zero r
   await load(page, testInfo.project.name);
   const opened = await page.evaluate(() => (window as unknown as W).rr.open('e2e-main'));
   expect(opened.documents).toBe(0);
-  const idx = await page.evaluate((n) => (window as unknown as W).rr.index(n), n);
+  const traced = await traceMainThreadTasks(page, () => page.evaluate((n) => (window as unknown as W).rr.index(n), n));
+  const idx = traced.result;
   expect(idx.ok, JSON.stringify(idx)).toBe(true);
   if (!idx.ok) return;
+  const cpu = traced.tasks.map((t) => t.cpuMs).sort((a, b) => b - a);
+  const cpuMsg = `main-thread tasks while indexing: ${traced.tasks.length}, top thread-CPU ms ${JSON.stringify(cpu.slice(0, 5).map((x) => +x.toFixed(1)))}`;
+  console.log(cpuMsg);
+  testInfo.annotations.push({ type: 'task-cpu', description: cpuMsg });
+  expect(traced.tasks.length).toBeGreaterThan(0);
+  expect(cpu.filter((x) => x > INDEXING_TASK_CPU_MS), cpuMsg).toEqual([]);
   expect(idx.result).toEqual({ added: n, replaced: 0, skipped: 0 });
   const stores = idx.progress.filter((p) => p.phase === 'store');
   expect(stores.at(-1)).toMatchObject({ done: n, total: n });
