@@ -1,6 +1,6 @@
 /**
  * Search kernel benchmark in headless Chromium (the SDK's runtime):
- *   npx tsx bench/search-browser.ts [--json] [--quick] [--no-1m]
+ *   npx tsx bench/search-browser.ts [--json] [--quick] [--no-1m] [--only-1m]
  * Starts a vite server on a free port, opens bench/pages/search.html and reports, per N,
  * ms per query (median) of exact top-10 (10k and 100k 768-d float32: WASM SIMD SearchIndex;
  * 1M int8: Int8Index scan + exact rescoring of 100 candidates, recall@10 vs exact), beside a
@@ -33,6 +33,7 @@ try {
   type B = { bench: { float(n: number): Promise<BenchRow>; int8(n: number): Promise<BenchRow> } };
   const plan: [number, 'float32' | 'int8'][] = args.has('--quick') ? [[10_000, 'float32']] : [[10_000, 'float32'], [100_000, 'float32']];
   if (!args.has('--quick') && !args.has('--no-1m')) plan.push([1_000_000, 'int8']);
+  if (args.has('--only-1m')) plan.splice(0, plan.length, [1_000_000, 'int8']);
   for (const [n, dtype] of plan) {
     const r = await page.evaluate(
       ([n, dtype]) => (dtype === 'int8' ? (window as unknown as B).bench.int8(n) : (window as unknown as B).bench.float(n)),
@@ -41,7 +42,9 @@ try {
     );
     rows.push(r);
     console.log(
-      `N=${String(n).padStart(9)} ${dtype.padEnd(7)} ${r.backend.padEnd(9)} ${r.ms_per_query.toFixed(2).padStart(8)} ms/q | naive ${r.naive_ms_per_query.toFixed(2).padStart(8)} (${(r.naive_ms_per_query / r.ms_per_query).toFixed(1)}x) | floor ${r.floor_ms.toFixed(2).padStart(7)} (${(r.ms_per_query / r.floor_ms).toFixed(2)}x floor) | recall@10 ${r.recall_at_10.toFixed(3)}`,
+      `N=${String(n).padStart(9)} ${dtype.padEnd(7)} ${(r.backend + (r.kernel ? `/${r.kernel}` : '')).padEnd(17)} ${r.ms_per_query.toFixed(2).padStart(8)} ms/q | naive ${r.naive_ms_per_query.toFixed(2).padStart(8)} (${(r.naive_ms_per_query / r.ms_per_query).toFixed(1)}x) | floor ${r.floor_ms.toFixed(2).padStart(7)} (${(r.ms_per_query / r.floor_ms).toFixed(2)}x floor) | recall@10 ${r.recall_at_10.toFixed(3)}` +
+        (r.best_ms_per_query === undefined ? '' : ` | best query ${r.best_ms_per_query.toFixed(2)} (${(r.best_ms_per_query / r.floor_ms).toFixed(2)}x floor)`) +
+        (r.plain_kernel_ms_per_query === undefined ? '' : ` | plain-SIMD kernel ${r.plain_kernel_ms_per_query.toFixed(2)} ms/q (${(r.plain_kernel_ms_per_query / r.floor_ms).toFixed(2)}x floor)`),
     );
   }
 } finally {
