@@ -20,6 +20,7 @@ import {
   pilotsOf,
   removeExpert as removeExpertFromState,
   type PilotLibraryState,
+  type PilotWeighting,
 } from './router/pilots.js';
 import { routeQuery, type PilotLibrary } from './router/route.js';
 import { scoreQueries } from './router/scoring.js';
@@ -64,6 +65,14 @@ export interface BuildPilotOptions {
   seed?: number;
   /** Ranking depth for the per-query nDCG@10 (default 100). */
   depth?: number;
+  /**
+   * How an expert's groups count (see src/router/pilots.ts): 'gain' (default) = one pilot per
+   * expert, its group centroids weighted by the nDCG@10 their queries gain with it over the mean
+   * expert; 'none' = the paper (every group centroid is a pilot); 'size' = weighted by group size.
+   * Chosen on training queries only: bench/results/routing-selection.md (the paper's pilots route
+   * 9-20 % of test queries to their domain's expert, gain-weighted ones 91 %).
+   */
+  weighting?: PilotWeighting;
 }
 
 export interface ImportCollectionOptions extends Omit<OpenOptions, 'name'> {
@@ -553,7 +562,8 @@ export class RouterRetriever {
    * with the base encoder (or the collection's vectors are used when `corpus` is omitted),
    * every training query is embedded with the base encoder and with every expert, scored
    * by per-query nDCG@10, grouped by its best expert, and each group's centroid of the
-   * base-encoder query embeddings becomes a pilot of that expert. Replaces the library.
+   * base-encoder query embeddings becomes a pilot of that expert, weighted as
+   * `options.weighting` says (default 'gain'; 'none' = the paper). Replaces the library.
    */
   buildPilotLibrary(domains: PilotDomain[], options: BuildPilotOptions = {}): Promise<PilotLibraryJson> {
     this.requireOpen();
@@ -590,9 +600,16 @@ export class RouterRetriever {
         inputs.push({ name: d.name, queryEmbeddings: base, scores });
         data.push({ name: d.name, texts, qrels, chunks });
       }
-      const state = buildPilotState(experts, inputs, { k: options.k, seed: options.seed });
+      const state = buildPilotState(experts, inputs, { k: options.k, seed: options.seed, weighting: options.weighting ?? 'gain' });
+      const pilots = pilotsOf(state);
+      if (![...pilots.values()].some((list) => list.length > 0)) {
+        throw new RouterRetrieverError(
+          'INVALID_INPUT',
+          `No training query separates the experts (${experts.join(', ')} score the same on every query), so there is no pilot to route by; the library was not changed. Add training queries that some expert answers better, load a second expert, or pass { weighting: 'none' } for the paper's unweighted pilots.`,
+        );
+      }
       this.domainData = data;
-      await this.savePilots(pilotsOf(state), state);
+      await this.savePilots(pilots, state);
       return this.exportPilotLibrary();
     });
   }

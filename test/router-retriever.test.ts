@@ -245,7 +245,7 @@ describe('RouterRetriever (Node, in-process encoder, fake-indexeddb)', () => {
     const rr = await open(fresh(), { experts: { 'expert-a': expertA, 'expert-b': expertB } });
     const corpus = makeDocs(40, 'p');
     const queries = corpus.slice(0, 8).map((d) => ({ text: `${d.title} ${d.text}`, relevant: { [d.id]: 1 } }));
-    const json = await rr.buildPilotLibrary([{ name: 'toy', queries, corpus }]);
+    const json = await rr.buildPilotLibrary([{ name: 'toy', queries, corpus }], { weighting: 'none' });
     // Golden from first principles: recompute with the engine directly.
     const dim = 32;
     const base = await engine.embedQueries(queries.map((q) => q.text), null);
@@ -282,8 +282,36 @@ describe('RouterRetriever (Node, in-process encoder, fake-indexeddb)', () => {
     expect(Object.keys(rr.exportPilotLibrary())).toEqual(['expert-b']);
     // domain over the collection's own vectors (corpus omitted)
     await rr.add(corpus);
-    const json2 = await rr.buildPilotLibrary([{ name: 'own', queries }]);
+    const json2 = await rr.buildPilotLibrary([{ name: 'own', queries }], { weighting: 'none' });
     expect(json2).toEqual(json);
+
+    // The default, gain weighting: one pilot per expert = the gain-weighted mean of its group
+    // centroids. One domain, k = 1: the centroid of the queries the expert wins outright
+    // (gain > 0); queries where both experts tie gain nothing and join no group.
+    const gainJson = await rr.buildPilotLibrary([{ name: 'own', queries }]);
+    for (const [e, own, other] of [['expert-a', sa, sb], ['expert-b', sb, sa]] as const) {
+      const members = own.flatMap((x, i) => (x > other[i] ? [i] : []));
+      if (members.length === 0) {
+        expect(gainJson[e] ?? []).toEqual([]);
+        continue;
+      }
+      expect(gainJson[e]).toHaveLength(1);
+      const want = Array.from({ length: dim }, (_, t) => members.reduce((s, i) => s + base[i * dim + t], 0) / members.length);
+      gainJson[e][0].forEach((x, t) => expect(x).toBeCloseTo(want[t], 4));
+    }
+    await rr.close();
+  });
+
+  it('buildPilotLibrary with gain weighting refuses a library without pilots and keeps the old one', async () => {
+    const rr = await open(fresh(), { experts: { 'expert-a': expertA } });
+    const corpus = makeDocs(20, 'g');
+    const queries = corpus.slice(0, 4).map((d) => ({ text: d.text, relevant: { [d.id]: 1 } }));
+    const before = await rr.buildPilotLibrary([{ name: 'toy', queries, corpus }], { weighting: 'none' });
+    // One expert: its gain over the mean expert (itself) is 0 on every query.
+    const err = await rr.buildPilotLibrary([{ name: 'toy', queries, corpus }]).catch((e: unknown) => e);
+    expect(isRouterRetrieverError(err) && err.code).toBe('INVALID_INPUT');
+    expect((err as Error).message).toMatch(/No training query separates the experts.*weighting: 'none'/);
+    expect(rr.exportPilotLibrary()).toEqual(before);
     await rr.close();
   });
 
