@@ -225,8 +225,9 @@ export interface EvalDeps {
 export type { RoutingRecord };
 export type EvalOutput = RunEvalOutput;
 
-async function defaultCreateBackend(args: EvalArgs, log: (line: string) => void): Promise<DenseBackend & { dispose: () => Promise<void> }> {
-  const enc = await createNodeEncoder({
+/** The in-process encoder the CLI options describe (model, experts, lengths, runtime, threads). */
+export function encoderFor(args: EvalArgs, log: (line: string) => void): ReturnType<typeof createNodeEncoder> {
+  return createNodeEncoder({
     model: args.model!,
     experts: args.experts,
     maxLength: args.maxLength ?? undefined,
@@ -236,6 +237,10 @@ async function defaultCreateBackend(args: EvalArgs, log: (line: string) => void)
     batchSize: args.batchSize,
     log,
   });
+}
+
+async function defaultCreateBackend(args: EvalArgs, log: (line: string) => void): Promise<DenseBackend & { dispose: () => Promise<void> }> {
+  const enc = await encoderFor(args, log);
   return { ...enc.backend, dispose: enc.dispose };
 }
 

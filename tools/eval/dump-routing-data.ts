@@ -22,9 +22,8 @@ import { DenseCorpus } from '../../src/eval/dense.js';
 import { ndcgAtK, recallAtK, trecOrder, type Qrels } from '../../src/eval/metrics.js';
 import { resolveSplit } from '../../src/eval/splits.js';
 import { loadBeirDir } from './beir-node.js';
-import { expandExperts, parseArgs } from './cli.js';
+import { encoderFor, expandExperts, parseArgs } from './cli.js';
 import { EmbeddingCache } from './embedding-cache.js';
-import { createNodeEncoder } from './encoder-node.js';
 
 interface QueryRows {
   ndcg10: number[];
@@ -65,16 +64,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const args = await expandExperts(parseArgs(rest));
   const log = (s: string) => console.error(s);
-  const enc = await createNodeEncoder({
-    model: args.model!,
-    experts: args.experts,
-    maxLength: args.maxLength ?? undefined,
-    docMaxLength: args.docMaxLength ?? undefined,
-    runtime: args.runtime,
-    threads: args.threads,
-    batchSize: args.batchSize,
-    log,
-  });
+  const enc = await encoderFor(args, log);
   const b = enc.backend;
   const cache = new EmbeddingCache(args.cacheDir);
   await mkdir(resolve(dumpDir), { recursive: true });
