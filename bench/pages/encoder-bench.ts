@@ -5,7 +5,6 @@
  */
 import { EncoderClient } from '../../src/encoder-client';
 import type { EncoderApi } from '../../workers/encoder-api';
-import * as ortWeb from 'onnxruntime-web';
 import { EncoderEngine } from '../../workers/engine/encoder-engine';
 
 export interface BenchConfig {
@@ -28,9 +27,12 @@ export interface BenchConfig {
   inThread?: boolean;
   /** Skip indexing (e.g. for the in-thread run, which only measures query latency). */
   skipIndex?: boolean;
-  /** In-thread only: which onnxruntime-web build the engine uses ('default': the package's main export). */
-  ortBuild?: 'default' | 'wasm';
-  /** Index the docs this many times in a row (default 1); indexMs is the first, indexMsAll all of them. */
+  /**
+   * In-thread only: the engine's default builds, the JSEP build for every backend (the old
+   * default), or onnxruntime-web/webgpu (the asyncify build transformers.js uses) for every backend.
+   */
+  ortBuild?: 'default' | 'jsep' | 'asyncify';
+  /** Index the docs this many times in a row, on both sides (default 1): pass 1 is cold, the rest warm. */
   indexRuns?: number;
 }
 
@@ -52,12 +54,23 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return a.length === b.length ? m : Infinity;
 }
 
+/** The onnxruntime-web build the in-thread engine uses under cfg.ortBuild. */
+async function ortFor(cfg: BenchConfig, backend: 'wasm' | 'webgpu'): Promise<typeof import('onnxruntime-web')> {
+  if (cfg.ortBuild === 'jsep') return import('onnxruntime-web');
+  if (cfg.ortBuild === 'asyncify') return (await import('onnxruntime-web/webgpu')) as unknown as typeof import('onnxruntime-web');
+  return (await (backend === 'webgpu' ? import('onnxruntime-web') : import('onnxruntime-web/wasm'))) as unknown as typeof import('onnxruntime-web');
+}
+
 let ourQueryVec: Float32Array | null = null;
 let ourDocVecs: Float32Array | null = null;
 
 async function runOurs(cfg: BenchConfig) {
-  const ort = cfg.ortBuild === 'wasm' ? ((await import('onnxruntime-web/wasm')) as unknown as typeof import('onnxruntime-web')) : undefined;
-  const client: EncoderApi = cfg.inThread ? new EncoderEngine(ort ? { ort } : {}) : new EncoderClient();
+  let usedOrt: typeof import('onnxruntime-web') | undefined;
+  const loader = async (backend: 'wasm' | 'webgpu') => {
+    usedOrt = await ortFor(cfg, backend);
+    return usedOrt;
+  };
+  const client: EncoderApi = cfg.inThread ? new EncoderEngine({ ort: loader }) : new EncoderClient();
   try {
     const t0 = now();
     const info = await client.load(cfg.modelUrl, { device: cfg.device, numThreads: cfg.numThreads, cache: false, maxLength: 512 });
@@ -88,14 +101,15 @@ async function runOurs(cfg: BenchConfig) {
       indexMsAll.push(now() - ti);
     }
     const indexMs = indexMsAll[0] ?? NaN;
-    const ortEnv = cfg.inThread ? { numThreads: (ort ?? ortWeb).env.wasm.numThreads, versions: (ort ?? ortWeb).env.versions, crossOriginIsolated: self.crossOriginIsolated } : null;
+    const ortEnv = cfg.inThread && usedOrt ? { numThreads: usedOrt.env.wasm.numThreads, versions: usedOrt.env.versions, crossOriginIsolated: self.crossOriginIsolated } : null;
     return { info, ortEnv, loadWallMs, addWallMs, experts, base, baseAgain, expertFixed, expertAlternating, indexMs, indexMsAll };
   } finally {
     await client.dispose();
   }
 }
 
-async function runTjs(cfg: BenchConfig) {
+/** transformers.js' feature-extraction pipeline on the bench model, with its own onnxruntime-web. */
+async function makeTjs(cfg: BenchConfig) {
   const { pipeline, env } = await import('@huggingface/transformers');
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
@@ -110,8 +124,68 @@ async function runTjs(cfg: BenchConfig) {
   };
   onnx.wasm.numThreads = cfg.numThreads;
   onnx.wasm.proxy = false;
-  const t0 = now();
   const extractor = await pipeline('feature-extraction', cfg.tjsModel, { device: cfg.device, dtype: 'fp32' });
+  return { extractor, onnx };
+}
+
+async function tjsIndex(extractor: Awaited<ReturnType<typeof makeTjs>>['extractor'], cfg: BenchConfig, into: Float32Array, dim: number) {
+  const opts = { pooling: 'mean' as const, normalize: false };
+  for (let i = 0; i < cfg.docs.length; i += cfg.batchSize) {
+    const out = await extractor(cfg.docs.slice(i, i + cfg.batchSize), opts);
+    into.set(out.data as Float32Array, i * dim);
+  }
+}
+
+/**
+ * Paired timings on a noisy machine: ours (worker), ours (this thread) and transformers.js
+ * (this thread) take turns, query by query and indexing pass by indexing pass, so that load
+ * changes hit all three alike. Ratios are then taken pair by pair.
+ */
+async function runPaired(cfg: BenchConfig) {
+  const worker = new EncoderClient();
+  const inThread = new EncoderEngine({ ort: (backend) => ortFor(cfg, backend) });
+  const tjs = await makeTjs(cfg);
+  try {
+    const opts = { device: cfg.device, numThreads: cfg.numThreads, cache: false, maxLength: 512 } as const;
+    await worker.load(cfg.modelUrl, opts);
+    await inThread.load(cfg.modelUrl, opts);
+    const q = cfg.query;
+    const popts = { pooling: 'mean' as const, normalize: false };
+    for (let i = 0; i < cfg.warmup; i++) {
+      await worker.embedQuery(q, null);
+      await inThread.embedQuery(q, null);
+      await tjs.extractor(q, popts);
+    }
+    const query = { worker: [] as number[], inThread: [] as number[], tjs: [] as number[] };
+    for (let i = 0; i < cfg.runs; i++) {
+      query.worker.push(await time(() => worker.embedQuery(q, null)));
+      query.inThread.push(await time(() => inThread.embedQuery(q, null)));
+      query.tjs.push(await time(() => tjs.extractor(q, popts)));
+    }
+    const index = { worker: [] as number[], tjs: [] as number[] };
+    const dim = (await inThread.info()).dim;
+    const tjsVecs = new Float32Array(cfg.docs.length * dim);
+    for (let r = 0; !cfg.skipIndex && r < (cfg.indexRuns ?? 1); r++) {
+      index.worker.push(await time(() => worker.embedDocuments(cfg.docs, { batchSize: cfg.batchSize })));
+      index.tjs.push(await time(() => tjsIndex(tjs.extractor, cfg, tjsVecs, dim)));
+    }
+    return { query, index };
+  } finally {
+    await worker.dispose();
+    await inThread.dispose();
+    await tjs.extractor.dispose();
+  }
+}
+
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = now();
+  await fn();
+  return now() - t0;
+}
+
+async function runTjs(cfg: BenchConfig) {
+  const t0 = now();
+  const { extractor, onnx } = await makeTjs(cfg);
   const loadWallMs = now() - t0;
   const ortEnv = { numThreads: onnx.wasm.numThreads, proxy: onnx.wasm.proxy, versions: onnx.versions, crossOriginIsolated: self.crossOriginIsolated };
   const opts = { pooling: 'mean' as const, normalize: false };
@@ -121,19 +195,17 @@ async function runTjs(cfg: BenchConfig) {
   const base = await timeRuns(cfg.runs, () => extractor(q, opts));
 
   const dim = qv.length;
-  const ti = now();
   const docVecs = new Float32Array(cfg.docs.length * dim);
-  for (let i = 0; i < cfg.docs.length; i += cfg.batchSize) {
-    const out = await extractor(cfg.docs.slice(i, i + cfg.batchSize), opts);
-    docVecs.set(out.data as Float32Array, i * dim);
-  }
-  const indexMs = now() - ti;
+  const indexMsAll: number[] = [];
+  for (let r = 0; r < (cfg.indexRuns ?? 1); r++) indexMsAll.push(await time(() => tjsIndex(extractor, cfg, docVecs, dim)));
+  const indexMs = indexMsAll[0];
   await extractor.dispose();
   return {
     loadWallMs,
     ortEnv,
     base,
     indexMs,
+    indexMsAll,
     // Same weights, same tokenizer: the two implementations should agree.
     queryMaxAbsDiff: ourQueryVec ? maxAbsDiff(ourQueryVec, qv) : null,
     docsMaxAbsDiff: ourDocVecs ? maxAbsDiff(ourDocVecs, docVecs) : null,
@@ -144,6 +216,7 @@ const w = window as unknown as Record<string, unknown>;
 w.bench = {
   runOurs,
   runTjs,
+  runPaired,
   env: () => ({ isolated: self.crossOriginIsolated, cores: navigator.hardwareConcurrency, ua: navigator.userAgent }),
 };
 w.benchReady = true;
