@@ -167,6 +167,7 @@ export async function runEvaluation(
   for (const e of routeExperts) if (!experts.includes(e)) bad(`routing expert "${e}" is not a registered expert`);
   const split = config.split ?? 'test';
   const pilotSplit = config.pilotSplit ?? 'train';
+  const pilotBuild = { k: config.pilotK ?? 1, uninformative: config.pilotUninformative ?? 'first', weighting: config.pilotWeighting ?? 'gain' } as const;
   const k = config.k ?? 100;
   const kSearch = k + (config.ignoreIdenticalIds === false ? 0 : 1);
   const bm25Profile = config.bm25Profile ?? 'plain';
@@ -306,11 +307,7 @@ export async function runEvaluation(
         log(`pilot library: given (${[...given].map(([e, l]) => `${e} ${l.length}`).join(', ')})`);
       } else {
         const domains: PilotDomain[] = usable.map((s) => ({ name: s.name, queryEmbeddings: queryEmbeddings(s), scores: s.pilotNdcg }));
-        pilots = pilotsOf(buildPilotLibrary(routeExperts, domains, {
-          k: config.pilotK ?? 1,
-          uninformative: config.pilotUninformative ?? 'first',
-          weighting: config.pilotWeighting ?? 'gain',
-        }));
+        pilots = pilotsOf(buildPilotLibrary(routeExperts, domains, pilotBuild));
         log(`pilot library: built from ${usable.map((s) => `${s.name} (${s.pilotIds.length}, ${s.pilotSource})`).join(', ')}; pilots per expert: ${[...pilots].map(([e, l]) => `${e} ${l.length}`).join(', ')}`);
       }
     }
@@ -369,7 +366,7 @@ export async function runEvaluation(
       pilot_splits: needPilotQueries ? pilotSplits : undefined,
       pilot_library: routers.some((r) => r !== 'dataset-router') ? (given ? 'given' : 'built') : undefined,
       pilot_build: routers.some((r) => r !== 'dataset-router') && !given
-        ? { k: config.pilotK ?? 1, uninformative: config.pilotUninformative ?? 'first', weighting: config.pilotWeighting ?? 'gain' }
+        ? pilotBuild
         : undefined,
       dataset_router_experts: datasetRouterMap,
       bm25_profile: methods.includes('bm25') ? bm25Profile : undefined,

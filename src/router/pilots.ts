@@ -28,8 +28,8 @@ export interface PilotBuildOptions {
   uninformative?: 'first' | 'skip';
   /**
    * How an expert's pilots are turned into what routing compares a query with.
-   * 'none' (the paper; the default here, so RouterRetriever.buildPilotLibrary keeps the paper's
-   * behaviour): every (expert, domain) group centroid is a pilot of its own; routeMean averages
+   * 'none' (the paper; the default of this pure builder, so stored states built before the option
+   * existed read the same; RouterRetriever.buildPilotLibrary and the eval harness pass 'gain'): every (expert, domain) group centroid is a pilot of its own; routeMean averages
    * them with equal weight. 'gain' (the SDK's choice for its evaluation harness and the shipped
    * contriever-mini library, selected on training queries: bench/results/routing-selection.md): each
    * expert gets ONE pilot, the weighted mean of its group centroids, a group weighing the nDCG@10
@@ -153,8 +153,8 @@ function regroup(
 ): Map<string, Map<string, Group>> {
   const groups = new Map<string, Map<string, Group>>();
   for (const e of experts) groups.set(e, new Map());
+  const skip = options.uninformative === 'skip' || options.weighting === 'gain';
   for (const d of domains) {
-    const skip = options.uninformative === 'skip' || options.weighting === 'gain';
     const best = bestExperts(d, experts, skip ? 'skip' : 'first');
     const members = new Map<string, number[]>();
     best.forEach((e, i) => {

@@ -174,7 +174,8 @@ export class Int8Index {
     if (this.memory) {
       const q = new Uint8Array(this.memory.buffer, this.qPtr, this.dim);
       this.qScale = quantizeQueryU7(query, q, this.dim);
-      new Int16Array(this.memory.buffer, this.qPtr + this.dim, this.dim).set(q); // the plain kernel's int16 copy
+      // Only the plain build reads the int16 copy of the query.
+      if (this.kernel === 'plain') new Int16Array(this.memory.buffer, this.qPtr + this.dim, this.dim).set(q);
     }
   }
 

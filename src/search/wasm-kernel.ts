@@ -179,15 +179,15 @@ const TYPE_SECTION = section(1, [1, 0x60, 5, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]);
 const IMPORT_SECTION = section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 1]);
 const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
-function buildModule(): Uint8Array<ArrayBuffer> {
-  const f32 = dotsF32Body();
+/** A module importing env.mem and exporting one function `exported` of the shared type. */
+function moduleOf(exported: string, body: number[]): Uint8Array<ArrayBuffer> {
   return new Uint8Array([
     ...HEADER,
     ...TYPE_SECTION,
     ...IMPORT_SECTION,
     ...section(3, [1, 0]),
-    ...section(7, [1, ...name('dots'), 0x00, 0]),
-    ...section(10, [1, ...uleb(f32.length), ...f32]),
+    ...section(7, [1, ...name(exported), 0x00, 0]),
+    ...section(10, [1, ...uleb(body.length), ...body]),
   ]);
 }
 
@@ -195,18 +195,10 @@ function buildModule(): Uint8Array<ArrayBuffer> {
 export function buildU7Module(dim: number, relaxed: boolean, shape: U7Shape = u7Shape(dim)): Uint8Array<ArrayBuffer> {
   if (!Number.isInteger(dim) || dim < 32 || dim % 32 !== 0) throw new RangeError(`dots_u7 needs dim % 32 == 0, got ${dim}`);
   if (!shape.full && dim % (16 * shape.unroll) !== 0) throw new RangeError(`dots_u7 with ${shape.unroll} steps per iteration needs dim % ${16 * shape.unroll} == 0`);
-  const body = dotsU7Body(dim, relaxed, shape);
-  return new Uint8Array([
-    ...HEADER,
-    ...TYPE_SECTION,
-    ...IMPORT_SECTION,
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...name('dots_u7'), 0x00, 0]),
-    ...section(10, [1, ...uleb(body.length), ...body]),
-  ]);
+  return moduleOf('dots_u7', dotsU7Body(dim, relaxed, shape));
 }
 
-export const DOTS_WASM: Uint8Array<ArrayBuffer> = buildModule();
+export const DOTS_WASM: Uint8Array<ArrayBuffer> = moduleOf('dots', dotsF32Body());
 
 let supported: boolean | undefined;
 let compiled: WebAssembly.Module | undefined;

@@ -118,7 +118,7 @@ export class EncoderEngine implements EncoderApi {
 
   constructor(options: EngineOptions = {}) {
     const fixed = options.ort;
-    this.ortFor = typeof fixed === 'function' ? fixed : fixed ? async () => fixed : defaultOrtLoader();
+    this.ortFor = typeof fixed === 'function' ? fixed : fixed ? async () => fixed : defaultOrtLoader;
     this.cpuProvider = options.cpuProvider ?? 'wasm';
   }
 

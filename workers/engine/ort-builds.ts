@@ -47,16 +47,5 @@ export async function importOrtBuild(build: OrtBuild): Promise<OrtRuntime> {
   }
 }
 
-/** The default loader: the build each backend needs, imported once. */
-export function defaultOrtLoader(): OrtLoader {
-  const cache = new Map<OrtBuild, Promise<OrtRuntime>>();
-  return (backend) => {
-    const build = ortBuildFor(backend, runningInNode());
-    let m = cache.get(build);
-    if (!m) {
-      m = importOrtBuild(build);
-      cache.set(build, m);
-    }
-    return m;
-  };
-}
+/** The default loader: the build each backend needs (import() and require() load a module once). */
+export const defaultOrtLoader: OrtLoader = (backend) => importOrtBuild(ortBuildFor(backend, runningInNode()));
