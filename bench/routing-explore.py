@@ -237,12 +237,16 @@ def main():
         for v in a.test:
             opt = VARIANTS[v]
             per = {}
+            acc, hits, n = [], 0, 0
             for di, d in enumerate(DOMAINS):
                 Q = data[d]["T"]
                 ch = dataset_router(data, all_train, Q) if opt.get("router") == "dataset" else route(Q, build(data, all_train, opt), opt)
                 per[d] = float(np.mean(data[d]["t10"][np.arange(len(Q)), ch]))
+                acc.append(np.mean(ch == di))  # routed to the query's own domain expert
+                hits, n = hits + int(np.sum(ch == di)), n + len(ch)
             per["avg"] = float(np.mean([per[d] for d in DOMAINS]))
-            print("TEST %-28s %s" % (v, fmt(per)))
+            per["acc"] = float(np.mean(acc))
+            print("TEST %-28s %s  (over all test queries: %4.1f)" % (v, fmt(per), 100 * hits / n))
         return
     print("%-28s %s" % ("", " ".join("%5s" % d[:5] for d in DOMAINS + ["avg"])))
     for pname, splits in protocols(data).items():
