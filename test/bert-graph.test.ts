@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as ort from 'onnxruntime-web';
-import { buildBertGraph, linearWeightNames, type GraphVariant } from '../src/model/bert-graph';
+import { buildBertGraph, linearWeightNames, useBaseInput, type GraphVariant } from '../src/model/bert-graph';
 import type { BertConfig } from '../src/model/config';
 import type { F32Tensor } from '../src/model/tensor';
 import { mergedTransposed, transpose } from '../src/lora/merge';
@@ -348,6 +348,55 @@ describe('weight inputs', () => {
       }
       const base = await run(gIn.model, SEQS, baseFeeds);
       for (let i = 0; i < SEQS.length; i++) expect(maxDiff(base[i], refEncode(c, w, SEQS[i]))).toBeLessThanOrEqual(1e-4);
+    });
+  }
+});
+
+describe('base branches (weights switched per target between the base constant and a fed matrix)', () => {
+  const targets = [
+    'encoder.layer.0.attention.self.query.weight',
+    'encoder.layer.0.attention.self.value.weight',
+    'encoder.layer.1.attention.self.query.weight',
+    'encoder.layer.1.intermediate.dense.weight',
+  ];
+  const on = () => new ort.Tensor('bool', new Uint8Array([1]), []);
+  const off = () => new ort.Tensor('bool', new Uint8Array([0]), []);
+  const placeholder = () => new ort.Tensor('float32', new Float32Array(1), [1, 1]);
+
+  for (const [vname, variant] of variants) {
+    it(`${vname}: all switches on base == the all-initializer graph; some fed == that graph with those merged`, async () => {
+      const c = tiny();
+      const w = randomWeights(c, 11);
+      const r = rng(7);
+      const g = buildBertGraph(c, (n) => w.get(n), { weightInputs: targets, variant, baseBranches: true });
+      expect(g.baseBranches).toBe(true);
+      expect(g.inputNames).toEqual(['input_ids', 'attention_mask', ...targets.flatMap((t) => [t, useBaseInput(t)])]);
+
+      const baseFeeds: Record<string, ort.Tensor> = {};
+      for (const t of targets) Object.assign(baseFeeds, { [t]: placeholder(), [useBaseInput(t)]: on() });
+      const plain = buildBertGraph(c, (n) => w.get(n), { weightInputs: [], variant });
+      const [a, b] = [await run(g.model, SEQS, baseFeeds), await run(plain.model, SEQS)];
+      // Not bit-equal: with the query weight switchable, 1/sqrt(d) is folded into the key weight instead.
+      for (let i = 0; i < SEQS.length; i++) expect(maxDiff(a[i], b[i])).toBeLessThanOrEqual(1e-5);
+
+      // Two of the four targets take a merged matrix; the other two stay on base.
+      const mergedW = new Map(w);
+      const feeds = { ...baseFeeds };
+      for (const name of [targets[1], targets[3]]) {
+        const W = w.get(name)!;
+        const [nOut, nIn] = W.shape;
+        const A = { shape: [2, nIn], data: Float32Array.from({ length: 2 * nIn }, () => r() - 0.5) };
+        const B = { shape: [nOut, 2], data: Float32Array.from({ length: nOut * 2 }, () => r() - 0.5) };
+        const t = mergedTransposed(W, A, B, 2, false);
+        mergedW.set(name, { shape: [nOut, nIn], data: transpose(t, nIn, nOut) });
+        Object.assign(feeds, { [name]: new ort.Tensor('float32', t, [nIn, nOut]), [useBaseInput(name)]: off() });
+      }
+      const expert = await run(g.model, SEQS, feeds);
+      const expected = await run(buildBertGraph(c, (n) => mergedW.get(n), { weightInputs: [], variant }).model, SEQS);
+      for (let i = 0; i < SEQS.length; i++) {
+        expect(maxDiff(expert[i], expected[i])).toBeLessThanOrEqual(1e-5);
+        expect(maxDiff(expert[i], a[i])).toBeGreaterThan(1e-3);
+      }
     });
   }
 });

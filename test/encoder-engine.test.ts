@@ -41,6 +41,16 @@ describe.each(['model.safetensors', 'pytorch_model.bin'])('EncoderEngine on WASM
     expect(maxAbsDiff(a, v)).toBeGreaterThan(1e-3);
   });
 
+  it('counts calls, texts and the time spent inside onnxruntime', async () => {
+    const before = await engine.stats();
+    await engine.embedQuery(g.texts[1], 'expert-a');
+    await engine.embedDocuments(g.texts.slice(0, 3), { batchSize: 2 });
+    const after = await engine.stats();
+    expect(after.calls - before.calls).toBe(2);
+    expect(after.texts - before.texts).toBe(4);
+    expect(after.inferenceMs).toBeGreaterThan(before.inferenceMs);
+  });
+
   it('lists resident experts with their memory and removes them', async () => {
     const list = await engine.listExperts();
     expect(list.map((e) => e.name)).toEqual(['expert-a', 'expert-b']);

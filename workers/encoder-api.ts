@@ -99,6 +99,8 @@ export interface EncoderStats {
   calls: number;
   /** Texts embedded since load. */
   texts: number;
+  /** Milliseconds spent inside onnxruntime runs since load (the rest of a call's time is tokenising, queueing and, through the worker, messaging). */
+  inferenceMs: number;
 }
 
 export interface EncoderApi {

@@ -10,7 +10,7 @@
 import { RouterRetrieverError } from '../errors';
 import { transpose } from '../lora/merge';
 import type { BertConfig } from './config';
-import { DataType, encodeModel, type AttributeValue, type NodeSpec, type RawData, type TensorProtoSpec, type ValueInfoSpec } from './onnx-proto';
+import { DataType, encodeModel, type AttributeValue, type GraphSpec, type NodeSpec, type RawData, type TensorProtoSpec, type ValueInfoSpec } from './onnx-proto';
 import type { F32Tensor } from './tensor';
 
 /** Graph flavours. 'contrib' uses com.microsoft fused ops that both the WASM and WebGPU EPs implement. */
@@ -38,6 +38,16 @@ export interface BuildOptions {
    * export has it (what transformers.js' feature-extraction pipeline expects).
    */
   output?: 'embeddings' | 'last_hidden_state';
+  /**
+   * Keep the base weight of each `weightInputs` entry in the graph too, behind a switch: a bool
+   * scalar input `<name>.use_base` picks, per weight, an If branch that multiplies by the base
+   * matrix (a constant there, so onnxruntime pre-packs it and nothing is fed) or one that
+   * multiplies by the fed matrix. Both inputs are always fed; with use_base true the weight
+   * input takes a [1, 1] placeholder (its dims are symbolic). For CPU sessions: onnxruntime-web
+   * copies every fed tensor into the WASM heap on each run and cannot pre-pack it, which cost
+   * 5 % of a BERT-base query. Not for WebGPU, where If would run on the CPU.
+   */
+  baseBranches?: boolean;
 }
 
 export interface BertGraph {
@@ -45,7 +55,12 @@ export interface BertGraph {
   inputNames: string[];
   weightInputs: { name: string; dims: number[] }[];
   outputName: 'embeddings' | 'last_hidden_state';
+  /** Whether the weight inputs have base branches and `.use_base` switches (BuildOptions.baseBranches). */
+  baseBranches: boolean;
 }
+
+/** The bool switch input of a weight input built with `baseBranches`. */
+export const useBaseInput = (weightName: string): string => `${weightName}.use_base`;
 
 /** HF `torch.finfo(torch.float32).min`, the additive mask value HF uses for padded keys. */
 const FLOAT32_MIN = -3.4028234663852886e38;
@@ -107,6 +122,24 @@ class GraphBuilder {
 const int = (value: number): AttributeValue => ({ kind: 'int', value });
 const float = (value: number): AttributeValue => ({ kind: 'float', value });
 const ints = (value: number[]): AttributeValue => ({ kind: 'ints', value });
+
+/** x @ (use_base ? base : fed): an If whose branches each hold one MatMul (see BuildOptions.baseBranches). */
+function baseOrFedMatMul(g: GraphBuilder, x: string, fed: string, base: RawData, dims: number[]): string {
+  const branch = (hint: string, w: string, initializers: TensorProtoSpec[]): GraphSpec => {
+    const y = g.fresh(hint);
+    return {
+      name: g.fresh(`${hint}_branch`),
+      nodes: [{ opType: 'MatMul', inputs: [x, w], outputs: [y], name: g.fresh('n_MatMul') }],
+      initializers,
+      inputs: [],
+      outputs: [{ name: y, elemType: DataType.FLOAT, shape: null }],
+    };
+  };
+  const baseName = g.fresh('base_w');
+  const thenBranch = branch('base', baseName, [{ name: baseName, dataType: DataType.FLOAT, dims, raw: base }]);
+  const elseBranch = branch('fed', fed, []);
+  return g.op1('If', [useBaseInput(fed)], { then_branch: { kind: 'graph', value: thenBranch }, else_branch: { kind: 'graph', value: elseBranch } });
+}
 
 /** Raw data that transposes a [rows, cols] matrix (times `scale`) straight into the model bytes. */
 function transposedRaw(src: Float32Array, rows: number, cols: number, scale: number): RawData {
@@ -182,6 +215,11 @@ export function buildBertGraph(
   /** x @ Wt (+ b unless skipBias). Returns the output and the bias initializer name. */
   const linear = (x: string, key: string, nIn: number, nOut: number, scale = 1): { y: string; w: string } => {
     let w: string;
+    if (inputSet.has(key) && options.baseBranches) {
+      weightInputSpecs.push({ name: key, dims: [nIn, nOut] });
+      const t = get(key, [nOut, nIn]);
+      return { y: baseOrFedMatMul(g, x, key, transposedRaw(t.data, nOut, nIn, scale), [nIn, nOut]), w: key };
+    }
     if (inputSet.has(key)) {
       w = key;
       weightInputSpecs.push({ name: key, dims: [nIn, nOut] });
@@ -344,7 +382,14 @@ export function buildBertGraph(
   const inputs: ValueInfoSpec[] = [
     { name: ids, elemType: DataType.INT64, shape: ['batch', 'sequence'] },
     { name: mask, elemType: DataType.INT64, shape: ['batch', 'sequence'] },
-    ...weightInputSpecs.map((w) => ({ name: w.name, elemType: DataType.FLOAT, shape: w.dims })),
+    ...weightInputSpecs.flatMap((w): ValueInfoSpec[] =>
+      options.baseBranches
+        ? [
+            { name: w.name, elemType: DataType.FLOAT, shape: [`${w.name}_in`, `${w.name}_out`] },
+            { name: useBaseInput(w.name), elemType: DataType.BOOL, shape: [] },
+          ]
+        : [{ name: w.name, elemType: DataType.FLOAT, shape: w.dims }],
+    ),
   ];
   const usesContrib = v.attention === 'mha' || v.layerNorm === 'skip' || v.gelu === 'contrib';
   const opsets = usesContrib ? [{ domain: '', version: 17 }, { domain: 'com.microsoft', version: 1 }] : [{ domain: '', version: 17 }];
@@ -362,7 +407,7 @@ export function buildBertGraph(
     outputs: [{ name: output.name, elemType: DataType.FLOAT, shape: output.shape }],
     opsets,
   });
-  return { model, inputNames: inputs.map((i) => i.name), weightInputs: weightInputSpecs, outputName: output.name };
+  return { model, inputNames: inputs.map((i) => i.name), weightInputs: weightInputSpecs, outputName: output.name, baseBranches: !!options.baseBranches };
 }
 
 /** Masked mean or CLS pooling of the last hidden states, then optional L2 normalisation. */

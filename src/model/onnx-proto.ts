@@ -39,7 +39,8 @@ export type AttributeValue =
   | { kind: 'float'; value: number }
   | { kind: 'ints'; value: number[] }
   | { kind: 'string'; value: string }
-  | { kind: 'tensor'; value: TensorProtoSpec };
+  | { kind: 'tensor'; value: TensorProtoSpec }
+  | { kind: 'graph'; value: GraphSpec };
 
 export interface NodeSpec {
   opType: string;
@@ -53,8 +54,17 @@ export interface NodeSpec {
 export interface ValueInfoSpec {
   name: string;
   elemType: DataTypeValue;
-  /** number => dim_value, string => dim_param (symbolic). */
-  shape: (number | string)[];
+  /** number => dim_value, string => dim_param (symbolic); null => shape unknown (not even the rank). */
+  shape: (number | string)[] | null;
+}
+
+/** A GraphProto: the model's main graph, or a subgraph held by a node attribute (e.g. If's branches). */
+export interface GraphSpec {
+  name: string;
+  nodes: NodeSpec[];
+  initializers: TensorProtoSpec[];
+  inputs: ValueInfoSpec[];
+  outputs: ValueInfoSpec[];
 }
 
 export interface ModelSpec {
@@ -242,6 +252,7 @@ const ATTR_FLOAT = 1;
 const ATTR_INT = 2;
 const ATTR_STRING = 3;
 const ATTR_TENSOR = 4;
+const ATTR_GRAPH = 5;
 const ATTR_INTS = 7;
 
 function attributeMsg(name: string, a: AttributeValue): Msg {
@@ -263,6 +274,9 @@ function attributeMsg(name: string, a: AttributeValue): Msg {
     case 'ints':
       fields.push({ no: 8, t: 'packed', v: a.value }, int(20, ATTR_INTS));
       break;
+    case 'graph':
+      fields.push(sub(6, graphMsg(a.value)), int(20, ATTR_GRAPH));
+      break;
   }
   return msg(fields);
 }
@@ -282,20 +296,25 @@ function nodeMsg(n: NodeSpec): Msg {
 function valueInfoMsg(v: ValueInfoSpec): Msg {
   // ValueInfoProto: name=1, type=2; TypeProto: tensor_type=1; TypeProto.Tensor: elem_type=1, shape=2;
   // TensorShapeProto: dim=1; Dimension: dim_value=1, dim_param=2
-  const dims = v.shape.map((d) => sub(1, msg([typeof d === 'number' ? int(1, d) : str(2, d)])));
-  const tensorType = msg([int(1, v.elemType), sub(2, msg(dims))]);
+  const tensorType = v.shape
+    ? msg([int(1, v.elemType), sub(2, msg(v.shape.map((d) => sub(1, msg([typeof d === 'number' ? int(1, d) : str(2, d)])))))])
+    : msg([int(1, v.elemType)]);
   return msg([str(1, v.name), sub(2, msg([sub(1, tensorType)]))]);
+}
+
+function graphMsg(g: GraphSpec): Msg {
+  // GraphProto: node=1, name=2, initializer=5, input=11, output=12
+  const fields: Field[] = [];
+  for (const n of g.nodes) fields.push(sub(1, nodeMsg(n)));
+  fields.push(str(2, g.name));
+  for (const t of g.initializers) fields.push(sub(5, tensorMsg(t)));
+  for (const i of g.inputs) fields.push(sub(11, valueInfoMsg(i)));
+  for (const o of g.outputs) fields.push(sub(12, valueInfoMsg(o)));
+  return msg(fields);
 }
 
 /** Serialises a ModelProto into one freshly allocated Uint8Array. */
 export function encodeModel(spec: ModelSpec): Uint8Array {
-  // GraphProto: node=1, name=2, initializer=5, input=11, output=12
-  const graphFields: Field[] = [];
-  for (const n of spec.nodes) graphFields.push(sub(1, nodeMsg(n)));
-  graphFields.push(str(2, spec.graphName));
-  for (const t of spec.initializers) graphFields.push(sub(5, tensorMsg(t)));
-  for (const i of spec.inputs) graphFields.push(sub(11, valueInfoMsg(i)));
-  for (const o of spec.outputs) graphFields.push(sub(12, valueInfoMsg(o)));
 
   // ModelProto: ir_version=1, producer_name=2, producer_version=3, graph=7, opset_import=8
   // OperatorSetIdProto: domain=1, version=2
@@ -304,7 +323,7 @@ export function encodeModel(spec: ModelSpec): Uint8Array {
     int(1, spec.irVersion ?? 8),
     str(2, spec.producerName ?? 'router-retriever-web'),
     str(3, '0.1.0'),
-    sub(7, msg(graphFields)),
+    sub(7, graphMsg({ name: spec.graphName, nodes: spec.nodes, initializers: spec.initializers, inputs: spec.inputs, outputs: spec.outputs })),
     ...opsets.map((o) => sub(8, msg(o.domain ? [str(1, o.domain), int(2, o.version)] : [int(2, o.version)]))),
   ]);
   const size = msgSize(model);

@@ -5,7 +5,7 @@
  */
 import type * as ort from 'onnxruntime-web';
 import { RouterRetrieverError } from '../../src/errors';
-import { buildBertGraph } from '../../src/model/bert-graph';
+import { buildBertGraph, useBaseInput, type BertGraph } from '../../src/model/bert-graph';
 import type { BertConfig } from '../../src/model/config';
 import type { BertTokenizer } from '../../src/model/tokenizer';
 import type { F32Tensor, StateDict } from '../../src/model/tensor';
@@ -49,8 +49,13 @@ interface Runtime {
   ort: OrtRuntime;
   session: ort.InferenceSession;
   factory: WeightFeedFactory;
+  /** The graph keeps the base weights in If branches: feeds switch them off per target (BuildOptions.baseBranches). */
+  baseBranches: boolean;
   baseFeeds: FeedSet;
+  /** What a run with no expert feeds for the weight inputs (and their switches). */
   baseFeedMap: Record<string, ort.Tensor>;
+  /** The `.use_base` value that selects the fed matrix (baseBranches only). */
+  useFed: ort.Tensor | null;
 }
 
 interface Loaded {
@@ -104,22 +109,29 @@ export interface EngineOptions {
   ort?: OrtRuntime | OrtLoader;
   /** Execution provider used for the 'wasm' backend (default 'wasm'; 'cpu' with onnxruntime-node). */
   cpuProvider?: string;
+  /**
+   * Keep the base weights as If-branch constants (default: on every backend but WebGPU, see
+   * usesBaseBranches). false feeds the base matrices like an expert's; the bench compares both.
+   */
+  baseBranches?: boolean;
 }
 
 export class EncoderEngine implements EncoderApi {
   private readonly ortFor: OrtLoader;
   private readonly cpuProvider: string;
+  private readonly baseBranches: boolean | undefined;
   private loaded: Loaded | null = null;
   private readonly experts = new Map<string, Expert>();
   private readonly cancelled = new Set<string>();
   private readonly queue = new RunQueue();
   private numThreads: number | undefined;
-  private counters: EncoderStats = { calls: 0, texts: 0 };
+  private counters: EncoderStats = { calls: 0, texts: 0, inferenceMs: 0 };
 
   constructor(options: EngineOptions = {}) {
     const fixed = options.ort;
     this.ortFor = typeof fixed === 'function' ? fixed : fixed ? async () => fixed : defaultOrtLoader;
     this.cpuProvider = options.cpuProvider ?? 'wasm';
+    this.baseBranches = options.baseBranches;
   }
 
   async load(model: ModelSpec, options: LoadOptions = {}, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo> {
@@ -135,17 +147,21 @@ export class EncoderEngine implements EncoderApi {
     const targetNames = matchTargets(files.weights.keys(), options.loraTargets ?? DEFAULT_TARGETS);
     const targets = new Map(targetNames.map((n) => [n, f32(files.weights, n)]));
     onProgress?.({ phase: 'build', message: `building the ONNX graph (${config.layers} layers, hidden ${config.hidden})` });
-    const graph = buildBertGraph(config, (name) => f32(files.weights, name), { weightInputs: targetNames });
+    const graph = buildBertGraph(config, (name) => f32(files.weights, name), {
+      weightInputs: targetNames,
+      baseBranches: this.baseBranches ?? usesBaseBranches(choice.backend),
+    });
 
     const warnings: string[] = [];
     let reason = choice.reason;
     let canaryMaxAbsDiff: number | undefined;
     onProgress?.({ phase: 'session', message: `creating the ${choice.backend} session` });
-    let runtime = await this.createRuntime(graph.model, choice.backend, targets);
+    let runtime = await this.createRuntime(graph, choice.backend, targets);
     if (runtime.backend === 'webgpu' && options.canary !== false) {
       onProgress?.({ phase: 'canary', message: 'checking WebGPU against WASM on a canary text' });
       // The WebGPU build's own WASM provider: no second onnxruntime binary to download.
-      const wasm = await this.createRuntime(graph.model, 'wasm', targets, runtime.ort);
+      // Same graph (no base branches): if WebGPU is dropped, this runtime serves as it is.
+      const wasm = await this.createRuntime(graph, 'wasm', targets, runtime.ort);
       const ids = files.tokenizer.encode(CANARY_TEXT, config.maxLength).inputIds;
       const gpuEmb = await this.runBatch(runtime, runtime.baseFeedMap, [ids], ids.length, config.hidden);
       const cpuEmb = await this.runBatch(wasm, wasm.baseFeedMap, [ids], ids.length, config.hidden);
@@ -176,12 +192,12 @@ export class EncoderEngine implements EncoderApi {
       canaryMaxAbsDiff,
     };
     this.loaded = { config, tokenizer: files.tokenizer, info, options, targets, readWeights: files.readWeights, runtime };
-    this.counters = { calls: 0, texts: 0 };
+    this.counters = { calls: 0, texts: 0, inferenceMs: 0 };
     onProgress?.({ phase: 'ready', message: `ready on ${runtime.backend}` });
     return info;
   }
 
-  private async createRuntime(model: Uint8Array, backend: Backend, targets: Map<string, F32Tensor>, build?: OrtRuntime): Promise<Runtime> {
+  private async createRuntime(graph: BertGraph, backend: Backend, targets: Map<string, F32Tensor>, build?: OrtRuntime): Promise<Runtime> {
     let ortRt: OrtRuntime;
     try {
       ortRt = build ?? (await this.ortFor(backend));
@@ -191,7 +207,7 @@ export class EncoderEngine implements EncoderApi {
     if (this.numThreads !== undefined && ortRt.env.wasm) ortRt.env.wasm.numThreads = this.numThreads;
     let session: ort.InferenceSession;
     try {
-      session = await ortRt.InferenceSession.create(model, {
+      session = await ortRt.InferenceSession.create(graph.model, {
         executionProviders: [backend === 'wasm' ? this.cpuProvider : backend],
         graphOptimizationLevel: 'all',
         ...(this.numThreads ? { intraOpNumThreads: this.numThreads } : {}),
@@ -201,10 +217,22 @@ export class EncoderEngine implements EncoderApi {
     }
     const factory = await WeightFeedFactory.create(backend, ortRt);
     const baseFeeds = new FeedSet();
+    if (graph.baseBranches) {
+      // The base matrices live in the session; feed placeholders and switch every target to base.
+      const placeholder = new ortRt.Tensor('float32', new Float32Array(1), [1, 1]);
+      const useBase = new ortRt.Tensor('bool', new Uint8Array([1]), []);
+      const baseFeedMap: Record<string, ort.Tensor> = {};
+      for (const name of targets.keys()) {
+        baseFeedMap[name] = placeholder;
+        baseFeedMap[useBaseInput(name)] = useBase;
+      }
+      const useFed = new ortRt.Tensor('bool', new Uint8Array([0]), []);
+      return { backend, ort: ortRt, session, factory, baseBranches: true, baseFeeds, baseFeedMap, useFed };
+    }
     for (const [name, w] of targets) {
       baseFeeds.feeds.set(name, factory.make(transpose(w.data, w.shape[0], w.shape[1]), [w.shape[1], w.shape[0]]));
     }
-    return { backend, ort: ortRt, session, factory, baseFeeds, baseFeedMap: feedMapOf(baseFeeds) };
+    return { backend, ort: ortRt, session, factory, baseBranches: false, baseFeeds, baseFeedMap: feedMapOf(baseFeeds), useFed: null };
   }
 
   private async releaseRuntime(rt: Runtime): Promise<void> {
@@ -260,6 +288,7 @@ export class EncoderEngine implements EncoderApi {
       feeds.feeds.set(l.target, rt.factory.make(merged, [w.shape[1], w.shape[0]]));
     }
     const feedMap = { ...rt.baseFeedMap, ...feedMapOf(feeds) };
+    if (rt.useFed) for (const target of feeds.feeds.keys()) feedMap[useBaseInput(target)] = rt.useFed;
     const info: ExpertInfo = {
       name,
       r,
@@ -276,8 +305,8 @@ export class EncoderEngine implements EncoderApi {
     const loaded = this.require();
     const names = [...loaded.targets.keys(), ...extra].sort(compareLayerKeys);
     const targets = new Map(names.map((n) => [n, loaded.targets.get(n) ?? f32(all, n)]));
-    const graph = buildBertGraph(loaded.config, (n) => f32(all, n), { weightInputs: names });
-    const runtime = await this.createRuntime(graph.model, loaded.runtime.backend, targets, loaded.runtime.ort);
+    const graph = buildBertGraph(loaded.config, (n) => f32(all, n), { weightInputs: names, baseBranches: loaded.runtime.baseBranches });
+    const runtime = await this.createRuntime(graph, loaded.runtime.backend, targets, loaded.runtime.ort);
     await this.releaseRuntime(loaded.runtime);
     loaded.runtime = runtime;
     loaded.targets = targets;
@@ -386,10 +415,13 @@ export class EncoderEngine implements EncoderApi {
       attention_mask: new rt.ort.Tensor('int64', maskData, [b, seqLen]),
     };
     let result: ort.InferenceSession.OnnxValueMapType;
+    const t0 = performance.now();
     try {
       result = await rt.session.run(feeds);
     } catch (e) {
       throw new RouterRetrieverError('BACKEND', `Inference failed on ${rt.backend}: ${(e as Error).message}. Try smaller batches or device: 'wasm'.`, { backend: rt.backend });
+    } finally {
+      this.counters.inferenceMs += performance.now() - t0;
     }
     const t = result.embeddings;
     const data = (t.location === 'cpu' ? t.data : await t.getData()) as Float32Array;
@@ -419,6 +451,14 @@ export class EncoderEngine implements EncoderApi {
       await this.releaseRuntime(rt);
     }
   }
+}
+
+/**
+ * Base weights as If-branch constants on CPU backends (pre-packed, never copied per run); on
+ * WebGPU every target stays a plain input fed from GPU buffers, since If would run on the CPU.
+ */
+export function usesBaseBranches(backend: Backend): boolean {
+  return backend !== 'webgpu';
 }
 
 function feedMapOf(set: FeedSet): Record<string, ort.Tensor> {
