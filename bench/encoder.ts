@@ -5,6 +5,8 @@
  *   npx tsx bench/encoder.ts [--json] [--models tiny,contriever] [--webgpu] [--threads 1]
  *                            [--docs 1000] [--contriever-docs 1000] [--runs 50] [--batch 32]
  *                            [--index-runs 3] [--ort-build default|jsep|asyncify] [--no-paired]
+ *                            [--compare-plain-inputs] [--no-inthread-index]
+ *                            [--index-in both|sequential|paired|none] [--index-slice 256]
  *
  * Per model, in one page: (a) query latency p50/p95, base and with an expert (worker round trip
  * included); (b) indexing throughput on SciFact abstracts (title + " " + text); (c) the same for
@@ -13,6 +15,13 @@
  * (e) paired: ours (worker), ours (page thread) and transformers.js take turns, query by query and
  * indexing pass by indexing pass, and ratios are taken pair by pair (median), which is what to
  * trust on a loaded machine; the sequential figures above are each side's own block of runs.
+ * Paired queries also time expert A (ours) against transformers.js' base query, and with
+ * --compare-plain-inputs an in-thread engine that feeds the base weights as inputs instead of
+ * keeping them in If branches (the engine before base branches), in the same turns.
+ * --index-in picks where indexing is timed (default both); --index-slice N makes the paired
+ * indexing take turns every N documents (the SDK indexes in slices of 256), so that a long
+ * Contriever-scale pass is still paired; without sequential indexing, the docs/s columns come
+ * from the paired pass 1.
  * --json writes bench/results/encoder.json (rows of the models run replace those of the same model).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -34,6 +43,10 @@ const threads = Number(opt('--threads', '1'));
 const nDocs = Number(opt('--docs', '1000'));
 const nDocsContriever = Number(opt('--contriever-docs', String(nDocs)));
 const indexRuns = Number(opt('--index-runs', '3'));
+const indexIn = opt('--index-in', 'both') as 'both' | 'sequential' | 'paired' | 'none';
+const indexSlice = args.includes('--index-slice') ? Number(opt('--index-slice', '256')) : undefined;
+const sequentialIndex = indexIn === 'both' || indexIn === 'sequential';
+const pairedIndex = indexIn === 'both' || indexIn === 'paired';
 const ortBuild = opt('--ort-build', 'default') as 'default' | 'jsep' | 'asyncify';
 const runs = Number(opt('--runs', '50'));
 const batchSize = Number(opt('--batch', '32'));
@@ -94,8 +107,25 @@ interface Row {
   /** Paired runs: median over pairs of ours / transformers.js query time (worker, and this thread). */
   paired_query_ratio: number | null;
   paired_query_inthread_ratio: number | null;
+  /** Paired: ours with expert A / transformers.js (base; it has no experts), worker and this thread. */
+  paired_query_expert_ratio: number | null;
+  paired_query_expert_inthread_ratio: number | null;
+  /** --compare-plain-inputs: an in-thread engine feeding the base weights as inputs, base and expert, / transformers.js. */
+  paired_query_plain_inputs_ratio: number | null;
+  paired_query_expert_plain_inputs_ratio: number | null;
+  /** Paired base queries: median time inside onnxruntime (EncoderStats.inferenceMs), in the worker and on this thread. */
+  paired_worker_inference_p50_ms: number | null;
+  paired_inthread_inference_p50_ms: number | null;
+  /** Paired base queries: median of (call time - onnxruntime time), in the worker (round trip + tokenising) and on this thread. */
+  paired_worker_overhead_p50_ms: number | null;
+  paired_inthread_overhead_p50_ms: number | null;
   /** Paired indexing passes: ours docs/s / transformers.js docs/s, pass 1 (cold) and the median of the rest (warm). */
   paired_index_ratio_cold: number | null;
+  /** --index-slice: median over slices of ours docs/s / transformers.js docs/s, and the slice size. */
+  paired_index_slice_ratio: number | null;
+  index_slice: number | null;
+  /** Where indexing was timed (--index-in); docs/s columns come from the paired pass 1 when only there. */
+  index_in: string;
   paired_index_ratio_warm: number | null;
   expert_switch_ms: number;
   expert_resident_bytes: number;
@@ -130,6 +160,7 @@ async function main() {
       const page = await browser.newPage();
       page.on('console', (msg) => {
         if (msg.type() === 'error' || msg.type() === 'warning') console.error(`[page ${msg.type()}] ${msg.text()}`);
+        else if (msg.text().startsWith('[bench]')) console.error(msg.text());
       });
       page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
       await page.goto(`${vite.origin}/bench/pages/encoder-bench.html`);
@@ -153,16 +184,20 @@ async function main() {
         device: webgpu ? 'webgpu' : 'wasm',
         // With paired runs the repeated passes happen there; each side's own block indexes once.
         indexRuns: args.includes('--no-paired') ? indexRuns : 1,
+        skipIndex: !sequentialIndex,
         ortBuild,
       };
-      const pairedCfg = { ...cfg, indexRuns };
+      const pairedCfg = { ...cfg, indexRuns, indexSlice, pairedSkipIndex: !pairedIndex, comparePlainInputs: args.includes('--compare-plain-inputs') };
       console.error(`[bench] ${m.name}: ours (${docs.length} docs, ${runs} runs, ${threads} thread(s), isolated=${env.isolated})`);
       const ours = await page.evaluate((c) => (window as any).bench.runOurs(c), cfg);
       console.error(`[bench] ${m.name}: ours in the page's thread (like transformers.js)`);
-      const inThread = await page.evaluate((c) => (window as any).bench.runOurs(c), { ...cfg, inThread: true, indexRuns: 1, skipIndex: args.includes('--no-inthread-index') });
+      const inThread = await page.evaluate((c) => (window as any).bench.runOurs(c), { ...cfg, inThread: true, indexRuns: 1, skipIndex: !sequentialIndex || args.includes('--no-inthread-index') });
       console.error(`[bench] ${m.name}: transformers.js`);
       const tjs = await page.evaluate((c) => (window as any).bench.runTjs(c), cfg);
-      let paired: { query: { worker: number[]; inThread: number[]; tjs: number[] }; index: { worker: number[]; tjs: number[] } } | null = null;
+      let paired: {
+        query: Record<'worker' | 'inThread' | 'tjs' | 'workerExpert' | 'inThreadExpert' | 'plain' | 'plainExpert' | 'workerInference' | 'inThreadInference', number[]>;
+        index: Record<'worker' | 'tjs' | 'sliceWorker' | 'sliceTjs', number[]>;
+      } | null = null;
       if (!args.includes('--no-paired')) {
         console.error(`[bench] ${m.name}: paired (ours worker, ours in-thread, transformers.js taking turns)`);
         paired = await page.evaluate((c) => (window as any).bench.runPaired(c), pairedCfg);
@@ -172,8 +207,9 @@ async function main() {
       const expertA = ours.experts.find((e: { name: string }) => e.name === 'A');
       const q50 = median(ours.base);
       const t50 = median(tjs.base);
-      const idx = (docs.length * 1000) / ours.indexMs;
-      const tidx = (docs.length * 1000) / tjs.indexMs;
+      const fromPaired = !sequentialIndex && paired && paired.index.worker.length > 0;
+      const idx = (docs.length * 1000) / (fromPaired ? paired!.index.worker[0] : ours.indexMs);
+      const tidx = (docs.length * 1000) / (fromPaired ? paired!.index.tjs[0] : tjs.indexMs);
       const warm = (ms: number[]) => (ms.length > 1 ? (docs.length * 1000) / median(ms.slice(1)) : null);
       const widx = warm(ours.indexMsAll);
       const twidx = warm(tjs.indexMsAll);
@@ -204,8 +240,19 @@ async function main() {
         ort_build: ortBuild,
         paired_query_ratio: paired ? pairRatios(paired.query.worker, paired.query.tjs) : null,
         paired_query_inthread_ratio: paired ? pairRatios(paired.query.inThread, paired.query.tjs) : null,
+        paired_query_expert_ratio: paired ? pairRatios(paired.query.workerExpert, paired.query.tjs) : null,
+        paired_query_expert_inthread_ratio: paired ? pairRatios(paired.query.inThreadExpert, paired.query.tjs) : null,
+        paired_worker_inference_p50_ms: paired ? median(paired.query.workerInference) : null,
+        paired_inthread_inference_p50_ms: paired ? median(paired.query.inThreadInference) : null,
+        paired_worker_overhead_p50_ms: paired ? median(paired.query.worker.map((x, i) => x - paired!.query.workerInference[i])) : null,
+        paired_inthread_overhead_p50_ms: paired ? median(paired.query.inThread.map((x, i) => x - paired!.query.inThreadInference[i])) : null,
+        paired_query_plain_inputs_ratio: paired?.query.plain.length ? pairRatios(paired.query.plain, paired.query.tjs) : null,
+        paired_query_expert_plain_inputs_ratio: paired?.query.plainExpert.length ? pairRatios(paired.query.plainExpert, paired.query.tjs) : null,
         // docs/s ratio = tjs ms / ours ms
         paired_index_ratio_cold: paired && paired.index.worker.length ? paired.index.tjs[0] / paired.index.worker[0] : null,
+        paired_index_slice_ratio: paired && indexSlice && paired.index.sliceWorker.length ? pairRatios(paired.index.sliceTjs, paired.index.sliceWorker) : null,
+        index_slice: indexSlice ?? null,
+        index_in: indexIn,
         paired_index_ratio_warm: paired && paired.index.worker.length > 1 ? pairRatios(paired.index.tjs.slice(1), paired.index.worker.slice(1)) : null,
         expert_switch_ms: median(ours.expertAlternating) - median(ours.expertFixed),
         expert_resident_bytes: expertA.residentBytes,
@@ -250,7 +297,13 @@ async function main() {
       { header: 'in-thread docs/s', value: (r) => r.index_inthread_docs_per_s, digits: 1 },
       { header: 'paired q ratio', value: (r) => r.paired_query_ratio ?? NaN },
       { header: 'paired in-thread q ratio', value: (r) => r.paired_query_inthread_ratio ?? NaN },
+      { header: 'paired q+expert ratio', value: (r) => r.paired_query_expert_ratio ?? NaN },
+      { header: 'paired in-thread q+expert ratio', value: (r) => r.paired_query_expert_inthread_ratio ?? NaN },
+      { header: 'paired ort ms worker / in-thread', value: (r) => `${fmt(r.paired_worker_inference_p50_ms, 1)} / ${fmt(r.paired_inthread_inference_p50_ms, 1)}` },
+      { header: 'paired overhead ms worker / in-thread', value: (r) => `${fmt(r.paired_worker_overhead_p50_ms, 1)} / ${fmt(r.paired_inthread_overhead_p50_ms, 1)}` },
+      { header: 'paired plain-inputs q / q+expert', value: (r) => `${fmt(r.paired_query_plain_inputs_ratio)} / ${fmt(r.paired_query_expert_plain_inputs_ratio)}` },
       { header: 'paired idx ratio cold', value: (r) => r.paired_index_ratio_cold ?? NaN },
+      { header: 'per-slice idx ratio', value: (r) => r.paired_index_slice_ratio ?? NaN },
       { header: 'paired idx ratio warm', value: (r) => r.paired_index_ratio_warm ?? NaN },
       { header: 'switch ms (<5)', value: (r) => r.expert_switch_ms },
       { header: 'switch in-thread', value: (r) => r.expert_switch_inthread_ms },
@@ -276,6 +329,8 @@ async function main() {
     console.log(`wrote bench/results/encoder.json (${all.map((r) => r.model).join(', ')})`);
   }
 }
+
+const fmt = (x: number | null, digits = 3) => (x === null ? '-' : x.toFixed(digits));
 
 main().catch((e) => {
   console.error(e);

@@ -6,6 +6,7 @@
 import { EncoderClient } from '../../src/encoder-client';
 import type { EncoderApi } from '../../workers/encoder-api';
 import { EncoderEngine } from '../../workers/engine/encoder-engine';
+import { mulberry32 } from '../../src/router/random';
 
 export interface BenchConfig {
   /** Served folder of the model, e.g. /.cache/bench-models/tiny/ */
@@ -34,6 +35,12 @@ export interface BenchConfig {
   ortBuild?: 'default' | 'jsep' | 'asyncify';
   /** Index the docs this many times in a row, on both sides (default 1): pass 1 is cold, the rest warm. */
   indexRuns?: number;
+  /** Paired indexing: documents per turn (default: all of them in one turn). */
+  indexSlice?: number;
+  /** Paired runs: no indexing (queries only). */
+  pairedSkipIndex?: boolean;
+  /** Paired runs: also time an in-thread engine that feeds the base weights as inputs (no base branches). */
+  comparePlainInputs?: boolean;
 }
 
 const now = () => performance.now();
@@ -128,10 +135,10 @@ async function makeTjs(cfg: BenchConfig) {
   return { extractor, onnx };
 }
 
-async function tjsIndex(extractor: Awaited<ReturnType<typeof makeTjs>>['extractor'], cfg: BenchConfig, into: Float32Array, dim: number) {
+async function tjsIndex(extractor: Awaited<ReturnType<typeof makeTjs>>['extractor'], cfg: BenchConfig, into: Float32Array, dim: number, docs = cfg.docs) {
   const opts = { pooling: 'mean' as const, normalize: false };
-  for (let i = 0; i < cfg.docs.length; i += cfg.batchSize) {
-    const out = await extractor(cfg.docs.slice(i, i + cfg.batchSize), opts);
+  for (let i = 0; i < docs.length; i += cfg.batchSize) {
+    const out = await extractor(docs.slice(i, i + cfg.batchSize), opts);
     into.set(out.data as Float32Array, i * dim);
   }
 }
@@ -144,35 +151,93 @@ async function tjsIndex(extractor: Awaited<ReturnType<typeof makeTjs>>['extracto
 async function runPaired(cfg: BenchConfig) {
   const worker = new EncoderClient();
   const inThread = new EncoderEngine({ ort: (backend) => ortFor(cfg, backend) });
+  const plain = cfg.comparePlainInputs ? new EncoderEngine({ ort: (backend) => ortFor(cfg, backend), baseBranches: false }) : null;
   const tjs = await makeTjs(cfg);
   try {
     const opts = { device: cfg.device, numThreads: cfg.numThreads, cache: false, maxLength: 512 } as const;
     await worker.load(cfg.modelUrl, opts);
     await inThread.load(cfg.modelUrl, opts);
+    await plain?.load(cfg.modelUrl, opts);
+    for (const e of [worker, inThread, plain]) await e?.addExpert('A', cfg.experts[0]);
     const q = cfg.query;
     const popts = { pooling: 'mean' as const, normalize: false };
     for (let i = 0; i < cfg.warmup; i++) {
-      await worker.embedQuery(q, null);
-      await inThread.embedQuery(q, null);
+      for (const e of [worker, inThread, plain]) {
+        await e?.embedQuery(q, null);
+        await e?.embedQuery(q, 'A');
+      }
       await tjs.extractor(q, popts);
     }
-    const query = { worker: [] as number[], inThread: [] as number[], tjs: [] as number[] };
+    const query = {
+      worker: [] as number[],
+      inThread: [] as number[],
+      tjs: [] as number[],
+      workerExpert: [] as number[],
+      inThreadExpert: [] as number[],
+      plain: [] as number[],
+      plainExpert: [] as number[],
+      /** Time inside onnxruntime for each worker / in-thread base query (EncoderStats.inferenceMs deltas). */
+      workerInference: [] as number[],
+      inThreadInference: [] as number[],
+    };
+    /** A timed turn; for our engines also (untimed) their onnxruntime time during it. */
+    const turn = (into: number[], fn: () => Promise<unknown>, engine?: EncoderApi, inference?: number[]) => async () => {
+      const before = engine ? (await engine.stats()).inferenceMs : 0;
+      into.push(await time(fn));
+      if (engine && inference) inference.push((await engine.stats()).inferenceMs - before);
+    };
+    const turns = [
+      turn(query.worker, () => worker.embedQuery(q, null), worker, query.workerInference),
+      turn(query.inThread, () => inThread.embedQuery(q, null), inThread, query.inThreadInference),
+      turn(query.tjs, () => tjs.extractor(q, popts)),
+      turn(query.workerExpert, () => worker.embedQuery(q, 'A')),
+      turn(query.inThreadExpert, () => inThread.embedQuery(q, 'A')),
+    ];
+    if (plain) turns.push(turn(query.plain, () => plain.embedQuery(q, null)), turn(query.plainExpert, () => plain.embedQuery(q, 'A')));
+    const rand = mulberry32(12345);
     for (let i = 0; i < cfg.runs; i++) {
-      query.worker.push(await time(() => worker.embedQuery(q, null)));
-      query.inThread.push(await time(() => inThread.embedQuery(q, null)));
-      query.tjs.push(await time(() => tjs.extractor(q, popts)));
+      // A fresh order each round, so that no contender always follows the same one.
+      for (let j = turns.length - 1; j > 0; j--) {
+        const k = Math.floor(rand() * (j + 1));
+        [turns[j], turns[k]] = [turns[k], turns[j]];
+      }
+      for (const t of turns) await t();
     }
-    const index = { worker: [] as number[], tjs: [] as number[] };
+    // Indexing passes; each pass goes slice by slice (the SDK indexes 256 documents per slice),
+    // the two sides taking turns per slice, and who goes first alternates.
+    const index = { worker: [] as number[], tjs: [] as number[], sliceWorker: [] as number[], sliceTjs: [] as number[] };
     const dim = (await inThread.info()).dim;
-    const tjsVecs = new Float32Array(cfg.docs.length * dim);
-    for (let r = 0; !cfg.skipIndex && r < (cfg.indexRuns ?? 1); r++) {
-      index.worker.push(await time(() => worker.embedDocuments(cfg.docs, { batchSize: cfg.batchSize })));
-      index.tjs.push(await time(() => tjsIndex(tjs.extractor, cfg, tjsVecs, dim)));
+    const slice = cfg.indexSlice ?? cfg.docs.length;
+    const tjsVecs = new Float32Array(slice * dim);
+    for (let r = 0; !cfg.pairedSkipIndex && r < (cfg.indexRuns ?? 1); r++) {
+      let [w, t] = [0, 0];
+      for (let at = 0, k = 0; at < cfg.docs.length; at += slice, k++) {
+        const docs = cfg.docs.slice(at, at + slice);
+        const ours = () => time(() => worker.embedDocuments(docs, { batchSize: cfg.batchSize }));
+        const theirs = () => time(() => tjsIndex(tjs.extractor, cfg, tjsVecs, dim, docs));
+        let oursMs: number;
+        let tjsMs: number;
+        if ((r + k) % 2 === 0) {
+          oursMs = await ours();
+          tjsMs = await theirs();
+        } else {
+          tjsMs = await theirs();
+          oursMs = await ours();
+        }
+        console.log(`[bench] indexing pass ${r + 1}, docs ${at}-${at + docs.length}: ours ${oursMs.toFixed(0)} ms, transformers.js ${tjsMs.toFixed(0)} ms`);
+        index.sliceWorker.push(oursMs);
+        index.sliceTjs.push(tjsMs);
+        w += oursMs;
+        t += tjsMs;
+      }
+      index.worker.push(w);
+      index.tjs.push(t);
     }
     return { query, index };
   } finally {
     await worker.dispose();
     await inThread.dispose();
+    await plain?.dispose();
     await tjs.extractor.dispose();
   }
 }
@@ -197,8 +262,8 @@ async function runTjs(cfg: BenchConfig) {
   const dim = qv.length;
   const docVecs = new Float32Array(cfg.docs.length * dim);
   const indexMsAll: number[] = [];
-  for (let r = 0; r < (cfg.indexRuns ?? 1); r++) indexMsAll.push(await time(() => tjsIndex(extractor, cfg, docVecs, dim)));
-  const indexMs = indexMsAll[0];
+  for (let r = 0; !cfg.skipIndex && r < (cfg.indexRuns ?? 1); r++) indexMsAll.push(await time(() => tjsIndex(extractor, cfg, docVecs, dim)));
+  const indexMs = indexMsAll[0] ?? NaN;
   await extractor.dispose();
   return {
     loadWallMs,
