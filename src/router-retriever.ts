@@ -10,6 +10,7 @@
  * in-memory files must be passed again after a reload (options.experts or addExpert());
  * until then its pilots stay stored but routing skips it.
  */
+import { EncoderClient } from './encoder-client.js';
 import { RouterRetrieverError } from './errors.js';
 import { docText, rowsOf, sameContent, toDoc, validateDocs } from './indexer.js';
 import { centroid } from './router/kmeans.js';
@@ -172,10 +173,7 @@ export class RouterRetriever {
   private static async startEncoder(options: Omit<OpenOptions, 'name'>): Promise<{ encoder: EncoderApi; owns: boolean; info: ModelInfo }> {
     let encoder = options.encoder;
     const owns = !encoder;
-    if (!encoder) {
-      const { EncoderClient } = await import('./encoder-client.js');
-      encoder = new EncoderClient();
-    }
+    if (!encoder) encoder = new EncoderClient();
     try {
       const info = await encoder.load(options.model, { device: options.device ?? 'auto' }, options.onProgress);
       return { encoder, owns, info };
