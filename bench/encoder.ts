@@ -119,6 +119,9 @@ interface Row {
   /** Paired base queries: median of (call time - onnxruntime time), in the worker (round trip + tokenising) and on this thread. */
   paired_worker_overhead_p50_ms: number | null;
   paired_inthread_overhead_p50_ms: number | null;
+  /** The same for queries with expert A. */
+  paired_worker_expert_inference_p50_ms: number | null;
+  paired_inthread_expert_inference_p50_ms: number | null;
   /** Paired indexing passes: ours docs/s / transformers.js docs/s, pass 1 (cold) and the median of the rest (warm). */
   paired_index_ratio_cold: number | null;
   /** --index-slice: median over slices of ours docs/s / transformers.js docs/s, and the slice size. */
@@ -195,7 +198,7 @@ async function main() {
       console.error(`[bench] ${m.name}: transformers.js`);
       const tjs = await page.evaluate((c) => (window as any).bench.runTjs(c), cfg);
       let paired: {
-        query: Record<'worker' | 'inThread' | 'tjs' | 'workerExpert' | 'inThreadExpert' | 'plain' | 'plainExpert' | 'workerInference' | 'inThreadInference', number[]>;
+        query: Record<'worker' | 'inThread' | 'tjs' | 'workerExpert' | 'inThreadExpert' | 'plain' | 'plainExpert' | 'workerInference' | 'inThreadInference' | 'workerExpertInference' | 'inThreadExpertInference', number[]>;
         index: Record<'worker' | 'tjs' | 'sliceWorker' | 'sliceTjs', number[]>;
       } | null = null;
       if (!args.includes('--no-paired')) {
@@ -246,6 +249,8 @@ async function main() {
         paired_inthread_inference_p50_ms: paired ? median(paired.query.inThreadInference) : null,
         paired_worker_overhead_p50_ms: paired ? median(paired.query.worker.map((x, i) => x - paired!.query.workerInference[i])) : null,
         paired_inthread_overhead_p50_ms: paired ? median(paired.query.inThread.map((x, i) => x - paired!.query.inThreadInference[i])) : null,
+        paired_worker_expert_inference_p50_ms: paired ? median(paired.query.workerExpertInference) : null,
+        paired_inthread_expert_inference_p50_ms: paired ? median(paired.query.inThreadExpertInference) : null,
         paired_query_plain_inputs_ratio: paired?.query.plain.length ? pairRatios(paired.query.plain, paired.query.tjs) : null,
         paired_query_expert_plain_inputs_ratio: paired?.query.plainExpert.length ? pairRatios(paired.query.plainExpert, paired.query.tjs) : null,
         // docs/s ratio = tjs ms / ours ms
@@ -300,6 +305,7 @@ async function main() {
       { header: 'paired q+expert ratio', value: (r) => r.paired_query_expert_ratio ?? NaN },
       { header: 'paired in-thread q+expert ratio', value: (r) => r.paired_query_expert_inthread_ratio ?? NaN },
       { header: 'paired ort ms worker / in-thread', value: (r) => `${fmt(r.paired_worker_inference_p50_ms, 1)} / ${fmt(r.paired_inthread_inference_p50_ms, 1)}` },
+      { header: 'paired expert ort ms worker / in-thread', value: (r) => `${fmt(r.paired_worker_expert_inference_p50_ms, 1)} / ${fmt(r.paired_inthread_expert_inference_p50_ms, 1)}` },
       { header: 'paired overhead ms worker / in-thread', value: (r) => `${fmt(r.paired_worker_overhead_p50_ms, 1)} / ${fmt(r.paired_inthread_overhead_p50_ms, 1)}` },
       { header: 'paired plain-inputs q / q+expert', value: (r) => `${fmt(r.paired_query_plain_inputs_ratio)} / ${fmt(r.paired_query_expert_plain_inputs_ratio)}` },
       { header: 'paired idx ratio cold', value: (r) => r.paired_index_ratio_cold ?? NaN },

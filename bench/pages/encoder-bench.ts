@@ -176,9 +176,11 @@ async function runPaired(cfg: BenchConfig) {
       inThreadExpert: [] as number[],
       plain: [] as number[],
       plainExpert: [] as number[],
-      /** Time inside onnxruntime for each worker / in-thread base query (EncoderStats.inferenceMs deltas). */
+      /** Time inside onnxruntime for each worker / in-thread query, base and expert (EncoderStats.inferenceMs deltas). */
       workerInference: [] as number[],
       inThreadInference: [] as number[],
+      workerExpertInference: [] as number[],
+      inThreadExpertInference: [] as number[],
     };
     /** A timed turn; for our engines also (untimed) their onnxruntime time during it. */
     const turn = (into: number[], fn: () => Promise<unknown>, engine?: EncoderApi, inference?: number[]) => async () => {
@@ -190,8 +192,8 @@ async function runPaired(cfg: BenchConfig) {
       turn(query.worker, () => worker.embedQuery(q, null), worker, query.workerInference),
       turn(query.inThread, () => inThread.embedQuery(q, null), inThread, query.inThreadInference),
       turn(query.tjs, () => tjs.extractor(q, popts)),
-      turn(query.workerExpert, () => worker.embedQuery(q, 'A')),
-      turn(query.inThreadExpert, () => inThread.embedQuery(q, 'A')),
+      turn(query.workerExpert, () => worker.embedQuery(q, 'A'), worker, query.workerExpertInference),
+      turn(query.inThreadExpert, () => inThread.embedQuery(q, 'A'), inThread, query.inThreadExpertInference),
     ];
     if (plain) turns.push(turn(query.plain, () => plain.embedQuery(q, null)), turn(query.plainExpert, () => plain.embedQuery(q, 'A')));
     const rand = mulberry32(12345);
