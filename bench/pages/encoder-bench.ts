@@ -100,6 +100,15 @@ async function runOurs(cfg: BenchConfig) {
     const expertFixed = await timeRuns(cfg.runs, () => client.embedQuery(q, 'A'));
     const expertAlternating = await timeRuns(cfg.runs, (i) => client.embedQuery(q, i % 2 === 0 ? 'A' : 'B'));
     const baseAgain = await timeRuns(cfg.runs, () => client.embedQuery(q, null));
+    // Expert switch, paired: after a query with A, time one more with A (same) and, after
+    // another with A, one with B (switched). Their difference is what switching costs.
+    const switchPairs: number[] = [];
+    for (let i = 0; i < cfg.runs; i++) {
+      await client.embedQuery(q, 'A');
+      const same = await time(() => client.embedQuery(q, 'A'));
+      await client.embedQuery(q, 'A');
+      switchPairs.push((await time(() => client.embedQuery(q, 'B'))) - same);
+    }
 
     const indexMsAll: number[] = [];
     for (let r = 0; !cfg.skipIndex && r < (cfg.indexRuns ?? 1); r++) {
@@ -109,7 +118,7 @@ async function runOurs(cfg: BenchConfig) {
     }
     const indexMs = indexMsAll[0] ?? NaN;
     const ortEnv = cfg.inThread && usedOrt ? { numThreads: usedOrt.env.wasm.numThreads, versions: usedOrt.env.versions, crossOriginIsolated: self.crossOriginIsolated } : null;
-    return { info, ortEnv, loadWallMs, addWallMs, experts, base, baseAgain, expertFixed, expertAlternating, indexMs, indexMsAll };
+    return { info, ortEnv, loadWallMs, addWallMs, experts, base, baseAgain, expertFixed, expertAlternating, switchPairs, indexMs, indexMsAll };
   } finally {
     await client.dispose();
   }
