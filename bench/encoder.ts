@@ -30,10 +30,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { ensureBenchModel } from '../tools/make-random-bert';
-import { launchChromium } from './lib/chromium';
-import { formatTable, median, quantile } from './lib/table';
-import { startVite } from './lib/vite-server';
+import { ensureBenchModel } from '../tools/make-random-bert.js';
+import { launchChromium } from './lib/chromium.js';
+import { formatTable, median, quantile } from './lib/table.js';
+import { startVite } from './lib/vite-server.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);

@@ -23,7 +23,7 @@ import { encoderBackend } from '../src/eval/dense.js';
 import { runEvaluation, resolveMethodList, type RunEvalConfig } from '../src/eval/run-eval.js';
 import { METRIC_KEYS } from '../src/eval/metrics.js';
 import type { ResultJson } from '../src/eval/table.js';
-import { EncoderEngine } from '../workers/engine/encoder-engine';
+import { EncoderEngine } from '../workers/engine/encoder-engine.js';
 import { modelSpecOf } from '../tools/eval/encoder-node.js';
 import type { EvalBenchConfig, EvalBenchResult } from './pages/eval-bench.js';
 

@@ -7,10 +7,10 @@
  * weights of every layer graph inputs (how the engine runs it) and feeds them each run.
  */
 import * as ort from 'onnxruntime-web';
-import { buildBertGraph, linearWeightNames, type GraphVariant } from '../src/model/bert-graph';
-import type { BertConfig } from '../src/model/config';
-import type { F32Tensor } from '../src/model/tensor';
-import { transpose } from '../src/lora/merge';
+import { buildBertGraph, linearWeightNames, type GraphVariant } from '../workers/model/bert-graph.js';
+import type { BertConfig } from '../workers/model/config.js';
+import type { F32Tensor } from '../workers/model/tensor.js';
+import { transpose } from '../workers/lora/merge.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string) => {

@@ -12,9 +12,9 @@
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { exactTopK } from '../src/eval/dense';
-import { Int8Index } from '../src/search/int8-index';
-import { formatTable } from './lib/table';
+import { exactTopK } from '../src/eval/dense.js';
+import { Int8Index } from '../src/search/int8-index.js';
+import { formatTable } from './lib/table.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const EMB = join(ROOT, '.cache', 'embeddings');

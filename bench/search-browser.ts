@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
-import type { BenchRow } from './search-core';
+import type { BenchRow } from './search-core.js';
 
 const args = new Set(process.argv.slice(2));
 const root = new URL('..', import.meta.url).pathname;

@@ -7,7 +7,7 @@
  *   ?sample=tiny (73 short documents, used by the e2e tests) | small (300) | full (3000, default)
  *   ?device=auto|webgpu|wasm   ?collection=<name>
  */
-import type { DeviceRequest } from '../workers/encoder-api';
+import type { DeviceRequest } from '../src/boundary/encoder-api.js';
 
 export interface Preset {
   label: string;

@@ -1,12 +1,12 @@
 /** The playground: sample collection, search with routing, imports, experts, offline use. */
-import { isRouterRetrieverError } from '../src/errors';
-import type { Doc, ModelSpec, PilotLibraryJson, PilotSource, SearchResult } from '../src/types';
-import type { LoadProgress } from '../workers/encoder-api';
-import { isModelRef, readConfig, SAMPLE } from './config';
-import { cacheLoadedResources, registerServiceWorker } from './offline';
-import { ImportError, parseDocuments, type TextSplit } from './parse';
-import { openRetriever, type DemoRetriever } from './retriever';
-import { bytes, el, friendly, queryTerms, routeChart, snippet } from './ui';
+import { isRouterRetrieverError } from '../src/boundary/errors.js';
+import type { Doc, ModelSpec, PilotLibraryJson, PilotSource, SearchResult } from '../src/types.js';
+import type { LoadProgress } from '../src/boundary/encoder-api.js';
+import { isModelRef, readConfig, SAMPLE } from './config.js';
+import { cacheLoadedResources, registerServiceWorker } from './offline.js';
+import { ImportError, parseDocuments, type TextSplit } from './parse.js';
+import { openRetriever, type DemoRetriever } from './retriever.js';
+import { bytes, el, friendly, queryTerms, routeChart, snippet } from './ui.js';
 
 const cfg = readConfig();
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;

@@ -3,7 +3,7 @@
  * content column, optional id and title), or plain text (one document per line or per
  * paragraph). Errors say which line is wrong, in words.
  */
-import type { Doc } from '../src/types';
+import type { Doc } from '../src/types.js';
 
 export class ImportError extends Error {
   override readonly name = 'ImportError';

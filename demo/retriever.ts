@@ -3,12 +3,12 @@
  * that also keeps the encoder handle, so the page can show the encoder's embedded-texts counter
  * (proof that adding or removing an expert re-embeds no document).
  */
-import { EncoderClient } from '../src/encoder-client';
-import { RouterRetriever } from '../src/router-retriever';
+import { EncoderClient } from '../src/encoder-client.js';
+import { RouterRetriever } from '../src/router-retriever.js';
 import type {
   CollectionStats, Doc, IndexOptions, IndexResult, ModelInfo, ModelSpec, PilotLibraryJson, PilotSource, SearchOptions, SearchResult,
-} from '../src/types';
-import type { DeviceRequest, EncoderStats, LoadProgress } from '../workers/encoder-api';
+} from '../src/types.js';
+import type { DeviceRequest, EncoderStats, LoadProgress } from '../src/boundary/encoder-api.js';
 
 export interface DemoRetriever {
   readonly info: ModelInfo;

@@ -1,5 +1,5 @@
 /** Small DOM helpers of the playground and the widget: escaping, highlighting, bars, errors in words. */
-import { isRouterRetrieverError } from '../src/errors';
+import { isRouterRetrieverError } from '../src/boundary/errors.js';
 
 export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...kids: (Node | string)[]): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);

@@ -1,6 +1,6 @@
 /** The widget page: two <router-search> elements on the configured model (demo/config.ts). */
-import '../src/widget/router-search';
-import { readConfig, SAMPLE } from './config';
+import '../src/widget/router-search.js';
+import { readConfig, SAMPLE } from './config.js';
 
 const cfg = readConfig();
 const experts = Object.entries(cfg.experts).map(([n, u]) => `${n}=${u}`).join(',');

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import type { Harness } from './pages/encoder-harness';
+import type { Harness } from './pages/encoder-harness.js';
 
 interface Golden {
   texts: string[];

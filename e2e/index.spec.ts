@@ -5,7 +5,7 @@
  */
 import { expect, test, type Page } from '@playwright/test';
 import { cpus, loadavg } from 'node:os';
-import type { Harness } from './pages/index-harness';
+import type { Harness } from './pages/index-harness.js';
 
 /**
  * Long-task bound. A long task is wall-clock time: on an overloaded machine (load average
@@ -223,8 +223,8 @@ test('int8 kernel in Chromium: the relaxed-SIMD and plain builds are exact (equa
   const r = await page.evaluate(async () => {
     const kernelUrl = '/src/search/wasm-kernel.ts';
     const searchUrl = '/src/search/index.ts';
-    const k = (await import(/* @vite-ignore */ kernelUrl)) as typeof import('../src/search/wasm-kernel');
-    const S = (await import(/* @vite-ignore */ searchUrl)) as typeof import('../src/search/index');
+    const k = (await import(/* @vite-ignore */ kernelUrl)) as typeof import('../src/search/wasm-kernel.js');
+    const S = (await import(/* @vite-ignore */ searchUrl)) as typeof import('../src/search/index.js');
     let seed = 7;
     const rnd = () => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;

@@ -3,8 +3,8 @@
  * callbacks proxied and typed errors restored.
  */
 import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
-import type { EmbedOptions, EmbedProgress, EncoderApi, ExpertInfo, LoadOptions, LoadProgress, ModelInfo, ModelSpec, EncoderStats } from '../workers/encoder-api';
-import { installErrorTransfer } from '../workers/error-transfer';
+import type { EmbedOptions, EmbedProgress, EncoderApi, ExpertInfo, LoadOptions, LoadProgress, ModelInfo, ModelSpec, EncoderStats } from './boundary/encoder-api.js';
+import { installErrorTransfer } from './boundary/error-transfer.js';
 
 installErrorTransfer();
 

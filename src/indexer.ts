@@ -1,5 +1,5 @@
 /** Input validation and helpers for indexing documents (used by RouterRetriever). */
-import { RouterRetrieverError } from './errors.js';
+import { RouterRetrieverError } from './boundary/errors.js';
 import type { DocRecord } from './store/schema.js';
 import type { Doc } from './types.js';
 

@@ -11,7 +11,7 @@
  * until then its pilots stay stored but routing skips it.
  */
 import { EncoderClient } from './encoder-client.js';
-import { RouterRetrieverError } from './errors.js';
+import { RouterRetrieverError } from './boundary/errors.js';
 import { docText, rowsOf, sameContent, toDoc, validateDocs } from './indexer.js';
 import { centroid } from './router/kmeans.js';
 import { exportPilotLibrary, parsePilotLibrary } from './router/pilot-json.js';

@@ -1,8 +1,8 @@
 /**
  * Public types of the main-thread SDK (RouterRetriever). The class itself lives in
- * src/router-retriever.ts; the encoder boundary types in workers/encoder-api.ts.
+ * src/router-retriever.ts; the encoder boundary types in src/boundary/encoder-api.ts.
  */
-import type { DeviceRequest, EmbedProgress, EncoderApi, ExpertInfo, LoadProgress, ModelInfo, ModelSpec } from '../workers/encoder-api';
+import type { DeviceRequest, EmbedProgress, EncoderApi, ExpertInfo, LoadProgress, ModelInfo, ModelSpec } from './boundary/encoder-api.js';
 
 export type { DeviceRequest, EmbedProgress, EncoderApi, ExpertInfo, LoadProgress, ModelInfo, ModelSpec };
 

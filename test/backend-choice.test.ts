@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveBackend } from '../workers/engine/device';
-import { ortBuildFor, runningInNode, type OrtRuntime } from '../workers/engine/ort-builds';
-import { EncoderEngine } from '../workers/engine/encoder-engine';
-import { isRouterRetrieverError } from '../src/errors';
-import { FIXTURES, folderSpec } from './helpers/fixtures';
+import { resolveBackend } from '../workers/engine/device.js';
+import { ortBuildFor, runningInNode, type OrtRuntime } from '../workers/engine/ort-builds.js';
+import { EncoderEngine } from '../workers/engine/encoder-engine.js';
+import { isRouterRetrieverError } from '../src/boundary/errors.js';
+import { FIXTURES, folderSpec } from './helpers/fixtures.js';
 
 describe('resolveBackend', () => {
   const gpu = { available: true, detail: 'SwiftShader, software fallback', isFallbackAdapter: true };

@@ -2,10 +2,10 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { docText, parseCorpusJsonl, parseQrelsTsv, parseQueriesJsonl, qrelsWithQueries } from '../src/eval/beir';
-import { hashHalf, resolveSplit, sha1, splitQrels } from '../src/eval/splits';
-import { isRouterRetrieverError } from '../src/errors';
-import { loadBeirDir } from '../tools/eval/beir-node';
+import { docText, parseCorpusJsonl, parseQrelsTsv, parseQueriesJsonl, qrelsWithQueries } from '../src/eval/beir.js';
+import { hashHalf, resolveSplit, sha1, splitQrels } from '../src/eval/splits.js';
+import { isRouterRetrieverError } from '../src/boundary/errors.js';
+import { loadBeirDir } from '../tools/eval/beir-node.js';
 
 function errorOf(f: () => unknown) {
   try {

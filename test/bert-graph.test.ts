@@ -1,18 +1,18 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as ort from 'onnxruntime-web';
-import { buildBertGraph, linearWeightNames, useBaseInput, type GraphVariant } from '../src/model/bert-graph';
-import type { BertConfig } from '../src/model/config';
-import type { F32Tensor } from '../src/model/tensor';
-import { mergedTransposed, transpose } from '../src/lora/merge';
-import { isRouterRetrieverError } from '../src/errors';
+import { buildBertGraph, linearWeightNames, useBaseInput, type GraphVariant } from '../workers/model/bert-graph.js';
+import type { BertConfig } from '../workers/model/config.js';
+import type { F32Tensor } from '../workers/model/tensor.js';
+import { mergedTransposed, transpose } from '../workers/lora/merge.js';
+import { isRouterRetrieverError } from '../src/boundary/errors.js';
 import { existsSync, readFileSync } from 'node:fs';
-import { parseSafetensors } from '../src/model/safetensors';
-import { parseTorchBinSync } from '../src/model/torch-bin';
-import { toFloat32 } from '../src/model/tensor-convert';
-import { parseBertConfig } from '../src/model/config';
-import { parseAdapterConfig, resolveAdapter } from '../src/lora/adapter';
-import type { StateDict } from '../src/model/tensor';
-import { mulberry32 as rng } from '../src/router/random';
+import { parseSafetensors } from '../workers/model/safetensors.js';
+import { parseTorchBinSync } from '../workers/model/torch-bin.js';
+import { toFloat32 } from '../workers/model/tensor-convert.js';
+import { parseBertConfig } from '../workers/model/config.js';
+import { parseAdapterConfig, resolveAdapter } from '../workers/lora/adapter.js';
+import type { StateDict } from '../workers/model/tensor.js';
+import { mulberry32 as rng } from '../src/router/random.js';
 
 beforeAll(() => {
   ort.env.wasm.numThreads = 1;

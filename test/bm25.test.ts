@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { porterStem } from '../src/eval/porter';
-import { BM25_PROFILES, Bm25Index, analyze, luceneQuantizedLength, makeAnalyzer, selectTopK } from '../src/eval/bm25';
-import { isRouterRetrieverError } from '../src/errors';
+import { porterStem } from '../src/eval/porter.js';
+import { BM25_PROFILES, Bm25Index, analyze, luceneQuantizedLength, makeAnalyzer, selectTopK } from '../src/eval/bm25.js';
+import { isRouterRetrieverError } from '../src/boundary/errors.js';
 
 describe('Porter stemmer (examples from Porter 1980)', () => {
   const cases: [string, string][] = [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseBertConfig } from '../src/model/config';
-import { isRouterRetrieverError } from '../src/errors';
+import { parseBertConfig } from '../workers/model/config.js';
+import { isRouterRetrieverError } from '../src/boundary/errors.js';
 
 const contriever = {
   architectures: ['BertModel'],

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EncoderEngine } from '../workers/engine/encoder-engine';
-import { isRouterRetrieverError } from '../src/errors';
-import { FIXTURES, folderSpec, golden, maxAbsDiff } from './helpers/fixtures';
+import { EncoderEngine } from '../workers/engine/encoder-engine.js';
+import { isRouterRetrieverError } from '../src/boundary/errors.js';
+import { FIXTURES, folderSpec, golden, maxAbsDiff } from './helpers/fixtures.js';
 
 const g = golden();
 const dim = g.embeddings.base[0].length;

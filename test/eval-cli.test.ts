@@ -2,12 +2,12 @@ import { mkdtemp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { DenseBackend } from '../src/eval/dense';
-import { exactTopK } from '../src/eval/dense';
-import { EmbeddingCache, cacheKey } from '../tools/eval/embedding-cache';
-import { loadBeirDir } from '../tools/eval/beir-node';
-import { parseBeirTexts } from '../src/eval/beir';
-import { expandExperts, main, parseArgs, resolveMethods, runEval } from '../tools/eval/cli';
+import type { DenseBackend } from '../src/eval/dense.js';
+import { exactTopK } from '../src/eval/dense.js';
+import { EmbeddingCache, cacheKey } from '../tools/eval/embedding-cache.js';
+import { loadBeirDir } from '../tools/eval/beir-node.js';
+import { parseBeirTexts } from '../src/eval/beir.js';
+import { expandExperts, main, parseArgs, resolveMethods, runEval } from '../tools/eval/cli.js';
 
 const DIM = 8;
 function bagOfWords(text: string): Float32Array {

@@ -7,10 +7,10 @@ import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hashHalf } from '../src/eval/splits';
-import { main, parseArgs, runEval, type EvalDeps } from '../tools/eval/cli';
-import { createNodeEncoder } from '../tools/eval/encoder-node';
-import { FIXTURES } from './helpers/fixtures';
+import { hashHalf } from '../src/eval/splits.js';
+import { main, parseArgs, runEval, type EvalDeps } from '../tools/eval/cli.js';
+import { createNodeEncoder } from '../tools/eval/encoder-node.js';
+import { FIXTURES } from './helpers/fixtures.js';
 
 const MODEL = join(FIXTURES, 'tiny-bert');
 const EXPERTS = ['--expert', `expert-a=${join(FIXTURES, 'adapters', 'expert-a')}`, '--expert', `expert-b=${join(FIXTURES, 'adapters', 'expert-b')}`];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { QueryMetrics } from '../src/eval/metrics';
+import type { QueryMetrics } from '../src/eval/metrics.js';
 import {
   buildResultJson,
   datasetOracle,
@@ -7,7 +7,7 @@ import {
   instanceOracle,
   routingAccuracy,
   type PerQueryScores,
-} from '../src/eval/table';
+} from '../src/eval/table.js';
 
 const m = (n: number, r = n, mrr = n): QueryMetrics => ({ ndcg_at_10: n, recall_at_100: r, mrr_at_10: mrr });
 const scores = (o: Record<string, Record<string, QueryMetrics>>): PerQueryScores =>

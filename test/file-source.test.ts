@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isRouterRetrieverError, type ErrorCode } from '../src/errors';
-import { memorySource, resolveBaseUrl, urlSource, type FileProgress } from '../src/model/file-source';
+import { isRouterRetrieverError, type ErrorCode } from '../src/boundary/errors.js';
+import { memorySource, resolveBaseUrl, urlSource, type FileProgress } from '../workers/model/file-source.js';
 
 /** An in-memory stand-in for the Cache API (CacheStorage + Cache). */
 class FakeCache {

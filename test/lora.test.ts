@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { addLoraDeltaTransposed, loraScale, mergedTransposed, transpose } from '../src/lora/merge';
-import { parseAdapterConfig, resolveAdapter, matchesTargetModules } from '../src/lora/adapter';
-import type { StateDict, StoredTensor } from '../src/model/tensor';
-import { isRouterRetrieverError } from '../src/errors';
+import { addLoraDeltaTransposed, loraScale, mergedTransposed, transpose } from '../workers/lora/merge.js';
+import { parseAdapterConfig, resolveAdapter, matchesTargetModules } from '../workers/lora/adapter.js';
+import type { StateDict, StoredTensor } from '../workers/model/tensor.js';
+import { isRouterRetrieverError } from '../src/boundary/errors.js';
 
 const f32 = (shape: number[], values: number[]) => ({ shape, data: Float32Array.from(values) });
 

@@ -6,7 +6,7 @@ import {
   trecOrder,
   type Qrels,
   type Ranking,
-} from '../src/eval/metrics';
+} from '../src/eval/metrics.js';
 
 const j = (o: Record<string, number>) => new Map(Object.entries(o));
 const r = (pairs: [string, number][]): Ranking => ({ ids: pairs.map((p) => p[0]), scores: pairs.map((p) => p[1]) });

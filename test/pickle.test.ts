@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isRouterRetrieverError, type ErrorCode } from '../src/errors';
-import { isTorchTensorRef, unpickle, type PickleGlobal } from '../src/model/pickle';
+import { isRouterRetrieverError, type ErrorCode } from '../src/boundary/errors.js';
+import { isTorchTensorRef, unpickle, type PickleGlobal } from '../workers/model/pickle.js';
 
 /** Concatenates pickle fragments: strings are taken byte-for-byte (latin1), numbers are bytes. */
 function pk(...parts: Array<string | number | number[] | Uint8Array>): Uint8Array {

@@ -1,12 +1,12 @@
 import 'fake-indexeddb/auto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RouterRetriever } from '../src/router-retriever';
-import { isRouterRetrieverError, RouterRetrieverError } from '../src/errors';
-import { CollectionStore } from '../src/store/collection';
-import type { Doc } from '../src/types';
-import { EncoderEngine } from '../workers/engine/encoder-engine';
-import { FIXTURES, folderSpec } from './helpers/fixtures';
+import { RouterRetriever } from '../src/router-retriever.js';
+import { isRouterRetrieverError, RouterRetrieverError } from '../src/boundary/errors.js';
+import { CollectionStore } from '../src/store/collection.js';
+import type { Doc } from '../src/types.js';
+import { EncoderEngine } from '../workers/engine/encoder-engine.js';
+import { FIXTURES, folderSpec } from './helpers/fixtures.js';
 
 const model = folderSpec(join(FIXTURES, 'tiny-bert'));
 const expertA = folderSpec(join(FIXTURES, 'adapters', 'expert-a'));

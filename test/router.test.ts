@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DatasetRouter, exportPilotLibrary, parsePilotLibrary, routeMax, routeMean } from '../src/router/index.js';
-import { isRouterRetrieverError } from '../src/errors.js';
+import { isRouterRetrieverError } from '../src/boundary/errors.js';
 
 const f = (...x: number[]) => new Float32Array(x);
 

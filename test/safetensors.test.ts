@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isRouterRetrieverError, type ErrorCode } from '../src/errors';
-import { parseSafetensors, parseSafetensorsFile, readSafetensorsMetadata, serializeSafetensors } from '../src/model/safetensors';
-import type { StateDict, StoredTensor } from '../src/model/tensor';
-import { bfloat16ToFloat32, float16BitsToNumber, float16ToFloat32, float32ToFloat16Bits, toFloat32 } from '../src/model/tensor-convert';
-import { parseTorchBin } from '../src/model/torch-bin';
+import { isRouterRetrieverError, type ErrorCode } from '../src/boundary/errors.js';
+import { parseSafetensors, parseSafetensorsFile, readSafetensorsMetadata, serializeSafetensors } from '../workers/model/safetensors.js';
+import type { StateDict, StoredTensor } from '../workers/model/tensor.js';
+import { bfloat16ToFloat32, float16BitsToNumber, float16ToFloat32, float32ToFloat16Bits, toFloat32 } from '../workers/model/tensor-convert.js';
+import { parseTorchBin } from '../workers/model/torch-bin.js';
 
 function expectCode(fn: () => unknown, code: ErrorCode, match?: RegExp): void {
   try {

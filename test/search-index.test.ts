@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Int8Index, SearchIndex, quantizeChunk, searchChunksSync, wasmSimdSupported, type Hit, type VectorChunk } from '../src/search/index.js';
-import { isRouterRetrieverError } from '../src/errors.js';
+import { isRouterRetrieverError } from '../src/boundary/errors.js';
 import { mulberry32 as rng } from '../src/router/random.js';
 
 function chunks(n: number, dim: number, size: number, seed: number, int: boolean): VectorChunk[] {

@@ -9,7 +9,7 @@ import {
   type Hit,
   type VectorChunk,
 } from '../src/search/index.js';
-import { isRouterRetrieverError } from '../src/errors.js';
+import { isRouterRetrieverError } from '../src/boundary/errors.js';
 import { mulberry32 as rng } from '../src/router/random.js';
 
 /** Chunks of small-integer vectors: dot products are exact, so ties are real ties. */

@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isRouterRetrieverError } from '../src/errors.js';
+import { isRouterRetrieverError } from '../src/boundary/errors.js';
 import { buildPilotLibrary, pilotsOf } from '../src/router/index.js';
 import { searchChunksSync } from '../src/search/index.js';
 import { CollectionStore, MIGRATIONS, dbName, type DocInput } from '../src/store/index.js';

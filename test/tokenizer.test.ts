@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { describe, expect, it } from 'vitest';
-import { isRouterRetrieverError } from '../src/errors';
-import { BertTokenizer, parseVocabTxt, tokenizerConfigFor } from '../src/model/tokenizer';
-import { BERT_BASE_UNCASED_VOCAB_SHA256, buildBertBaseUncasedVocab, sha256Hex } from '../tools/build-vocab';
+import { isRouterRetrieverError } from '../src/boundary/errors.js';
+import { BertTokenizer, parseVocabTxt, tokenizerConfigFor } from '../workers/model/tokenizer.js';
+import { BERT_BASE_UNCASED_VOCAB_SHA256, buildBertBaseUncasedVocab, sha256Hex } from '../tools/build-vocab.js';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url);
 const SHARED_VOCAB = '/work/shared/data/vocab/bert-base-uncased-vocab.txt';

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isRouterRetrieverError, type ErrorCode } from '../src/errors';
-import type { StoredTensor } from '../src/model/tensor';
-import { toFloat32 } from '../src/model/tensor-convert';
-import { parseTorchBin, parseTorchBinSync } from '../src/model/torch-bin';
-import { ZipReader, crc32, writeStoredZip } from '../src/model/zip';
+import { isRouterRetrieverError, type ErrorCode } from '../src/boundary/errors.js';
+import type { StoredTensor } from '../workers/model/tensor.js';
+import { toFloat32 } from '../workers/model/tensor-convert.js';
+import { parseTorchBin, parseTorchBinSync } from '../workers/model/torch-bin.js';
+import { ZipReader, crc32, writeStoredZip } from '../workers/model/zip.js';
 
 // ---- a tiny pickle writer for torch.save-shaped state dicts (test only) -------------------
 

@@ -26,9 +26,9 @@
  */
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { hashHalf } from '../src/eval/splits';
-import { routeQuery, type PilotLibrary } from '../src/router/route';
-import { folderSpec } from './node-folder';
+import { hashHalf } from '../src/eval/splits.js';
+import { routeQuery, type PilotLibrary } from '../src/router/route.js';
+import { folderSpec } from './node-folder.js';
 
 interface Source {
   name: string;
@@ -159,7 +159,7 @@ function build(beir: string, perDomain: number, small: number, knownPerDomain: n
 interface ExpectSpec { label: string; model: string; experts: string; pilots: string | null }
 
 async function verify(spec: ExpectSpec, docs: SampleDoc[], queries: KnownQuery[], fixturePilots: (enc: Encoder) => Promise<PilotLibrary>): Promise<void> {
-  const { EncoderEngine } = await import('../workers/engine/encoder-engine');
+  const { EncoderEngine } = await import('../workers/engine/encoder-engine.js');
   // onnxruntime-node runs the same graph natively (embeddings agree with WASM to ~1e-7; the
   // expectations keep a 1e-3 margin), which makes this tool minutes faster.
   const engine = process.env.DEMO_DATA_RUNTIME === 'wasm'

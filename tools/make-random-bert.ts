@@ -16,13 +16,13 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildBertGraph } from '../src/model/bert-graph';
-import { parseBertConfig } from '../src/model/config';
-import { parseSafetensors, serializeSafetensors } from '../src/model/safetensors';
-import type { StateDict } from '../src/model/tensor';
-import { toFloat32 } from '../src/model/tensor-convert';
-import { BertTokenizer, tokenizerConfigFor } from '../src/model/tokenizer';
-import { mulberry32 as rng } from '../src/router/random';
+import { buildBertGraph } from '../workers/model/bert-graph.js';
+import { parseBertConfig } from '../workers/model/config.js';
+import { parseSafetensors, serializeSafetensors } from '../workers/model/safetensors.js';
+import type { StateDict } from '../workers/model/tensor.js';
+import { toFloat32 } from '../workers/model/tensor-convert.js';
+import { BertTokenizer, tokenizerConfigFor } from '../workers/model/tokenizer.js';
+import { mulberry32 as rng } from '../src/router/random.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const FIXTURES = join(ROOT, 'test', 'fixtures');

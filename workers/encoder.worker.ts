@@ -3,9 +3,9 @@
  * transferred to the caller, not copied.
  */
 import { expose, transfer } from 'comlink';
-import type { EmbedOptions, EmbedProgress, EncoderApi } from './encoder-api';
-import { EncoderEngine } from './engine/encoder-engine';
-import { installErrorTransfer } from './error-transfer';
+import type { EmbedOptions, EmbedProgress, EncoderApi } from '../src/boundary/encoder-api.js';
+import { EncoderEngine } from './engine/encoder-engine.js';
+import { installErrorTransfer } from '../src/boundary/error-transfer.js';
 
 installErrorTransfer();
 

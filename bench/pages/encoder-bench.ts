@@ -3,10 +3,10 @@
  * feature-extraction pipeline on the same weights, timed in the same page. Returns raw timings;
  * the Node side computes and prints the statistics.
  */
-import { EncoderClient } from '../../src/encoder-client';
-import type { EncoderApi } from '../../workers/encoder-api';
-import { EncoderEngine } from '../../workers/engine/encoder-engine';
-import { mulberry32 } from '../../src/router/random';
+import { EncoderClient } from '../../src/encoder-client.js';
+import type { EncoderApi } from '../../src/boundary/encoder-api.js';
+import { EncoderEngine } from '../../workers/engine/encoder-engine.js';
+import { mulberry32 } from '../../src/router/random.js';
 
 export interface BenchConfig {
   /** Served folder of the model, e.g. /.cache/bench-models/tiny/ */

@@ -4,11 +4,11 @@
  * the worker encoder (src/encoder-client.ts) from fetched files, and runs the very
  * runEvaluation the Node CLI runs. The result lands in window.__eval.
  */
-import { EncoderClient } from '../../src/encoder-client';
-import { parseBeirTexts, type BeirDataset } from '../../src/eval/beir';
-import { encoderBackend } from '../../src/eval/dense';
-import { runEvaluation, type RunEvalConfig } from '../../src/eval/run-eval';
-import type { ResultJson } from '../../src/eval/table';
+import { EncoderClient } from '../../src/encoder-client.js';
+import { parseBeirTexts, type BeirDataset } from '../../src/eval/beir.js';
+import { encoderBackend } from '../../src/eval/dense.js';
+import { runEvaluation, type RunEvalConfig } from '../../src/eval/run-eval.js';
+import type { ResultJson } from '../../src/eval/table.js';
 
 export interface EvalBenchConfig {
   model: { base: string; files: string[] };

@@ -1,5 +1,5 @@
 /** Runs bench/search-core.ts in the page; bench/search-browser.ts calls window.bench. */
-import { runFloat, runInt8 } from '../search-core';
+import { runFloat, runInt8 } from '../search-core.js';
 
 const runtime = `chromium ${/Chrome\/([\d.]+)/.exec(navigator.userAgent)?.[1] ?? '?'}`;
 const w = window as unknown as Record<string, unknown>;

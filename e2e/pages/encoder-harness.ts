@@ -2,10 +2,10 @@
  * Exposes the SDK's encoder client to Playwright as window.harness. Every method returns
  * plain JSON (errors included), so the tests stay free of page-side object handles.
  */
-import { EncoderClient } from '../../src/encoder-client';
-import { isRouterRetrieverError } from '../../src/errors';
-import { writeStoredZip } from '../../src/model/zip';
-import type { EmbedProgress, LoadOptions, LoadProgress, ModelSpec } from '../../workers/encoder-api';
+import { EncoderClient } from '../../src/encoder-client.js';
+import { isRouterRetrieverError } from '../../src/boundary/errors.js';
+import { writeStoredZip } from '../../workers/model/zip.js';
+import type { EmbedProgress, LoadOptions, LoadProgress, ModelSpec } from '../../src/boundary/encoder-api.js';
 
 export interface ErrorJson {
   ok: false;

@@ -2,8 +2,8 @@
  * Exposes RouterRetriever to Playwright as window.rr (e2e/index.spec.ts): the real
  * worker, the real IndexedDB, plus main-thread responsiveness probes.
  */
-import { RouterRetriever, isRouterRetrieverError, type Doc, type OpenOptions } from '../../src/index';
-import { SearchIndex } from '../../src/search/search-index';
+import { RouterRetriever, isRouterRetrieverError, type Doc, type OpenOptions } from '../../src/index.js';
+import { SearchIndex } from '../../src/search/search-index.js';
 
 const MODEL = '/test/fixtures/tiny-bert/';
 const EXPERT_A = '/test/fixtures/adapters/expert-a/';

@@ -7,7 +7,7 @@
  * `query-id <TAB> corpus-id <TAB> score`). Blank lines are skipped; every other
  * defect is an INVALID_INPUT error naming the file and the 1-based line.
  */
-import { RouterRetrieverError } from '../errors.js';
+import { RouterRetrieverError } from '../boundary/errors.js';
 import type { Qrels } from './metrics.js';
 
 export interface BeirDoc {

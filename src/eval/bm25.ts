@@ -18,7 +18,7 @@
  * default English stop set, Porter-stem. Documents are `title + " " + text`.
  * {@link BM25_PROFILES} names this configuration `anserini` and a simpler `plain` one.
  */
-import { RouterRetrieverError } from '../errors.js';
+import { RouterRetrieverError } from '../boundary/errors.js';
 import { compareTrec, type Ranking } from './metrics.js';
 import { porterStem } from './porter.js';
 

@@ -6,9 +6,9 @@
  * (Node, tools/eval/cli.ts) or the worker's EncoderClient (browser bench page), so
  * both run the very same encoder code. Search is src/search's exact SearchIndex.
  */
-import { RouterRetrieverError } from '../errors.js';
+import { RouterRetrieverError } from '../boundary/errors.js';
 import { SearchIndex } from '../search/search-index.js';
-import type { EncoderApi, ModelInfo } from '../../workers/encoder-api';
+import type { EncoderApi, ModelInfo } from '../boundary/encoder-api.js';
 import { compareTrec, type Ranking } from './metrics.js';
 import { selectTopK } from './bm25.js';
 

@@ -23,7 +23,7 @@
  *   retrieval (identical to that expert's own row for the query).
  * - Oracles: over the routing experts (default: all experts), see ./table.ts.
  */
-import { RouterRetrieverError } from '../errors.js';
+import { RouterRetrieverError } from '../boundary/errors.js';
 import { buildPilotLibrary, pilotsOf, type PilotDomain, type PilotWeighting } from '../router/pilots.js';
 import { routeMax, routeMean, type PilotLibrary } from '../router/route.js';
 import { DatasetRouter } from '../router/dataset-router.js';

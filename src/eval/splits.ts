@@ -22,7 +22,7 @@
  * row of the evaluation table for that domain is computed on the "test" half
  * only, so no row is scored on queries used for training or pilots.
  */
-import { RouterRetrieverError } from '../errors.js';
+import { RouterRetrieverError } from '../boundary/errors.js';
 import type { Qrels } from './metrics.js';
 
 export type Half = 'train' | 'test';

@@ -1,4 +1,4 @@
-import { RouterRetrieverError } from '../errors.js';
+import { RouterRetrieverError } from '../boundary/errors.js';
 import { sampleIndices } from './random.js';
 import type { RouteResult } from './route.js';
 import { checkVector, dot64 } from './vectors.js';

@@ -1,4 +1,4 @@
-import { RouterRetrieverError } from '../errors.js';
+import { RouterRetrieverError } from '../boundary/errors.js';
 import { mulberry32 } from './random.js';
 import { checkVector } from './vectors.js';
 

@@ -1,4 +1,4 @@
-import { RouterRetrieverError } from '../errors.js';
+import { RouterRetrieverError } from '../boundary/errors.js';
 import { checkVector, dot64 } from './vectors.js';
 
 /** expert name -> its pilot embeddings (base-encoder space). Insertion order = expert order. */

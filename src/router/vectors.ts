@@ -1,4 +1,4 @@
-import { RouterRetrieverError } from '../errors.js';
+import { RouterRetrieverError } from '../boundary/errors.js';
 
 /** Dot product in float64. */
 export function dot64(a: ArrayLike<number>, b: ArrayLike<number>): number {

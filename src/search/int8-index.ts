@@ -1,4 +1,4 @@
-import { RouterRetrieverError } from '../errors.js';
+import { RouterRetrieverError } from '../boundary/errors.js';
 import { TopK } from './heap.js';
 import type { Int8Chunk } from './int8.js';
 import { QUERY_BIAS, codeSum, quantizeQueryU7, quantizeVector } from './int8.js';

@@ -1,4 +1,4 @@
-import { RouterRetrieverError } from '../errors.js';
+import { RouterRetrieverError } from '../boundary/errors.js';
 import { TopK } from './heap.js';
 import { dot, dotRowsInt8 } from './kernel.js';
 import { validateQuery, yieldToEventLoop } from './topk.js';

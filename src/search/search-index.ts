@@ -1,4 +1,4 @@
-import { RouterRetrieverError } from '../errors.js';
+import { RouterRetrieverError } from '../boundary/errors.js';
 import { TopK } from './heap.js';
 import { dotRows } from './kernel.js';
 import { validateQuery, yieldToEventLoop } from './topk.js';

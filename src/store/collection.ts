@@ -1,5 +1,5 @@
 import { deleteDB, openDB, type IDBPDatabase, type IDBPTransaction } from 'idb';
-import { RouterRetrieverError, isRouterRetrieverError } from '../errors.js';
+import { RouterRetrieverError, isRouterRetrieverError } from '../boundary/errors.js';
 import { exportPilotLibrary, parsePilotLibrary } from '../router/pilot-json.js';
 import type { PilotLibrary } from '../router/route.js';
 import type { PilotLibraryState } from '../router/pilots.js';

@@ -18,10 +18,10 @@
  * Theming: --rs-accent, --rs-bg, --rs-fg, --rs-radius, --rs-font (and ::part(input|list|option)).
  * Widgets with the same collection and model on one page share one retriever (one worker).
  */
-import { isRouterRetrieverError } from '../errors.js';
+import { isRouterRetrieverError } from '../boundary/errors.js';
 import { RouterRetriever } from '../router-retriever.js';
 import type { Doc, Hit } from '../types.js';
-import type { DeviceRequest } from '../../workers/encoder-api.js';
+import type { DeviceRequest } from '../boundary/encoder-api.js';
 
 const shared = new Map<string, Promise<RouterRetriever>>();
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 
-export { folderSpec } from '../../tools/node-folder';
+export { folderSpec } from '../../tools/node-folder.js';
 
 export interface Golden {
   texts: string[];

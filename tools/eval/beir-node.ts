@@ -4,7 +4,7 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { RouterRetrieverError } from '../../src/errors.js';
+import { RouterRetrieverError } from '../../src/boundary/errors.js';
 import { parseCorpusJsonl, parseQrelsTsv, parseQueriesJsonl, type BeirDataset } from '../../src/eval/beir.js';
 import type { Qrels } from '../../src/eval/metrics.js';
 

@@ -44,7 +44,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RouterRetrieverError, isRouterRetrieverError } from '../../src/errors.js';
+import { RouterRetrieverError, isRouterRetrieverError } from '../../src/boundary/errors.js';
 import { BM25_PROFILES, type Bm25Profile } from '../../src/eval/bm25.js';
 import type { DenseBackend } from '../../src/eval/dense.js';
 import { resolveMethodList, runEvaluation, type RoutingRecord, type RunEvalOutput } from '../../src/eval/run-eval.js';

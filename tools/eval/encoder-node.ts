@@ -5,10 +5,10 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { RouterRetrieverError } from '../../src/errors.js';
+import { RouterRetrieverError } from '../../src/boundary/errors.js';
 import { encoderBackend, type DenseBackend } from '../../src/eval/dense.js';
-import { EncoderEngine, type OrtRuntime } from '../../workers/engine/encoder-engine';
-import type { ModelInfo, ModelSpec } from '../../workers/encoder-api';
+import { EncoderEngine, type OrtRuntime } from '../../workers/engine/encoder-engine.js';
+import type { ModelInfo, ModelSpec } from '../../src/boundary/encoder-api.js';
 
 /** Files the loaders read (model folder, sentence-transformers extras, PEFT adapter), in preference order per role. */
 const TEXT_FILES = ['config.json', 'tokenizer.json', 'vocab.txt', 'tokenizer_config.json', 'modules.json', '1_Pooling/config.json', 'adapter_config.json'];

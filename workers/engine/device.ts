@@ -3,8 +3,8 @@
  * The probe runs BEFORE any onnxruntime session exists, because a failed WebGPU
  * session can poison later sessions in the same worker.
  */
-import { RouterRetrieverError } from '../../src/errors';
-import type { Backend, DeviceRequest } from '../encoder-api';
+import { RouterRetrieverError } from '../../src/boundary/errors.js';
+import type { Backend, DeviceRequest } from '../../src/boundary/encoder-api.js';
 
 export interface WebGpuProbe {
   /** An adapter was returned by navigator.gpu.requestAdapter(). */

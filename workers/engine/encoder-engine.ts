@@ -4,14 +4,14 @@
  * Worker (workers/encoder.worker.ts) exposes it with comlink.
  */
 import type * as ort from 'onnxruntime-web';
-import { RouterRetrieverError } from '../../src/errors';
-import { buildBertGraph, useBaseInput, type BertGraph } from '../../src/model/bert-graph';
-import type { BertConfig } from '../../src/model/config';
-import type { BertTokenizer } from '../../src/model/tokenizer';
-import type { F32Tensor, StateDict } from '../../src/model/tensor';
-import { toFloat32 } from '../../src/model/tensor-convert';
-import { parseAdapterConfig, resolveAdapter, type ResolvedLora } from '../../src/lora/adapter';
-import { mergedTransposed, transpose } from '../../src/lora/merge';
+import { RouterRetrieverError } from '../../src/boundary/errors.js';
+import { buildBertGraph, useBaseInput, type BertGraph } from '../model/bert-graph.js';
+import type { BertConfig } from '../model/config.js';
+import type { BertTokenizer } from '../model/tokenizer.js';
+import type { F32Tensor, StateDict } from '../model/tensor.js';
+import { toFloat32 } from '../model/tensor-convert.js';
+import { parseAdapterConfig, resolveAdapter, type ResolvedLora } from '../lora/adapter.js';
+import { mergedTransposed, transpose } from '../lora/merge.js';
 import type {
   Backend,
   EmbedOptions,
@@ -23,13 +23,13 @@ import type {
   LoadProgress,
   ModelInfo,
   ModelSpec,
-} from '../encoder-api';
-import { planBatches, progressOf } from './batching';
-import { probeWebGpu, resolveBackend } from './device';
-import { loadAdapter, loadBaseModel } from './model-files';
-import { defaultOrtLoader, type OrtLoader, type OrtRuntime } from './ort-builds';
-import { RunQueue, type Priority } from './run-queue';
-import { FeedSet, WeightFeedFactory } from './weight-feeds';
+} from '../../src/boundary/encoder-api.js';
+import { planBatches, progressOf } from './batching.js';
+import { probeWebGpu, resolveBackend } from './device.js';
+import { loadAdapter, loadBaseModel } from './model-files.js';
+import { defaultOrtLoader, type OrtLoader, type OrtRuntime } from './ort-builds.js';
+import { RunQueue, type Priority } from './run-queue.js';
+import { FeedSet, WeightFeedFactory } from './weight-feeds.js';
 
 export const CANARY_TEXT = 'RouterRetriever canary: the quick brown fox jumps over the lazy dog, 42 times in Ångström units.';
 export const CANARY_TOLERANCE = 1e-3;
@@ -99,7 +99,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return a.length === b.length ? m : Infinity;
 }
 
-export type { OrtRuntime } from './ort-builds';
+export type { OrtRuntime } from './ort-builds.js';
 
 export interface EngineOptions {
   /**

@@ -2,14 +2,14 @@
  * Reading a base model or a LoRA adapter from a FileSource, the way users have them
  * (Hugging Face layout), into parsed config, tokenizer and weights.
  */
-import { RouterRetrieverError } from '../../src/errors';
-import { memorySource, urlSource, type FileSource } from '../../src/model/file-source';
-import { parseSafetensors } from '../../src/model/safetensors';
-import { parseTorchBin } from '../../src/model/torch-bin';
-import { BertTokenizer } from '../../src/model/tokenizer';
-import { parseBertConfig, type BertConfig } from '../../src/model/config';
-import type { StateDict } from '../../src/model/tensor';
-import type { LoadOptions, LoadProgress, ModelSpec } from '../encoder-api';
+import { RouterRetrieverError } from '../../src/boundary/errors.js';
+import { memorySource, urlSource, type FileSource } from '../model/file-source.js';
+import { parseSafetensors } from '../model/safetensors.js';
+import { parseTorchBin } from '../model/torch-bin.js';
+import { BertTokenizer } from '../model/tokenizer.js';
+import { parseBertConfig, type BertConfig } from '../model/config.js';
+import type { StateDict } from '../model/tensor.js';
+import type { LoadOptions, LoadProgress, ModelSpec } from '../../src/boundary/encoder-api.js';
 
 export const DEFAULT_CACHE = 'router-retriever-models';
 

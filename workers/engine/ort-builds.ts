@@ -10,7 +10,7 @@
  * A browser therefore downloads and compiles only the binary its backend needs.
  */
 import type * as ortTypes from 'onnxruntime-web';
-import type { Backend } from '../encoder-api';
+import type { Backend } from '../../src/boundary/encoder-api.js';
 
 /** The onnxruntime JS API (every build, and onnxruntime-node, expose the same one). */
 export type OrtRuntime = typeof ortTypes;

@@ -4,7 +4,7 @@
  * WebGPU (Tensor.fromGpuBuffer). Switching experts is choosing another feed map.
  */
 import type * as ort from 'onnxruntime-web';
-import type { Backend } from '../encoder-api';
+import type { Backend } from '../../src/boundary/encoder-api.js';
 
 interface GpuBufferLike {
   destroy(): void;

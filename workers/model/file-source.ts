@@ -1,4 +1,4 @@
-import { RouterRetrieverError } from '../errors';
+import { RouterRetrieverError } from '../../src/boundary/errors.js';
 
 /** Progress of one file: bytes received so far and the total when known. */
 export interface FileProgress {

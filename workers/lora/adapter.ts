@@ -2,10 +2,10 @@
  * PEFT LoRA adapters: adapter_config.json parsing and validation of the adapter weights against
  * the base model (targets, shapes, ranks) before anything is merged.
  */
-import { RouterRetrieverError } from '../errors';
-import type { F32Tensor, StateDict } from '../model/tensor';
-import { toFloat32 } from '../model/tensor-convert';
-import { loraScale } from './merge';
+import { RouterRetrieverError } from '../../src/boundary/errors.js';
+import type { F32Tensor, StateDict } from '../model/tensor.js';
+import { toFloat32 } from '../model/tensor-convert.js';
+import { loraScale } from './merge.js';
 
 export interface AdapterConfig {
   r: number;

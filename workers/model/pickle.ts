@@ -1,5 +1,5 @@
-import { RouterRetrieverError } from '../errors';
-import type { DType } from './tensor';
+import { RouterRetrieverError } from '../../src/boundary/errors.js';
+import type { DType } from './tensor.js';
 
 /**
  * A whitelisting unpickler for PyTorch state dicts. It NEVER executes anything:

@@ -3,7 +3,7 @@
  * pooling and normalisation (1_Pooling/config.json, modules.json). Contriever has neither and
  * uses masked mean pooling without normalisation, which are the defaults.
  */
-import { RouterRetrieverError } from '../errors';
+import { RouterRetrieverError } from '../../src/boundary/errors.js';
 
 export type HiddenAct = 'gelu' | 'gelu_new' | 'relu';
 export type Pooling = 'mean' | 'cls';

@@ -8,7 +8,7 @@
  *
  * Field numbers follow https://github.com/onnx/onnx/blob/main/onnx/onnx.proto.
  */
-import { RouterRetrieverError } from '../errors';
+import { RouterRetrieverError } from '../../src/boundary/errors.js';
 
 /** TensorProto.DataType values. */
 export const DataType = {

@@ -7,11 +7,11 @@
  * merged matrix). token_type_ids are always zero: token_type_embeddings[0] is folded into the
  * position embeddings at build time. Output: `embeddings` float32 [batch, hidden].
  */
-import { RouterRetrieverError } from '../errors';
-import { transpose } from '../lora/merge';
-import type { BertConfig } from './config';
-import { DataType, encodeModel, type AttributeValue, type GraphSpec, type NodeSpec, type RawData, type TensorProtoSpec, type ValueInfoSpec } from './onnx-proto';
-import type { F32Tensor } from './tensor';
+import { RouterRetrieverError } from '../../src/boundary/errors.js';
+import { transpose } from '../lora/merge.js';
+import type { BertConfig } from './config.js';
+import { DataType, encodeModel, type AttributeValue, type GraphSpec, type NodeSpec, type RawData, type TensorProtoSpec, type ValueInfoSpec } from './onnx-proto.js';
+import type { F32Tensor } from './tensor.js';
 
 /** Graph flavours. 'contrib' uses com.microsoft fused ops that both the WASM and WebGPU EPs implement. */
 export interface GraphVariant {

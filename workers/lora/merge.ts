@@ -2,8 +2,8 @@
  * LoRA merge math (pure). The graph multiplies x @ Wt with Wt = [in, out], so merged matrices are
  * produced already transposed: Wt' = (W + scale * B @ A)^T.
  */
-import { RouterRetrieverError } from '../errors';
-import type { F32Tensor } from '../model/tensor';
+import { RouterRetrieverError } from '../../src/boundary/errors.js';
+import type { F32Tensor } from '../model/tensor.js';
 
 const TILE = 32;
 

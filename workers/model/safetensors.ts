@@ -1,6 +1,6 @@
-import { RouterRetrieverError } from '../errors';
-import type { DType, StateDict } from './tensor';
-import { DTYPE_BYTES, typedArrayFromBytes } from './tensor-convert';
+import { RouterRetrieverError } from '../../src/boundary/errors.js';
+import type { DType, StateDict } from './tensor.js';
+import { DTYPE_BYTES, typedArrayFromBytes } from './tensor-convert.js';
 
 /** safetensors dtype names we read, and the StoredTensor dtype each becomes. */
 const SAFETENSORS_DTYPES: Readonly<Record<string, DType>> = {

@@ -4,7 +4,7 @@
  * `code`. Import this module on both sides of the boundary.
  */
 import { transferHandlers, type TransferHandler } from 'comlink';
-import { RouterRetrieverError, type ErrorCode } from '../src/errors';
+import { RouterRetrieverError, type ErrorCode } from './errors.js';
 
 interface SerializedError {
   name: string;

@@ -1,5 +1,5 @@
-import { RouterRetrieverError } from '../errors';
-import type { DType, StoredTensor } from './tensor';
+import { RouterRetrieverError } from '../../src/boundary/errors.js';
+import type { DType, StoredTensor } from './tensor.js';
 
 /** Bytes per element for each stored dtype. */
 export const DTYPE_BYTES: Readonly<Record<DType, number>> = {

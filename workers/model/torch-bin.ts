@@ -1,8 +1,8 @@
-import { RouterRetrieverError } from '../errors';
-import { TORCH_STORAGE_DTYPES, isTorchTensorRef, unpickle, type PickleGlobal, type TorchTensorRef } from './pickle';
-import type { DType, StateDict, StoredTensor } from './tensor';
-import { DTYPE_BYTES, typedArrayFromBytes } from './tensor-convert';
-import { ZipReader, isZip } from './zip';
+import { RouterRetrieverError } from '../../src/boundary/errors.js';
+import { TORCH_STORAGE_DTYPES, isTorchTensorRef, unpickle, type PickleGlobal, type TorchTensorRef } from './pickle.js';
+import type { DType, StateDict, StoredTensor } from './tensor.js';
+import { DTYPE_BYTES, typedArrayFromBytes } from './tensor-convert.js';
+import { ZipReader, isZip } from './zip.js';
 
 export interface TorchBinOptions {
   /** File name used in error messages (default "pytorch_model.bin"). */

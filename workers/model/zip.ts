@@ -1,4 +1,4 @@
-import { RouterRetrieverError } from '../errors';
+import { RouterRetrieverError } from '../../src/boundary/errors.js';
 
 /** One file inside a ZIP archive, as listed by its central directory. */
 export interface ZipEntry {

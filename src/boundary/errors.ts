@@ -1,7 +1,7 @@
 /**
  * Every failure the SDK reports is a RouterRetrieverError with a stable `code`
  * and a message that says what to do about it. The class survives the worker
- * boundary (see workers/error-transfer.ts), so callers can switch on `code`.
+ * boundary (see src/boundary/error-transfer.ts), so callers can switch on `code`.
  */
 export type ErrorCode =
   /** A model or adapter file is malformed, truncated or of an unsupported kind. */

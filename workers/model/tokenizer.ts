@@ -1,4 +1,4 @@
-import { RouterRetrieverError } from '../errors';
+import { RouterRetrieverError } from '../../src/boundary/errors.js';
 
 /**
  * BERT WordPiece tokenizer with the exact semantics of Hugging Face's (slow, Python)
