@@ -1,5 +1,5 @@
 /** The widget page: two <router-search> elements on the configured model (demo/config.ts). */
-import '../src/widget/router-search.js';
+import '../src/widget.js';
 import { readConfig, SAMPLE } from './config.js';
 
 const cfg = readConfig();

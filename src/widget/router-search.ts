@@ -291,7 +291,6 @@ export function defineRouterSearch(tag = 'router-search'): void {
   if (!customElements.get(tag)) customElements.define(tag, RouterSearchElement);
 }
 
-if (typeof customElements !== 'undefined') defineRouterSearch();
 
 declare global {
   interface HTMLElementTagNameMap {
