@@ -2,7 +2,9 @@ import { resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 
 /**
- * The SDK as an ES library: dist/lib/index.js and dist/lib/encoder.worker.js (+ shared chunks).
+ * The SDK as an ES library, one file per package entry: dist/lib/index.js (the browser SDK),
+ * widget.js (defines <router-search>), node.js (the in-process encoder for Node) and
+ * encoder.worker.js (+ shared chunks).
  *
  * Dependencies stay imports (onnxruntime-web, comlink, idb): the app's bundler resolves them and
  * serves onnxruntime-web's .wasm files. The worker is a second entry, and index.js starts it with
@@ -10,7 +12,7 @@ import { defineConfig, type Plugin } from 'vite';
  * (Vite, webpack 5) recognise, so the app bundles the worker with its own dependencies. Vite's lib
  * mode would otherwise inline the worker and each 14-28 MB .wasm as base64.
  */
-const external = [/^onnxruntime-web(\/.*)?$/, 'comlink', 'idb'];
+const external = [/^onnxruntime-web(\/.*)?$/, 'comlink', 'idb', '@huggingface/tokenizers', /^node:/];
 const WORKER_IN_SOURCE = "new URL('../workers/encoder.worker.ts', import.meta.url)";
 const WORKER_IN_BUILD = "new URL('./encoder.worker.js', import.meta.url)";
 const PLACEHOLDER = '__ROUTER_RETRIEVER_ENCODER_WORKER_URL__';
@@ -40,6 +42,8 @@ export default defineConfig({
     lib: {
       entry: {
         index: resolve(import.meta.dirname, 'src/index.ts'),
+        widget: resolve(import.meta.dirname, 'src/widget.ts'),
+        node: resolve(import.meta.dirname, 'src/node.ts'),
         'encoder.worker': resolve(import.meta.dirname, 'workers/encoder.worker.ts'),
       },
       formats: ['es'],

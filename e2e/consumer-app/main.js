@@ -1,6 +1,10 @@
-// A third-party app: it imports the SDK by its package name, as an npm user would. The e2e test
-// builds dist/lib, then this app with Vite, and serves the result.
+// A third-party app: it imports the SDK by its package names, as an npm user would. The e2e test
+// packs the SDK (npm pack), installs the tarball into a copy of this folder, builds it with Vite
+// and serves the result.
 import { EncoderClient } from 'router-retriever-web';
+import { RouterSearchElement } from 'router-retriever-web/widget';
+
+window.widgetDefined = customElements.get('router-search') === RouterSearchElement;
 
 window.embed = async (texts) => {
   const encoder = new EncoderClient();
