@@ -16,12 +16,13 @@ import { BM25_PROFILES, Bm25Index, type Bm25Profile } from '../src/eval/bm25.js'
 import { evaluateRun, type Ranking } from '../src/eval/metrics.js';
 import { qrelsWithQueries } from '../src/eval/beir.js';
 import { loadBeirDir } from '../tools/eval/beir-node.js';
+import { parseCli } from '../tools/lib/args.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const beirRoot = resolve(repo, '../shared/data/beir');
 const targets: Record<string, number> = { scifact: 0.662, cranfield: 0.322 };
 const checked: Bm25Profile = 'plain';
-const all = process.argv.includes('--all');
+const all = Boolean(parseCli(process.argv.slice(2), { all: { type: 'boolean' } }, 'the header of bench/bm25-repro.ts').values.all);
 const names = all ? (await readdir(beirRoot)).sort() : Object.keys(targets);
 
 let failed = false;

@@ -25,16 +25,18 @@ import { METRIC_KEYS } from '../src/eval/metrics.js';
 import type { ResultJson } from '../src/eval/table.js';
 import { EncoderEngine } from '../workers/engine/encoder-engine.js';
 import { modelSpecOf } from '../tools/eval/encoder-node.js';
+import { parseCli, positiveInt } from '../tools/lib/args.js';
 import type { EvalBenchConfig, EvalBenchResult } from './pages/eval-bench.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : dflt;
-};
-const DOCS = Number(arg('docs', '500'));
-const DATASET = arg('dataset', 'scifact');
-const TIMEOUT_S = Number(arg('timeout', '600'));
+const { values: opts } = parseCli(
+  process.argv.slice(2),
+  { docs: { type: 'string' }, dataset: { type: 'string', default: 'scifact' }, timeout: { type: 'string' } },
+  'the header of bench/eval-browser.ts',
+);
+const DOCS = positiveInt('--docs', opts.docs, 500);
+const DATASET = opts.dataset;
+const TIMEOUT_S = positiveInt('--timeout', opts.timeout, 600);
 const THREADS = 1;
 
 /** The subset as BEIR texts: first DOCS documents, queries with a relevant document among them. */

@@ -29,6 +29,7 @@ import { join, resolve } from 'node:path';
 import { hashHalf } from '../src/eval/splits.js';
 import { routeQuery, type PilotLibrary } from '../src/router/route.js';
 import { folderSpec } from './node-folder.js';
+import { badArg, parseCli, positiveInt } from './lib/args.js';
 
 interface Source {
   name: string;
@@ -216,23 +217,29 @@ async function verify(spec: ExpectSpec, docs: SampleDoc[], queries: KnownQuery[]
 type Encoder = { embedQueries(t: string[], e: string | null): Promise<Float32Array> };
 
 async function main() {
-  const args = process.argv.slice(2);
-  const opt = (name: string, dflt: string) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? args[i + 1] : dflt;
-  };
+  const { values: v } = parseCli(
+    process.argv.slice(2),
+    {
+      beir: { type: 'string', default: '/work/shared/data/beir' },
+      out: { type: 'string', default: 'public/demo-data' },
+      'per-domain': { type: 'string' },
+      small: { type: 'string' },
+      expect: { type: 'string', multiple: true },
+    },
+    'the header of tools/make-demo-data.ts',
+  );
   const root = resolve(import.meta.dirname, '..');
-  const beir = opt('beir', '/work/shared/data/beir');
-  const out = resolve(root, opt('out', 'public/demo-data'));
-  const perDomain = Number(opt('per-domain', '600'));
-  const small = Number(opt('small', '60'));
+  const beir = v.beir;
+  const out = resolve(root, v.out);
+  const perDomain = positiveInt('--per-domain', v['per-domain'], 600);
+  const small = positiveInt('--small', v.small, 60);
   const expects: ExpectSpec[] = [];
-  args.forEach((a, i) => {
-    if (a !== '--expect') return;
-    const [label, rest] = args[i + 1].split('=');
+  for (const e of v.expect ?? []) {
+    const [label, rest] = e.split('=');
+    if (!rest) badArg(`--expect must be label=model,experts[,pilots], got "${e}"`);
     const [model, experts, pilots] = rest.split(',');
     expects.push({ label, model: resolve(root, model), experts: resolve(root, experts), pilots: pilots ? resolve(root, pilots) : null });
-  });
+  }
   if (!expects.some((e) => e.label === 'tiny-bert')) {
     expects.unshift({ label: 'tiny-bert', model: join(root, 'test/fixtures/tiny-bert'), experts: join(root, 'test/fixtures/adapters'), pilots: null });
   }

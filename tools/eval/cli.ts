@@ -50,6 +50,7 @@ import type { DenseBackend } from '../../src/eval/dense.js';
 import { resolveMethodList, runEvaluation, type RoutingRecord, type RunEvalOutput } from '../../src/eval/run-eval.js';
 import type { ResultJson } from '../../src/eval/table.js';
 import { exportPilotLibrary, parsePilotLibrary } from '../../src/router/pilot-json.js';
+import { badArg, listOf, oneOf, parseCli, positiveInt } from '../lib/args.js';
 import { loadBeirDir } from './beir-node.js';
 import { EmbeddingCache } from './embedding-cache.js';
 import { createNodeEncoder, expertsInDir } from './encoder-node.js';
@@ -85,119 +86,92 @@ export interface EvalArgs {
   cacheDir: string;
 }
 
-function bad(msg: string): never {
-  throw new RouterRetrieverError('INVALID_INPUT', msg);
-}
+const bad = badArg;
+const USAGE = 'the header of tools/eval/cli.ts';
 
 export function parseArgs(argv: readonly string[]): EvalArgs {
-  const a: EvalArgs = {
-    model: null,
-    experts: [],
-    expertsDir: null,
-    routeExperts: null,
-    data: [],
-    split: 'test',
-    pilotSplit: 'train',
-    pilotLibrary: null,
-    pilotK: 1,
-    pilotUninformative: 'first',
-    pilotWeighting: 'gain',
-    methods: null,
-    json: false,
-    out: null,
-    routingOut: null,
-    maxDocs: null,
-    maxLength: null,
-    docMaxLength: null,
-    runtime: 'wasm',
-    threads: 1,
-    batchSize: 32,
-    k: 100,
-    bm25Profile: 'plain',
-    hashSplit: 'auto',
-    ignoreIdenticalIds: true,
-    cacheDir: join(REPO, '.cache/embeddings'),
-  };
-  const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) bad(`${flag} needs a value`);
-      return v;
-    };
-    const int = (): number => {
-      const v = value();
-      if (!/^\d+$/.test(v) || Number(v) <= 0) bad(`${flag} needs a positive integer, got "${v}"`);
-      return Number(v);
-    };
-    switch (flag) {
-      case '--model': a.model = value(); break;
-      case '--expert': {
-        const v = value();
-        const eq = v.indexOf('=');
-        if (eq <= 0 || eq === v.length - 1) bad(`--expert must be name=<dir>, got "${v}"`);
-        const name = v.slice(0, eq);
-        if (a.experts.some((e) => e.name === name)) bad(`--expert ${name} given twice`);
-        a.experts.push({ name, dir: v.slice(eq + 1) });
-        break;
-      }
-      case '--experts-dir': a.expertsDir = value(); break;
-      case '--route-experts': a.routeExperts = list(value()); break;
-      case '--data': a.data.push(value()); break;
-      case '--split': a.split = value(); break;
-      case '--pilot-split': a.pilotSplit = value(); break;
-      case '--pilot-library': a.pilotLibrary = value(); break;
-      case '--pilot-k': a.pilotK = int(); break;
-      case '--pilot-uninformative': {
-        const u = value();
-        if (u !== 'first' && u !== 'skip') bad(`--pilot-uninformative takes first or skip, got "${u}"`);
-        a.pilotUninformative = u;
-        break;
-      }
-      case '--pilot-weighting': {
-        const w = value();
-        if (w !== 'none' && w !== 'gain' && w !== 'size') bad(`--pilot-weighting takes gain, size or none, got "${w}"`);
-        a.pilotWeighting = w;
-        break;
-      }
-      case '--methods': a.methods = list(value()); break;
-      case '--json': a.json = true; break;
-      case '--out': a.out = value(); a.json = true; break;
-      case '--routing-out': a.routingOut = value(); break;
-      case '--max-docs': a.maxDocs = int(); break;
-      case '--max-length': a.maxLength = int(); break;
-      case '--doc-max-length': a.docMaxLength = int(); break;
-      case '--runtime': {
-        const r = value();
-        if (r !== 'wasm' && r !== 'node') bad(`--runtime takes wasm or node, got "${r}"`);
-        a.runtime = r;
-        break;
-      }
-      case '--threads': a.threads = int(); break;
-      case '--batch-size': a.batchSize = int(); break;
-      case '--k': a.k = int(); break;
-      case '--bm25-profile': {
-        const v = value();
-        if (!(v in BM25_PROFILES)) bad(`--bm25-profile must be one of ${Object.keys(BM25_PROFILES).join(', ')}`);
-        a.bm25Profile = v as Bm25Profile;
-        break;
-      }
-      case '--hash-split': {
-        const v = value();
-        if (v !== 'auto' && v !== 'always' && v !== 'never') bad('--hash-split must be auto, always or never');
-        a.hashSplit = v;
-        break;
-      }
-      case '--keep-identical-ids': a.ignoreIdenticalIds = false; break;
-      case '--cache-dir': a.cacheDir = value(); break;
-      case '--help': case '-h': bad('usage: see the header of tools/eval/cli.ts');
-      // falls through (bad throws)
-      default: bad(`unknown option "${flag}" (see the header of tools/eval/cli.ts)`);
-    }
+  return parseEvalArgs(argv, {}).args;
+}
+
+const str = { type: 'string' } as const;
+const EVAL_OPTIONS = {
+  model: str,
+  expert: { type: 'string', multiple: true },
+  'experts-dir': str,
+  'route-experts': str,
+  data: { type: 'string', multiple: true },
+  split: str,
+  'pilot-split': str,
+  'pilot-library': str,
+  'pilot-k': str,
+  'pilot-uninformative': str,
+  'pilot-weighting': str,
+  methods: str,
+  json: { type: 'boolean' },
+  out: str,
+  'routing-out': str,
+  'max-docs': str,
+  'max-length': str,
+  'doc-max-length': str,
+  runtime: str,
+  threads: str,
+  'batch-size': str,
+  k: str,
+  'bm25-profile': str,
+  'hash-split': str,
+  'keep-identical-ids': { type: 'boolean' },
+  'cache-dir': str,
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The eval CLI's options plus a script's own `extra` ones (tools/eval/dump-routing-data.ts). */
+export function parseEvalArgs(
+  argv: readonly string[],
+  extra: Record<string, { type: 'string' | 'boolean' }>,
+): { args: EvalArgs; extra: Record<string, string | boolean | undefined> } {
+  // Typed as the eval's options; the extra ones are read back by name below.
+  const { values: v } = parseCli(argv, { ...EVAL_OPTIONS, ...extra } as typeof EVAL_OPTIONS, USAGE);
+  if (v.help) bad(`usage: see ${USAGE}`);
+  const experts: EvalArgs['experts'] = [];
+  for (const e of v.expert ?? []) {
+    const eq = e.indexOf('=');
+    if (eq <= 0 || eq === e.length - 1) bad(`--expert must be name=<dir>, got "${e}"`);
+    const name = e.slice(0, eq);
+    if (experts.some((x) => x.name === name)) bad(`--expert ${name} given twice`);
+    experts.push({ name, dir: e.slice(eq + 1) });
   }
+  const profiles = Object.keys(BM25_PROFILES) as Bm25Profile[];
+  const a: EvalArgs = {
+    model: v.model ?? null,
+    experts,
+    expertsDir: v['experts-dir'] ?? null,
+    routeExperts: v['route-experts'] === undefined ? null : listOf(v['route-experts']),
+    data: v.data ?? [],
+    split: v.split ?? 'test',
+    pilotSplit: v['pilot-split'] ?? 'train',
+    pilotLibrary: v['pilot-library'] ?? null,
+    pilotK: positiveInt('--pilot-k', v['pilot-k'], 1),
+    pilotUninformative: oneOf('--pilot-uninformative', v['pilot-uninformative'], ['first', 'skip'], 'first'),
+    pilotWeighting: oneOf('--pilot-weighting', v['pilot-weighting'], ['gain', 'size', 'none'], 'gain'),
+    methods: v.methods === undefined ? null : listOf(v.methods),
+    json: Boolean(v.json) || v.out !== undefined,
+    out: v.out ?? null,
+    routingOut: v['routing-out'] ?? null,
+    maxDocs: positiveInt('--max-docs', v['max-docs'], null),
+    maxLength: positiveInt('--max-length', v['max-length'], null),
+    docMaxLength: positiveInt('--doc-max-length', v['doc-max-length'], null),
+    runtime: oneOf('--runtime', v.runtime, ['wasm', 'node'], 'wasm'),
+    threads: positiveInt('--threads', v.threads, 1),
+    batchSize: positiveInt('--batch-size', v['batch-size'], 32),
+    k: positiveInt('--k', v.k, 100),
+    bm25Profile: oneOf('--bm25-profile', v['bm25-profile'], profiles, 'plain'),
+    hashSplit: oneOf('--hash-split', v['hash-split'], ['auto', 'always', 'never'], 'auto'),
+    ignoreIdenticalIds: !v['keep-identical-ids'],
+    cacheDir: v['cache-dir'] ?? join(REPO, '.cache/embeddings'),
+  };
   if (a.data.length === 0) bad('give at least one --data <beir dir>');
-  return a;
+  const own = Object.fromEntries(Object.keys(extra).map((k) => [k, (v as Record<string, string | boolean | undefined>)[k]]));
+  return { args: a, extra: own };
 }
 
 /** --expert entries plus the --experts-dir subfolders (explicit ones first; a name twice is an error). */

@@ -22,7 +22,7 @@ import { DenseCorpus } from '../../src/eval/dense.js';
 import { ndcgAtK, recallAtK, trecOrder, type Qrels } from '../../src/eval/metrics.js';
 import { resolveSplit } from '../../src/eval/splits.js';
 import { loadBeirDir } from './beir-node.js';
-import { encoderFor, expandExperts, parseArgs } from './cli.js';
+import { encoderFor, expandExperts, parseEvalArgs } from './cli.js';
 import { EmbeddingCache } from './embedding-cache.js';
 
 interface QueryRows {
@@ -56,13 +56,10 @@ function scoreAll(
 }
 
 async function main(argv: string[]): Promise<void> {
-  let dumpDir = '.cache/routing-dump';
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--dump-dir') dumpDir = argv[++i];
-    else rest.push(argv[i]);
-  }
-  const args = await expandExperts(parseArgs(rest));
+  // --dump-dir is this script's own; every other flag is the eval CLI's (tools/eval/cli.ts).
+  const parsed = parseEvalArgs(argv, { 'dump-dir': { type: 'string' } });
+  const dumpDir = (parsed.extra['dump-dir'] as string | undefined) ?? '.cache/routing-dump';
+  const args = await expandExperts(parsed.args);
   const log = (s: string) => console.error(s);
   const enc = await encoderFor(args, log);
   const b = enc.backend;
