@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { porterStem } from '../src/eval/porter.js';
+import { porterStem } from '../src/lexical/porter.js';
 import { BM25_PROFILES, Bm25Index, analyze, luceneQuantizedLength, makeAnalyzer, selectTopK } from '../src/eval/bm25.js';
 import { isRouterRetrieverError } from '../src/boundary/errors.js';
 

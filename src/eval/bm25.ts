@@ -20,7 +20,7 @@
  */
 import { RouterRetrieverError } from '../boundary/errors.js';
 import { compareTrec, type Ranking } from './metrics.js';
-import { porterStem } from './porter.js';
+import { porterStem } from '../lexical/porter.js';
 
 /** Lucene's EnglishAnalyzer.ENGLISH_STOP_WORDS_SET (33 words), Anserini's default. */
 export const ENGLISH_STOP_WORDS: ReadonlySet<string> = new Set([
