@@ -30,6 +30,7 @@ import { DatasetRouter } from '../router/dataset-router.js';
 import { docText, qrelsWithQueries, type BeirDataset } from './beir.js';
 import { BM25_PROFILES, Bm25Index, type Bm25Profile } from './bm25.js';
 import { DenseCorpus, type DenseBackend } from './dense.js';
+import { scoreQueries } from './query-scores.js';
 import { evaluateQuery, type QueryMetrics, type Qrels } from './metrics.js';
 import { resolveSplit } from './splits.js';
 import {
@@ -263,12 +264,9 @@ export async function runEvaluation(
           expertScores.get(enc)?.set(ds.name, scores);
           rows.get(`expert:${enc}`)?.set(ds.name, scores);
           if (withPilots) {
-            const nd = new Float64Array(pilotIds.length);
-            pilotIds.forEach((qid, j) => {
-              const r = corpus.search(rowOf(emb, testIds.length + j, backend.dim), kSearch);
-              nd[j] = evaluateQuery(qid, r, pilotQrels.get(qid)!, { ...evalOpts, noRelevant: 'zero' })?.ndcg_at_10 ?? 0;
-            });
-            st.pilotNdcg.set(enc, nd);
+            const qs = pilotIds.map((_, j) => rowOf(emb, testIds.length + j, backend.dim));
+            const qrelsOf = pilotIds.map((qid) => pilotQrels.get(qid)!);
+            st.pilotNdcg.set(enc, scoreQueries(corpus, qs, qrelsOf, { depth: k, queryIds: pilotIds, ...evalOpts }));
           }
         }
         const ms = performance.now() - t0;
