@@ -1,4 +1,5 @@
 import { RouterRetrieverError } from '../boundary/errors.js';
+import { checkVector } from '../vectors.js';
 import { TopK } from './heap.js';
 import { QUERY_BIAS, codeSum, quantizeQueryU7, quantizeVector } from './int8.js';
 import { dot, dotRowsInt8 } from './kernel.js';
@@ -134,9 +135,8 @@ export class Int8Index implements VectorIndex {
 
   /** Writes (quantizes) row `row`, or frees it with id null. */
   setRow(row: number, id: string | null, vector?: Float32Array): void {
-    if (id !== null && (!(vector instanceof Float32Array) || vector.length !== this.dim)) {
-      throw new RouterRetrieverError('INVALID_INPUT', `setRow needs a Float32Array of ${this.dim} values.`);
-    }
+    if (!Number.isInteger(row) || row < 0) throw new RouterRetrieverError('INVALID_INPUT', `Bad row ${row}.`);
+    if (id !== null) checkVector(vector, this.dim, `The vector of row ${row}`);
     this.reserve(row + 1);
     while (this.ids.length <= row) this.ids.push(null);
     this.ids[row] = id;

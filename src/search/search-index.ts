@@ -1,4 +1,5 @@
 import { RouterRetrieverError } from '../boundary/errors.js';
+import { checkVector } from '../vectors.js';
 import { TopK } from './heap.js';
 import { dotRows } from './kernel.js';
 import { scanAll, scanSliced, validateQuery, type RowScanner, type SliceOptions } from './scan.js';
@@ -106,9 +107,7 @@ export class SearchIndex implements VectorIndex {
   /** Writes row `row` (a store slot): a vector and its id, or id null to free it. */
   setRow(row: number, id: string | null, vector?: Float32Array): void {
     if (!Number.isInteger(row) || row < 0) throw new RouterRetrieverError('INVALID_INPUT', `Bad row ${row}.`);
-    if (id !== null && (!(vector instanceof Float32Array) || vector.length !== this.dim)) {
-      throw new RouterRetrieverError('INVALID_INPUT', `setRow needs a Float32Array of ${this.dim} values.`);
-    }
+    if (id !== null) checkVector(vector, this.dim, `The vector of row ${row}`);
     this.reserve(row + 1);
     while (this.ids.length <= row) this.ids.push(null);
     this.ids[row] = id;
