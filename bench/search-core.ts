@@ -5,7 +5,7 @@
  * regenerated for rescoring), a naive one-accumulator loop, and a memory floor that reads every 64-byte line of the same bytes once.
  */
 import { mulberry32 as rng } from '../src/router/random.js';
-import { Int8Index, SearchIndex, TopK, dotRows, searchChunksSync, type Hit, type VectorChunk } from '../src/search/index.js';
+import { Int8Index, SearchIndex, TopK, dotRows, type Hit, type VectorChunk } from '../src/search/index.js';
 import { instantiateDotsU7 } from '../src/search/wasm-kernel.js';
 
 export const DIM = 768;
@@ -22,7 +22,7 @@ export interface BenchRow {
   naive_ms_per_query: number;
   floor_ms: number;
   recall_at_10: number;
-  /** Node CLI only (bench/search.ts): the unrolled JS kernel (searchChunksSync) over the same chunks. */
+  /** Node CLI only (bench/search.ts): the unrolled JS kernel (SearchIndex with the 'js' backend) over the same chunks. */
   js_unrolled_ms_per_query?: number;
   backend: string;
   /** int8 only: the WASM kernel build ('relaxed' SIMD dot or 'plain' SIMD), see src/search/wasm-kernel.ts. */
@@ -125,11 +125,13 @@ export async function runFloat(n: number, runtime: string, opts: { jsUnrolled?: 
   let chunks: VectorChunk[] | undefined = chunksOf(n);
   const qs = queries(n, n >= 100_000 ? 15 : 30);
   const index = SearchIndex.fromChunks(chunks);
-  const exact = qs.map((q) => searchChunksSync(q, chunks!, K));
+  // The unrolled JS kernel (float64 sums) is the exact reference.
+  const jsIndex = SearchIndex.fromChunks(chunks, DIM, { backend: 'js' });
+  const exact = qs.map((q) => jsIndex.search(q, K));
   const got = qs.map((q) => index.search(q, K));
   const ms = time(qs, (q) => index.search(q, K));
   const best = lastBest;
-  const js = opts.jsUnrolled ? time(qs, (q) => searchChunksSync(q, chunks!, K)) : undefined;
+  const js = opts.jsUnrolled ? time(qs, (q) => jsIndex.search(q, K)) : undefined;
   const naive = time(qs.slice(0, 5), (q) => naiveF32(q, chunks!));
   // The floor reads the index's own buffer (the bytes the kernel reads).
   const vecs = (index as unknown as { vecs: Float32Array }).vecs.subarray(0, n * DIM);
@@ -173,9 +175,9 @@ export async function runInt8(n: number, runtime: string, onProgress?: (done: nu
   let plainMs: number | undefined;
   if (idx.kernel === 'relaxed') {
     // The fallback build on the same memory (same exact candidate scores, see test/search-kernel.test.ts).
-    const priv = idx as unknown as { memory: WebAssembly.Memory; dotsI8: unknown };
+    const priv = idx as unknown as { wasm: { memory: WebAssembly.Memory }; dotsI8: unknown };
     const relaxedFn = priv.dotsI8;
-    priv.dotsI8 = instantiateDotsU7(priv.memory, DIM, 'plain').fn;
+    priv.dotsI8 = instantiateDotsU7(priv.wasm.memory, DIM, 'plain').fn;
     const same = qs.every((q, i) => JSON.stringify(idx.search(q, K, { rescore })) === JSON.stringify(got[i]));
     if (!same) throw new Error('the plain and relaxed int8 kernels disagree');
     plainMs = time(qs, (q) => idx.search(q, K, { rescore }));

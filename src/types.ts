@@ -3,16 +3,9 @@
  * src/router-retriever.ts; the encoder boundary types in src/boundary/encoder-api.ts.
  */
 import type { DeviceRequest, EmbedProgress, EncoderApi, ExpertInfo, LoadProgress, ModelInfo, ModelSpec } from './boundary/encoder-api.js';
+import type { Doc } from './doc.js';
 
-export type { DeviceRequest, EmbedProgress, EncoderApi, ExpertInfo, LoadProgress, ModelInfo, ModelSpec };
-
-/** A document. Its text for the encoder is `title + " " + text`. */
-export interface Doc {
-  id: string;
-  title?: string;
-  text: string;
-  metadata?: Record<string, unknown>;
-}
+export type { DeviceRequest, Doc, EmbedProgress, EncoderApi, ExpertInfo, LoadProgress, ModelInfo, ModelSpec };
 
 /** The authors' pilot-library JSON: expert name -> list of pilot embeddings. */
 export type PilotLibraryJson = Record<string, number[][]>;

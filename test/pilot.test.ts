@@ -8,10 +8,11 @@ import {
   removeExpert,
   routeMax,
   routeMean,
-  scoreQueries,
   type PilotDomain,
 } from '../src/router/index.js';
 import type { VectorChunk } from '../src/search/index.js';
+import { DenseCorpus } from '../src/eval/dense.js';
+import { scoreQueries } from '../src/eval/query-scores.js';
 
 const f = (...x: number[]) => new Float32Array(x);
 const arr = (lib: Map<string, Float32Array[]>) => Object.fromEntries([...lib].map(([e, l]) => [e, l.map((v) => Array.from(v))]));
@@ -137,9 +138,17 @@ describe('scoreQueries (per-query nDCG@10 scorer)', () => {
   it('scores each query against the domain corpus', () => {
     const docs: VectorChunk = { dim: 2, vectors: f(1, 0, 0, 1, 0.5, 0.5), ids: ['x', 'y', 'z'] };
     const qrels = [new Map([['x', 1]]), new Map([['y', 1]]), new Map<string, number>()];
-    const s = scoreQueries([f(1, 0), f(1, 0), f(0, 1)], [docs], qrels);
+    const s = scoreQueries(new DenseCorpus([docs], 2), [f(1, 0), f(1, 0), f(0, 1)], qrels);
     // q1 ranks x first -> 1; q2 ranks x, z, y -> y at rank 3: 1/log2(4) = 0.5; q3 no relevant -> 0
     expect(Array.from(s)).toEqual([1, 0.5, 0]);
+  });
+  it('with query ids (the eval harness), a document with the query id is dropped before ranking', () => {
+    const corpus = new DenseCorpus(['q1', 'y', 'z'], f(1, 0, 0.9, 0.1, 0, 1), 2);
+    const qrels = [new Map([['y', 1]])];
+    // kept: q1 (the query itself) ranks first, y second -> 1/log2(3); dropped: y first -> 1
+    expect(scoreQueries(corpus, [f(1, 0)], qrels)[0]).toBeCloseTo(1 / Math.log2(3), 12);
+    expect(scoreQueries(corpus, [f(1, 0)], qrels, { queryIds: ['q1'] })[0]).toBe(1);
+    expect(scoreQueries(corpus, [f(1, 0)], qrels, { queryIds: ['q1'], ignoreIdenticalIds: false })[0]).toBeCloseTo(1 / Math.log2(3), 12);
   });
 });
 

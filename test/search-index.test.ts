@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Int8Index, SearchIndex, quantizeChunk, searchChunksSync, wasmSimdSupported, type Hit, type VectorChunk } from '../src/search/index.js';
+import { Int8Index, SearchIndex, wasmSimdSupported, type Hit, type VectorChunk } from '../src/search/index.js';
 import { isRouterRetrieverError } from '../src/boundary/errors.js';
 import { mulberry32 as rng } from '../src/router/random.js';
 
@@ -79,7 +79,7 @@ describe('SearchIndex', () => {
     for (let t = 0; t < 3; t++) {
       const q = new Float32Array(768).map(() => r() - 0.5);
       const a = w.search(q, 10);
-      const b = searchChunksSync(q, cs, 10);
+      const b = SearchIndex.fromChunks(cs, undefined, { backend: 'js' }).search(q, 10);
       expect(a.map((h) => h.id)).toEqual(b.map((h) => h.id));
       a.forEach((h, i) => expect(Math.abs(h.score - b[i].score)).toBeLessThan(1e-4));
     }
@@ -142,10 +142,11 @@ describe('Int8Index', () => {
     });
   }
 
-  it('fromInt8Chunks and setRow', () => {
+  it('setRow equals fromChunks; setRow frees and grows', () => {
     const cs = clustered(100, 32, 3);
     const a = Int8Index.fromChunks(cs);
-    const b = Int8Index.fromInt8Chunks(cs.map(quantizeChunk));
+    const b = new Int8Index(32);
+    cs[0].ids.forEach((id, r) => b.setRow(r, id, cs[0].vectors.subarray(r * 32, (r + 1) * 32)));
     const q = cs[0].vectors.subarray(0, 32);
     expect(b.search(q, 5)).toEqual(a.search(q, 5));
     b.setRow(0, null);

@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  TopK,
-  quantizeChunk,
-  searchChunks,
-  searchChunksSync,
-  searchInt8,
-  searchInt8Sync,
-  type Hit,
-  type VectorChunk,
-} from '../src/search/index.js';
+import { Int8Index, SearchIndex, TopK, quantizeVector, type Hit, type VectorChunk } from '../src/search/index.js';
 import { isRouterRetrieverError } from '../src/boundary/errors.js';
 import { mulberry32 as rng } from '../src/router/random.js';
 
@@ -64,17 +55,21 @@ describe('TopK heap', () => {
   });
 });
 
-describe('exact top-k', () => {
+/** The JS float64 kernel over chunks (the exact reference the other tests compare with). */
+const jsIndex = (chunks: VectorChunk[]) => SearchIndex.fromChunks(chunks, undefined, { backend: 'js' });
+
+describe('exact top-k (SearchIndex, JS kernel)', () => {
   for (const dim of [1, 3, 8, 17]) {
     it(`matches a full sort with many ties (dim ${dim}, holes, odd chunk sizes)`, async () => {
       const chunks = intChunks(2_345, dim, 300, dim, true);
+      const index = jsIndex(chunks);
       const r = rng(99 + dim);
       for (let t = 0; t < 5; t++) {
         const q = new Float32Array(dim).map(() => Math.floor(r() * 3) - 1);
         for (const k of [1, 10, 57]) {
           const want = fullSort(q, chunks, k);
-          expect(searchChunksSync(q, chunks, k)).toEqual(want);
-          expect(await searchChunks(q, chunks, k, { yieldEvery: 256 })).toEqual(want);
+          expect(index.search(q, k)).toEqual(want);
+          expect(await index.searchAsync(q, k, { yieldEvery: 256 })).toEqual(want);
         }
       }
     });
@@ -82,16 +77,17 @@ describe('exact top-k', () => {
   it('k larger than the collection returns everything, sorted', () => {
     const chunks = intChunks(10, 4, 4, 1);
     const q = new Float32Array([1, 0, -1, 2]);
-    expect(searchChunksSync(q, chunks, 100)).toEqual(fullSort(q, chunks, 100));
-    expect(searchChunksSync(q, chunks, 100)).toHaveLength(10);
+    expect(jsIndex(chunks).search(q, 100)).toEqual(fullSort(q, chunks, 100));
+    expect(jsIndex(chunks).search(q, 100)).toHaveLength(10);
   });
   it('rejects a wrong dimension, non-finite query and bad k', () => {
-    const chunks = intChunks(10, 4, 4, 1);
+    const index = jsIndex(intChunks(10, 4, 4, 1));
     const bad = [
-      () => searchChunksSync(new Float32Array(3), chunks, 1),
-      () => searchChunksSync(new Float32Array([1, NaN, 0, 0]), chunks, 1),
-      () => searchChunksSync(new Float32Array(4), chunks, -1),
-      () => searchChunksSync(new Float32Array(4), chunks, 1.5),
+      () => index.search(new Float32Array(3), 1),
+      () => index.search(new Float32Array([1, NaN, 0, 0]), 1),
+      () => index.search(new Float32Array(4), -1),
+      () => index.search(new Float32Array(4), 1.5),
+      () => index.search([1, 0, 0, 0] as unknown as Float32Array, 1),
     ];
     for (const f of bad) {
       try {
@@ -102,16 +98,18 @@ describe('exact top-k', () => {
       }
     }
   });
-  it('the async variant yields and can be cancelled', async () => {
+  it('the async variant yields and can be cancelled (float32 and int8 share the scan driver)', async () => {
     const chunks = intChunks(5_000, 16, 1024, 5);
     const q = new Float32Array(16).fill(1);
     let ticks = 0;
     const timer = setInterval(() => ticks++, 0);
-    const ac = new AbortController();
-    const p = searchChunks(q, chunks, 5, { yieldEvery: 256, signal: ac.signal });
-    ac.abort();
-    await expect(p).rejects.toMatchObject({ code: 'CANCELLED' });
-    const hits = await searchChunks(q, chunks, 5, { yieldEvery: 256 });
+    for (const index of [jsIndex(chunks), Int8Index.fromChunks(chunks)]) {
+      const ac = new AbortController();
+      const p = index.searchAsync(q, 5, { yieldEvery: 1024, signal: ac.signal });
+      ac.abort();
+      await expect(p).rejects.toMatchObject({ code: 'CANCELLED' });
+    }
+    const hits = await jsIndex(chunks).searchAsync(q, 5, { yieldEvery: 1024 });
     clearInterval(timer);
     expect(hits).toEqual(fullSort(q, chunks, 5));
     expect(ticks).toBeGreaterThan(0);
@@ -140,18 +138,22 @@ describe('int8 quantization', () => {
   }
 
   it('per-vector codes reconstruct within scale/2', () => {
-    const c: VectorChunk = { dim: 4, vectors: new Float32Array([1, -0.5, 0.25, 0, 0, 0, 0, 0]), ids: ['a', 'b'] };
-    const q = quantizeChunk(c);
+    const vectors = new Float32Array([1, -0.5, 0.25, 0, 0, 0, 0, 0]);
+    const codes = new Int8Array(8).fill(9);
+    const scales = [quantizeVector(vectors, codes, 0, 0, 4), quantizeVector(vectors, codes, 4, 4, 4)];
     // -0.5*127 = -63.5 rounds half up (Math.round) to -63; 0.25*127 = 31.75 -> 32
-    expect(Array.from(q.codes)).toEqual([127, -63, 32, 0, 0, 0, 0, 0]);
-    expect(q.scales[0]).toBeCloseTo(1 / 127, 7);
-    expect(q.scales[1]).toBe(0);
+    expect(Array.from(codes)).toEqual([127, -63, 32, 0, 0, 0, 0, 0]);
+    expect(scales[0]).toBeCloseTo(1 / 127, 7);
+    expect(scales[1]).toBe(0);
   });
 
   it('recall@10 vs exact >= 0.99 with rescoring (synthetic clustered data)', async () => {
     const dim = 64;
     const chunks = clustered(20_000, dim, 7);
-    const qchunks = chunks.map(quantizeChunk);
+    const exactIndex = jsIndex(chunks);
+    const rows = chunks.flatMap((c) => c.ids.map((_, i) => c.vectors.subarray(i * dim, (i + 1) * dim)));
+    const int8 = Int8Index.fromChunks(chunks, undefined, { backend: 'js' });
+    const withFloats = Int8Index.fromChunks(chunks, undefined, { backend: 'js', floatBlock: 1024 });
     const r = rng(3);
     let hit = 0;
     let total = 0;
@@ -161,18 +163,16 @@ describe('int8 quantization', () => {
       const c = chunks[Math.floor(r() * chunks.length)];
       const row = Math.floor(r() * c.ids.length);
       const q = c.vectors.slice(row * dim, row * dim + dim).map((x) => x + 0.3 * (r() - 0.5));
-      const exact = new Set(searchChunksSync(q, chunks, 10).map((h) => h.id));
-      const approx = searchInt8Sync(q, qchunks, 10, { rescore: chunks });
-      const plain = searchInt8Sync(q, qchunks, 10, { candidates: 10 });
+      const exact = new Set(exactIndex.search(q, 10).map((h) => h.id));
+      const approx = int8.search(q, 10, { rescore: (i) => rows[i] });
+      const plain = int8.search(q, 10, { candidates: 10 });
       for (const h of approx) if (exact.has(h.id)) hit++;
       for (const h of plain) if (exact.has(h.id)) hitNoRescore++;
       total += 10;
       if (t < 5) {
-        expect(await searchInt8(q, qchunks, 10, { rescore: chunks })).toEqual(approx);
-        const viaFn = searchInt8Sync(q, qchunks, 10, {
-          rescore: (ci, r2) => chunks[ci].vectors.subarray(r2 * dim, r2 * dim + dim),
-        });
-        expect(viaFn).toEqual(approx);
+        expect(await int8.searchAsync(q, 10, { rescore: (i) => rows[i], sliceMs: 0 })).toEqual(approx);
+        // the float rows kept by the index (the SDK's int8 mode) rescore the same
+        expect(await withFloats.searchAsync(q, 10, { sliceMs: 0 })).toEqual(approx);
       }
     }
     const recall = hit / total;

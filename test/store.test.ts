@@ -2,9 +2,12 @@ import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRouterRetrieverError } from '../src/boundary/errors.js';
-import { buildPilotLibrary, pilotsOf } from '../src/router/index.js';
-import { searchChunksSync } from '../src/search/index.js';
-import { CollectionStore, MIGRATIONS, dbName, type DocInput } from '../src/store/index.js';
+import { buildPilotLibrary, pilotsOf, type PilotLibraryState } from '../src/router/index.js';
+import { SearchIndex, type VectorChunk } from '../src/search/index.js';
+
+const searchChunksSync = (q: Float32Array, chunks: VectorChunk[], k: number) => SearchIndex.fromChunks(chunks, q.length, { backend: 'js' }).search(q, k);
+import { CollectionStore, MIGRATIONS, dbName, type CollectionDB } from '../src/store/index.js';
+import type { Doc } from '../src/doc.js';
 import { REQUEST_BATCH } from '../src/store/collection.js';
 
 let seq = 0;
@@ -20,7 +23,7 @@ async function mk(name: string, dim = 3, chunkSize = 4, fingerprint = 'model-A')
   return s;
 }
 
-const doc = (i: number): DocInput => ({ id: `d${i}`, title: `T${i}`, text: `text ${i}`, metadata: { i } });
+const doc = (i: number): Doc => ({ id: `d${i}`, title: `T${i}`, text: `text ${i}`, metadata: { i } });
 const vec = (i: number, dim = 3) => Float32Array.from({ length: dim }, (_, j) => ((i * 7 + j * 3) % 11) - 5);
 
 async function expectCode(p: Promise<unknown>, code: string): Promise<Error> {
@@ -116,7 +119,7 @@ describe('CollectionStore', () => {
     await expectCode(s.putDocs([doc(1)], [new Float32Array(2)]), 'INVALID_INPUT'); // wrong dim
     await expectCode(s.putDocs([doc(1)], [new Float32Array([1, NaN, 0])]), 'INVALID_INPUT');
     await expectCode(s.putDocs([{ id: 5 as unknown as string, text: 'x' }], [vec(1)]), 'INVALID_INPUT');
-    await expectCode(s.putDocs([{ id: 'x' } as DocInput], [vec(1)]), 'INVALID_INPUT');
+    await expectCode(s.putDocs([{ id: 'x' } as Doc], [vec(1)]), 'INVALID_INPUT');
     await expectCode(s.putDocs([doc(1)], []), 'INVALID_INPUT');
     expect(await snapshot(s)).toEqual(before);
     expect(await s.docCount()).toBe(1);
@@ -180,7 +183,7 @@ describe('CollectionStore', () => {
 
   it('migrates a v1 database to v2', async () => {
     const name = fresh();
-    const db = await openDB(dbName(name), 1, {
+    const db = await openDB<CollectionDB>(dbName(name), 1, {
       upgrade(d, _o, _n, tx) {
         MIGRATIONS[0](d, tx as never);
       },
@@ -231,7 +234,7 @@ describe('CollectionStore', () => {
     const p = await s.getPilots();
     expect([...p.keys()]).toEqual(['zeta', 'alpha']);
     expect(p.get('alpha')).toEqual([new Float32Array([0, 1])]);
-    const st = await s.getPilotState();
+    const st = await s.getPilotState<PilotLibraryState>();
     expect(st && pilotsOf(st)).toEqual(pilotsOf(state));
     await s.putExpert({ name: 'zeta', config: { r: 8 }, files: { 'adapter_model.safetensors': new Uint8Array([1, 2, 3]).buffer } });
     await s.deleteExpert('zeta');

@@ -8,13 +8,11 @@
  * defect is an INVALID_INPUT error naming the file and the 1-based line.
  */
 import { RouterRetrieverError } from '../boundary/errors.js';
+import type { Doc } from '../doc.js';
 import type { Qrels } from './metrics.js';
 
-export interface BeirDoc {
-  id: string;
-  title: string;
-  text: string;
-}
+/** A corpus document is the SDK's Doc (BEIR's `_id`, `title`, `text`; title '' when the file has none). */
+export type { Doc };
 
 export interface BeirQuery {
   id: string;
@@ -24,7 +22,7 @@ export interface BeirQuery {
 export interface BeirDataset {
   /** Folder name, e.g. "scifact". */
   name: string;
-  corpus: BeirDoc[];
+  corpus: Doc[];
   queries: Map<string, BeirQuery>;
   /** split name (file name without .tsv) -> qrels. */
   qrels: Map<string, Qrels>;
@@ -85,8 +83,8 @@ export interface CorpusParseOptions {
 }
 
 /** Parse corpus.jsonl. Title may be missing (""); text is required; ids must be unique. */
-export function parseCorpusJsonl(text: string, file = 'corpus.jsonl', options: CorpusParseOptions = {}): BeirDoc[] {
-  const docs: BeirDoc[] = [];
+export function parseCorpusJsonl(text: string, file = 'corpus.jsonl', options: CorpusParseOptions = {}): Doc[] {
+  const docs: Doc[] = [];
   const seen = new Set<string>();
   const max = options.maxDocs ?? Infinity;
   for (const [line, n] of lines(text)) {
@@ -152,9 +150,7 @@ export function qrelsWithQueries(qrels: Qrels, queries: ReadonlyMap<string, unkn
 }
 
 /** The text a document is indexed/embedded as: `title + " " + text` (text alone when no title). */
-export function docText(doc: BeirDoc): string {
-  return doc.title ? `${doc.title} ${doc.text}` : doc.text;
-}
+export { docText } from '../doc.js';
 
 /** File contents of one BEIR folder, as text (what a page fetches or a user picks). */
 export interface BeirTexts {

@@ -18,6 +18,7 @@
  * default English stop set, Porter-stem. Documents are `title + " " + text`.
  * {@link BM25_PROFILES} names this configuration `anserini` and a simpler `plain` one.
  */
+import type { Doc } from '../doc.js';
 import { RouterRetrieverError } from '../boundary/errors.js';
 import { compareTrec, type Ranking } from './metrics.js';
 import { porterStem } from '../lexical/porter.js';
@@ -98,11 +99,8 @@ export const BM25_PROFILES = {
 } as const;
 export type Bm25Profile = keyof typeof BM25_PROFILES;
 
-export interface Bm25Doc {
-  id: string;
-  title?: string;
-  text: string;
-}
+/** What BM25 reads of a document (the SDK's Doc). */
+export type Bm25Doc = Pick<Doc, 'id' | 'title' | 'text'>;
 
 /**
  * Lossy length of Lucene's norms: values below 24 are exact, larger ones keep

@@ -8,6 +8,7 @@
  */
 import { RouterRetrieverError } from '../boundary/errors.js';
 import { SearchIndex } from '../search/search-index.js';
+import type { VectorChunk } from '../search/types.js';
 import type { EncoderApi, ModelInfo } from '../boundary/encoder-api.js';
 import { compareTrec, type Ranking } from './metrics.js';
 import { selectTopK } from './bm25.js';
@@ -48,20 +49,31 @@ export function encoderBackend(
 /** Exact search over one corpus with src/search's SearchIndex (WASM SIMD where available). */
 export class DenseCorpus {
   private readonly index: SearchIndex;
-  constructor(
-    readonly ids: readonly string[],
-    readonly embeddings: Float32Array,
-    readonly dim: number,
-  ) {
-    if (embeddings.length !== ids.length * dim) {
-      throw new RouterRetrieverError('INVALID_INPUT', `DenseCorpus: ${embeddings.length} values for ${ids.length} documents of dim ${dim}.`);
+  /** Live documents (free rows of chunks not counted). */
+  readonly size: number;
+  constructor(ids: readonly string[], embeddings: Float32Array, dim: number);
+  constructor(chunks: readonly VectorChunk[], dim: number);
+  constructor(a: readonly string[] | readonly VectorChunk[], b: Float32Array | number, c?: number) {
+    let chunks: readonly VectorChunk[];
+    let dim: number;
+    if (b instanceof Float32Array) {
+      const ids = a as readonly string[];
+      dim = c!;
+      if (b.length !== ids.length * dim) {
+        throw new RouterRetrieverError('INVALID_INPUT', `DenseCorpus: ${b.length} values for ${ids.length} documents of dim ${dim}.`);
+      }
+      chunks = [{ dim, vectors: b, ids }];
+    } else {
+      chunks = a as readonly VectorChunk[];
+      dim = b;
     }
-    this.index = SearchIndex.fromChunks([{ dim, vectors: embeddings, ids }], dim);
+    this.index = SearchIndex.fromChunks(chunks, dim);
+    this.size = this.index.size;
   }
 
   /** Top-k documents of one query embedding. */
   search(query: Float32Array, k: number): Ranking {
-    const hits = this.index.search(query, Math.min(k, this.ids.length));
+    const hits = this.index.search(query, Math.min(k, this.size));
     return { ids: hits.map((h) => h.id), scores: Float64Array.from(hits, (h) => h.score) };
   }
 }

@@ -30,7 +30,9 @@ import { DatasetRouter } from '../router/dataset-router.js';
 import { docText, qrelsWithQueries, type BeirDataset } from './beir.js';
 import { BM25_PROFILES, Bm25Index, type Bm25Profile } from './bm25.js';
 import { DenseCorpus, type DenseBackend } from './dense.js';
+import { scoreQueries } from './query-scores.js';
 import { evaluateQuery, type QueryMetrics, type Qrels } from './metrics.js';
+import { ROUTER_METHODS, isOracle } from './methods.js';
 import { resolveSplit } from './splits.js';
 import {
   buildResultJson,
@@ -45,40 +47,10 @@ import {
   type RoutingAccuracy,
 } from './table.js';
 
-export const ROUTER_METHODS = ['dataset-router', 'router-mean', 'router-max'] as const;
-export const ORACLE_METHODS = ['dataset-oracle', 'instance-oracle'] as const;
-export type RouterMethod = (typeof ROUTER_METHODS)[number];
-
-const isRouter = (m: string): m is RouterMethod => (ROUTER_METHODS as readonly string[]).includes(m);
-const isOracle = (m: string) => (ORACLE_METHODS as readonly string[]).includes(m);
+export { ROUTER_METHODS, ORACLE_METHODS, resolveMethodList, type RouterMethod } from './methods.js';
 
 function bad(msg: string): never {
   throw new RouterRetrieverError('INVALID_INPUT', msg);
-}
-
-/**
- * The rows to compute, expanded ("experts" -> every expert:<name>) and validated.
- * `requested` null = every row that applies (bm25; base with a model; experts, routers
- * and oracles with experts).
- */
-export function resolveMethodList(requested: readonly string[] | null, experts: readonly string[], hasModel: boolean): string[] {
-  const expertRows = experts.map((e) => `expert:${e}`);
-  if (requested === null) {
-    return ['bm25', ...(hasModel ? ['base'] : []), ...(hasModel && experts.length > 0 ? [...expertRows, ...ROUTER_METHODS, ...ORACLE_METHODS] : [])];
-  }
-  const out: string[] = [];
-  for (const m of requested) {
-    if (m === 'experts') out.push(...expertRows);
-    else if (m.startsWith('expert:')) {
-      if (!expertRows.includes(m)) bad(`method ${m}: no expert named "${m.slice(7)}" (give --expert ${m.slice(7)}=<dir>)`);
-      out.push(m);
-    } else if (m === 'bm25' || m === 'base' || isRouter(m) || isOracle(m)) out.push(m);
-    else bad(`unknown method "${m}" (bm25, base, expert:<name>, experts, ${[...ROUTER_METHODS, ...ORACLE_METHODS].join(', ')})`);
-  }
-  const dense = out.filter((m) => m !== 'bm25');
-  if (dense.length > 0 && !hasModel) bad(`methods ${dense.join(', ')} need --model`);
-  if (out.some((m) => isRouter(m) || isOracle(m)) && experts.length === 0) bad('routers and oracles need at least one expert');
-  return [...new Set(out)];
 }
 
 export interface RunEvalConfig {
@@ -263,12 +235,9 @@ export async function runEvaluation(
           expertScores.get(enc)?.set(ds.name, scores);
           rows.get(`expert:${enc}`)?.set(ds.name, scores);
           if (withPilots) {
-            const nd = new Float64Array(pilotIds.length);
-            pilotIds.forEach((qid, j) => {
-              const r = corpus.search(rowOf(emb, testIds.length + j, backend.dim), kSearch);
-              nd[j] = evaluateQuery(qid, r, pilotQrels.get(qid)!, { ...evalOpts, noRelevant: 'zero' })?.ndcg_at_10 ?? 0;
-            });
-            st.pilotNdcg.set(enc, nd);
+            const qs = pilotIds.map((_, j) => rowOf(emb, testIds.length + j, backend.dim));
+            const qrelsOf = pilotIds.map((qid) => pilotQrels.get(qid)!);
+            st.pilotNdcg.set(enc, scoreQueries(corpus, qs, qrelsOf, { depth: k, queryIds: pilotIds, ...evalOpts }));
           }
         }
         const ms = performance.now() - t0;

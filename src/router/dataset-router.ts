@@ -1,7 +1,7 @@
 import { RouterRetrieverError } from '../boundary/errors.js';
 import { sampleIndices } from './random.js';
 import type { RouteResult } from './route.js';
-import { checkVector, dot64 } from './vectors.js';
+import { checkVector, dot64 } from '../vectors.js';
 
 export interface DatasetRouterDomain {
   name: string;

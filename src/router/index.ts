@@ -16,5 +16,4 @@ export {
 } from './pilots.js';
 export { exportPilotLibrary, parsePilotLibrary } from './pilot-json.js';
 export { DatasetRouter, type DatasetRouterDomain, type DatasetRouterOptions } from './dataset-router.js';
-export { scoreQueries } from './scoring.js';
 export { mulberry32, sampleIndices } from './random.js';

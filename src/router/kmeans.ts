@@ -1,6 +1,6 @@
 import { RouterRetrieverError } from '../boundary/errors.js';
 import { mulberry32 } from './random.js';
-import { checkVector } from './vectors.js';
+import { checkVector } from '../vectors.js';
 
 export interface KMeansOptions {
   /** Seed of the k-means++ initialisation (default 0). */

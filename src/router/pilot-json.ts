@@ -1,5 +1,5 @@
 import { RouterRetrieverError } from '../boundary/errors.js';
-import type { PilotLibrary } from './route.js';
+import type { PilotLibrary } from '../vectors.js';
 
 /**
  * The authors' JSON shape: `{ "expert name": [[f0, f1, ...], ...], ... }`.

@@ -1,8 +1,7 @@
 import { RouterRetrieverError } from '../boundary/errors.js';
-import { checkVector, dot64 } from './vectors.js';
+import { checkVector, dot64, type PilotLibrary } from '../vectors.js';
 
-/** expert name -> its pilot embeddings (base-encoder space). Insertion order = expert order. */
-export type PilotLibrary = Map<string, Float32Array[]>;
+export type { PilotLibrary };
 
 export type RouteMode = 'mean' | 'max';
 

@@ -1,23 +1,21 @@
 import { RouterRetrieverError } from '../boundary/errors.js';
+import { checkVector } from '../vectors.js';
 import { TopK } from './heap.js';
-import type { Int8Chunk } from './int8.js';
 import { QUERY_BIAS, codeSum, quantizeQueryU7, quantizeVector } from './int8.js';
 import { dot, dotRowsInt8 } from './kernel.js';
-import { validateQuery, yieldToEventLoop } from './topk.js';
-import type { Hit, VectorChunk } from './types.js';
+import { scanAll, scanSliced, validateQuery, type RowScanner, type SliceOptions } from './scan.js';
+import type { Hit, VectorChunk, VectorIndex } from './types.js';
 import { instantiateDotsU7, wasmSimdSupported, type DotsFn, type U7Variant } from './wasm-kernel.js';
+import { WasmRows } from './wasm-memory.js';
 
-export interface Int8IndexSearchOptions {
+export interface Int8IndexSearchOptions extends SliceOptions {
   /** int8 candidates rescored exactly (default max(10*k, 100)). */
   candidates?: number;
   /**
-   * The float32 vector of a row, for exact rescoring (e.g. from the float chunks
-   * kept in memory or read back from the store). Without it the int8 scores are returned.
+   * The float32 vector of a row, for exact rescoring (e.g. read back from the store).
+   * Default: the rows kept with `floatBlock`; without either the int8 scores are returned.
    */
   rescore?: (row: number, id: string) => Float32Array | undefined;
-  /** Async only. */
-  sliceMs?: number;
-  signal?: AbortSignal;
 }
 
 export interface Int8IndexOptions {
@@ -25,10 +23,15 @@ export interface Int8IndexOptions {
   backend?: 'auto' | 'wasm' | 'js';
   /** The WASM kernel build (default: 'relaxed' where relaxedDotSupported(), else 'plain'); same results. */
   kernel?: U7Variant;
+  /**
+   * Keep the float32 rows too, `floatBlock` rows per array (the store's chunk size), for the
+   * exact rescoring of the int8 candidates: the scan reads 4x fewer bytes, memory use is 1.25x
+   * the float32 size. The SDK's int8 mode uses this.
+   */
+  floatBlock?: number;
 }
 
 const BLOCK = 1024;
-const PAGE = 65536;
 
 /**
  * int8 index for large collections: per-vector symmetric codes (see ./int8.ts),
@@ -41,8 +44,9 @@ const PAGE = 65536;
  * The JS backend uses the float32 query against the codes. Rescoring makes both exact
  * for the final top-k.
  */
-export class Int8Index {
+export class Int8Index implements VectorIndex {
   readonly dim: number;
+  readonly dtype = 'int8' as const;
   readonly backend: 'wasm-simd' | 'js';
   private ids: (string | null)[] = [];
   private scales = new Float32Array(0);
@@ -50,14 +54,12 @@ export class Int8Index {
   private sums = new Int32Array(0);
   private codes: Int8Array;
   private capacity = 0;
-  private memory?: WebAssembly.Memory;
+  private wasm?: WasmRows;
   private dotsI8?: DotsFn;
-  private qPtr = 0;
-  private outPtr = 0;
-  private vPtr = 0;
+  /** float32 rows for rescoring (with options.floatBlock), `floatBlock` rows per array. */
+  private readonly floats: Float32Array[] = [];
+  private readonly floatBlock: number;
   private out64 = new Float64Array(BLOCK);
-  private qf: Float32Array<ArrayBufferLike> = new Float32Array(0);
-  private qScale = 1;
   /** Which dots_u7 build the WASM backend runs ('relaxed' SIMD or 'plain' SIMD); 'js' without WASM. */
   readonly kernel: U7Variant | 'js' = 'js';
 
@@ -69,15 +71,17 @@ export class Int8Index {
       throw new RouterRetrieverError('BACKEND', `The int8 WASM SIMD kernel needs WebAssembly SIMD and dim % 32 == 0 (got ${dim}).`);
     }
     this.backend = options.backend !== 'js' && can ? 'wasm-simd' : 'js';
+    this.floatBlock = options.floatBlock ?? 0;
+    if (!Number.isInteger(this.floatBlock) || this.floatBlock < 0) {
+      throw new RouterRetrieverError('INVALID_INPUT', `floatBlock must be a non-negative integer, got ${this.floatBlock}.`);
+    }
     if (this.backend === 'wasm-simd') {
-      this.outPtr = Math.ceil((3 * dim) / 16) * 16; // query: dim bytes, then the same as int16
-      this.vPtr = this.outPtr + BLOCK * 4;
-      this.memory = new WebAssembly.Memory({ initial: Math.ceil(this.vPtr / PAGE) + 1 });
-      const k = instantiateDotsU7(this.memory, dim, options.kernel);
+      this.wasm = new WasmRows(3 * dim, BLOCK * 4, dim, ''); // query: dim bytes, then the same as int16
+      const k = instantiateDotsU7(this.wasm.memory, dim, options.kernel);
       this.dotsI8 = k.fn;
       this.kernel = k.variant;
-      this.capacity = Math.floor((this.memory.buffer.byteLength - this.vPtr) / dim);
-      this.codes = new Int8Array(this.memory.buffer, this.vPtr, this.capacity * dim);
+      this.capacity = this.wasm.capacity;
+      this.codes = new Int8Array(this.wasm.memory.buffer, this.wasm.vPtr, this.capacity * dim);
     } else {
       this.codes = new Int8Array(0);
     }
@@ -97,23 +101,8 @@ export class Int8Index {
         index.ids.push(c.ids[r] ?? null);
         index.scales[row] = quantizeVector(c.vectors, index.codes, row * d, r * d, d);
         index.sums[row] = codeSum(index.codes, row * d, d);
+        if (index.floatBlock > 0) index.keepFloat(row, c.ids[r] ?? null, c.vectors.subarray(r * d, (r + 1) * d));
       }
-    }
-    return index;
-  }
-
-  /** Takes already quantized chunks (e.g. from quantizeChunk). */
-  static fromInt8Chunks(chunks: readonly Int8Chunk[], options: Int8IndexOptions = {}): Int8Index {
-    const d = chunks[0]?.dim;
-    if (d === undefined) throw new RouterRetrieverError('INVALID_INPUT', 'fromInt8Chunks needs at least one chunk.');
-    const index = new Int8Index(d, options);
-    index.reserve(chunks.reduce((s, c) => s + c.ids.length, 0));
-    for (const c of chunks) {
-      const row = index.ids.length;
-      index.codes.set(c.codes.subarray(0, c.ids.length * d), row * d);
-      index.scales.set(c.scales.subarray(0, c.ids.length), row);
-      for (let r = 0; r < c.ids.length; r++) index.sums[row + r] = codeSum(index.codes, (row + r) * d, d);
-      for (const id of c.ids) index.ids.push(id ?? null);
     }
     return index;
   }
@@ -125,18 +114,12 @@ export class Int8Index {
   reserve(rows: number): void {
     if (rows <= this.capacity) return;
     const dim = this.dim;
-    const cap = Math.max(rows, Math.ceil(this.capacity * 1.5));
-    if (this.memory) {
-      const bytes = this.vPtr + cap * dim;
-      const pages = Math.ceil(bytes / PAGE) - this.memory.buffer.byteLength / PAGE;
-      try {
-        if (pages > 0) this.memory.grow(pages);
-      } catch {
-        throw new RouterRetrieverError('BACKEND', `Cannot grow WebAssembly memory to ${(bytes / 2 ** 30).toFixed(2)} GiB.`, { neededBytes: bytes });
-      }
-      this.capacity = Math.floor((this.memory.buffer.byteLength - this.vPtr) / dim);
-      this.codes = new Int8Array(this.memory.buffer, this.vPtr, this.capacity * dim);
+    if (this.wasm) {
+      this.wasm.reserve(rows);
+      this.capacity = this.wasm.capacity;
+      this.codes = new Int8Array(this.wasm.memory.buffer, this.wasm.vPtr, this.capacity * dim);
     } else {
+      const cap = Math.max(rows, Math.ceil(this.capacity * 1.5));
       const next = new Int8Array(cap * dim);
       next.set(this.codes);
       this.codes = next;
@@ -152,9 +135,8 @@ export class Int8Index {
 
   /** Writes (quantizes) row `row`, or frees it with id null. */
   setRow(row: number, id: string | null, vector?: Float32Array): void {
-    if (id !== null && (!(vector instanceof Float32Array) || vector.length !== this.dim)) {
-      throw new RouterRetrieverError('INVALID_INPUT', `setRow needs a Float32Array of ${this.dim} values.`);
-    }
+    if (!Number.isInteger(row) || row < 0) throw new RouterRetrieverError('INVALID_INPUT', `Bad row ${row}.`);
+    if (id !== null) checkVector(vector, this.dim, `The vector of row ${row}`);
     this.reserve(row + 1);
     while (this.ids.length <= row) this.ids.push(null);
     this.ids[row] = id;
@@ -166,49 +148,68 @@ export class Int8Index {
       this.scales[row] = 0;
       this.sums[row] = 0;
     }
+    if (this.floatBlock > 0) this.keepFloat(row, id, vector);
   }
 
-  private begin(query: Float32Array, k: number): void {
-    validateQuery(query, [{ dim: this.dim }], k);
-    this.qf = query;
-    if (this.memory) {
-      const q = new Uint8Array(this.memory.buffer, this.qPtr, this.dim);
-      this.qScale = quantizeQueryU7(query, q, this.dim);
-      // Only the plain build reads the int16 copy of the query.
-      if (this.kernel === 'plain') new Int16Array(this.memory.buffer, this.qPtr + this.dim, this.dim).set(q);
-    }
+  private keepFloat(row: number, id: string | null, vector: Float32Array | undefined): void {
+    const b = Math.floor(row / this.floatBlock);
+    while (this.floats.length <= b) this.floats.push(new Float32Array(this.floatBlock * this.dim));
+    const off = (row % this.floatBlock) * this.dim;
+    if (id !== null && vector) this.floats[b].set(vector, off);
+    else this.floats[b].fill(0, off, off + this.dim);
   }
 
-  private feed(r0: number, r1: number, heap: TopK): void {
+  private keptFloat = (row: number): Float32Array => {
+    const off = (row % this.floatBlock) * this.dim;
+    return this.floats[Math.floor(row / this.floatBlock)].subarray(off, off + this.dim);
+  };
+
+  /** The driver's view of one search: the (7-bit, in WASM) query into the kernel's buffer, candidates into `heap`. */
+  private scanner(query: Float32Array, heap: TopK): RowScanner {
     const dim = this.dim;
     const ids = this.ids;
-    let thr = heap.threshold;
-    if (this.memory && this.dotsI8) {
-      // One pass: exact int32 q . codes -> approximate score -> candidate heap.
-      this.dotsI8(this.qPtr, this.vPtr + r0 * dim, dim, r1 - r0, this.outPtr);
-      const out = new Int32Array(this.memory.buffer, this.outPtr, r1 - r0);
-      const qs = this.qScale;
-      const scales = this.scales;
-      const sums = this.sums;
-      const bias = QUERY_BIAS;
-      for (let i = 0; i < out.length; i++) {
-        const r = r0 + i;
-        const s = (out[i] - bias * sums[r]) * qs * scales[r];
-        if (s < thr || ids[r] === null) continue;
-        heap.push(s, String(r)); // candidate key = row; rescoring restores ids
-        thr = heap.threshold;
-      }
-      return;
-    }
-    dotRowsInt8(this.qf, this.codes.subarray(r0 * dim, r1 * dim), dim, 0, r1 - r0, this.out64);
-    for (let i = 0; i < r1 - r0; i++) this.out64[i] *= this.scales[r0 + i];
-    for (let r = r0; r < r1; r++) {
-      const s = this.out64[r - r0];
-      if (s < thr) continue;
-      if (ids[r] === null) continue;
-      heap.push(s, String(r));
-      thr = heap.threshold;
-    }
+    let qScale = 1;
+    return {
+      rows: ids.length,
+      begin: () => {
+        const w = this.wasm;
+        if (!w) return;
+        const q = new Uint8Array(w.memory.buffer, w.qPtr, dim);
+        qScale = quantizeQueryU7(query, q, dim);
+        // Only the plain build reads the int16 copy of the query.
+        if (this.kernel === 'plain') new Int16Array(w.memory.buffer, w.qPtr + dim, dim).set(q);
+      },
+      feed: (r0, r1) => {
+        let thr = heap.threshold;
+        const w = this.wasm;
+        if (w && this.dotsI8) {
+          // One pass: exact int32 q . codes -> approximate score -> candidate heap.
+          this.dotsI8(w.qPtr, w.vPtr + r0 * dim, dim, r1 - r0, w.outPtr);
+          const out = new Int32Array(w.memory.buffer, w.outPtr, r1 - r0);
+          const scales = this.scales;
+          const sums = this.sums;
+          const bias = QUERY_BIAS;
+          for (let i = 0; i < out.length; i++) {
+            const r = r0 + i;
+            const s = (out[i] - bias * sums[r]) * qScale * scales[r];
+            if (s < thr || ids[r] === null) continue;
+            heap.push(s, String(r)); // candidate key = row; rescoring restores ids
+            thr = heap.threshold;
+          }
+          return;
+        }
+        const out64 = this.out64;
+        dotRowsInt8(query, this.codes.subarray(r0 * dim, r1 * dim), dim, 0, r1 - r0, out64);
+        for (let i = 0; i < r1 - r0; i++) out64[i] *= this.scales[r0 + i];
+        for (let r = r0; r < r1; r++) {
+          const s = out64[r - r0];
+          if (s < thr) continue;
+          if (ids[r] === null) continue;
+          heap.push(s, String(r));
+          thr = heap.threshold;
+        }
+      },
+    };
   }
 
   private finish(query: Float32Array, cands: Hit[], k: number, opts: Int8IndexSearchOptions): Hit[] {
@@ -217,7 +218,7 @@ export class Int8Index {
       const row = Number(c.id);
       const id = this.ids[row]!;
       let score = c.score;
-      const v = opts.rescore?.(row, id);
+      const v = opts.rescore ? opts.rescore(row, id) : this.floatBlock > 0 ? this.keptFloat(row) : undefined;
       if (v) {
         if (v.length !== this.dim) throw new RouterRetrieverError('INVALID_INPUT', `rescore returned ${v.length} values, expected ${this.dim}.`);
         score = dot(query, v, 0, this.dim);
@@ -234,28 +235,19 @@ export class Int8Index {
   }
 
   search(query: Float32Array, k: number, opts: Int8IndexSearchOptions = {}): Hit[] {
-    this.begin(query, k);
+    validateQuery(query, this.dim, k);
     if (k === 0) return [];
     const heap = this.candidates(k, opts);
-    for (let r = 0; r < this.ids.length; r += BLOCK) this.feed(r, Math.min(r + BLOCK, this.ids.length), heap);
+    scanAll(this.scanner(query, heap), BLOCK);
     return this.finish(query, heap.sorted(), k, opts);
   }
 
+  /** Same results as search(), in slices of < sliceMs (default 8 ms) with yields between them. */
   async searchAsync(query: Float32Array, k: number, opts: Int8IndexSearchOptions = {}): Promise<Hit[]> {
-    this.begin(query, k);
+    validateQuery(query, this.dim, k);
     if (k === 0) return [];
     const heap = this.candidates(k, opts);
-    const sliceMs = opts.sliceMs ?? 8;
-    let t0 = performance.now();
-    for (let r = 0; r < this.ids.length; r += BLOCK) {
-      if (performance.now() - t0 >= sliceMs) {
-        await yieldToEventLoop();
-        if (opts.signal?.aborted) throw new RouterRetrieverError('CANCELLED', 'The search was cancelled.');
-        this.begin(query, k); // another search may have replaced the shared query buffer meanwhile
-        t0 = performance.now();
-      }
-      this.feed(r, Math.min(r + BLOCK, this.ids.length), heap);
-    }
+    await scanSliced(this.scanner(query, heap), BLOCK, opts);
     return this.finish(query, heap.sorted(), k, opts);
   }
 }

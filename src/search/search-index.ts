@@ -1,9 +1,11 @@
 import { RouterRetrieverError } from '../boundary/errors.js';
+import { checkVector } from '../vectors.js';
 import { TopK } from './heap.js';
 import { dotRows } from './kernel.js';
-import { validateQuery, yieldToEventLoop } from './topk.js';
-import type { Hit, VectorChunk } from './types.js';
+import { scanAll, scanSliced, validateQuery, type RowScanner, type SliceOptions } from './scan.js';
+import type { Hit, VectorChunk, VectorIndex } from './types.js';
 import { instantiateDots, wasmSimdSupported, type DotsFn } from './wasm-kernel.js';
+import { WasmRows } from './wasm-memory.js';
 
 export interface SearchIndexOptions {
   /**
@@ -13,16 +15,9 @@ export interface SearchIndexOptions {
   backend?: 'auto' | 'wasm' | 'js';
 }
 
-export interface IndexSearchOptions {
-  /** Async only: time budget of one slice in ms (default 8). */
-  sliceMs?: number;
-  /** Async only: at most this many vectors per slice. */
-  yieldEvery?: number;
-  signal?: AbortSignal;
-}
+export type IndexSearchOptions = SliceOptions;
 
 const BLOCK = 1024;
-const PAGE = 65536;
 
 /**
  * An in-memory, searchable copy of a collection's vectors: one contiguous
@@ -33,17 +28,15 @@ const PAGE = 65536;
  * sums there (float64 in JS), so the two backends may differ in the last bits;
  * each is deterministic, and ties are broken by id ascending in both.
  */
-export class SearchIndex {
+export class SearchIndex implements VectorIndex {
   readonly dim: number;
+  readonly dtype = 'float32' as const;
   readonly backend: 'wasm-simd' | 'js';
   private ids: (string | null)[] = [];
   private capacity = 0;
   private vecs: Float32Array;
-  private memory?: WebAssembly.Memory;
+  private wasm?: WasmRows;
   private dots?: DotsFn;
-  private qPtr = 0;
-  private outPtr = 0;
-  private vPtr = 0;
   private out64 = new Float64Array(BLOCK);
 
   constructor(dim: number, options: SearchIndexOptions = {}) {
@@ -56,14 +49,10 @@ export class SearchIndex {
     }
     this.backend = want !== 'js' && canWasm ? 'wasm-simd' : 'js';
     if (this.backend === 'wasm-simd') {
-      const qBytes = Math.ceil((dim * 4) / 16) * 16;
-      this.qPtr = 0;
-      this.outPtr = qBytes;
-      this.vPtr = Math.ceil((qBytes + BLOCK * 4) / 16) * 16;
-      this.memory = new WebAssembly.Memory({ initial: Math.ceil(this.vPtr / PAGE) + 1 });
-      this.dots = instantiateDots(this.memory);
-      this.capacity = Math.floor((this.memory.buffer.byteLength - this.vPtr) / (dim * 4));
-      this.vecs = new Float32Array(this.memory.buffer, this.vPtr, this.capacity * dim);
+      this.wasm = new WasmRows(dim * 4, BLOCK * 4, dim * 4, "use int8 search or the 'js' backend");
+      this.dots = instantiateDots(this.wasm.memory);
+      this.capacity = this.wasm.capacity;
+      this.vecs = new Float32Array(this.wasm.memory.buffer, this.wasm.vPtr, this.capacity * dim);
     } else {
       this.vecs = new Float32Array(0);
     }
@@ -102,22 +91,12 @@ export class SearchIndex {
   reserve(rows: number): void {
     if (rows <= this.capacity) return;
     const dim = this.dim;
-    const cap = Math.max(rows, Math.ceil(this.capacity * 1.5));
-    if (this.memory) {
-      const bytes = this.vPtr + cap * dim * 4;
-      const pages = Math.ceil(bytes / PAGE) - this.memory.buffer.byteLength / PAGE;
-      try {
-        if (pages > 0) this.memory.grow(pages);
-      } catch {
-        throw new RouterRetrieverError(
-          'BACKEND',
-          `Cannot grow WebAssembly memory to ${(bytes / 2 ** 30).toFixed(2)} GiB for ${rows} vectors; use int8 search or the 'js' backend.`,
-          { neededBytes: bytes },
-        );
-      }
-      this.capacity = Math.floor((this.memory.buffer.byteLength - this.vPtr) / (dim * 4));
-      this.vecs = new Float32Array(this.memory.buffer, this.vPtr, this.capacity * dim);
+    if (this.wasm) {
+      this.wasm.reserve(rows);
+      this.capacity = this.wasm.capacity;
+      this.vecs = new Float32Array(this.wasm.memory.buffer, this.wasm.vPtr, this.capacity * dim);
     } else {
+      const cap = Math.max(rows, Math.ceil(this.capacity * 1.5));
       const next = new Float32Array(cap * dim);
       next.set(this.vecs);
       this.vecs = next;
@@ -128,9 +107,7 @@ export class SearchIndex {
   /** Writes row `row` (a store slot): a vector and its id, or id null to free it. */
   setRow(row: number, id: string | null, vector?: Float32Array): void {
     if (!Number.isInteger(row) || row < 0) throw new RouterRetrieverError('INVALID_INPUT', `Bad row ${row}.`);
-    if (id !== null && (!(vector instanceof Float32Array) || vector.length !== this.dim)) {
-      throw new RouterRetrieverError('INVALID_INPUT', `setRow needs a Float32Array of ${this.dim} values.`);
-    }
+    if (id !== null) checkVector(vector, this.dim, `The vector of row ${row}`);
     this.reserve(row + 1);
     while (this.ids.length <= row) this.ids.push(null);
     this.ids[row] = id;
@@ -138,72 +115,53 @@ export class SearchIndex {
     else this.vecs.fill(0, row * this.dim, (row + 1) * this.dim);
   }
 
-  /** Scores rows [r0, r1) (r1 - r0 <= BLOCK) into out64[0..]. */
-  private scoreBlock(r0: number, r1: number): void {
+  /** The driver's view of one search: the query goes into the kernel's buffer, scores into `heap`. */
+  private scanner(query: Float32Array, heap: TopK): RowScanner {
     const dim = this.dim;
-    if (this.dots && this.memory) {
-      this.dots(this.qPtr, this.vPtr + r0 * dim * 4, dim, r1 - r0, this.outPtr);
-      const out = new Float32Array(this.memory.buffer, this.outPtr, r1 - r0);
-      for (let i = 0; i < out.length; i++) this.out64[i] = out[i];
-    } else {
-      dotRows(this.qQuery!, this.vecs.subarray(r0 * dim, r1 * dim), dim, 0, r1 - r0, this.out64);
-    }
-  }
-
-  private qQuery?: Float32Array;
-
-  private begin(query: Float32Array, k: number): void {
-    validateQuery(query, [{ dim: this.dim }], k);
-    if (this.memory) new Float32Array(this.memory.buffer, this.qPtr, this.dim).set(query);
-    else this.qQuery = query;
-  }
-
-  private feed(r0: number, r1: number, heap: TopK): void {
-    this.scoreBlock(r0, r1);
-    let thr = heap.threshold;
     const ids = this.ids;
-    for (let r = r0; r < r1; r++) {
-      const s = this.out64[r - r0];
-      if (s < thr) continue;
-      const id = ids[r];
-      if (id === null) continue;
-      heap.push(s, id);
-      thr = heap.threshold;
-    }
+    const out64 = this.out64;
+    return {
+      rows: ids.length,
+      begin: () => {
+        if (this.wasm) new Float32Array(this.wasm.memory.buffer, this.wasm.qPtr, dim).set(query);
+      },
+      feed: (r0, r1) => {
+        if (this.dots && this.wasm) {
+          const w = this.wasm;
+          this.dots(w.qPtr, w.vPtr + r0 * dim * 4, dim, r1 - r0, w.outPtr);
+          const out = new Float32Array(w.memory.buffer, w.outPtr, r1 - r0);
+          for (let i = 0; i < out.length; i++) out64[i] = out[i];
+        } else {
+          dotRows(query, this.vecs.subarray(r0 * dim, r1 * dim), dim, 0, r1 - r0, out64);
+        }
+        let thr = heap.threshold;
+        for (let r = r0; r < r1; r++) {
+          const s = out64[r - r0];
+          if (s < thr) continue;
+          const id = ids[r];
+          if (id === null) continue;
+          heap.push(s, id);
+          thr = heap.threshold;
+        }
+      },
+    };
   }
 
   /** Exact top-k by dot product (synchronous). Ties by id ascending. */
   search(query: Float32Array, k: number): Hit[] {
-    this.begin(query, k);
-    const heap = new TopK(k);
+    validateQuery(query, this.dim, k);
     if (k === 0) return [];
-    for (let r = 0; r < this.ids.length; r += BLOCK) this.feed(r, Math.min(r + BLOCK, this.ids.length), heap);
+    const heap = new TopK(k);
+    scanAll(this.scanner(query, heap), BLOCK);
     return heap.sorted();
   }
 
   /** Same results as search(), in slices of < sliceMs (default 8 ms) with yields between them. */
   async searchAsync(query: Float32Array, k: number, options: IndexSearchOptions = {}): Promise<Hit[]> {
-    validateQuery(query, [{ dim: this.dim }], k);
+    validateQuery(query, this.dim, k);
     if (k === 0) return [];
-    const sliceMs = options.sliceMs ?? 8;
-    const yieldEvery = Math.max(BLOCK, options.yieldEvery ?? Infinity);
     const heap = new TopK(k);
-    let t0 = performance.now();
-    let rows = 0;
-    this.begin(query, k);
-    for (let r = 0; r < this.ids.length; r += BLOCK) {
-      if (rows >= yieldEvery || performance.now() - t0 >= sliceMs) {
-        await yieldToEventLoop();
-        if (options.signal?.aborted) throw new RouterRetrieverError('CANCELLED', 'The search was cancelled.');
-        this.begin(query, k); // another search may have used the shared query buffer meanwhile
-        t0 = performance.now();
-        rows = 0;
-      }
-      const e = Math.min(r + BLOCK, this.ids.length);
-      this.feed(r, e, heap);
-      rows += e - r;
-    }
-    if (options.signal?.aborted) throw new RouterRetrieverError('CANCELLED', 'The search was cancelled.');
+    await scanSliced(this.scanner(query, heap), BLOCK, options);
     return heap.sorted();
   }
 }

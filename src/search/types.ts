@@ -24,3 +24,18 @@ export function compareHits(a: Hit, b: Hit): number {
   if (a.score !== b.score) return b.score - a.score;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
+
+/**
+ * What the query path searches: one index kind per file beside this (float32 SearchIndex,
+ * int8 Int8Index). Rows are store slots; a row with id null is free and never returned.
+ */
+export interface VectorIndex {
+  readonly dim: number;
+  readonly dtype: 'float32' | 'int8';
+  readonly backend: string;
+  /** Rows (slots), free ones included. */
+  readonly rows: number;
+  setRow(row: number, id: string | null, vector?: Float32Array): void;
+  /** Top-k by dot product, scanned in slices that yield (see ./scan.ts). */
+  searchAsync(query: Float32Array, k: number, options?: { signal?: AbortSignal; sliceMs?: number }): Promise<Hit[]>;
+}

@@ -1,4 +1,5 @@
-import { RouterRetrieverError } from '../boundary/errors.js';
+import { RouterRetrieverError, isRouterRetrieverError } from '../boundary/errors.js';
+import { validateDocs, type Doc } from '../doc.js';
 
 /**
  * One-file collection container (export/import):
@@ -25,7 +26,7 @@ export interface CollectionFileHeader {
   dim: number;
   dtype: 'float32';
   count: number;
-  docs: { id: string; title?: string; text: string; metadata?: Record<string, unknown> }[];
+  docs: Doc[];
   experts: { name: string; source?: string; config?: Record<string, unknown>; files?: Record<string, BlobRef> }[];
   /** The authors' pilot library shape, in expert order. */
   pilots: Record<string, number[][]>;
@@ -77,12 +78,11 @@ export function decodeContainer(input: ArrayBuffer | Uint8Array): { header: Coll
   if (!Number.isInteger(h.dim) || (h.dim as number) < 1) bad('bad dim.');
   if (!Number.isInteger(h.count) || (h.count as number) < 0) bad('bad count.');
   if (!Array.isArray(h.docs) || h.docs.length !== h.count) bad('the document list does not match count.');
-  const seen = new Set<string>();
-  for (const d of header.docs) {
-    if (typeof d !== 'object' || d === null || typeof d.id !== 'string' || d.id === '') bad('a document has no string id.');
-    if (typeof d.text !== 'string') bad(`document "${d.id}" has no text.`);
-    if (seen.has(d.id)) bad(`document id "${d.id}" appears twice.`);
-    seen.add(d.id);
+  try {
+    validateDocs(h.docs);
+  } catch (e) {
+    if (isRouterRetrieverError(e)) bad(e.message);
+    throw e;
   }
   const checkRef = (r: unknown, what: string): BlobRef => {
     const ref = r as BlobRef;

@@ -1,4 +1,5 @@
-import type { IDBPDatabase, IDBPTransaction } from 'idb';
+import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
+import type { Doc } from '../doc.js';
 
 /** Current schema version of a collection database. */
 export const SCHEMA_VERSION = 2;
@@ -33,12 +34,8 @@ export interface CollectionMeta {
   updatedAt: number;
 }
 
-/** docs store (keyPath 'id'). slot = -1: the document is stored but has no vector (yet). */
-export interface DocRecord {
-  id: string;
-  title?: string;
-  text: string;
-  metadata?: Record<string, unknown>;
+/** docs store (keyPath 'id'): the Doc and its vector slot; slot = -1: stored without a vector (yet). */
+export interface DocRecord extends Doc {
   slot: number;
 }
 
@@ -69,14 +66,31 @@ export interface PilotRecord {
   vectors: ArrayBuffer;
 }
 
-type UpgradeTx = IDBPTransaction<unknown, string[], 'versionchange'>;
+/**
+ * Stored under meta[PILOT_STATE_KEY]: the pilot library builder's state, opaque to the store
+ * (structured-clonable plain data; src/router/pilot-state.ts knows its shape).
+ */
+export type PilotStateRecord = object;
+
+/** The on-disk layout (unchanged since schema version 2), typed for idb. */
+export interface CollectionDB extends DBSchema {
+  meta: { key: string; value: CollectionMeta | PilotStateRecord };
+  docs: { key: string; value: DocRecord };
+  vectors: { key: number; value: ChunkRecord };
+  experts: { key: string; value: ExpertRecord };
+  pilots: { key: string; value: PilotRecord };
+}
+
+export type StoreName = StoreNames<CollectionDB>;
+export type Db = IDBPDatabase<CollectionDB>;
+type UpgradeTx = IDBPTransaction<CollectionDB, StoreName[], 'versionchange'>;
 
 /**
  * Explicit migrations: MIGRATIONS[v] upgrades a database from version v to v + 1.
  * - 0 -> 1: meta, docs (keyPath id), vectors (keyPath chunk).
  * - 1 -> 2: experts and pilots stores; meta gets `dtype` ('float32') and its schemaVersion bumped.
  */
-export const MIGRATIONS: ((db: IDBPDatabase<unknown>, tx: UpgradeTx) => void)[] = [
+export const MIGRATIONS: ((db: Db, tx: UpgradeTx) => void)[] = [
   (db) => {
     db.createObjectStore('meta');
     db.createObjectStore('docs', { keyPath: 'id' });
@@ -86,13 +100,14 @@ export const MIGRATIONS: ((db: IDBPDatabase<unknown>, tx: UpgradeTx) => void)[] 
     db.createObjectStore('experts', { keyPath: 'name' });
     db.createObjectStore('pilots', { keyPath: 'expert' });
     const meta = tx.objectStore('meta');
-    void meta.get(META_KEY).then((m: Partial<CollectionMeta> | undefined) => {
-      if (m) void meta.put({ ...m, dtype: m.dtype ?? 'float32', schemaVersion: 2 }, META_KEY);
+    void meta.get(META_KEY).then((m) => {
+      const v1 = m as Partial<CollectionMeta> | undefined; // a version-1 meta record (no dtype)
+      if (v1) void meta.put({ ...v1, dtype: v1.dtype ?? 'float32', schemaVersion: 2 } as CollectionMeta, META_KEY);
     });
   },
 ];
 
 /** Runs the migrations from oldVersion up to newVersion (used by openDB's upgrade callback). */
-export function migrate(db: IDBPDatabase<unknown>, oldVersion: number, newVersion: number, tx: UpgradeTx): void {
+export function migrate(db: Db, oldVersion: number, newVersion: number, tx: UpgradeTx): void {
   for (let v = oldVersion; v < newVersion; v++) MIGRATIONS[v](db, tx);
 }

@@ -1,15 +1,28 @@
-/** Input validation and helpers for indexing documents (used by RouterRetriever). */
+/**
+ * The one document shape of the SDK (add/upsert input, search hits, the store's records,
+ * the export file, BEIR corpora) and its one validation.
+ */
 import { RouterRetrieverError } from './boundary/errors.js';
-import type { DocRecord } from './store/schema.js';
-import type { Doc } from './types.js';
+
+/** A document. Its text for the encoder is `title + " " + text`. */
+export interface Doc {
+  id: string;
+  title?: string;
+  text: string;
+  metadata?: Record<string, unknown>;
+}
 
 function invalid(msg: string, details: Record<string, unknown> = {}): never {
   throw new RouterRetrieverError('INVALID_INPUT', msg, details);
 }
 
-/** Validates a whole add/upsert call before anything is embedded or written. */
+/**
+ * Validates a whole batch before anything is embedded or written: an array of objects with a
+ * non-empty string id (unique in the batch), a string text, an optional string title and an
+ * optional plain-object metadata. INVALID_INPUT names the offending document.
+ */
 export function validateDocs(docs: unknown): asserts docs is Doc[] {
-  if (!Array.isArray(docs)) invalid('add()/upsert() take an array of documents { id, title?, text, metadata? }.');
+  if (!Array.isArray(docs)) invalid('Documents must be an array of { id, title?, text, metadata? }.');
   const seen = new Map<string, number>();
   docs.forEach((d: unknown, i) => {
     if (typeof d !== 'object' || d === null) invalid(`Document ${i} is not an object.`, { index: i });
@@ -18,7 +31,7 @@ export function validateDocs(docs: unknown): asserts docs is Doc[] {
       invalid(`Document ${i} needs a non-empty string id (got ${JSON.stringify(doc.id)}).`, { index: i });
     }
     const prev = seen.get(doc.id);
-    if (prev !== undefined) invalid(`Document id "${doc.id}" appears twice in this call (documents ${prev} and ${i}).`, { id: doc.id, index: i });
+    if (prev !== undefined) invalid(`Document id "${doc.id}" appears twice in this batch (documents ${prev} and ${i}).`, { id: doc.id, index: i });
     seen.set(doc.id, i);
     if (typeof doc.text !== 'string') invalid(`Document "${doc.id}" (index ${i}) needs a string text.`, { id: doc.id, index: i });
     if (doc.title !== undefined && typeof doc.title !== 'string') {
@@ -31,32 +44,20 @@ export function validateDocs(docs: unknown): asserts docs is Doc[] {
 }
 
 /** The encoder's input for a document: `title + " " + text` (Contriever/BEIR convention). */
-export function docText(d: Pick<Doc, 'title' | 'text'>): string {
+export function docText(d: Doc | Pick<Doc, 'title' | 'text'>): string {
   return d.title ? `${d.title} ${d.text}` : d.text;
 }
 
-/** True when a stored record (with a vector) has exactly this document's content. */
-export function sameContent(rec: DocRecord | undefined, d: Doc): boolean {
-  if (!rec || rec.slot < 0) return false;
-  return rec.text === d.text && (rec.title ?? undefined) === (d.title ?? undefined) && JSON.stringify(rec.metadata ?? null) === JSON.stringify(d.metadata ?? null);
+/** True when a stored document has exactly this content (title, text, metadata). */
+export function sameContent(a: Doc | undefined, b: Doc): boolean {
+  if (!a) return false;
+  return a.text === b.text && (a.title ?? undefined) === (b.title ?? undefined) && JSON.stringify(a.metadata ?? null) === JSON.stringify(b.metadata ?? null);
 }
 
-/** A stored record as the public Doc (without the slot). */
-export function toDoc(rec: DocRecord): Doc {
+/** Just the Doc fields of a record that carries more (e.g. the store's slot). */
+export function toDoc(rec: Doc): Doc {
   const d: Doc = { id: rec.id, text: rec.text };
   if (rec.title !== undefined) d.title = rec.title;
   if (rec.metadata !== undefined) d.metadata = rec.metadata;
   return d;
-}
-
-/** Rows of an n x dim flat array as views. */
-export function rowsOf(flat: Float32Array, dim: number): Float32Array[] {
-  const out: Float32Array[] = [];
-  for (let i = 0; i < flat.length / dim; i++) out.push(flat.subarray(i * dim, (i + 1) * dim));
-  return out;
-}
-
-/** Drops every loaded vector's reference to its big buffer by copying (for long-lived small vectors). */
-export function copyVector(v: Float32Array): Float32Array {
-  return v.slice();
 }

@@ -1,0 +1,159 @@
+/**
+ * The indexing pipeline: documents are embedded and committed in slices (default 256), each
+ * slice in ONE store transaction right after it is embedded, then written into the live
+ * index (searchable at once). A cancellation, a closed tab or QUOTA_EXCEEDED keeps every
+ * slice committed before. Identical stored content is skipped without embedding.
+ */
+import { RouterRetrieverError } from '../boundary/errors.js';
+import type { EncoderApi } from '../boundary/encoder-api.js';
+import { docText, sameContent, toDoc, validateDocs, type Doc } from '../doc.js';
+import type { IndexOptions, IndexProgress, IndexResult } from '../types.js';
+import { rowsOf } from '../vectors.js';
+import type { LiveIndex } from './live-index.js';
+import type { RetrieverStore } from './store.js';
+
+/** Documents embedded and committed per IndexedDB transaction. */
+export const DEFAULT_SLICE = 256;
+
+export interface RouterIndexOptions extends IndexOptions {
+  /** Documents embedded and committed per transaction (default 256). */
+  sliceSize?: number;
+}
+
+export interface IndexingDeps {
+  encoder: Pick<EncoderApi, 'embedDocuments' | 'cancel'>;
+  store: Pick<RetrieverStore, 'getDoc' | 'getDocs' | 'putDocs' | 'deleteDocs' | 'storedIds' | 'pendingDocs' | 'loadAll' | 'meta'>;
+  live: LiveIndex;
+  /** Called after every committed change (cross-tab notice). */
+  changed: () => void;
+}
+
+function cancelled(done: number, total: number): RouterRetrieverError {
+  return new RouterRetrieverError('CANCELLED', `Indexing was cancelled after ${done} of ${total} documents; those stay stored and searchable.`, {
+    done,
+    total,
+  });
+}
+
+let jobCounter = 0;
+
+export class Indexing {
+  constructor(private readonly deps: IndexingDeps) {}
+
+  /** Validates a call before anything is embedded; returns the slice size. */
+  static check(docs: unknown, options: RouterIndexOptions): number {
+    validateDocs(docs);
+    const slice = options.sliceSize ?? DEFAULT_SLICE;
+    if (!Number.isInteger(slice) || slice < 1) throw new RouterRetrieverError('INVALID_INPUT', `sliceSize must be a positive integer, got ${slice}.`);
+    return slice;
+  }
+
+  /** Embeds and stores `docs` (validated by check()) slice by slice. */
+  async upsert(docs: Doc[], slice: number, options: RouterIndexOptions = {}): Promise<IndexResult> {
+    const { encoder, store, live } = this.deps;
+    const result: IndexResult = { added: 0, replaced: 0, skipped: 0 };
+    const total = docs.length;
+    const signal = options.signal;
+    const t0 = performance.now();
+    let done = 0;
+    let embedded = 0;
+    const report = (phase: IndexProgress['phase'], d: number, embeddedNow: number) => {
+      if (!options.onProgress) return;
+      const secs = (performance.now() - t0) / 1000;
+      const rate = secs > 0 ? embeddedNow / secs : 0;
+      const left = total - d;
+      options.onProgress({ phase, done: d, total, docsPerSec: rate, etaSec: rate > 0 ? left / rate : left === 0 ? 0 : null });
+    };
+    for (let s = 0; s < total; s += slice) {
+      if (signal?.aborted) throw cancelled(done, total);
+      const part = docs.slice(s, s + slice);
+      const existing = await store.getDocs(part.map((d) => d.id));
+      const todo: Doc[] = [];
+      part.forEach((d, i) => {
+        const e = existing[i];
+        if (e && e.slot >= 0 && sameContent(e, d)) result.skipped++;
+        else {
+          todo.push(d);
+          if (e && e.slot >= 0) result.replaced++;
+          else result.added++;
+        }
+      });
+      if (todo.length > 0) {
+        const flat = await this.embed(todo, options, done, total, (p) => report('embed', done + (part.length - todo.length) + p, embedded + p));
+        if (signal?.aborted) throw cancelled(done, total);
+        const slots = await this.commit(todo, flat, done, total);
+        // The committed slots come back from putDocs: no second read of the documents.
+        const vecs = rowsOf(flat, store.meta.dim);
+        todo.forEach((d, i) => live.index.setRow(slots[i], d.id, vecs[i]));
+        embedded += todo.length;
+        this.deps.changed();
+      }
+      done += part.length;
+      report('store', done, embedded);
+    }
+    if (total === 0) report('store', 0, 0);
+    return result;
+  }
+
+  private async embed(todo: Doc[], options: RouterIndexOptions, done: number, total: number, progress: (n: number) => void): Promise<Float32Array> {
+    const { encoder } = this.deps;
+    const signal = options.signal;
+    const jobId = `rr-index-${++jobCounter}`;
+    const onAbort = () => void encoder.cancel(jobId).catch(() => undefined);
+    signal?.addEventListener('abort', onAbort);
+    try {
+      return await encoder.embedDocuments(todo.map(docText), { jobId, batchSize: options.batchSize }, (p) => progress(p.done));
+    } catch (e) {
+      if ((e as { code?: string }).code === 'CANCELLED' || signal?.aborted) throw cancelled(done, total);
+      throw e;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** One store transaction for the slice; QUOTA_EXCEEDED says how much of this call was stored. */
+  private async commit(todo: Doc[], flat: Float32Array, done: number, total: number): Promise<number[]> {
+    try {
+      return await this.deps.store.putDocs(todo, flat);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'QUOTA_EXCEEDED') {
+        const err = e as RouterRetrieverError;
+        throw new RouterRetrieverError('QUOTA_EXCEEDED', `${err.message} (${done} of ${total} documents of this call were stored.)`, {
+          ...err.details,
+          done,
+          total,
+        });
+      }
+      throw e;
+    }
+  }
+
+  /** Deletes documents (unknown ids are ignored). Returns how many were deleted. */
+  async delete(ids: string[]): Promise<number> {
+    const { store, live } = this.deps;
+    const recs = await store.getDocs(ids);
+    const n = await store.deleteDocs(ids);
+    for (const r of recs) if (r && r.slot >= 0) live.index.setRow(r.slot, null);
+    this.deps.changed();
+    return n;
+  }
+
+  /** Removes every document and vector. */
+  async clear(): Promise<void> {
+    const { store, live } = this.deps;
+    const ids = [...(await store.storedIds()), ...(await store.pendingDocs()).map((d) => d.id)];
+    if (ids.length > 0) await store.deleteDocs(ids);
+    await live.reload(store);
+    this.deps.changed();
+  }
+
+  /** Documents left without a vector (a 'reindex' open), as Docs to embed again. */
+  async pending(): Promise<Doc[]> {
+    return (await this.deps.store.pendingDocs()).map(toDoc);
+  }
+
+  async get(id: string): Promise<Doc | undefined> {
+    const r = await this.deps.store.getDoc(id);
+    return r ? toDoc(r) : undefined;
+  }
+}

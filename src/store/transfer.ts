@@ -1,0 +1,103 @@
+/** Export and import of a whole collection as one file (format: ./container.ts, version 1). */
+import { deleteDB, openDB } from 'idb';
+import { RouterRetrieverError, isRouterRetrieverError } from '../boundary/errors.js';
+import { toDoc } from '../doc.js';
+import { exportPilotLibrary, parsePilotLibrary } from '../router/pilot-json.js';
+import { checkVector, type PilotLibrary } from '../vectors.js';
+import { readMeta, type Connection } from './connection.js';
+import { decodeContainer, encodeContainer, type BlobRef, type CollectionFileHeader } from './container.js';
+import { getPilots } from './experts.js';
+import { dbName, type ExpertRecord } from './schema.js';
+
+function notAFile(msg: string): never {
+  throw new RouterRetrieverError('INVALID_INPUT', `Not a valid collection file: ${msg}`);
+}
+
+/** The whole collection (documents with a vector, vectors, experts, pilots) as one file. */
+export async function exportCollection(conn: Connection): Promise<ArrayBuffer> {
+  const tx = (await conn.db()).transaction(['meta', 'docs', 'vectors', 'experts', 'pilots']);
+  const m = (await readMeta(tx.objectStore('meta')))!;
+  const docs = (await tx.objectStore('docs').getAll()).filter((d) => d.slot >= 0);
+  const chunks = new Map((await tx.objectStore('vectors').getAll()).map((c) => [c.chunk, c]));
+  const experts = await tx.objectStore('experts').getAll();
+  await tx.done;
+  const pilots = await getPilots(conn);
+  const vec = new Float32Array(docs.length * m.dim);
+  docs.forEach((d, i) => {
+    const c = chunks.get(Math.floor(d.slot / m.chunkSize))!;
+    const row = d.slot % m.chunkSize;
+    vec.set(new Float32Array(c.vectors, row * m.dim * 4, m.dim), i * m.dim);
+  });
+  const blobs: Uint8Array[] = [new Uint8Array(vec.buffer)];
+  let off = vec.byteLength;
+  const header: CollectionFileHeader = {
+    format: 'routerretriever-collection',
+    version: 1,
+    name: m.name,
+    fingerprint: m.fingerprint,
+    dim: m.dim,
+    dtype: 'float32',
+    count: docs.length,
+    docs: docs.map(toDoc),
+    experts: experts.map((e) => {
+      const files: Record<string, BlobRef> = {};
+      for (const [fname, buf] of Object.entries(e.files ?? {})) {
+        files[fname] = { offset: off, length: buf.byteLength };
+        blobs.push(new Uint8Array(buf));
+        off += buf.byteLength;
+      }
+      const { files: _f, ...rest } = e;
+      return { ...rest, files };
+    }),
+    pilots: JSON.parse(exportPilotLibrary(pilots)) as Record<string, number[][]>,
+    vectors: { offset: 0, length: vec.byteLength },
+  };
+  return encodeContainer(header, blobs);
+}
+
+/** What a file holds, validated whole before anything is written. */
+export interface CollectionFile {
+  header: CollectionFileHeader;
+  vectors: Float32Array;
+  experts: ExpertRecord[];
+  pilots: PilotLibrary;
+}
+
+export function readCollectionFile(file: ArrayBuffer | Uint8Array): CollectionFile {
+  const { header, data } = decodeContainer(file);
+  const { dim } = header;
+  const vectors = new Float32Array(data.slice(header.vectors.offset, header.vectors.offset + header.vectors.length).buffer);
+  try {
+    for (let i = 0; i < header.count; i++) checkVector(vectors.subarray(i * dim, (i + 1) * dim), dim, `the vector of document "${header.docs[i].id}"`);
+  } catch (e) {
+    if (isRouterRetrieverError(e)) notAFile(e.message);
+    throw e;
+  }
+  let pilots: PilotLibrary;
+  try {
+    pilots = parsePilotLibrary(header.pilots, { dim });
+  } catch (e) {
+    if (isRouterRetrieverError(e)) notAFile(e.message);
+    throw e;
+  }
+  const experts = header.experts.map((ex) => {
+    const files: Record<string, ArrayBuffer> = {};
+    for (const [fname, ref] of Object.entries(ex.files ?? {})) files[fname] = data.slice(ref.offset, ref.offset + ref.length).buffer;
+    const rec: ExpertRecord = { ...ex, files };
+    if (Object.keys(files).length === 0) delete rec.files;
+    return rec;
+  });
+  return { header, vectors, experts, pilots };
+}
+
+/** True when collection `name` exists and has documents. */
+export async function hasDocuments(name: string): Promise<boolean> {
+  const probe = await openDB(dbName(name));
+  const has = probe.objectStoreNames.contains('docs') && (await probe.count('docs')) > 0;
+  probe.close();
+  return has;
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  await deleteDB(dbName(name));
+}
