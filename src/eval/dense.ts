@@ -11,7 +11,7 @@ import { SearchIndex } from '../search/search-index.js';
 import type { VectorChunk } from '../search/types.js';
 import type { EncoderApi, ModelInfo } from '../boundary/encoder-api.js';
 import { compareTrec, type Ranking } from './metrics.js';
-import { selectTopK } from './bm25.js';
+import { selectTopK } from './top-k.js';
 
 export interface DenseBackend {
   /** Identity of the BASE encoder as it embeds documents (weights, config, pooling, max length); keys the embedding cache. */
