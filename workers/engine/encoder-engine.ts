@@ -7,7 +7,7 @@ import type * as ort from 'onnxruntime-web';
 import { RouterRetrieverError } from '../../src/boundary/errors.js';
 import { buildBertGraph, useBaseInput, type BertGraph } from '../model/bert-graph.js';
 import type { BertConfig } from '../model/config.js';
-import type { BertTokenizer } from '../model/tokenizer.js';
+import type { TextTokenizer } from '../tokenizer/tokenizer.js';
 import type { F32Tensor, StateDict } from '../model/tensor.js';
 import { toFloat32 } from '../model/tensor-convert.js';
 import { parseAdapterConfig, resolveAdapter, type ResolvedLora } from '../lora/adapter.js';
@@ -60,7 +60,7 @@ interface Runtime {
 
 interface Loaded {
   config: BertConfig;
-  tokenizer: BertTokenizer;
+  tokenizer: TextTokenizer;
   info: ModelInfo;
   options: LoadOptions;
   /** Original [out, in] base matrices of the current target set. */
