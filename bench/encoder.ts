@@ -30,30 +30,45 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { ensureBenchModel } from '../tools/make-random-bert.js';
 import { launchChromium } from './lib/chromium.js';
 import { formatTable, median, quantile } from './lib/table.js';
 import { startVite } from './lib/vite-server.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const args = process.argv.slice(2);
-const opt = (k: string, d: string) => {
-  const i = args.indexOf(k);
-  return i >= 0 && args[i + 1] ? args[i + 1] : d;
-};
-const models = opt('--models', 'tiny,contriever').split(',') as ('tiny' | 'contriever')[];
-const webgpu = args.includes('--webgpu');
-const threads = Number(opt('--threads', '1'));
-const nDocs = Number(opt('--docs', '1000'));
-const nDocsContriever = Number(opt('--contriever-docs', String(nDocs)));
-const indexRuns = Number(opt('--index-runs', '3'));
-const indexIn = opt('--index-in', 'both') as 'both' | 'sequential' | 'paired' | 'none';
-const indexSlice = args.includes('--index-slice') ? Number(opt('--index-slice', '256')) : undefined;
+const { values: args } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    models: { type: 'string', default: 'tiny,contriever' },
+    webgpu: { type: 'boolean', default: false },
+    threads: { type: 'string', default: '1' },
+    docs: { type: 'string', default: '1000' },
+    'contriever-docs': { type: 'string' },
+    'index-runs': { type: 'string', default: '3' },
+    'index-in': { type: 'string', default: 'both' },
+    'index-slice': { type: 'string' },
+    'ort-build': { type: 'string', default: 'default' },
+    runs: { type: 'string', default: '50' },
+    batch: { type: 'string', default: '32' },
+    'no-paired': { type: 'boolean', default: false },
+    'compare-plain-inputs': { type: 'boolean', default: false },
+    'no-inthread-index': { type: 'boolean', default: false },
+  },
+});
+const models = args.models.split(',') as ('tiny' | 'contriever')[];
+const webgpu = args.webgpu;
+const threads = Number(args.threads);
+const nDocs = Number(args.docs);
+const nDocsContriever = Number(args['contriever-docs'] ?? nDocs);
+const indexRuns = Number(args['index-runs']);
+const indexIn = args['index-in'] as 'both' | 'sequential' | 'paired' | 'none';
+const indexSlice = args['index-slice'] !== undefined ? Number(args['index-slice']) : undefined;
 const sequentialIndex = indexIn === 'both' || indexIn === 'sequential';
 const pairedIndex = indexIn === 'both' || indexIn === 'paired';
-const ortBuild = opt('--ort-build', 'default') as 'default' | 'jsep' | 'asyncify';
-const runs = Number(opt('--runs', '50'));
-const batchSize = Number(opt('--batch', '32'));
+const ortBuild = args['ort-build'] as 'default' | 'jsep' | 'asyncify';
+const runs = Number(args.runs);
+const batchSize = Number(args.batch);
 const QUERY = 'Does vitamin D supplementation reduce the risk of respiratory infections in young children?';
 
 function loadDocs(n: number): { docs: string[]; source: string } {
@@ -194,22 +209,22 @@ async function main() {
         numThreads: threads,
         device: webgpu ? 'webgpu' : 'wasm',
         // With paired runs the repeated passes happen there; each side's own block indexes once.
-        indexRuns: args.includes('--no-paired') ? indexRuns : 1,
+        indexRuns: args['no-paired'] ? indexRuns : 1,
         skipIndex: !sequentialIndex,
         ortBuild,
       };
-      const pairedCfg = { ...cfg, indexRuns, indexSlice, pairedSkipIndex: !pairedIndex, comparePlainInputs: args.includes('--compare-plain-inputs') };
+      const pairedCfg = { ...cfg, indexRuns, indexSlice, pairedSkipIndex: !pairedIndex, comparePlainInputs: args['compare-plain-inputs'] };
       console.error(`[bench] ${m.name}: ours (${docs.length} docs, ${runs} runs, ${threads} thread(s), isolated=${env.isolated})`);
       const ours = await page.evaluate((c) => (window as any).bench.runOurs(c), cfg);
       console.error(`[bench] ${m.name}: ours in the page's thread (like transformers.js)`);
-      const inThread = await page.evaluate((c) => (window as any).bench.runOurs(c), { ...cfg, inThread: true, indexRuns: 1, skipIndex: !sequentialIndex || args.includes('--no-inthread-index') });
+      const inThread = await page.evaluate((c) => (window as any).bench.runOurs(c), { ...cfg, inThread: true, indexRuns: 1, skipIndex: !sequentialIndex || args['no-inthread-index'] });
       console.error(`[bench] ${m.name}: transformers.js`);
       const tjs = await page.evaluate((c) => (window as any).bench.runTjs(c), cfg);
       let paired: {
         query: Record<'worker' | 'inThread' | 'tjs' | 'workerExpert' | 'inThreadExpert' | 'plain' | 'plainExpert' | 'workerInference' | 'inThreadInference' | 'workerExpertInference' | 'inThreadExpertInference', number[]>;
         index: Record<'worker' | 'tjs' | 'sliceWorker' | 'sliceTjs', number[]>;
       } | null = null;
-      if (!args.includes('--no-paired')) {
+      if (!args['no-paired']) {
         console.error(`[bench] ${m.name}: paired (ours worker, ours in-thread, transformers.js taking turns)`);
         paired = await page.evaluate((c) => (window as any).bench.runPaired(c), pairedCfg);
       }
@@ -327,7 +342,7 @@ async function main() {
       { header: 'tjs diff', value: (r) => (r.tjs_docs_max_abs_diff ?? NaN).toExponential(1) },
     ]),
   );
-  if (args.includes('--json')) {
+  if (args.json) {
     const dir = join(ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     // Rows of the models run now replace rows of the same model; other models' rows are kept.

@@ -11,17 +11,25 @@ import { buildBertGraph, linearWeightNames, type GraphVariant } from '../workers
 import type { BertConfig } from '../workers/model/config.js';
 import type { F32Tensor } from '../workers/model/tensor.js';
 import { transpose } from '../workers/lora/merge.js';
+import { parseArgs } from 'node:util';
 
-const args = process.argv.slice(2);
-const arg = (name: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-ort.env.wasm.numThreads = Number(arg('--threads') ?? 1);
+const { values: args } = parseArgs({
+  options: {
+    threads: { type: 'string', default: '1' },
+    big: { type: 'boolean', default: false },
+    inputs: { type: 'boolean', default: false },
+    layers: { type: 'string', default: '12' },
+    variants: { type: 'string', default: 'plain,fused-qkv,contrib' },
+    interleave: { type: 'boolean', default: false },
+    shape: { type: 'string', default: '1x16' },
+    rounds: { type: 'string', default: '15' },
+  },
+});
+ort.env.wasm.numThreads = Number(args.threads);
 ort.env.logLevel = 'error';
-const big = args.includes('--big');
-const withInputs = args.includes('--inputs');
-const layers = Number(arg('--layers') ?? 12);
+const big = args.big;
+const withInputs = args.inputs;
+const layers = Number(args.layers);
 
 const VARIANTS: Record<string, Partial<GraphVariant>> = {
   plain: {},
@@ -29,7 +37,7 @@ const VARIANTS: Record<string, Partial<GraphVariant>> = {
   contrib: { attention: 'mha', layerNorm: 'skip', gelu: 'contrib' },
   'contrib-fused-qkv': { attention: 'mha', layerNorm: 'skip', gelu: 'contrib', fuseQkv: true },
 };
-const names = (arg('--variants') ?? 'plain,fused-qkv,contrib').split(',');
+const names = args.variants.split(',');
 
 const config: BertConfig = {
   modelType: 'bert', vocabSize: 30522, hidden: 768, layers, heads: 12, intermediate: 3072, maxPositions: 512,
@@ -80,10 +88,10 @@ function feeds(batch: number, seq: number): Record<string, ort.Tensor> {
   };
 }
 
-if (args.includes('--interleave')) {
+if (args.interleave) {
   // All sessions at once, runs alternated round by round, so machine noise hits every variant alike.
-  const shape = (arg('--shape') ?? '1x16').split('x').map(Number);
-  const rounds = Number(arg('--rounds') ?? 15);
+  const shape = args.shape.split('x').map(Number);
+  const rounds = Number(args.rounds);
   const sessions: [string, ort.InferenceSession][] = [];
   for (const name of names) {
     const g = buildBertGraph(config, weight, { weightInputs: targets, variant: VARIANTS[name] });

@@ -1,64 +1,41 @@
 /**
- * The main thread's handle on the encoder worker: comlink's Remote<EncoderApi>, with
- * callbacks proxied and typed errors restored.
+ * The main thread's handle on the encoder worker: comlink's Remote<EncoderApi> over the worker,
+ * with the boundary's transfer handlers (src/boundary/transfer.ts): progress callbacks are
+ * proxied, Float32Array results are moved, errors keep their code.
  */
-import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
-import type { EmbedOptions, EmbedProgress, EncoderApi, ExpertInfo, LoadOptions, LoadProgress, ModelInfo, ModelSpec, EncoderStats } from './boundary/encoder-api.js';
-import { installErrorTransfer } from './boundary/error-transfer.js';
+import { releaseProxy, wrap, type Remote } from 'comlink';
+import type { EncoderApi } from './boundary/encoder-api.js';
+import { installTransferHandlers } from './boundary/transfer.js';
 
-installErrorTransfer();
+installTransferHandlers();
 
 export function startEncoderWorker(): Worker {
   return new Worker(new URL('../workers/encoder.worker.ts', import.meta.url), { type: 'module', name: 'router-retriever-encoder' });
 }
 
+/** EncoderApi over a worker: comlink's Remote, whose dispose() also terminates the worker. */
+export type EncoderClient = Remote<EncoderApi>;
+
 /**
- * EncoderApi over a worker. Progress callbacks are plain functions here; they are
- * wrapped with comlink.proxy before crossing.
+ * `new EncoderClient(worker?)`: the Remote<EncoderApi> of a worker (default: a new encoder
+ * worker). `dispose()` releases the model in the worker, then the proxy, then terminates the
+ * worker. A constructor function rather than a class, since what it builds is comlink's proxy.
  */
-export class EncoderClient implements EncoderApi {
-  private readonly remote: Remote<EncoderApi>;
+export const EncoderClient = function EncoderClient(worker?: Worker): EncoderClient {
+  return connectEncoder(worker ?? startEncoderWorker());
+} as unknown as new (worker?: Worker) => EncoderClient;
 
-  constructor(private readonly worker: Worker = startEncoderWorker()) {
-    this.remote = wrap<EncoderApi>(worker);
-  }
-
-  load(model: ModelSpec, options?: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo> {
-    return this.remote.load(model, options, onProgress && proxy(onProgress));
-  }
-  addExpert(name: string, adapter: ModelSpec, onProgress?: (p: LoadProgress) => void): Promise<ExpertInfo> {
-    return this.remote.addExpert(name, adapter, onProgress && proxy(onProgress));
-  }
-  removeExpert(name: string): Promise<void> {
-    return this.remote.removeExpert(name);
-  }
-  listExperts(): Promise<ExpertInfo[]> {
-    return this.remote.listExperts();
-  }
-  embedDocuments(texts: string[], options?: EmbedOptions, onProgress?: (p: EmbedProgress) => void): Promise<Float32Array> {
-    return this.remote.embedDocuments(texts, options, onProgress && proxy(onProgress));
-  }
-  embedQueries(texts: string[], expert: string | null, options?: EmbedOptions, onProgress?: (p: EmbedProgress) => void): Promise<Float32Array> {
-    return this.remote.embedQueries(texts, expert, options, onProgress && proxy(onProgress));
-  }
-  embedQuery(text: string, expert: string | null): Promise<Float32Array> {
-    return this.remote.embedQuery(text, expert);
-  }
-  cancel(jobId: string): Promise<void> {
-    return this.remote.cancel(jobId);
-  }
-  info(): Promise<ModelInfo> {
-    return this.remote.info();
-  }
-  stats(): Promise<EncoderStats> {
-    return this.remote.stats();
-  }
-  async dispose(): Promise<void> {
+/** The Remote<EncoderApi> of an encoder worker, whose dispose() also terminates that worker. */
+export function connectEncoder(worker: Worker): EncoderClient {
+  const remote = wrap<EncoderApi>(worker);
+  const dispose = async (): Promise<void> => {
     try {
-      await this.remote.dispose();
+      await remote.dispose();
     } finally {
-      this.remote[releaseProxy]();
-      this.worker.terminate();
+      remote[releaseProxy]();
+      worker.terminate();
     }
-  }
+  };
+  // Setting a property on a comlink proxy would post it to the worker, so dispose is answered here.
+  return new Proxy(remote, { get: (target, prop, receiver) => (prop === 'dispose' ? dispose : Reflect.get(target, prop, receiver)) }) as EncoderClient;
 }

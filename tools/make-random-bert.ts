@@ -7,8 +7,8 @@
  *   plus two random PEFT LoRA adapters (r=8, alpha=32, query+value) under adapters/expert-{a,b}/.
  * - `tiny`: a copy of test/fixtures/tiny-bert and its two adapters.
  *
- * Both also get what transformers.js needs to run the SAME weights: tokenizer.json (exported by our
- * BertTokenizer from vocab.txt) and onnx/model.onnx (our graph builder, all weights as initializers,
+ * Both also get what transformers.js needs to run the SAME weights: tokenizer.json (built from
+ * vocab.txt by workers/tokenizer/from-vocab.ts) and onnx/model.onnx (our graph builder, all weights as initializers,
  * output last_hidden_state: transformers.js pools in JS).
  *
  *   npx tsx tools/make-random-bert.ts [--out .cache/bench-models] [--models tiny,contriever] [--force]
@@ -16,12 +16,13 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { buildBertGraph } from '../workers/model/bert-graph.js';
 import { parseBertConfig } from '../workers/model/config.js';
 import { parseSafetensors, serializeSafetensors } from '../workers/model/safetensors.js';
 import type { StateDict } from '../workers/model/tensor.js';
 import { toFloat32 } from '../workers/model/tensor-convert.js';
-import { BertTokenizer, tokenizerConfigFor } from '../workers/model/tokenizer.js';
+import { bertTokenizerFromVocab, optionsFromConfig } from '../workers/tokenizer/from-vocab.js';
 import { mulberry32 as rng } from '../src/router/random.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -116,9 +117,9 @@ export function writeRandomAdapter(dir: string, opts: { layers: number; hidden: 
 export function writeTransformersJsFiles(dir: string): void {
   const vocab = readFileSync(join(dir, 'vocab.txt'), 'utf8');
   const tokCfg = existsSync(join(dir, 'tokenizer_config.json')) ? JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')) : {};
-  const tok = BertTokenizer.fromVocabTxt(vocab, { doLowerCase: tokCfg.do_lower_case !== false, modelMaxLength: 512 });
-  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tok.toTokenizerJson()));
-  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ ...tokenizerConfigFor(tok), ...tokCfg, model_max_length: 512 }, null, 2));
+  const tok = bertTokenizerFromVocab(vocab, { ...optionsFromConfig(tokCfg), modelMaxLength: 512 });
+  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tok.tokenizerJson));
+  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ ...tok.tokenizerConfig, ...tokCfg, model_max_length: 512 }, null, 2));
   const configJson = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   const config = parseBertConfig(configJson, {}, {});
   const weights = parseSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
@@ -176,16 +177,18 @@ export function ensureBenchModel(name: 'tiny' | 'contriever', outRoot: string, f
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const args = process.argv.slice(2);
-  const opt = (k: string) => {
-    const i = args.indexOf(k);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  const out = resolve(opt('--out') ?? join(ROOT, '.cache', 'bench-models'));
-  const models = (opt('--models') ?? 'tiny,contriever').split(',') as ('tiny' | 'contriever')[];
+  const { values } = parseArgs({
+    options: {
+      out: { type: 'string', default: join(ROOT, '.cache', 'bench-models') },
+      models: { type: 'string', default: 'tiny,contriever' },
+      force: { type: 'boolean', default: false },
+    },
+  });
+  const out = resolve(values.out);
+  const models = values.models.split(',') as ('tiny' | 'contriever')[];
   for (const m of models) {
     const t0 = performance.now();
-    const r = ensureBenchModel(m, out, args.includes('--force'));
+    const r = ensureBenchModel(m, out, values.force);
     console.log(`${m}: ${r.dir} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   }
 }

@@ -5,15 +5,12 @@
  */
 import type * as ort from 'onnxruntime-web';
 import { RouterRetrieverError } from '../../src/boundary/errors.js';
-import { buildBertGraph, useBaseInput, type BertGraph } from '../model/bert-graph.js';
+import { buildBertGraph } from '../model/bert-graph.js';
 import type { BertConfig } from '../model/config.js';
-import type { BertTokenizer } from '../model/tokenizer.js';
+import type { TextTokenizer } from '../tokenizer/tokenizer.js';
 import type { F32Tensor, StateDict } from '../model/tensor.js';
-import { toFloat32 } from '../model/tensor-convert.js';
 import { parseAdapterConfig, resolveAdapter, type ResolvedLora } from '../lora/adapter.js';
-import { mergedTransposed, transpose } from '../lora/merge.js';
 import type {
-  Backend,
   EmbedOptions,
   EmbedProgress,
   EncoderApi,
@@ -26,71 +23,29 @@ import type {
 } from '../../src/boundary/encoder-api.js';
 import { planBatches, progressOf } from './batching.js';
 import { probeWebGpu, resolveBackend } from './device.js';
+import { compareLayerKeys, f32, makeExpert, matchTargets, type Expert } from './experts.js';
 import { loadAdapter, loadBaseModel } from './model-files.js';
 import { defaultOrtLoader, type OrtLoader, type OrtRuntime } from './ort-builds.js';
 import { RunQueue, type Priority } from './run-queue.js';
-import { FeedSet, WeightFeedFactory } from './weight-feeds.js';
+import { createRuntime, releaseRuntime, runBatch, usesBaseBranches, type Runtime, type RuntimeSettings } from './runtime.js';
+
+export { matchTargets } from './experts.js';
+export { usesBaseBranches } from './runtime.js';
 
 export const CANARY_TEXT = 'RouterRetriever canary: the quick brown fox jumps over the lazy dog, 42 times in Ångström units.';
 export const CANARY_TOLERANCE = 1e-3;
 const DEFAULT_TARGETS = ['query', 'value'];
 const MAX_TOKENS_PER_BATCH = 16_384;
 
-interface Expert {
-  info: ExpertInfo;
-  loras: ResolvedLora[];
-  feeds: FeedSet;
-  feedMap: Record<string, ort.Tensor>;
-}
-
-interface Runtime {
-  backend: Backend;
-  /** The onnxruntime build this session belongs to (its tensors must come from it too). */
-  ort: OrtRuntime;
-  session: ort.InferenceSession;
-  factory: WeightFeedFactory;
-  /** The graph keeps the base weights in If branches: feeds switch them off per target (BuildOptions.baseBranches). */
-  baseBranches: boolean;
-  baseFeeds: FeedSet;
-  /** What a run with no expert feeds for the weight inputs (and their switches). */
-  baseFeedMap: Record<string, ort.Tensor>;
-  /** The `.use_base` value that selects the fed matrix (baseBranches only). */
-  useFed: ort.Tensor | null;
-}
-
 interface Loaded {
   config: BertConfig;
-  tokenizer: BertTokenizer;
+  tokenizer: TextTokenizer;
   info: ModelInfo;
   options: LoadOptions;
   /** Original [out, in] base matrices of the current target set. */
   targets: Map<string, F32Tensor>;
   readWeights: () => Promise<StateDict>;
   runtime: Runtime;
-}
-
-/** Names of the Linear weights that match PEFT-style target module names. */
-export function matchTargets(weightNames: Iterable<string>, modules: string[]): string[] {
-  const out: string[] = [];
-  for (const key of weightNames) {
-    if (!key.endsWith('.weight')) continue;
-    const module = key.slice(0, -'.weight'.length);
-    if (module.includes('LayerNorm') || module.startsWith('embeddings.')) continue;
-    if (modules.some((m) => module === m || module.endsWith('.' + m))) out.push(key);
-  }
-  return out.sort(compareLayerKeys);
-}
-
-function compareLayerKeys(a: string, b: string): number {
-  const la = Number(/layer\.(\d+)\./.exec(a)?.[1] ?? -1);
-  const lb = Number(/layer\.(\d+)\./.exec(b)?.[1] ?? -1);
-  return la - lb || (a < b ? -1 : a > b ? 1 : 0);
-}
-
-function f32(dict: StateDict, name: string): F32Tensor {
-  const t = dict.get(name);
-  if (!t) throw new RouterRetrieverError('MODEL_FORMAT', `The model has no tensor "${name}". Is it a BERT checkpoint in the Hugging Face layout?`);
-  return { shape: t.shape, data: toFloat32(t) };
 }
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
@@ -156,12 +111,12 @@ export class EncoderEngine implements EncoderApi {
     let reason = choice.reason;
     let canaryMaxAbsDiff: number | undefined;
     onProgress?.({ phase: 'session', message: `creating the ${choice.backend} session` });
-    let runtime = await this.createRuntime(graph, choice.backend, targets);
+    let runtime = await createRuntime(graph, choice.backend, targets, this.runtimeSettings());
     if (runtime.backend === 'webgpu' && options.canary !== false) {
       onProgress?.({ phase: 'canary', message: 'checking WebGPU against WASM on a canary text' });
       // The WebGPU build's own WASM provider: no second onnxruntime binary to download.
       // Same graph (no base branches): if WebGPU is dropped, this runtime serves as it is.
-      const wasm = await this.createRuntime(graph, 'wasm', targets, runtime.ort);
+      const wasm = await createRuntime(graph, 'wasm', targets, this.runtimeSettings(), runtime.ort);
       const ids = files.tokenizer.encode(CANARY_TEXT, config.maxLength).inputIds;
       const gpuEmb = await this.runBatch(runtime, runtime.baseFeedMap, [ids], ids.length, config.hidden);
       const cpuEmb = await this.runBatch(wasm, wasm.baseFeedMap, [ids], ids.length, config.hidden);
@@ -170,11 +125,11 @@ export class EncoderEngine implements EncoderApi {
         const msg = `WebGPU disagreed with WASM on the canary text (max abs diff ${canaryMaxAbsDiff.toExponential(2)} > ${CANARY_TOLERANCE}); using WASM so that no wrong embeddings are served.`;
         warnings.push(msg);
         console.warn(`[router-retriever] ${msg}`);
-        await this.releaseRuntime(runtime);
+        await releaseRuntime(runtime);
         runtime = wasm;
         reason = `${reason}; dropped: ${msg}`;
       } else {
-        await this.releaseRuntime(wasm);
+        await releaseRuntime(wasm);
       }
     }
 
@@ -197,48 +152,10 @@ export class EncoderEngine implements EncoderApi {
     return info;
   }
 
-  private async createRuntime(graph: BertGraph, backend: Backend, targets: Map<string, F32Tensor>, build?: OrtRuntime): Promise<Runtime> {
-    let ortRt: OrtRuntime;
-    try {
-      ortRt = build ?? (await this.ortFor(backend));
-    } catch (e) {
-      throw new RouterRetrieverError('BACKEND', `Could not load onnxruntime for ${backend}: ${(e as Error).message}. Check that the app serves onnxruntime-web's files, or try device: 'wasm'.`, { backend });
-    }
-    if (this.numThreads !== undefined && ortRt.env.wasm) ortRt.env.wasm.numThreads = this.numThreads;
-    let session: ort.InferenceSession;
-    try {
-      session = await ortRt.InferenceSession.create(graph.model, {
-        executionProviders: [backend === 'wasm' ? this.cpuProvider : backend],
-        graphOptimizationLevel: 'all',
-        ...(this.numThreads ? { intraOpNumThreads: this.numThreads } : {}),
-      });
-    } catch (e) {
-      throw new RouterRetrieverError('BACKEND', `Could not create the ${backend} session: ${(e as Error).message}. Try device: 'wasm', or a smaller model.`, { backend });
-    }
-    const factory = await WeightFeedFactory.create(backend, ortRt);
-    const baseFeeds = new FeedSet();
-    if (graph.baseBranches) {
-      // The base matrices live in the session; feed placeholders and switch every target to base.
-      const placeholder = new ortRt.Tensor('float32', new Float32Array(1), [1, 1]);
-      const useBase = new ortRt.Tensor('bool', new Uint8Array([1]), []);
-      const baseFeedMap: Record<string, ort.Tensor> = {};
-      for (const name of targets.keys()) {
-        baseFeedMap[name] = placeholder;
-        baseFeedMap[useBaseInput(name)] = useBase;
-      }
-      const useFed = new ortRt.Tensor('bool', new Uint8Array([0]), []);
-      return { backend, ort: ortRt, session, factory, baseBranches: true, baseFeeds, baseFeedMap, useFed };
-    }
-    for (const [name, w] of targets) {
-      baseFeeds.feeds.set(name, factory.make(transpose(w.data, w.shape[0], w.shape[1]), [w.shape[1], w.shape[0]]));
-    }
-    return { backend, ort: ortRt, session, factory, baseBranches: false, baseFeeds, baseFeedMap: feedMapOf(baseFeeds), useFed: null };
+  private runtimeSettings(): RuntimeSettings {
+    return { ortFor: this.ortFor, cpuProvider: this.cpuProvider, numThreads: this.numThreads };
   }
 
-  private async releaseRuntime(rt: Runtime): Promise<void> {
-    rt.baseFeeds.release();
-    await rt.session.release();
-  }
 
   private require(): Loaded {
     if (!this.loaded) throw new RouterRetrieverError('NOT_READY', 'The encoder has no model: call load() first (and wait for it).');
@@ -279,26 +196,7 @@ export class EncoderEngine implements EncoderApi {
 
   private makeExpert(name: string, loras: ResolvedLora[], r: number, alpha: number, addMs: number): Expert {
     const loaded = this.require();
-    const rt = loaded.runtime;
-    const feeds = new FeedSet();
-    for (const l of loras) {
-      const w = loaded.targets.get(l.target);
-      if (!w) throw new RouterRetrieverError('ADAPTER_MISMATCH', `Expert "${name}" targets ${l.target}, which the base model does not have.`);
-      const merged = mergedTransposed(w, l.A, l.B, l.scale, l.fanInFanOut);
-      feeds.feeds.set(l.target, rt.factory.make(merged, [w.shape[1], w.shape[0]]));
-    }
-    const feedMap = { ...rt.baseFeedMap, ...feedMapOf(feeds) };
-    if (rt.useFed) for (const target of feeds.feeds.keys()) feedMap[useBaseInput(target)] = rt.useFed;
-    const info: ExpertInfo = {
-      name,
-      r,
-      alpha,
-      scale: loras[0]?.scale ?? alpha / r,
-      targets: loras.map((l) => l.target),
-      residentBytes: feeds.residentBytes,
-      addMs,
-    };
-    return { info, loras, feeds, feedMap };
+    return makeExpert(name, loras, r, alpha, addMs, loaded.targets, loaded.runtime);
   }
 
   private async widenTargets(all: StateDict, extra: string[]): Promise<void> {
@@ -306,8 +204,8 @@ export class EncoderEngine implements EncoderApi {
     const names = [...loaded.targets.keys(), ...extra].sort(compareLayerKeys);
     const targets = new Map(names.map((n) => [n, loaded.targets.get(n) ?? f32(all, n)]));
     const graph = buildBertGraph(loaded.config, (n) => f32(all, n), { weightInputs: names, baseBranches: loaded.runtime.baseBranches });
-    const runtime = await this.createRuntime(graph, loaded.runtime.backend, targets, loaded.runtime.ort);
-    await this.releaseRuntime(loaded.runtime);
+    const runtime = await createRuntime(graph, loaded.runtime.backend, targets, this.runtimeSettings(), loaded.runtime.ort);
+    await releaseRuntime(loaded.runtime);
     loaded.runtime = runtime;
     loaded.targets = targets;
     for (const [name, e] of this.experts) {
@@ -399,35 +297,8 @@ export class EncoderEngine implements EncoderApi {
     return out;
   }
 
-  private async runBatch(rt: Runtime, weightFeeds: Record<string, ort.Tensor>, rows: number[][], seqLen: number, hidden: number): Promise<Float32Array> {
-    const b = rows.length;
-    const idsData = new BigInt64Array(b * seqLen);
-    const maskData = new BigInt64Array(b * seqLen);
-    rows.forEach((r, i) => {
-      for (let j = 0; j < r.length; j++) {
-        idsData[i * seqLen + j] = BigInt(r[j]);
-        maskData[i * seqLen + j] = 1n;
-      }
-    });
-    const feeds: Record<string, ort.Tensor> = {
-      ...weightFeeds,
-      input_ids: new rt.ort.Tensor('int64', idsData, [b, seqLen]),
-      attention_mask: new rt.ort.Tensor('int64', maskData, [b, seqLen]),
-    };
-    let result: ort.InferenceSession.OnnxValueMapType;
-    const t0 = performance.now();
-    try {
-      result = await rt.session.run(feeds);
-    } catch (e) {
-      throw new RouterRetrieverError('BACKEND', `Inference failed on ${rt.backend}: ${(e as Error).message}. Try smaller batches or device: 'wasm'.`, { backend: rt.backend });
-    } finally {
-      this.counters.inferenceMs += performance.now() - t0;
-    }
-    const t = result.embeddings;
-    const data = (t.location === 'cpu' ? t.data : await t.getData()) as Float32Array;
-    const copy = data.slice(0, b * hidden);
-    t.dispose();
-    return copy;
+  private runBatch(rt: Runtime, weightFeeds: Record<string, ort.Tensor>, rows: number[][], seqLen: number, hidden: number): Promise<Float32Array> {
+    return runBatch(rt, weightFeeds, rows, seqLen, hidden, this.counters);
   }
 
   async cancel(jobId: string): Promise<void> {
@@ -448,21 +319,7 @@ export class EncoderEngine implements EncoderApi {
     if (this.loaded) {
       const rt = this.loaded.runtime;
       this.loaded = null;
-      await this.releaseRuntime(rt);
+      await releaseRuntime(rt);
     }
   }
-}
-
-/**
- * Base weights as If-branch constants on CPU backends (pre-packed, never copied per run); on
- * WebGPU every target stays a plain input fed from GPU buffers, since If would run on the CPU.
- */
-export function usesBaseBranches(backend: Backend): boolean {
-  return backend !== 'webgpu';
-}
-
-function feedMapOf(set: FeedSet): Record<string, ort.Tensor> {
-  const m: Record<string, ort.Tensor> = {};
-  for (const [k, f] of set.feeds) m[k] = f.tensor;
-  return m;
 }

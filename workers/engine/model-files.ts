@@ -5,9 +5,10 @@
 import { RouterRetrieverError } from '../../src/boundary/errors.js';
 import { memorySource, urlSource, type FileSource } from '../model/file-source.js';
 import { parseSafetensors } from '../model/safetensors.js';
-import { parseTorchBin } from '../model/torch-bin.js';
-import { BertTokenizer } from '../model/tokenizer.js';
+import { sha256Hex } from '../model/sha256.js';
 import { parseBertConfig, type BertConfig } from '../model/config.js';
+import { bertTokenizerFromVocab, optionsFromConfig, type TokenizerConfigJson } from '../tokenizer/from-vocab.js';
+import { HfTokenizer, type TextTokenizer } from '../tokenizer/tokenizer.js';
 import type { StateDict } from '../model/tensor.js';
 import type { LoadOptions, LoadProgress, ModelSpec } from '../../src/boundary/encoder-api.js';
 
@@ -76,21 +77,10 @@ export function normalizeBertKeys(dict: StateDict): StateDict {
   return out;
 }
 
-export async function sha256Hex(parts: Uint8Array[]): Promise<string> {
-  const total = parts.reduce((n, p) => n + p.byteLength, 0);
-  const all = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    all.set(p, off);
-    off += p.byteLength;
-  }
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', all);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 export interface BaseModelFiles {
   config: BertConfig;
-  tokenizer: BertTokenizer;
+  tokenizer: TextTokenizer;
+  /** SHA-256 of config.json ++ the weights file: identifies the base model of an index. */
   fingerprint: string;
   weightsFile: string;
   readWeights: () => Promise<StateDict>;
@@ -105,14 +95,44 @@ async function readWeightsFile(source: FileSource, names: string[], onProgress?:
   throw new RouterRetrieverError('FILE_NOT_FOUND', `No weights found in ${source.id}: expected one of ${names.join(', ')}.`);
 }
 
+/**
+ * safetensors, or PyTorch's zip/pickle format. The latter (zip + pickle + torch-bin, ~1,000
+ * lines) is a separate chunk, fetched only for a folder that has no safetensors file.
+ */
 export async function parseWeights(name: string, bytes: Uint8Array): Promise<StateDict> {
-  return name.endsWith('.safetensors') ? parseSafetensors(bytes) : await parseTorchBin(bytes);
+  if (name.endsWith('.safetensors')) return parseSafetensors(bytes);
+  const { parseTorchBin } = await import('../model/torch-bin.js');
+  return parseTorchBin(bytes);
+}
+
+async function readOptionalText(source: FileSource, name: string, onProgress?: (p: LoadProgress) => void): Promise<string | null> {
+  const bytes = await source.read(name, progressTo(onProgress));
+  return bytes && !looksLikeHtml(bytes) ? decoder.decode(bytes) : null;
+}
+
+/** tokenizer.json when the folder has one, else one built from vocab.txt (+ tokenizer_config.json). */
+export async function readTokenizer(source: FileSource, tokenizerConfig: Record<string, unknown> | null, onProgress?: (p: LoadProgress) => void): Promise<TextTokenizer> {
+  const json = await readOptionalJson(source, 'tokenizer.json', onProgress);
+  if (json) return HfTokenizer.fromJson(json, tokenizerConfig ?? {});
+  const vocab = await readOptionalText(source, 'vocab.txt', onProgress);
+  if (vocab === null) throw new RouterRetrieverError('FILE_NOT_FOUND', `${source.id} has neither tokenizer.json nor vocab.txt: add the tokenizer files of the model.`);
+  const built = bertTokenizerFromVocab(vocab, optionsFromConfig((tokenizerConfig ?? {}) as TokenizerConfigJson));
+  return HfTokenizer.fromJson(built.tokenizerJson, { ...built.tokenizerConfig, ...tokenizerConfig });
 }
 
 export async function loadBaseModel(spec: ModelSpec, options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<BaseModelFiles> {
   const source = sourceOf(spec, options.cache);
-  const configBytes = await source.read('config.json', progressTo(onProgress));
-  if (!configBytes) {
+  // The small files at once: each is a round trip, and most optional ones are a 404.
+  const tokenizerConfigP = readOptionalJson(source, 'tokenizer_config.json', onProgress) as Promise<Record<string, unknown> | null>;
+  const tokenizerP = tokenizerConfigP.then((tc) => readTokenizer(source, tc, onProgress));
+  tokenizerP.catch(() => undefined); // reported below, after config.json's own errors
+  const [configBytes, tokenizerConfig, poolingConfig, modulesJson] = await Promise.all([
+    source.read('config.json', progressTo(onProgress)),
+    tokenizerConfigP,
+    readOptionalJson(source, '1_Pooling/config.json', onProgress) as Promise<Record<string, unknown> | null>,
+    readOptionalJson(source, 'modules.json', onProgress) as Promise<unknown[] | null>,
+  ]);
+  if (!configBytes || looksLikeHtml(configBytes)) {
     throw new RouterRetrieverError('FILE_NOT_FOUND', `${source.id}/config.json was not found. A model folder needs config.json, vocab.txt or tokenizer.json, and model.safetensors or pytorch_model.bin.`);
   }
   let configJson: unknown;
@@ -121,31 +141,24 @@ export async function loadBaseModel(spec: ModelSpec, options: LoadOptions, onPro
   } catch (e) {
     throw new RouterRetrieverError('MODEL_FORMAT', `${source.id}/config.json is not valid JSON (${(e as Error).message}).`);
   }
-  const tokenizerConfig = (await readOptionalJson(source, 'tokenizer_config.json', onProgress)) as Record<string, unknown> | null;
-  const poolingConfig = (await readOptionalJson(source, '1_Pooling/config.json', onProgress)) as Record<string, unknown> | null;
-  const modulesJson = (await readOptionalJson(source, 'modules.json', onProgress)) as unknown[] | null;
   const config = parseBertConfig(
     configJson,
     { poolingConfig: poolingConfig ?? undefined, modulesJson: modulesJson ?? undefined, tokenizerConfig: tokenizerConfig ?? undefined },
     { pooling: options.pooling, normalize: options.normalize, maxLength: options.maxLength },
   );
-
-  const doLowerCase = tokenizerConfig?.do_lower_case !== false;
-  let tokenizer: BertTokenizer;
-  const tokenizerJson = await readOptionalJson(source, 'tokenizer.json', onProgress);
-  if (tokenizerJson) {
-    tokenizer = BertTokenizer.fromTokenizerJson(tokenizerJson);
-  } else {
-    const vocab = await source.read('vocab.txt', progressTo(onProgress));
-    if (!vocab) throw new RouterRetrieverError('FILE_NOT_FOUND', `${source.id} has neither tokenizer.json nor vocab.txt: add the tokenizer files of the model.`);
-    tokenizer = BertTokenizer.fromVocabTxt(decoder.decode(vocab), { doLowerCase });
+  const tokenizer = await tokenizerP;
+  if (tokenizer.vocabSize > config.vocabSize) {
+    throw new RouterRetrieverError('MODEL_FORMAT', `The tokenizer has ${tokenizer.vocabSize} tokens but config.json's vocab_size is ${config.vocabSize}: the tokenizer files belong to another model.`, {
+      tokenizerVocab: tokenizer.vocabSize,
+      vocabSize: config.vocabSize,
+    });
   }
 
   const weightNames = ['model.safetensors', 'pytorch_model.bin'];
   const first = await readWeightsFile(source, weightNames, onProgress);
   onProgress?.({ phase: 'parse', file: first.name });
   const weights = normalizeBertKeys(await parseWeights(first.name, first.bytes));
-  const fingerprint = await sha256Hex([configBytes, first.bytes]);
+  const fingerprint = sha256Hex([configBytes, first.bytes]);
   const readWeights = async () => {
     const again = await readWeightsFile(source, [first.name]);
     return normalizeBertKeys(await parseWeights(again.name, again.bytes));
