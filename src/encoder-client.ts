@@ -7,8 +7,6 @@ import { releaseProxy, wrap, type Remote } from 'comlink';
 import type { EncoderApi } from './boundary/encoder-api.js';
 import { installTransferHandlers } from './boundary/transfer.js';
 
-installTransferHandlers();
-
 export function startEncoderWorker(): Worker {
   return new Worker(new URL('../workers/encoder.worker.ts', import.meta.url), { type: 'module', name: 'router-retriever-encoder' });
 }
@@ -27,6 +25,8 @@ export const EncoderClient = function EncoderClient(worker?: Worker): EncoderCli
 
 /** The Remote<EncoderApi> of an encoder worker, whose dispose() also terminates that worker. */
 export function connectEncoder(worker: Worker): EncoderClient {
+  // Installed here, not at import: importing the SDK changes nothing in the page's comlink.
+  installTransferHandlers();
   const remote = wrap<EncoderApi>(worker);
   const dispose = async (): Promise<void> => {
     try {
