@@ -74,7 +74,9 @@ describe('eval CLI', () => {
     expect(a.k).toBe(100);
     const b = parseArgs(['--model', 'm', '--experts-dir', 'E', '--pilot-library', 'p.json', '--max-length', '256', '--route-experts', 'x,y', '--data', 'd']);
     expect([b.expertsDir, b.pilotLibrary, b.maxLength, b.routeExperts]).toEqual(['E', 'p.json', 256, ['x', 'y']]);
-    expect(resolveMethods(a)).toEqual(['bm25', 'base', 'expert:alpha', 'expert:beta', 'dataset-router', 'router-mean', 'router-max', 'dataset-oracle', 'instance-oracle']);
+    expect(resolveMethods(a)).toEqual([
+      'bm25', 'base', 'hybrid-base', 'expert:alpha', 'expert:beta', 'dataset-router', 'router-mean', 'router-max', 'hybrid-router', 'dataset-oracle', 'instance-oracle',
+    ]);
     expect(resolveMethods({ ...a, methods: ['bm25', 'experts'] })).toEqual(['bm25', 'expert:alpha', 'expert:beta']);
     expect(a.pilotWeighting).toBe('gain'); // chosen on training queries (bench/results/routing-selection.md)
     expect(parseArgs(['--data', 'd', '--pilot-weighting', 'none']).pilotWeighting).toBe('none');
@@ -94,7 +96,7 @@ describe('eval CLI', () => {
     const out = await runEval(args, { createBackend: async () => backend, log: (s) => logs.push(s) });
     expect(out.result.datasets).toEqual(['alpha', 'beta']);
     expect(out.result.rows.map((r) => r.method)).toEqual([
-      'bm25', 'base', 'expert:alpha', 'expert:beta', 'dataset-router', 'router-mean', 'router-max', 'dataset-oracle', 'instance-oracle',
+      'bm25', 'base', 'hybrid-base', 'expert:alpha', 'expert:beta', 'dataset-router', 'router-mean', 'router-max', 'hybrid-router', 'dataset-oracle', 'instance-oracle',
     ]);
     // beta has no train qrels: scored on its hash "test" half, printed.
     expect(out.result.splits).toEqual({ alpha: 'qrels/test.tsv', beta: 'sha1-odd-half(qrels/test.tsv)' });

@@ -6,6 +6,7 @@
 import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { WEIGHT_GRID } from '../src/eval/hybrid-rows.js';
 import { describe, expect, it } from 'vitest';
 import { hashHalf } from '../src/eval/splits.js';
 import { main, parseArgs, runEval, type EvalDeps } from '../tools/eval/cli.js';
@@ -65,7 +66,9 @@ describe('eval CLI dense path on the tiny fixture model', () => {
     const logs: string[] = [];
     const out = await runEval(parseArgs(argv), deps(logs));
 
-    const methods = ['bm25', 'base', 'expert:expert-a', 'expert:expert-b', 'dataset-router', 'router-mean', 'router-max', 'dataset-oracle', 'instance-oracle'];
+    const methods = [
+      'bm25', 'base', 'hybrid-base', 'expert:expert-a', 'expert:expert-b', 'dataset-router', 'router-mean', 'router-max', 'hybrid-router', 'dataset-oracle', 'instance-oracle',
+    ];
     expect(out.result.rows.map((r) => r.method)).toEqual(methods);
     expect(out.result.datasets).toEqual(['alpha', 'beta']);
     for (const r of out.result.rows) {
@@ -81,10 +84,23 @@ describe('eval CLI dense path on the tiny fixture model', () => {
     const v = (m: string, d: string) => out.result.rows.find((r) => r.method === m)!.ndcg_at_10[d]!;
     for (const d of ['alpha', 'beta']) {
       for (const m of ['expert:expert-a', 'expert:expert-b']) expect(v('dataset-oracle', d)).toBeGreaterThanOrEqual(v(m, d) - 1e-12);
-      for (const m of ['expert:expert-a', 'expert:expert-b', 'dataset-router', 'router-mean', 'router-max', 'dataset-oracle']) {
+      for (const m of ['expert:expert-a', 'expert:expert-b', 'dataset-router', 'router-mean', 'router-max', 'dataset-oracle'] as const) {
         expect(v('instance-oracle', d)).toBeGreaterThanOrEqual(v(m, d) - 1e-12);
       }
     }
+
+    // Hybrid rows: a lexical weight learned on the pilot queries, one of the grid's.
+    const fusion = out.result.meta?.fusion as Record<string, unknown>;
+    for (const h of ['hybrid-base', 'hybrid-router']) expect(WEIGHT_GRID).toContain(fusion[`${h}_weight`]);
+    // Weight 0 ranks as the dense side (base / the router's expert), weight 1 as BM25.
+    const ends = async (weight: number) =>
+      runEval(parseArgs([...argv, '--methods', 'bm25,base,router-mean,hybrid-base,hybrid-router', '--fusion-weight', String(weight)]), deps([]));
+    const [dense, lexical] = [await ends(0), await ends(1)];
+    const row = (o: typeof out, m: string) => o.result.rows.find((r) => r.method === m)!.ndcg_at_10;
+    expect(row(dense, 'hybrid-base')).toEqual(row(dense, 'base'));
+    expect(row(dense, 'hybrid-router')).toEqual(row(dense, 'router-mean'));
+    for (const d of ['alpha', 'beta']) expect(row(lexical, 'hybrid-base')[d]).toBeCloseTo(row(lexical, 'bm25')[d]!, 2);
+    expect(row(lexical, 'hybrid-router')).toEqual(row(lexical, 'hybrid-base'));
 
     // beta has no qrels/train.tsv: pilots from the even sha1 half, scored on the odd half, both printed.
     const betaTest = TOPICS.map((_, i) => `beta-q${i}`).filter((q) => hashHalf(q) === 'test');
@@ -111,7 +127,10 @@ describe('eval CLI dense path on the tiny fixture model', () => {
     const pilotsFile = outFile.replace(/\.json$/, '.pilots.json');
     const again = await runEval(parseArgs([...argv, '--pilot-library', pilotsFile, '--methods', 'router-mean,router-max']), deps([]));
     for (const m of ['router-mean', 'router-max']) {
-      expect(again.result.rows.find((r) => r.method === m)!.ndcg_at_10).toEqual(out.result.rows.find((r) => r.method === m)!.ndcg_at_10);
+      expect(again.result.rows.find((r) => r.method === m)!.ndcg_at_10.alpha).toEqual(out.result.rows.find((r) => r.method === m)!.ndcg_at_10.alpha);
     }
+    // With a given library nothing is built from beta's queries, so all of them are scored.
+    expect(again.result.splits).toEqual({ alpha: 'qrels/test.tsv', beta: 'qrels/test.tsv' });
+    expect(again.result.rows[0].num_queries.beta).toBeGreaterThan(out.result.rows[0].num_queries.beta);
   }, 180_000);
 });

@@ -9,8 +9,10 @@
  *
  * Protocol
  * - Scored queries: the `split` qrels (default test). Where a dataset has no
- *   qrels/train.tsv and dense methods run (hashSplit 'auto'), its test qrels are split
- *   by src/eval/splits.ts and only the "test" half is scored, by every row.
+ *   qrels/train.tsv and pilot queries are needed (hashSplit 'auto': a pilot library or a
+ *   DatasetRouter is built, or a fusion weight learned), its test qrels are split by
+ *   src/eval/splits.ts and only the "test" half is scored, by every row. With a given pilot
+ *   library (and fusion weight) every judged query is scored.
  * - Pilot library and DatasetRouter: built from the `pilotSplit` queries only (default
  *   train; the even hash half where there is no train file). Per training query, each
  *   expert's nDCG@10 retrieving from that domain's corpus (same search and metric as the
@@ -32,7 +34,9 @@ import { BM25_PROFILES, Bm25Index, type Bm25Profile } from './bm25.js';
 import { DenseCorpus, type DenseBackend } from './dense.js';
 import { scoreQueries } from './query-scores.js';
 import { evaluateQuery, type QueryMetrics, type Qrels } from './metrics.js';
-import { ROUTER_METHODS, isOracle } from './methods.js';
+import { ROUTER_METHODS, isHybrid, isOracle } from './methods.js';
+import type { FusionMethod } from '../hybrid/fusion.js';
+import { computeHybridRows, RankingStore } from './hybrid-rows.js';
 import { resolveSplit } from './splits.js';
 import {
   buildResultJson,
@@ -47,7 +51,7 @@ import {
   type RoutingAccuracy,
 } from './table.js';
 
-export { ROUTER_METHODS, ORACLE_METHODS, resolveMethodList, type RouterMethod } from './methods.js';
+export { ROUTER_METHODS, ORACLE_METHODS, HYBRID_METHODS, resolveMethodList, type RouterMethod } from './methods.js';
 
 function bad(msg: string): never {
   throw new RouterRetrieverError('INVALID_INPUT', msg);
@@ -80,6 +84,11 @@ export interface RunEvalConfig {
   pilotUninformative?: 'first' | 'skip';
   /** How an expert's pilots are weighted (src/router/pilots.ts): 'gain' (default), 'size' or 'none' (the paper). */
   pilotWeighting?: PilotWeighting;
+  /**
+   * Fusion of the hybrid rows: method (default convex) and lexical weight; weight null or
+   * absent = learned per row on the pilot queries (./hybrid-rows.ts).
+   */
+  fusion?: { method?: FusionMethod; weight?: number | null };
   /** DatasetRouter training queries kept per domain (default 100). */
   datasetRouterPerDomain?: number;
   /** Extra fields for the JSON's meta. */
@@ -122,6 +131,8 @@ interface DatasetState {
   /** expert -> pilot-query nDCG@10 aligned with pilotIds. */
   pilotNdcg: Map<string, Float64Array>;
   pilotSource: string | null;
+  testQrels: Qrels;
+  pilotQrels: Qrels;
 }
 
 const rowOf = (flat: Float32Array, i: number, dim: number) => flat.slice(i * dim, (i + 1) * dim);
@@ -145,8 +156,15 @@ export async function runEvaluation(
   const bm25Profile = config.bm25Profile ?? 'plain';
   const evalOpts = { ignoreIdenticalIds: config.ignoreIdenticalIds ?? true };
   const denseMethods = methods.filter((m) => m !== 'bm25');
-  const hashSplit = config.hashSplit === 'always' || ((config.hashSplit ?? 'auto') === 'auto' && denseMethods.length > 0);
   const routers = ROUTER_METHODS.filter((r) => methods.includes(r));
+  const hybrids = methods.filter(isHybrid);
+  const fusionMethod = config.fusion?.method ?? 'convex';
+  const fixedWeight = config.fusion?.weight ?? null;
+  const learnFusion = hybrids.length > 0 && fixedWeight === null;
+  // hybrid-router routes as router-mean does, with the same pilot library.
+  const needPilots = routers.some((r) => r !== 'dataset-router') || hybrids.includes('hybrid-router');
+  const rankings = new RankingStore();
+  const keepRankings = hybrids.length > 0;
   const given = config.pilotLibrary ?? null;
   if (denseMethods.length > 0 && !backend) throw new RouterRetrieverError('NOT_READY', `methods ${denseMethods.join(', ')} need an encoder`);
   if (given) {
@@ -154,10 +172,12 @@ export async function runEvaluation(
     const first = [...given.values()].find((l) => l.length > 0)?.[0];
     if (backend && first && first.length !== backend.dim) bad(`the pilot library has ${first.length}-d pilots but the model's embeddings are ${backend.dim}-d`);
   }
-  const needPilotQueries = methods.includes('dataset-router') || ((methods.includes('router-mean') || methods.includes('router-max')) && !given);
-  const needBase = methods.includes('base') || routers.length > 0;
+  const needPilotQueries = methods.includes('dataset-router') || (needPilots && !given) || learnFusion;
+  // A dataset without train qrels is halved only when its queries must also build something.
+  const hashSplit = config.hashSplit === 'always' || ((config.hashSplit ?? 'auto') === 'auto' && needPilotQueries);
+  const needBase = methods.includes('base') || routers.length > 0 || hybrids.length > 0;
   const expertRuns = new Set<string>(methods.filter((m) => m.startsWith('expert:')).map((m) => m.slice(7)));
-  if (routers.length > 0 || methods.some(isOracle)) routeExperts.forEach((e) => expertRuns.add(e));
+  if (routers.length > 0 || methods.some(isOracle) || hybrids.includes('hybrid-router')) routeExperts.forEach((e) => expertRuns.add(e));
   const encoders: (string | null)[] = [...(needBase ? [null] : []), ...experts.filter((e) => expertRuns.has(e))];
 
   const names: string[] = [];
@@ -190,17 +210,22 @@ export async function runEvaluation(
         (overlap ? ` - WARNING: ${overlap} of them are also scored` : ''));
     }
     const pilotIds = [...pilotQrels.keys()];
-    const st: DatasetState = { name: ds.name, testIds, pilotIds, baseTest: null, basePilot: null, pilotNdcg: new Map(), pilotSource };
+    const st: DatasetState = {
+      name: ds.name, testIds, pilotIds, baseTest: null, basePilot: null, pilotNdcg: new Map(), pilotSource, testQrels: qrels, pilotQrels,
+    };
 
-    if (methods.includes('bm25')) {
+    if (methods.includes('bm25') || keepRankings) {
       const t0 = performance.now();
       const index = Bm25Index.build(ds.corpus, BM25_PROFILES[bm25Profile]);
       const scores = new Map<string, QueryMetrics>();
       for (const qid of testIds) {
-        const m = evaluateQuery(qid, index.search(ds.queries.get(qid)!.text, kSearch), qrels.get(qid)!, evalOpts);
+        const ranking = index.search(ds.queries.get(qid)!.text, kSearch);
+        if (keepRankings) rankings.set(ds.name, 'bm25', qid, ranking);
+        const m = evaluateQuery(qid, ranking, qrels.get(qid)!, evalOpts);
         if (m) scores.set(qid, m);
       }
-      rows.get('bm25')!.set(ds.name, scores);
+      if (learnFusion) for (const qid of pilotIds) rankings.set(ds.name, 'bm25', qid, index.search(ds.queries.get(qid)!.text, kSearch));
+      if (methods.includes('bm25')) rows.get('bm25')!.set(ds.name, scores);
       const ms = performance.now() - t0;
       time('bm25_ms', ms);
       log(`  bm25 (${bm25Profile}): ${ms.toFixed(0)} ms`);
@@ -220,12 +245,18 @@ export async function runEvaluation(
         const emb = await backend.embedQueries(qids.map((q) => ds.queries.get(q)!.text), enc);
         const tEmb = performance.now() - t0;
         const scores = new Map<string, QueryMetrics>();
-        const wantTest = enc !== null || methods.includes('base');
+        const wantTest = enc !== null || methods.includes('base') || keepRankings;
+        const source = enc ?? 'base';
         if (wantTest) {
           testIds.forEach((qid, i) => {
-            const m = evaluateQuery(qid, corpus.search(rowOf(emb, i, backend.dim), kSearch), qrels.get(qid)!, evalOpts);
+            const ranking = corpus.search(rowOf(emb, i, backend.dim), kSearch);
+            if (keepRankings) rankings.set(ds.name, source, qid, ranking);
+            const m = evaluateQuery(qid, ranking, qrels.get(qid)!, evalOpts);
             if (m) scores.set(qid, m);
           });
+        }
+        if (learnFusion && withPilots) {
+          pilotIds.forEach((qid, j) => rankings.set(ds.name, source, qid, corpus.search(rowOf(emb, testIds.length + j, backend.dim), kSearch)));
         }
         if (enc === null) {
           if (methods.includes('base')) rows.get('base')!.set(ds.name, scores);
@@ -259,10 +290,11 @@ export async function runEvaluation(
 
   // Routers.
   const routing: RoutingRecord[] = [];
+  let fusionMeta: Record<string, unknown> | undefined;
   const accuracies: RoutingAccuracy[] = [];
   let pilots: PilotLibrary | null = null;
   let datasetRouterMap: Record<string, string> | undefined;
-  if (routers.length > 0 && backend) {
+  if ((routers.length > 0 || hybrids.length > 0) && backend) {
     const dim = backend.dim;
     const usable = states.filter((s) => s.pilotIds.length > 0 && s.basePilot);
     if (needPilotQueries) {
@@ -270,7 +302,7 @@ export async function runEvaluation(
       if (usable.length === 0) throw new RouterRetrieverError('NOT_FOUND', `no dataset has ${pilotSplit} queries for the pilot library / DatasetRouter`);
     }
     const queryEmbeddings = (s: DatasetState) => s.pilotIds.map((_, i) => rowOf(s.basePilot!, i, dim));
-    if (methods.includes('router-mean') || methods.includes('router-max')) {
+    if (needPilots) {
       if (given) {
         pilots = given;
         log(`pilot library: given (${[...given].map(([e, l]) => `${e} ${l.length}`).join(', ')})`);
@@ -323,6 +355,11 @@ export async function runEvaluation(
       }
       accuracies.push(routingAccuracy(kind, decisions, inst.best));
     }
+    if (hybrids.length > 0) {
+      const h = computeHybridRows({ states, pilots, dim, hybrids, method: fusionMethod, weight: fixedWeight, rankings, k, evalOpts, log });
+      for (const [m, perQuery] of h.rows) rows.set(m, perQuery);
+      fusionMeta = h.meta;
+    }
   }
 
   const methodRows: MethodScores[] = methods.map((m) => ({ method: m, perQuery: rows.get(m)! }));
@@ -338,7 +375,8 @@ export async function runEvaluation(
         ? pilotBuild
         : undefined,
       dataset_router_experts: datasetRouterMap,
-      bm25_profile: methods.includes('bm25') ? bm25Profile : undefined,
+      bm25_profile: methods.includes('bm25') || hybrids.length > 0 ? bm25Profile : undefined,
+      fusion: fusionMeta,
       model_fingerprint: backend?.fingerprint,
       experts,
       route_experts: routeExperts,

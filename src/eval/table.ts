@@ -17,10 +17,12 @@ import { METRIC_KEYS, meanMetrics, type MetricKey, type QueryMetrics } from './m
 export const METHOD_ORDER = [
   'bm25',
   'base',
+  'hybrid-base',
   'expert:',
   'dataset-router',
   'router-mean',
   'router-max',
+  'hybrid-router',
   'dataset-oracle',
   'instance-oracle',
 ] as const;

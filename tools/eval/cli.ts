@@ -23,7 +23,11 @@
  *                            their queries gain with it over the mean expert (zero-gain queries join no group);
  *                            size: weighted by group size; none: the paper's library (every group centroid a pilot)
  *   --methods a,b,...        bm25, base, expert:<name> (or "experts"), dataset-router, router-mean,
- *                            router-max, dataset-oracle, instance-oracle (default: all that apply)
+ *                            router-max, hybrid-base, hybrid-router, dataset-oracle, instance-oracle
+ *                            (default: all that apply)
+ *   --fusion-method M        convex (default: min-max normalised, weighted) | rrf, for the hybrid rows
+ *   --fusion-weight W        lexical weight in [0, 1] of the hybrid rows (default: learned per row on the
+ *                            pilot queries, the grid 0, 0.05, ..., 1; see src/eval/hybrid-rows.ts)
  *   --json                   write the JSON result (to --out, else bench/results/eval-<time>.json)
  *   --out FILE               JSON result file (implies --json)
  *   --routing-out FILE       per-query routing decisions, JSONL (default: next to the JSON, .routing.jsonl)
@@ -69,6 +73,9 @@ export interface EvalArgs {
   pilotK: number;
   pilotUninformative: 'first' | 'skip';
   pilotWeighting: 'none' | 'gain' | 'size';
+  fusionMethod: 'convex' | 'rrf';
+  /** null: learned on the pilot queries. */
+  fusionWeight: number | null;
   methods: string[] | null;
   json: boolean;
   out: string | null;
@@ -87,6 +94,13 @@ export interface EvalArgs {
 }
 
 const bad = badArg;
+
+function unitInterval(flag: string, value: string | undefined): number | null {
+  if (value === undefined) return null;
+  const w = Number(value);
+  if (value.trim() === '' || !(w >= 0 && w <= 1)) bad(`${flag} needs a number from 0 to 1, got "${value}"`);
+  return w;
+}
 const USAGE = 'the header of tools/eval/cli.ts';
 
 export function parseArgs(argv: readonly string[]): EvalArgs {
@@ -106,6 +120,8 @@ const EVAL_OPTIONS = {
   'pilot-k': str,
   'pilot-uninformative': str,
   'pilot-weighting': str,
+  'fusion-method': str,
+  'fusion-weight': str,
   methods: str,
   json: { type: 'boolean' },
   out: str,
@@ -153,6 +169,8 @@ export function parseEvalArgs(
     pilotK: positiveInt('--pilot-k', v['pilot-k'], 1),
     pilotUninformative: oneOf('--pilot-uninformative', v['pilot-uninformative'], ['first', 'skip'], 'first'),
     pilotWeighting: oneOf('--pilot-weighting', v['pilot-weighting'], ['gain', 'size', 'none'], 'gain'),
+    fusionMethod: oneOf('--fusion-method', v['fusion-method'], ['convex', 'rrf'], 'convex'),
+    fusionWeight: unitInterval('--fusion-weight', v['fusion-weight']),
     methods: v.methods === undefined ? null : listOf(v.methods),
     json: Boolean(v.json) || v.out !== undefined,
     out: v.out ?? null,
@@ -248,6 +266,7 @@ export async function runEval(rawArgs: EvalArgs, deps: EvalDeps = {}): Promise<R
         pilotK: args.pilotK,
         pilotUninformative: args.pilotUninformative,
         pilotWeighting: args.pilotWeighting,
+        fusion: { method: args.fusionMethod, weight: args.fusionWeight },
         meta: {
           created: new Date().toISOString(),
           model: args.model,

@@ -1,0 +1,170 @@
+/**
+ * Hybrid rows of the evaluation: BM25 fused with a dense ranking, per query, with the SDK's own
+ * fusion (src/hybrid/fusion.ts), so a row scores what `search()` returns.
+ * - `hybrid-base`: BM25 + the base encoder's ranking.
+ * - `hybrid-router`: BM25 + the ranking of the expert the router chose for the query (the
+ *   SDK's default search).
+ * The fusion weight is given, or learned on the pilot (training) queries only: the grid point
+ * with the best macro mean nDCG@10 over the domains that have such queries.
+ */
+import { RouterRetrieverError } from '../boundary/errors.js';
+import { fuse, type FusionMethod } from '../hybrid/fusion.js';
+import { routeMean } from '../router/route.js';
+import type { PilotLibrary } from '../vectors.js';
+import type { Hit } from '../search/types.js';
+import { evaluateQuery, type EvalOptions, type QueryMetrics, type Qrels, type Ranking } from './metrics.js';
+import type { PerQueryScores } from './table.js';
+
+/** Lexical weights tried when the weight is learned. */
+export const WEIGHT_GRID: readonly number[] = Array.from({ length: 21 }, (_, i) => i / 20);
+
+/** Fusion depth: each side's top 100, as search() fuses. */
+const DEPTH = 100;
+
+/** Rankings kept for fusion: dataset -> source ('bm25', 'base' or an expert) -> query id -> ranking. */
+export class RankingStore {
+  private readonly m = new Map<string, Map<string, Map<string, Ranking>>>();
+
+  set(dataset: string, source: string, qid: string, r: Ranking): void {
+    let bySource = this.m.get(dataset);
+    if (!bySource) this.m.set(dataset, (bySource = new Map()));
+    let byQuery = bySource.get(source);
+    if (!byQuery) bySource.set(source, (byQuery = new Map()));
+    byQuery.set(qid, { ids: r.ids.slice(0, DEPTH + 1), scores: Array.from(r.scores).slice(0, DEPTH + 1) });
+  }
+
+  get(dataset: string, source: string, qid: string): Ranking | undefined {
+    return this.m.get(dataset)?.get(source)?.get(qid);
+  }
+}
+
+export interface QuerySet {
+  dataset: string;
+  qids: readonly string[];
+  qrels: Qrels;
+}
+
+/** Which dense ranking a query is fused with ('base' or an expert name). */
+export type DenseSource = (dataset: string, qid: string) => string;
+
+function hits(r: Ranking): Hit[] {
+  return r.ids.map((id, i) => ({ id, score: r.scores[i] }));
+}
+
+/** The fused ranking of one query (undefined when a side is missing). */
+export function fusedRanking(
+  rankings: RankingStore,
+  dataset: string,
+  qid: string,
+  dense: string,
+  fusion: { method: FusionMethod; weight: number },
+  k: number,
+): Ranking | undefined {
+  const d = rankings.get(dataset, dense, qid);
+  const l = rankings.get(dataset, 'bm25', qid);
+  if (!d || !l) return undefined;
+  const fused = fuse(hits(d), hits(l), k, { ...fusion, depth: DEPTH });
+  return { ids: fused.map((h) => h.id), scores: fused.map((h) => h.score) };
+}
+
+/** Per-query metrics of a hybrid row over the given queries. */
+export function hybridScores(
+  rankings: RankingStore,
+  sets: readonly QuerySet[],
+  denseOf: DenseSource,
+  fusion: { method: FusionMethod; weight: number },
+  k: number,
+  evalOpts: EvalOptions,
+): PerQueryScores {
+  const out: PerQueryScores = new Map();
+  for (const s of sets) {
+    const scores = new Map<string, QueryMetrics>();
+    for (const qid of s.qids) {
+      const m = evaluateQuery(qid, fusedRanking(rankings, s.dataset, qid, denseOf(s.dataset, qid), fusion, k), s.qrels.get(qid)!, evalOpts);
+      if (m) scores.set(qid, m);
+    }
+    out.set(s.dataset, scores);
+  }
+  return out;
+}
+
+/** Macro mean nDCG@10 over datasets (datasets without scored queries are left out). */
+export function macroNdcg(scores: PerQueryScores): number {
+  const means: number[] = [];
+  for (const q of scores.values()) {
+    if (q.size === 0) continue;
+    let s = 0;
+    for (const m of q.values()) s += m.ndcg_at_10;
+    means.push(s / q.size);
+  }
+  return means.length ? means.reduce((a, b) => a + b, 0) / means.length : 0;
+}
+
+/** The grid weight with the best macro nDCG@10 on `sets` (the lower weight on ties), and the curve. */
+export function learnWeight(
+  rankings: RankingStore,
+  sets: readonly QuerySet[],
+  denseOf: DenseSource,
+  method: FusionMethod,
+  k: number,
+  evalOpts: EvalOptions,
+): { weight: number; curve: [number, number][] } {
+  const curve = WEIGHT_GRID.map((w): [number, number] => [w, macroNdcg(hybridScores(rankings, sets, denseOf, { method, weight: w }, k, evalOpts))]);
+  let best = curve[0];
+  for (const c of curve) if (c[1] > best[1] + 1e-12) best = c;
+  return { weight: best[0], curve };
+}
+
+/** What computeHybridRows needs of each dataset. */
+export interface HybridDataset {
+  name: string;
+  testIds: readonly string[];
+  pilotIds: readonly string[];
+  testQrels: Qrels;
+  pilotQrels: Qrels;
+  /** Base-encoder query embeddings, row-major (pilot ones null when not embedded). */
+  baseTest: Float32Array | null;
+  basePilot: Float32Array | null;
+}
+
+/** The hybrid rows on the test queries, each with its weight given or learned on the pilot queries. */
+export function computeHybridRows(p: {
+  states: readonly HybridDataset[];
+  pilots: PilotLibrary | null;
+  dim: number;
+  hybrids: readonly string[];
+  method: FusionMethod;
+  weight: number | null;
+  rankings: RankingStore;
+  k: number;
+  evalOpts: EvalOptions;
+  log: (line: string) => void;
+}): { rows: Map<string, PerQueryScores>; meta: Record<string, unknown> } {
+  const routed = new Map<string, string>(); // dataset + query id -> expert (router-mean)
+  const key = (ds: string, qid: string) => `${ds}\u0000${qid}`;
+  const row = (flat: Float32Array, i: number) => flat.subarray(i * p.dim, (i + 1) * p.dim);
+  if (p.pilots) {
+    for (const s of p.states) {
+      if (s.baseTest) s.testIds.forEach((qid, i) => routed.set(key(s.name, qid), routeMean(row(s.baseTest!, i), p.pilots!).expert));
+      if (s.basePilot) s.pilotIds.forEach((qid, i) => routed.set(key(s.name, qid), routeMean(row(s.basePilot!, i), p.pilots!).expert));
+    }
+  }
+  const tests: QuerySet[] = p.states.map((s) => ({ dataset: s.name, qids: s.testIds, qrels: s.testQrels }));
+  const pilotSets: QuerySet[] = p.states.filter((s) => s.pilotIds.length > 0).map((s) => ({ dataset: s.name, qids: s.pilotIds, qrels: s.pilotQrels }));
+  const meta: Record<string, unknown> = { method: p.method };
+  const rows = new Map<string, PerQueryScores>();
+  for (const h of p.hybrids) {
+    const denseOf: DenseSource = h === 'hybrid-base' ? () => 'base' : (ds, qid) => routed.get(key(ds, qid))!;
+    let weight = p.weight;
+    if (weight === null) {
+      if (pilotSets.length === 0) throw new RouterRetrieverError('NOT_FOUND', `${h}: no pilot queries to learn the fusion weight from; give --fusion-weight`);
+      const learned = learnWeight(p.rankings, pilotSets, denseOf, p.method, p.k, p.evalOpts);
+      weight = learned.weight;
+      meta[`${h}_curve`] = learned.curve.map(([w, v]) => [w, Math.round(v * 1e4) / 1e4]);
+      p.log(`${h}: lexical weight ${weight} learned on ${pilotSets.map((q) => `${q.dataset} (${q.qids.length})`).join(', ')}`);
+    }
+    meta[`${h}_weight`] = weight;
+    rows.set(h, hybridScores(p.rankings, tests, denseOf, { method: p.method, weight }, p.k, p.evalOpts));
+  }
+  return { rows, meta };
+}
