@@ -22,7 +22,9 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const beirRoot = resolve(repo, '../shared/data/beir');
 const targets: Record<string, number> = { scifact: 0.662, cranfield: 0.322 };
 const checked: Bm25Profile = 'plain';
-const all = Boolean(parseCli(process.argv.slice(2), { all: { type: 'boolean' } }, 'the header of bench/bm25-repro.ts').values.all);
+const all = Boolean(
+  parseCli(process.argv.slice(2), { all: { type: 'boolean' } }, 'the header of bench/bm25-repro.ts').values.all,
+);
 const names = all ? (await readdir(beirRoot)).sort() : Object.keys(targets);
 
 let failed = false;

@@ -35,6 +35,9 @@ import { ensureBenchModel } from '../tools/make-random-bert.js';
 import { launchChromium } from './lib/chromium.js';
 import { formatTable, median, quantile } from './lib/table.js';
 import { startVite } from './lib/vite-server.js';
+import type { EncoderBenchApi } from './pages/encoder-bench.js';
+
+type BenchWindow = { bench: EncoderBenchApi };
 
 const ROOT = resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -83,17 +86,22 @@ function loadDocs(n: number): { docs: string[]; source: string } {
     }
     return { docs, source: `SciFact corpus.jsonl, first ${docs.length}` };
   }
-  const words = 'protein cell gene expression patients clinical trial risk increased reduced mice tumor receptor signaling pathway levels associated'.split(' ');
+  const words =
+    'protein cell gene expression patients clinical trial risk increased reduced mice tumor receptor signaling pathway levels associated'.split(
+      ' ',
+    );
   let s = 7;
-  const r = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const docs = Array.from({ length: n }, () => Array.from({ length: 50 + Math.floor(r() * 250) }, () => words[Math.floor(r() * words.length)]).join(' '));
+  const r = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const docs = Array.from({ length: n }, () =>
+    Array.from({ length: 50 + Math.floor(r() * 250) }, () => words[Math.floor(r() * words.length)]).join(' '),
+  );
   return { docs, source: `SYNTHETIC (no ../shared/data/beir/scifact): ${n} docs of 50-300 words` };
 }
 
 function tjsOrtDist(): string {
   const nested = join(ROOT, 'node_modules', '@huggingface', 'transformers', 'node_modules', 'onnxruntime-web', 'dist');
   const dir = existsSync(nested) ? nested : join(ROOT, 'node_modules', 'onnxruntime-web', 'dist');
-  return '/' + relative(ROOT, dir).split('\\').join('/') + '/';
+  return `/${relative(ROOT, dir).split('\\').join('/')}/`;
 }
 
 interface Row {
@@ -190,47 +198,78 @@ async function main() {
       });
       page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
       await page.goto(`${vite.origin}/bench/pages/encoder-bench.html`);
-      await page.waitForFunction(() => (window as unknown as { benchReady?: boolean }).benchReady === true, null, { timeout: 120_000 });
-      const env = await page.evaluate(() => (window as unknown as { bench: { env(): { isolated: boolean; cores: number } } }).bench.env());
+      await page.waitForFunction(() => (window as unknown as { benchReady?: boolean }).benchReady === true, null, {
+        timeout: 120_000,
+      });
+      const env = await page.evaluate(() =>
+        (window as unknown as { bench: { env(): { isolated: boolean; cores: number } } }).bench.env(),
+      );
       const docs = all.docs.slice(0, m.name === 'contriever' ? nDocsContriever : nDocs);
       const source = all.source.replace(/first \d+/, `first ${docs.length}`);
-      const rel = '/' + relative(ROOT, m.dir).split('\\').join('/') + '/';
+      const rel = `/${relative(ROOT, m.dir).split('\\').join('/')}/`;
       const cfg = {
         modelUrl: rel,
-        tjsRoot: '/' + relative(ROOT, outRoot).split('\\').join('/') + '/',
+        tjsRoot: `/${relative(ROOT, outRoot).split('\\').join('/')}/`,
         tjsModel: m.name,
         tjsOrtDist: tjsOrtDist(),
-        experts: m.experts.map((e) => '/' + relative(ROOT, e).split('\\').join('/') + '/') as [string, string],
+        experts: m.experts.map((e) => `/${relative(ROOT, e).split('\\').join('/')}/`) as [string, string],
         query: QUERY,
         docs,
         runs,
         warmup: 5,
         batchSize,
         numThreads: threads,
-        device: webgpu ? 'webgpu' : 'wasm',
+        device: (webgpu ? 'webgpu' : 'wasm') as 'webgpu' | 'wasm',
         // With paired runs the repeated passes happen there; each side's own block indexes once.
         indexRuns: args['no-paired'] ? indexRuns : 1,
         skipIndex: !sequentialIndex,
         ortBuild,
       };
-      const pairedCfg = { ...cfg, indexRuns, indexSlice, pairedSkipIndex: !pairedIndex, comparePlainInputs: args['compare-plain-inputs'] };
-      console.error(`[bench] ${m.name}: ours (${docs.length} docs, ${runs} runs, ${threads} thread(s), isolated=${env.isolated})`);
-      const ours = await page.evaluate((c) => (window as any).bench.runOurs(c), cfg);
+      const pairedCfg = {
+        ...cfg,
+        indexRuns,
+        indexSlice,
+        pairedSkipIndex: !pairedIndex,
+        comparePlainInputs: args['compare-plain-inputs'],
+      };
+      console.error(
+        `[bench] ${m.name}: ours (${docs.length} docs, ${runs} runs, ${threads} thread(s), isolated=${env.isolated})`,
+      );
+      const ours = await page.evaluate((c) => (window as unknown as BenchWindow).bench.runOurs(c), cfg);
       console.error(`[bench] ${m.name}: ours in the page's thread (like transformers.js)`);
-      const inThread = await page.evaluate((c) => (window as any).bench.runOurs(c), { ...cfg, inThread: true, indexRuns: 1, skipIndex: !sequentialIndex || args['no-inthread-index'] });
+      const inThread = await page.evaluate((c) => (window as unknown as BenchWindow).bench.runOurs(c), {
+        ...cfg,
+        inThread: true,
+        indexRuns: 1,
+        skipIndex: !sequentialIndex || args['no-inthread-index'],
+      });
       console.error(`[bench] ${m.name}: transformers.js`);
-      const tjs = await page.evaluate((c) => (window as any).bench.runTjs(c), cfg);
+      const tjs = await page.evaluate((c) => (window as unknown as BenchWindow).bench.runTjs(c), cfg);
       let paired: {
-        query: Record<'worker' | 'inThread' | 'tjs' | 'workerExpert' | 'inThreadExpert' | 'plain' | 'plainExpert' | 'workerInference' | 'inThreadInference' | 'workerExpertInference' | 'inThreadExpertInference', number[]>;
+        query: Record<
+          | 'worker'
+          | 'inThread'
+          | 'tjs'
+          | 'workerExpert'
+          | 'inThreadExpert'
+          | 'plain'
+          | 'plainExpert'
+          | 'workerInference'
+          | 'inThreadInference'
+          | 'workerExpertInference'
+          | 'inThreadExpertInference',
+          number[]
+        >;
         index: Record<'worker' | 'tjs' | 'sliceWorker' | 'sliceTjs', number[]>;
       } | null = null;
       if (!args['no-paired']) {
         console.error(`[bench] ${m.name}: paired (ours worker, ours in-thread, transformers.js taking turns)`);
-        paired = await page.evaluate((c) => (window as any).bench.runPaired(c), pairedCfg);
+        paired = await page.evaluate((c) => (window as unknown as BenchWindow).bench.runPaired(c), pairedCfg);
       }
       await page.close();
       const pairRatios = (a: number[], b: number[]) => (a.length ? median(a.map((x, i) => x / b[i])) : null);
       const expertA = ours.experts.find((e: { name: string }) => e.name === 'A');
+      if (!expertA) throw new Error('the bench page reported no expert A');
       const q50 = median(ours.base);
       const t50 = median(tjs.base);
       const fromPaired = !sequentialIndex && paired && paired.index.worker.length > 0;
@@ -270,18 +309,32 @@ async function main() {
         paired_query_expert_inthread_ratio: paired ? pairRatios(paired.query.inThreadExpert, paired.query.tjs) : null,
         paired_worker_inference_p50_ms: paired ? median(paired.query.workerInference) : null,
         paired_inthread_inference_p50_ms: paired ? median(paired.query.inThreadInference) : null,
-        paired_worker_overhead_p50_ms: paired ? median(paired.query.worker.map((x, i) => x - paired!.query.workerInference[i])) : null,
-        paired_inthread_overhead_p50_ms: paired ? median(paired.query.inThread.map((x, i) => x - paired!.query.inThreadInference[i])) : null,
+        paired_worker_overhead_p50_ms: paired
+          ? median(paired.query.worker.map((x, i) => x - paired!.query.workerInference[i]))
+          : null,
+        paired_inthread_overhead_p50_ms: paired
+          ? median(paired.query.inThread.map((x, i) => x - paired!.query.inThreadInference[i]))
+          : null,
         paired_worker_expert_inference_p50_ms: paired ? median(paired.query.workerExpertInference) : null,
         paired_inthread_expert_inference_p50_ms: paired ? median(paired.query.inThreadExpertInference) : null,
-        paired_query_plain_inputs_ratio: paired?.query.plain.length ? pairRatios(paired.query.plain, paired.query.tjs) : null,
-        paired_query_expert_plain_inputs_ratio: paired?.query.plainExpert.length ? pairRatios(paired.query.plainExpert, paired.query.tjs) : null,
+        paired_query_plain_inputs_ratio: paired?.query.plain.length
+          ? pairRatios(paired.query.plain, paired.query.tjs)
+          : null,
+        paired_query_expert_plain_inputs_ratio: paired?.query.plainExpert.length
+          ? pairRatios(paired.query.plainExpert, paired.query.tjs)
+          : null,
         // docs/s ratio = tjs ms / ours ms
-        paired_index_ratio_cold: paired && paired.index.worker.length ? paired.index.tjs[0] / paired.index.worker[0] : null,
-        paired_index_slice_ratio: paired && indexSlice && paired.index.sliceWorker.length ? pairRatios(paired.index.sliceTjs, paired.index.sliceWorker) : null,
+        paired_index_ratio_cold: paired?.index.worker.length ? paired.index.tjs[0] / paired.index.worker[0] : null,
+        paired_index_slice_ratio:
+          paired && indexSlice && paired.index.sliceWorker.length
+            ? pairRatios(paired.index.sliceTjs, paired.index.sliceWorker)
+            : null,
         index_slice: indexSlice ?? null,
         index_in: indexIn,
-        paired_index_ratio_warm: paired && paired.index.worker.length > 1 ? pairRatios(paired.index.tjs.slice(1), paired.index.worker.slice(1)) : null,
+        paired_index_ratio_warm:
+          paired && paired.index.worker.length > 1
+            ? pairRatios(paired.index.tjs.slice(1), paired.index.worker.slice(1))
+            : null,
         expert_switch_ms: median(ours.switchPairs),
         expert_switch_blocks_ms: median(ours.expertAlternating) - median(ours.expertFixed),
         expert_resident_bytes: expertA.residentBytes,
@@ -305,7 +358,9 @@ async function main() {
     await vite.close();
   }
 
-  console.log(`Encoder bench, headless Chromium, ${webgpu ? 'WebGPU' : 'WASM'}, ${threads} thread(s), docs: ${rows.map((r) => `${r.model} ${r.docs_source}`).join('; ')}, query runs: ${runs}, batch ${batchSize}, ${indexRuns} indexing pass(es), ORT build ${ortBuild}`);
+  console.log(
+    `Encoder bench, headless Chromium, ${webgpu ? 'WebGPU' : 'WASM'}, ${threads} thread(s), docs: ${rows.map((r) => `${r.model} ${r.docs_source}`).join('; ')}, query runs: ${runs}, batch ${batchSize}, ${indexRuns} indexing pass(es), ORT build ${ortBuild}`,
+  );
   console.log(
     formatTable(rows, [
       { header: 'model', value: (r) => r.model },
@@ -328,10 +383,23 @@ async function main() {
       { header: 'paired in-thread q ratio', value: (r) => r.paired_query_inthread_ratio ?? NaN },
       { header: 'paired q+expert ratio', value: (r) => r.paired_query_expert_ratio ?? NaN },
       { header: 'paired in-thread q+expert ratio', value: (r) => r.paired_query_expert_inthread_ratio ?? NaN },
-      { header: 'paired ort ms worker / in-thread', value: (r) => `${fmt(r.paired_worker_inference_p50_ms, 1)} / ${fmt(r.paired_inthread_inference_p50_ms, 1)}` },
-      { header: 'paired expert ort ms worker / in-thread', value: (r) => `${fmt(r.paired_worker_expert_inference_p50_ms, 1)} / ${fmt(r.paired_inthread_expert_inference_p50_ms, 1)}` },
-      { header: 'paired overhead ms worker / in-thread', value: (r) => `${fmt(r.paired_worker_overhead_p50_ms, 1)} / ${fmt(r.paired_inthread_overhead_p50_ms, 1)}` },
-      { header: 'paired plain-inputs q / q+expert', value: (r) => `${fmt(r.paired_query_plain_inputs_ratio)} / ${fmt(r.paired_query_expert_plain_inputs_ratio)}` },
+      {
+        header: 'paired ort ms worker / in-thread',
+        value: (r) => `${fmt(r.paired_worker_inference_p50_ms, 1)} / ${fmt(r.paired_inthread_inference_p50_ms, 1)}`,
+      },
+      {
+        header: 'paired expert ort ms worker / in-thread',
+        value: (r) =>
+          `${fmt(r.paired_worker_expert_inference_p50_ms, 1)} / ${fmt(r.paired_inthread_expert_inference_p50_ms, 1)}`,
+      },
+      {
+        header: 'paired overhead ms worker / in-thread',
+        value: (r) => `${fmt(r.paired_worker_overhead_p50_ms, 1)} / ${fmt(r.paired_inthread_overhead_p50_ms, 1)}`,
+      },
+      {
+        header: 'paired plain-inputs q / q+expert',
+        value: (r) => `${fmt(r.paired_query_plain_inputs_ratio)} / ${fmt(r.paired_query_expert_plain_inputs_ratio)}`,
+      },
       { header: 'paired idx ratio cold', value: (r) => r.paired_index_ratio_cold ?? NaN },
       { header: 'per-slice idx ratio', value: (r) => r.paired_index_slice_ratio ?? NaN },
       { header: 'paired idx ratio warm', value: (r) => r.paired_index_ratio_warm ?? NaN },
@@ -355,7 +423,7 @@ async function main() {
     }
     const order = ['tiny', 'contriever'];
     const all = [...kept, ...rows].sort((x, y) => order.indexOf(x.model) - order.indexOf(y.model));
-    writeFileSync(file, JSON.stringify(all, null, 2) + '\n');
+    writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
     console.log(`wrote bench/results/encoder.json (${all.map((r) => r.model).join(', ')})`);
   }
 }

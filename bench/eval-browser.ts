@@ -42,7 +42,10 @@ const THREADS = 1;
 /** The subset as BEIR texts: first DOCS documents, queries with a relevant document among them. */
 async function subset(): Promise<{ texts: BeirTexts; splits: string[] }> {
   const dir = resolve(repo, '../shared/data/beir', DATASET);
-  const corpusLines = (await readFile(join(dir, 'corpus.jsonl'), 'utf8')).split('\n').filter((l) => l.trim()).slice(0, DOCS);
+  const corpusLines = (await readFile(join(dir, 'corpus.jsonl'), 'utf8'))
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(0, DOCS);
   const docIds = new Set(corpusLines.map((l) => String((JSON.parse(l) as { _id: string })._id)));
   const qrels: Record<string, string> = {};
   const keep = new Set<string>();
@@ -57,12 +60,15 @@ async function subset(): Promise<{ texts: BeirTexts; splits: string[] }> {
     const parsed = rows.map((r) => r.split('\t'));
     const qids = new Set(parsed.filter(([, d, s]) => docIds.has(d) && Number(s) > 0).map(([q]) => q));
     qids.forEach((q) => keep.add(q));
-    qrels[split] = [header, ...rows.filter((_, i) => qids.has(parsed[i][0]))].join('\n') + '\n';
+    qrels[split] = `${[header, ...rows.filter((_, i) => qids.has(parsed[i][0]))].join('\n')}\n`;
   }
   const queries = (await readFile(join(dir, 'queries.jsonl'), 'utf8'))
     .split('\n')
     .filter((l) => l.trim() && keep.has(String((JSON.parse(l) as { _id: string })._id)));
-  return { texts: { corpus: corpusLines.join('\n') + '\n', queries: queries.join('\n') + '\n', qrels }, splits: Object.keys(qrels) };
+  return {
+    texts: { corpus: `${corpusLines.join('\n')}\n`, queries: `${queries.join('\n')}\n`, qrels },
+    splits: Object.keys(qrels),
+  };
 }
 
 async function freePort(): Promise<number> {
@@ -83,7 +89,8 @@ function dataPlugin(routes: Map<string, string>): Plugin {
       server.middlewares.use((req, res, next) => {
         const path = (req.url ?? '').split('?')[0];
         const body = routes.get(path);
-        if (body === undefined) return path.startsWith('/__eval-data/') ? ((res.statusCode = 404), res.end('not found')) : next();
+        if (body === undefined)
+          return path.startsWith('/__eval-data/') ? ((res.statusCode = 404), res.end('not found')) : next();
         res.setHeader('Content-Type', path.endsWith('.json') ? 'application/json' : 'text/plain; charset=utf-8');
         res.end(body);
       });
@@ -94,7 +101,8 @@ function dataPlugin(routes: Map<string, string>): Plugin {
 function maxAbsDiff(a: ResultJson, b: ResultJson): { max: number; where: string } {
   let max = 0;
   let where = '';
-  if (JSON.stringify(a.rows.map((r) => r.method)) !== JSON.stringify(b.rows.map((r) => r.method))) return { max: Infinity, where: 'different rows' };
+  if (JSON.stringify(a.rows.map((r) => r.method)) !== JSON.stringify(b.rows.map((r) => r.method)))
+    return { max: Infinity, where: 'different rows' };
   a.rows.forEach((ra, i) => {
     const rb = b.rows[i];
     for (const k of METRIC_KEYS) {
@@ -104,7 +112,8 @@ function maxAbsDiff(a: ResultJson, b: ResultJson): { max: number; where: string 
         const diff = x == null || y == null ? (x === y ? 0 : Infinity) : Math.abs(x - y);
         if (diff > max || where === '') [max, where] = [Math.max(max, diff), `${ra.method} ${k} ${d}`];
       }
-      if (JSON.stringify(ra.num_queries) !== JSON.stringify(rb.num_queries)) [max, where] = [Infinity, `${ra.method} num_queries`];
+      if (JSON.stringify(ra.num_queries) !== JSON.stringify(rb.num_queries))
+        [max, where] = [Infinity, `${ra.method} num_queries`];
     }
   });
   return { max, where };
@@ -116,15 +125,22 @@ const experts = [
   { name: 'expert-a', dir: 'test/fixtures/adapters/expert-a' },
   { name: 'expert-b', dir: 'test/fixtures/adapters/expert-b' },
 ];
-const filesOf = async (dir: string) => Object.keys(((await modelSpecOf(join(repo, dir))) as { files: Record<string, unknown> }).files);
+const filesOf = async (dir: string) =>
+  Object.keys(((await modelSpecOf(join(repo, dir))) as { files: Record<string, unknown> }).files);
 const run: Omit<RunEvalConfig, 'experts'> = {
-  methods: resolveMethodList(null, experts.map((e) => e.name), true),
+  methods: resolveMethodList(
+    null,
+    experts.map((e) => e.name),
+    true,
+  ),
   k: 100,
   bm25Profile: 'plain',
 };
 const cfg: EvalBenchConfig = {
   model: { base: `/${modelDir}/`, files: await filesOf(modelDir) },
-  experts: await Promise.all(experts.map(async (e) => ({ name: e.name, base: `/${e.dir}/`, files: await filesOf(e.dir) }))),
+  experts: await Promise.all(
+    experts.map(async (e) => ({ name: e.name, base: `/${e.dir}/`, files: await filesOf(e.dir) })),
+  ),
   datasets: [{ name: DATASET, splits }],
   run,
   numThreads: THREADS,
@@ -144,7 +160,10 @@ const server = await createServer({
   plugins: [dataPlugin(routes)],
 });
 await server.listen();
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-background-networking'] });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-background-networking'],
+});
 let web: EvalBenchResult;
 const tb = performance.now();
 try {
@@ -165,10 +184,17 @@ if (!web.ok) {
 
 // Node, same texts, same function.
 const engine = new EncoderEngine();
-const info = await engine.load(await modelSpecOf(join(repo, modelDir)), { device: 'wasm', numThreads: THREADS, cache: false });
+const info = await engine.load(await modelSpecOf(join(repo, modelDir)), {
+  device: 'wasm',
+  numThreads: THREADS,
+  cache: false,
+});
 for (const e of experts) await engine.addExpert(e.name, await modelSpecOf(join(repo, e.dir)));
 const tn = performance.now();
-const node = await runEvaluation([parseBeirTexts(DATASET, texts)], encoderBackend(engine, info), { ...run, experts: experts.map((e) => e.name) });
+const node = await runEvaluation([parseBeirTexts(DATASET, texts)], encoderBackend(engine, info), {
+  ...run,
+  experts: experts.map((e) => e.name),
+});
 const nodeMs = performance.now() - tn;
 await engine.dispose();
 
@@ -177,20 +203,42 @@ const nodeRouting = node.routing.map((r) => `${r.method} ${r.dataset} ${r.query_
 const sameRouting = nodeRouting.filter((r, i) => web.routing![i] === r).length;
 const routingOk = sameRouting === nodeRouting.length && web.routing!.length === nodeRouting.length;
 const ds = node.result.datasets[0];
-console.log(`subset: ${DATASET}, first ${DOCS} documents, ${node.result.rows[0].num_queries[ds]} test queries (${splits.join(', ')} qrels); tiny-bert + expert-a, expert-b`);
-console.log(`\n## Browser (Chromium, worker EncoderClient, ${web.backend}): evaluation ${(web.ms! / 1000).toFixed(1)} s, whole page run ${browserWall.toFixed(1)} s\n`);
+console.log(
+  `subset: ${DATASET}, first ${DOCS} documents, ${node.result.rows[0].num_queries[ds]} test queries (${splits.join(', ')} qrels); tiny-bert + expert-a, expert-b`,
+);
+console.log(
+  `\n## Browser (Chromium, worker EncoderClient, ${web.backend}): evaluation ${(web.ms! / 1000).toFixed(1)} s, whole page run ${browserWall.toFixed(1)} s\n`,
+);
 console.log(web.markdown);
 console.log(`\n## Node (EncoderEngine in-process, ${info.backend}): evaluation ${(nodeMs / 1000).toFixed(1)} s\n`);
 console.log(node.markdown);
 const ok = diff.max <= 1e-4 && routingOk;
-console.log(`\nper-query routing decisions identical: ${sameRouting} of ${nodeRouting.length} (browser had ${web.routing!.length})`);
-console.log(`\nmax abs difference browser vs Node over every row x dataset x metric: ${diff.max.toExponential(3)} (at ${diff.where}) -> ${ok ? 'OK (<= 1e-4)' : 'FAIL (> 1e-4)'}`);
+console.log(
+  `\nper-query routing decisions identical: ${sameRouting} of ${nodeRouting.length} (browser had ${web.routing!.length})`,
+);
+console.log(
+  `\nmax abs difference browser vs Node over every row x dataset x metric: ${diff.max.toExponential(3)} (at ${diff.where}) -> ${ok ? 'OK (<= 1e-4)' : 'FAIL (> 1e-4)'}`,
+);
 const out = join(repo, 'bench/results/eval-browser.json');
 await mkdir(dirname(out), { recursive: true });
 const strip = (r: ResultJson) => ({ ...r, meta: { ...r.meta, timings_ms: undefined } });
-await writeFile(out, JSON.stringify({
-  created: new Date().toISOString(), dataset: DATASET, docs: DOCS, max_abs_diff: diff.max, where: diff.where, routing_identical: `${sameRouting}/${nodeRouting.length}`, ok,
-  browser: { eval_ms: Math.round(web.ms!), ...strip(web.result!) }, node: { eval_ms: Math.round(nodeMs), ...strip(node.result) },
-}, null, 2) + '\n');
+await writeFile(
+  out,
+  `${JSON.stringify(
+    {
+      created: new Date().toISOString(),
+      dataset: DATASET,
+      docs: DOCS,
+      max_abs_diff: diff.max,
+      where: diff.where,
+      routing_identical: `${sameRouting}/${nodeRouting.length}`,
+      ok,
+      browser: { eval_ms: Math.round(web.ms!), ...strip(web.result!) },
+      node: { eval_ms: Math.round(nodeMs), ...strip(node.result) },
+    },
+    null,
+    2,
+  )}\n`,
+);
 console.log(`wrote ${out}`);
 process.exitCode = ok ? 0 : 1;

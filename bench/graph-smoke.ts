@@ -40,8 +40,19 @@ const VARIANTS: Record<string, Partial<GraphVariant>> = {
 const names = args.variants.split(',');
 
 const config: BertConfig = {
-  modelType: 'bert', vocabSize: 30522, hidden: 768, layers, heads: 12, intermediate: 3072, maxPositions: 512,
-  typeVocabSize: 2, layerNormEps: 1e-12, hiddenAct: 'gelu', pooling: 'mean', normalize: false, maxLength: 512,
+  modelType: 'bert',
+  vocabSize: 30522,
+  hidden: 768,
+  layers,
+  heads: 12,
+  intermediate: 3072,
+  maxPositions: 512,
+  typeVocabSize: 2,
+  layerNormEps: 1e-12,
+  hiddenAct: 'gelu',
+  pooling: 'mean',
+  normalize: false,
+  maxLength: 512,
 };
 
 let seed = 12345;
@@ -50,7 +61,8 @@ const cache = new Map<string, F32Tensor>();
 function weight(name: string): F32Tensor {
   let t = cache.get(name);
   if (t) return t;
-  const H = config.hidden, I = config.intermediate;
+  const H = config.hidden,
+    I = config.intermediate;
   let shape: number[];
   if (name === 'embeddings.word_embeddings.weight') shape = [config.vocabSize, H];
   else if (name === 'embeddings.position_embeddings.weight') shape = [config.maxPositions, H];
@@ -68,7 +80,9 @@ function weight(name: string): F32Tensor {
   return t;
 }
 
-const targets = withInputs ? Array.from({ length: layers }, (_, l) => [linearWeightNames(l)[0], linearWeightNames(l)[2]]).flat() : [];
+const targets = withInputs
+  ? Array.from({ length: layers }, (_, l) => [linearWeightNames(l)[0], linearWeightNames(l)[2]]).flat()
+  : [];
 const weightFeeds: Record<string, ort.Tensor> = {};
 for (const n of targets) {
   const W = weight(n);
@@ -78,7 +92,7 @@ for (const n of targets) {
 function feeds(batch: number, seq: number): Record<string, ort.Tensor> {
   const ids = new BigInt64Array(batch * seq);
   const mask = new BigInt64Array(batch * seq).fill(1n);
-  for (let i = 0; i < ids.length; i++) ids[i] = BigInt(1000 + (i * 7919) % 29000);
+  for (let i = 0; i < ids.length; i++) ids[i] = BigInt(1000 + ((i * 7919) % 29000));
   // ragged batch: the last half of each odd row is padding
   for (let b = 1; b < batch; b += 2) for (let s = seq >> 1; s < seq; s++) mask[b * seq + s] = 0n;
   return {
@@ -109,7 +123,15 @@ if (args.interleave) {
   }
   for (const [name, t] of times) {
     t.sort((a, b) => a - b);
-    console.log(JSON.stringify({ variant: name, shape: shape.join('x'), weightInputs: targets.length, p50_ms: +t[t.length >> 1].toFixed(1), min_ms: +t[0].toFixed(1) }));
+    console.log(
+      JSON.stringify({
+        variant: name,
+        shape: shape.join('x'),
+        weightInputs: targets.length,
+        p50_ms: +t[t.length >> 1].toFixed(1),
+        min_ms: +t[0].toFixed(1),
+      }),
+    );
   }
   process.exit(0);
 }
@@ -120,7 +142,10 @@ for (const name of names) {
   const g = buildBertGraph(config, weight, { weightInputs: targets, variant: VARIANTS[name] });
   const buildMs = performance.now() - t0;
   t0 = performance.now();
-  const session = await ort.InferenceSession.create(g.model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(g.model, {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: 'all',
+  });
   const sessionMs = performance.now() - t0;
   const small = feeds(1, 16);
   await session.run(small);
@@ -132,9 +157,14 @@ for (const name of names) {
   }
   times.sort((a, b) => a - b);
   const row: Record<string, unknown> = {
-    variant: name, threads: ort.env.wasm.numThreads, weightInputs: targets.length,
-    modelMB: +(g.model.byteLength / 2 ** 20).toFixed(1), buildMs: Math.round(buildMs), sessionMs: Math.round(sessionMs),
-    b1s16_p50_ms: +times[5].toFixed(1), b1s16_min_ms: +times[0].toFixed(1),
+    variant: name,
+    threads: ort.env.wasm.numThreads,
+    weightInputs: targets.length,
+    modelMB: +(g.model.byteLength / 2 ** 20).toFixed(1),
+    buildMs: Math.round(buildMs),
+    sessionMs: Math.round(sessionMs),
+    b1s16_p50_ms: +times[5].toFixed(1),
+    b1s16_min_ms: +times[0].toFixed(1),
   };
   if (big) {
     const f = feeds(32, 256);

@@ -39,12 +39,17 @@ function f32(path: string): Float32Array {
 
 function main(): void {
   if (!existsSync(EMB) || !existsSync(DUMP)) {
-    console.error('Missing .cache/embeddings or .cache/routing-dump: run the eval (README "Evaluation") and tools/eval/dump-routing-data.ts first.');
+    console.error(
+      'Missing .cache/embeddings or .cache/routing-dump: run the eval (README "Evaluation") and tools/eval/dump-routing-data.ts first.',
+    );
     process.exit(1);
   }
   const docSets = readdirSync(EMB)
     .filter((f) => f.endsWith('.json'))
-    .map((f) => ({ meta: JSON.parse(readFileSync(join(EMB, f), 'utf8')) as { dataset: string; docCount: number; dim: number }, file: join(EMB, f.replace(/\.json$/, '.f32')) }));
+    .map((f) => ({
+      meta: JSON.parse(readFileSync(join(EMB, f), 'utf8')) as { dataset: string; docCount: number; dim: number },
+      file: join(EMB, f.replace(/\.json$/, '.f32')),
+    }));
   const rows: Row[] = [];
   for (const { meta, file } of docSets.sort((a, b) => a.meta.dataset.localeCompare(b.meta.dataset))) {
     const dumpMeta = join(DUMP, `${meta.dataset}.json`);
@@ -69,7 +74,16 @@ function main(): void {
       sumRaw += raw.filter((h) => exact.has(h.id)).length / K;
       worst = Math.min(worst, r);
     }
-    rows.push({ dataset: meta.dataset, docs: meta.docCount, queries: nq, dim, backend: index.backend, recall_at_10: sum / nq, recall_at_10_no_rescore: sumRaw / nq, min_query_recall: worst });
+    rows.push({
+      dataset: meta.dataset,
+      docs: meta.docCount,
+      queries: nq,
+      dim,
+      backend: index.backend,
+      recall_at_10: sum / nq,
+      recall_at_10_no_rescore: sumRaw / nq,
+      min_query_recall: worst,
+    });
   }
   console.log('int8 recall@10 vs exact float32 top-10 (contriever-mini base embeddings, test queries)');
   console.log(
@@ -84,7 +98,7 @@ function main(): void {
     ]),
   );
   if (process.argv.includes('--json')) {
-    writeFileSync(join(ROOT, 'bench', 'results', 'int8-recall.json'), JSON.stringify(rows, null, 2) + '\n');
+    writeFileSync(join(ROOT, 'bench', 'results', 'int8-recall.json'), `${JSON.stringify(rows, null, 2)}\n`);
     console.log('wrote bench/results/int8-recall.json');
   }
 }

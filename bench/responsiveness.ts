@@ -81,7 +81,9 @@ const rows: Row[] = [];
 try {
   const page = await browser.newPage();
   await page.goto(`${vite.origin}/e2e/pages/index.html?device=wasm`);
-  await page.waitForFunction(() => (window as unknown as { rrReady?: boolean }).rrReady === true, null, { timeout: 120_000 });
+  await page.waitForFunction(() => (window as unknown as { rrReady?: boolean }).rrReady === true, null, {
+    timeout: 120_000,
+  });
   const runs: Record<string, Omit<Row, 'scenario' | 'variant'>[]> = {};
   const push = (key: string, r: Omit<Row, 'scenario' | 'variant'>) => {
     runs[key] ??= [];
@@ -94,7 +96,10 @@ try {
       await page.evaluate((n) => (window as unknown as W).rr.open(n), name);
       const sliceSize = variant === 'sliced' ? undefined : nDocs;
       const traced = await traceMainThreadTasks(page, () =>
-        page.evaluate(([n, s]) => (window as unknown as W).rr.index(n, 0, { sliceSize: s, probe: false }), [nDocs, sliceSize] as const),
+        page.evaluate(([n, s]) => (window as unknown as W).rr.index(n, 0, { sliceSize: s, probe: false }), [
+          nDocs,
+          sliceSize,
+        ] as const),
       );
       if (!traced.result.ok) throw new Error(`indexing failed: ${JSON.stringify(traced.result.error)}`);
       push(`indexing/${variant}`, { ...summarise(traced.tasks), total_ms: traced.result.ms });
@@ -107,7 +112,9 @@ try {
   await page.evaluate((n) => (window as unknown as W).rr.buildBig(n, 768, 10), nVectors);
   for (let round = 0; round < rounds; round++) {
     for (const variant of ['sliced', 'one-shot'] as const) {
-      const traced = await traceMainThreadTasks(page, () => page.evaluate((m) => (window as unknown as W).rr.searchBig(m, false), variant));
+      const traced = await traceMainThreadTasks(page, () =>
+        page.evaluate((m) => (window as unknown as W).rr.searchBig(m, false), variant),
+      );
       push(`search-${nVectors / 1000}k/${variant}`, { ...summarise(traced.tasks), total_ms: traced.result.totalMs });
     }
     console.log(`round ${round + 1}/${rounds}: search done`);
@@ -135,11 +142,19 @@ console.log(
     { header: 'p95 task ms', value: (r) => r.p95_task_ms, digits: 1 },
     { header: 'tasks', value: (r) => r.tasks, digits: 0 },
     { header: 'total ms', value: (r) => r.total_ms, digits: 0 },
-    { header: 'max task vs one-shot', value: (r) => (r.variant === 'sliced' ? ratio(r.scenario, (x) => x.max_task_ms) : null) },
-    { header: 'total vs one-shot', value: (r) => (r.variant === 'sliced' ? ratio(r.scenario, (x) => x.total_ms) : null) },
+    {
+      header: 'max task vs one-shot',
+      value: (r) => (r.variant === 'sliced' ? ratio(r.scenario, (x) => x.max_task_ms) : null),
+    },
+    {
+      header: 'total vs one-shot',
+      value: (r) => (r.variant === 'sliced' ? ratio(r.scenario, (x) => x.total_ms) : null),
+    },
   ]),
 );
-console.log(`(${nDocs} docs, ${nVectors} vectors, median of ${rounds} rounds; ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)})`);
+console.log(
+  `(${nDocs} docs, ${nVectors} vectors, median of ${rounds} rounds; ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)})`,
+);
 if (opts.json) {
   const out = resolve(import.meta.dirname, 'results', 'responsiveness.json');
   mkdirSync(resolve(import.meta.dirname, 'results'), { recursive: true });

@@ -16,7 +16,13 @@ import type { BenchRow } from './search-core.js';
 const args = new Set(process.argv.slice(2));
 const root = new URL('..', import.meta.url).pathname;
 
-const server = await createServer({ root, configFile: false, logLevel: 'error', server: { host: '127.0.0.1', port: 0 }, optimizeDeps: { noDiscovery: true, include: [] } });
+const server = await createServer({
+  root,
+  configFile: false,
+  logLevel: 'error',
+  server: { host: '127.0.0.1', port: 0 },
+  optimizeDeps: { noDiscovery: true, include: [] },
+});
 await server.listen();
 const addr = server.httpServer?.address();
 const port = typeof addr === 'object' && addr ? addr.port : 0;
@@ -29,22 +35,34 @@ try {
   const page = await browser.newPage();
   page.on('console', (m) => console.log('[page]', m.text()));
   await page.goto(`http://127.0.0.1:${port}/bench/pages/search.html`);
-  await page.waitForFunction(() => (window as unknown as { benchReady?: boolean }).benchReady === true, null, { timeout: 120_000 });
+  await page.waitForFunction(() => (window as unknown as { benchReady?: boolean }).benchReady === true, null, {
+    timeout: 120_000,
+  });
   type B = { bench: { float(n: number): Promise<BenchRow>; int8(n: number): Promise<BenchRow> } };
-  const plan: [number, 'float32' | 'int8'][] = args.has('--quick') ? [[10_000, 'float32']] : [[10_000, 'float32'], [100_000, 'float32']];
+  const plan: [number, 'float32' | 'int8'][] = args.has('--quick')
+    ? [[10_000, 'float32']]
+    : [
+        [10_000, 'float32'],
+        [100_000, 'float32'],
+      ];
   if (!args.has('--quick') && !args.has('--no-1m')) plan.push([1_000_000, 'int8']);
   if (args.has('--only-1m')) plan.splice(0, plan.length, [1_000_000, 'int8']);
   for (const [n, dtype] of plan) {
     const r = await page.evaluate(
-      ([n, dtype]) => (dtype === 'int8' ? (window as unknown as B).bench.int8(n) : (window as unknown as B).bench.float(n)),
+      ([n, dtype]) =>
+        dtype === 'int8' ? (window as unknown as B).bench.int8(n) : (window as unknown as B).bench.float(n),
       [n, dtype] as const,
       { timeout: 0 } as never,
     );
     rows.push(r);
     console.log(
       `N=${String(n).padStart(9)} ${dtype.padEnd(7)} ${(r.backend + (r.kernel ? `/${r.kernel}` : '')).padEnd(17)} ${r.ms_per_query.toFixed(2).padStart(8)} ms/q | naive ${r.naive_ms_per_query.toFixed(2).padStart(8)} (${(r.naive_ms_per_query / r.ms_per_query).toFixed(1)}x) | floor ${r.floor_ms.toFixed(2).padStart(7)} (${(r.ms_per_query / r.floor_ms).toFixed(2)}x floor) | recall@10 ${r.recall_at_10.toFixed(3)}` +
-        (r.best_ms_per_query === undefined ? '' : ` | best query ${r.best_ms_per_query.toFixed(2)} (${(r.best_ms_per_query / r.floor_ms).toFixed(2)}x floor)`) +
-        (r.plain_kernel_ms_per_query === undefined ? '' : ` | plain-SIMD kernel ${r.plain_kernel_ms_per_query.toFixed(2)} ms/q (${(r.plain_kernel_ms_per_query / r.floor_ms).toFixed(2)}x floor)`),
+        (r.best_ms_per_query === undefined
+          ? ''
+          : ` | best query ${r.best_ms_per_query.toFixed(2)} (${(r.best_ms_per_query / r.floor_ms).toFixed(2)}x floor)`) +
+        (r.plain_kernel_ms_per_query === undefined
+          ? ''
+          : ` | plain-SIMD kernel ${r.plain_kernel_ms_per_query.toFixed(2)} ms/q (${(r.plain_kernel_ms_per_query / r.floor_ms).toFixed(2)}x floor)`),
     );
   }
 } finally {
@@ -54,6 +72,6 @@ try {
 console.log(`(${rows[0]?.runtime}; ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)})`);
 if (args.has('--json')) {
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL('./results/search.json', import.meta.url), JSON.stringify(rows, null, 2) + '\n');
+  writeFileSync(new URL('./results/search.json', import.meta.url), `${JSON.stringify(rows, null, 2)}\n`);
   console.log('wrote bench/results/search.json');
 }

@@ -138,7 +138,18 @@ export async function runFloat(n: number, runtime: string, opts: { jsUnrolled?: 
   const floor = floorMs([vecs]);
   chunks = undefined;
   const jsField = js === undefined ? {} : { js_unrolled_ms_per_query: js };
-  return { n, dtype: 'float32', ms_per_query: ms, best_ms_per_query: best, naive_ms_per_query: naive, floor_ms: floor, recall_at_10: recall(got, exact), ...jsField, backend: index.backend, runtime };
+  return {
+    n,
+    dtype: 'float32',
+    ms_per_query: ms,
+    best_ms_per_query: best,
+    naive_ms_per_query: naive,
+    floor_ms: floor,
+    recall_at_10: recall(got, exact),
+    ...jsField,
+    backend: index.backend,
+    runtime,
+  };
 }
 
 export async function runInt8(n: number, runtime: string, onProgress?: (done: number) => void): Promise<BenchRow> {
@@ -188,5 +199,17 @@ export async function runInt8(n: number, runtime: string, onProgress?: (done: nu
   const ids = Array.from({ length: n }, (_, i) => `d${i}`);
   const naive = time(qs.slice(0, 3), (q) => naiveI8(q, codes, scales, ids));
   const floor = floorMs([codes]);
-  return { n, dtype: 'int8', ms_per_query: ms, best_ms_per_query: best, naive_ms_per_query: naive, floor_ms: floor, recall_at_10: recall(got, exact), backend: idx.backend, kernel: idx.kernel, ...(plainMs === undefined ? {} : { plain_kernel_ms_per_query: plainMs }), runtime };
+  return {
+    n,
+    dtype: 'int8',
+    ms_per_query: ms,
+    best_ms_per_query: best,
+    naive_ms_per_query: naive,
+    floor_ms: floor,
+    recall_at_10: recall(got, exact),
+    backend: idx.backend,
+    kernel: idx.kernel,
+    ...(plainMs === undefined ? {} : { plain_kernel_ms_per_query: plainMs }),
+    runtime,
+  };
 }

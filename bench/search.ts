@@ -22,18 +22,22 @@ const runtime = `node ${process.version}`;
 for (const n of args.has('--quick') ? [10_000] : [10_000, 100_000]) {
   const r = await runFloat(n, runtime, { jsUnrolled: true });
   results.push(r);
-  console.log(`N=${n} float32 ${DIM}-d: ${r.backend} ${r.ms_per_query.toFixed(2)} ms/q | JS unrolled ${r.js_unrolled_ms_per_query!.toFixed(2)} | naive ${r.naive_ms_per_query.toFixed(2)} | floor ${r.floor_ms.toFixed(2)} | recall@10 ${r.recall_at_10}`);
+  console.log(
+    `N=${n} float32 ${DIM}-d: ${r.backend} ${r.ms_per_query.toFixed(2)} ms/q | JS unrolled ${r.js_unrolled_ms_per_query!.toFixed(2)} | naive ${r.naive_ms_per_query.toFixed(2)} | floor ${r.floor_ms.toFixed(2)} | recall@10 ${r.recall_at_10}`,
+  );
 }
 
 if (!args.has('--no-1m') && !args.has('--quick')) {
   const n = 1_000_000;
   const r = await runInt8(n, runtime);
   results.push(r);
-  console.log(`N=${n} int8 ${DIM}-d: ${r.backend} ${r.ms_per_query.toFixed(2)} ms/q (incl. rescoring 100) | naive ${r.naive_ms_per_query.toFixed(2)} | floor ${r.floor_ms.toFixed(2)} | recall@10 ${r.recall_at_10}`);
+  console.log(
+    `N=${n} int8 ${DIM}-d: ${r.backend} ${r.ms_per_query.toFixed(2)} ms/q (incl. rescoring 100) | naive ${r.naive_ms_per_query.toFixed(2)} | floor ${r.floor_ms.toFixed(2)} | recall@10 ${r.recall_at_10}`,
+  );
 }
 
 if (args.has('--json')) {
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL('./results/search-node.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(new URL('./results/search-node.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
   console.log('wrote bench/results/search-node.json');
 }

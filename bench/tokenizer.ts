@@ -49,7 +49,10 @@ type Encode = (text: string) => number[];
 async function baseline(vocab: string): Promise<Encode | null> {
   let src: string;
   try {
-    src = execFileSync('git', ['show', `${BASELINE_COMMIT}:workers/model/tokenizer.ts`], { cwd: ROOT, encoding: 'utf8' });
+    src = execFileSync('git', ['show', `${BASELINE_COMMIT}:workers/model/tokenizer.ts`], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
   } catch {
     return null;
   }
@@ -58,7 +61,9 @@ async function baseline(vocab: string): Promise<Encode | null> {
   const file = join(dir, 'tokenizer.ts');
   writeFileSync(file, src.replaceAll("'../../src/", "'../../../src/"));
   try {
-    const mod = (await import(pathToFileURL(file).href)) as { BertTokenizer: { fromVocabTxt(v: string): { encode(t: string, m: number): { inputIds: number[] } } } };
+    const mod = (await import(pathToFileURL(file).href)) as {
+      BertTokenizer: { fromVocabTxt(v: string): { encode(t: string, m: number): { inputIds: number[] } } };
+    };
     const tok = mod.BertTokenizer.fromVocabTxt(vocab);
     return (t) => tok.encode(t, 512).inputIds;
   } finally {
@@ -80,14 +85,20 @@ const vocab = buildBertBaseUncasedVocab();
 const files = bertTokenizerFromVocab(vocab);
 const makers: [string, () => Promise<Encode | null>][] = [
   [`hand-written WordPiece (${BASELINE_COMMIT}, baseline)`, () => baseline(vocab)],
-  ['@huggingface/tokenizers encode() alone', async () => {
-    const lib = new Tokenizer(files.tokenizerJson, files.tokenizerConfig);
-    return (t) => [101, ...lib.encode(t, { add_special_tokens: false }).ids.slice(0, 510), 102];
-  }],
-  ['ours (library + word cache)', async () => {
-    const tok = HfTokenizer.fromJson(files.tokenizerJson, files.tokenizerConfig);
-    return (t) => tok.encode(t, 512).inputIds;
-  }],
+  [
+    '@huggingface/tokenizers encode() alone',
+    async () => {
+      const lib = new Tokenizer(files.tokenizerJson, files.tokenizerConfig);
+      return (t) => [101, ...lib.encode(t, { add_special_tokens: false }).ids.slice(0, 510), 102];
+    },
+  ],
+  [
+    'ours (library + word cache)',
+    async () => {
+      const tok = HfTokenizer.fromJson(files.tokenizerJson, files.tokenizerConfig);
+      return (t) => tok.encode(t, 512).inputIds;
+    },
+  ],
 ];
 
 function timePass(encode: Encode): { ms: number; ids: number[][] } {
@@ -127,7 +138,9 @@ for (const [name, make] of makers) {
 }
 
 const chars = docs.reduce((n, d) => n + d.length, 0);
-console.log(`Tokenisation, Node ${process.version}, ${docs.length} SciFact abstracts (${(chars / 1e6).toFixed(1)} M chars), max length 512, ${passes} passes`);
+console.log(
+  `Tokenisation, Node ${process.version}, ${docs.length} SciFact abstracts (${(chars / 1e6).toFixed(1)} M chars), max length 512, ${passes} passes`,
+);
 console.log(
   formatTable(rows, [
     { header: 'tokenizer', value: (r) => r.tokenizer },
@@ -140,5 +153,5 @@ console.log(
 );
 if (args.json) {
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'results', 'tokenizer.json'), JSON.stringify(rows, null, 2) + '\n');
+  writeFileSync(join(ROOT, 'bench', 'results', 'tokenizer.json'), `${JSON.stringify(rows, null, 2)}\n`);
 }

@@ -12,7 +12,9 @@ interface Golden {
   texts: string[];
   embeddings: Record<string, number[][]>;
 }
-const golden = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'test', 'fixtures', 'golden.json'), 'utf8')) as Golden;
+const golden = JSON.parse(
+  readFileSync(join(import.meta.dirname, '..', 'test', 'fixtures', 'golden.json'), 'utf8'),
+) as Golden;
 const DIM = golden.embeddings.base[0].length;
 const TOL = 1e-4;
 const TINY = '/test/fixtures/tiny-bert/';
@@ -71,7 +73,9 @@ test.describe('encoder worker', () => {
     await h(page, 'dispose').catch(() => undefined);
   });
 
-  test('device auto picks the right backend and matches the PyTorch goldens: base, expert-a, expert-b', async ({ page }) => {
+  test('device auto picks the right backend and matches the PyTorch goldens: base, expert-a, expert-b', async ({
+    page,
+  }) => {
     // Which onnxruntime binaries the worker fetches: only the one its backend needs.
     const ortBinaries = new Set<string>();
     page.on('request', (r) => {
@@ -80,7 +84,9 @@ test.describe('encoder worker', () => {
     });
     const probe = await h(page, 'probe');
     const { info } = ok(await h(page, 'load', TINY, { device: 'auto' }));
-    expect([...ortBinaries]).toEqual([isWebGpuProject() ? 'ort-wasm-simd-threaded.jsep.wasm' : 'ort-wasm-simd-threaded.wasm']);
+    expect([...ortBinaries]).toEqual([
+      isWebGpuProject() ? 'ort-wasm-simd-threaded.jsep.wasm' : 'ort-wasm-simd-threaded.wasm',
+    ]);
     if (isWebGpuProject()) {
       expect(probe.hasAdapter, 'the webgpu project needs a WebGPU adapter (--enable-unsafe-webgpu)').toBe(true);
       expect(info.backend).toBe('webgpu');
@@ -125,7 +131,14 @@ test.describe('encoder worker', () => {
     expect(info.pooling).toBe('cls');
     expect(info.normalize).toBe(true);
     const idx = goldenIndices();
-    const out = ok(await h(page, 'embedDocuments', idx.map((i) => golden.texts[i]), 4));
+    const out = ok(
+      await h(
+        page,
+        'embedDocuments',
+        idx.map((i) => golden.texts[i]),
+        4,
+      ),
+    );
     expect(worstRowDiff(out.values, golden.embeddings['base-cls-normalized'], idx)).toBeLessThanOrEqual(TOL);
   });
 
@@ -134,7 +147,14 @@ test.describe('encoder worker', () => {
     const { info } = ok(await h(page, 'load', { fetchFrom: TINY, files }, { device: 'wasm' }));
     expect(info.backend).toBe('wasm');
     const idx = [0, 1, 3, 12];
-    const out = ok(await h(page, 'embedDocuments', idx.map((i) => golden.texts[i]), 4));
+    const out = ok(
+      await h(
+        page,
+        'embedDocuments',
+        idx.map((i) => golden.texts[i]),
+        4,
+      ),
+    );
     expect(worstRowDiff(out.values, golden.embeddings.base, idx)).toBeLessThanOrEqual(TOL);
   });
 
@@ -181,10 +201,17 @@ test.describe('encoder worker', () => {
     const first = ok(await h(page, 'load', TINY, { device: 'wasm' }));
     console.log(`first load ${first.info.loadMs.toFixed(0)} ms`);
     await page.waitForTimeout(200);
-    const fetched = requests.filter((r) => r.status === 200).map((r) => r.url.slice(r.url.indexOf(TINY) + TINY.length)).sort();
+    const fetched = requests
+      .filter((r) => r.status === 200)
+      .map((r) => r.url.slice(r.url.indexOf(TINY) + TINY.length))
+      .sort();
     // (vite dev answers the optional files it lacks, e.g. tokenizer.json, with its SPA fallback page.)
-    expect(fetched).toEqual(expect.arrayContaining(['config.json', 'model.safetensors', 'tokenizer_config.json', 'vocab.txt']));
-    expect(first.progress.some((p) => p.phase === 'download' && p.file === 'model.safetensors' && p.loaded === 0)).toBe(true);
+    expect(fetched).toEqual(
+      expect.arrayContaining(['config.json', 'model.safetensors', 'tokenizer_config.json', 'vocab.txt']),
+    );
+    expect(first.progress.some((p) => p.phase === 'download' && p.file === 'model.safetensors' && p.loaded === 0)).toBe(
+      true,
+    );
 
     requests.length = 0;
     const second = ok(await h(page, 'load', TINY, { device: 'wasm' }));
@@ -205,7 +232,14 @@ test.describe('encoder worker', () => {
     ok(await h(page, 'load', TINY, { device: 'wasm' }, { probeTransfers: true }));
     ok(await h(page, 'addExpert', 'expert-a', EXPERT_A));
     const idx = [0, 9, 13, 14];
-    const docs = ok(await h(page, 'embedDocuments', idx.map((i) => golden.texts[i]), 2));
+    const docs = ok(
+      await h(
+        page,
+        'embedDocuments',
+        idx.map((i) => golden.texts[i]),
+        2,
+      ),
+    );
     expect(docs.isFloat32Array).toBe(true);
     expect(docs.length).toBe(idx.length * DIM);
     expect(docs.bufferBytes).toBe(idx.length * DIM * 4); // its own buffer, not a view on a bigger one

@@ -30,7 +30,12 @@ let server: PreviewServer | undefined;
 
 function run(cmd: string, args: string[], cwd = ROOT): string {
   try {
-    return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    return execFileSync(cmd, args, {
+      cwd,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string; message: string };
     throw new Error(`${cmd} ${args.join(' ')} failed:\n${err.stdout ?? ''}\n${err.stderr ?? ''}\n${err.message}`);
@@ -39,7 +44,8 @@ function run(cmd: string, args: string[], cwd = ROOT): string {
 
 function worstDiff(values: number[], expected: number[][], n: number): number {
   let worst = 0;
-  for (let i = 0; i < n; i++) for (let j = 0; j < DIM; j++) worst = Math.max(worst, Math.abs(values[i * DIM + j] - expected[i][j]));
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < DIM; j++) worst = Math.max(worst, Math.abs(values[i * DIM + j] - expected[i][j]));
   return worst;
 }
 
@@ -67,9 +73,20 @@ test.describe('the packed SDK in third-party consumers', () => {
       logLevel: 'warn',
       publicDir: FIXTURES,
       worker: { format: 'es' },
-      build: { outDir: OUT, emptyOutDir: true, target: 'es2022', rollupOptions: { input: join(CONSUMER, 'index.html') } },
+      build: {
+        outDir: OUT,
+        emptyOutDir: true,
+        target: 'es2022',
+        rollupOptions: { input: join(CONSUMER, 'index.html') },
+      },
     });
-    server = await preview({ configFile: false, root: CONSUMER, logLevel: 'warn', build: { outDir: OUT }, preview: { host: '127.0.0.1', port: 0 } });
+    server = await preview({
+      configFile: false,
+      root: CONSUMER,
+      logLevel: 'warn',
+      build: { outDir: OUT },
+      preview: { host: '127.0.0.1', port: 0 },
+    });
   });
 
   test.afterAll(async () => {
@@ -77,16 +94,29 @@ test.describe('the packed SDK in third-party consumers', () => {
   });
 
   test('the tarball holds the built entries, their types and the license, and no sources', () => {
-    const listed = JSON.parse(run('npm', ['pack', '--dry-run', '--json', '--silent'])) as { files: { path: string }[] }[];
+    const listed = JSON.parse(run('npm', ['pack', '--dry-run', '--json', '--silent'])) as {
+      files: { path: string }[];
+    }[];
     const files = listed[0].files.map((f) => f.path);
-    for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/lib/index.js', 'dist/lib/widget.js', 'dist/lib/node.js', 'dist/lib/encoder.worker.js']) {
+    for (const f of [
+      'LICENSE',
+      'README.md',
+      'package.json',
+      'dist/lib/index.js',
+      'dist/lib/widget.js',
+      'dist/lib/node.js',
+      'dist/lib/encoder.worker.js',
+    ]) {
       expect(files, f).toContain(f);
     }
-    for (const f of ['dist/lib/src/index.d.ts', 'dist/lib/src/widget.d.ts', 'dist/lib/src/node.d.ts']) expect(files, f).toContain(f);
+    for (const f of ['dist/lib/src/index.d.ts', 'dist/lib/src/widget.d.ts', 'dist/lib/src/node.d.ts'])
+      expect(files, f).toContain(f);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   });
 
-  test('a Vite app imports the main and widget entries: one onnxruntime binary, golden embeddings, <router-search> defined', async ({ page }) => {
+  test('a Vite app imports the main and widget entries: one onnxruntime binary, golden embeddings, <router-search> defined', async ({
+    page,
+  }) => {
     const origin = server!.resolvedUrls!.local[0];
     const wasm: string[] = [];
     page.on('request', (r) => {
@@ -97,7 +127,13 @@ test.describe('the packed SDK in third-party consumers', () => {
     await page.waitForFunction(() => (window as unknown as { appReady?: boolean }).appReady === true);
     expect(await page.evaluate(() => (window as unknown as { widgetDefined: boolean }).widgetDefined)).toBe(true);
     const texts = golden.texts.slice(0, 3);
-    const out = await page.evaluate((t) => (window as unknown as { embed(t: string[]): Promise<{ backend: string; base: number[]; expert: number[] }> }).embed(t), texts);
+    const out = await page.evaluate(
+      (t) =>
+        (
+          window as unknown as { embed(t: string[]): Promise<{ backend: string; base: number[]; expert: number[] }> }
+        ).embed(t),
+      texts,
+    );
     expect(out.backend).toBe('wasm');
     expect(wasm).toHaveLength(1);
     expect(wasm[0]).toMatch(/^ort-wasm-simd-threaded-[\w-]+\.wasm$/); // the app's hashed copy of the plain build
@@ -107,7 +143,12 @@ test.describe('the packed SDK in third-party consumers', () => {
 
   test('a plain Node script imports the Node entry and embeds with the fixture model', () => {
     const texts = golden.texts.slice(0, 2);
-    const out = JSON.parse(run('node', [join(CONSUMER, 'embed-node.mjs'), join(FIXTURES, 'tiny-bert'), ...texts], CONSUMER).trim().split('\n').pop()!) as {
+    const out = JSON.parse(
+      run('node', [join(CONSUMER, 'embed-node.mjs'), join(FIXTURES, 'tiny-bert'), ...texts], CONSUMER)
+        .trim()
+        .split('\n')
+        .pop()!,
+    ) as {
       backend: string;
       dim: number;
       base: number[];

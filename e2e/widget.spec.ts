@@ -5,7 +5,9 @@ import { expect, test } from '@playwright/test';
 
 const PRESET = process.env.E2E_PRESET ?? 'tiny';
 const LABEL = PRESET === 'tiny' ? 'tiny-bert' : PRESET;
-const meta = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'demo-data', 'queries.json'), 'utf8')) as {
+const meta = JSON.parse(
+  readFileSync(join(import.meta.dirname, '..', 'public', 'demo-data', 'queries.json'), 'utf8'),
+) as {
   queries: { text: string; expected: Record<string, string> }[];
 };
 const q = meta.queries.find((x) => x.expected[LABEL])!;
@@ -39,7 +41,9 @@ test('widget: search, keyboard selection fires `select`, theming, no console err
   const box2 = page.getByRole('combobox', { name: 'Search with the base encoder' });
   await box2.fill(q.text);
   await expect(page.locator('#slot-2 router-search').getByRole('option')).toHaveCount(3);
-  const bg = await page.locator('#slot-2 router-search').evaluate((el) => getComputedStyle(el.shadowRoot!.querySelector('.box')!).backgroundColor);
+  const bg = await page
+    .locator('#slot-2 router-search')
+    .evaluate((el) => getComputedStyle(el.shadowRoot!.querySelector('.box')!).backgroundColor);
   expect(bg).toBe('rgb(17, 24, 39)');
   const path = info.outputPath('widget.png');
   await page.screenshot({ path, fullPage: true });

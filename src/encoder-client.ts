@@ -8,7 +8,10 @@ import type { EncoderApi } from './boundary/encoder-api.js';
 import { installTransferHandlers } from './boundary/transfer.js';
 
 export function startEncoderWorker(): Worker {
-  return new Worker(new URL('../workers/encoder.worker.ts', import.meta.url), { type: 'module', name: 'router-retriever-encoder' });
+  return new Worker(new URL('../workers/encoder.worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'router-retriever-encoder',
+  });
 }
 
 /** EncoderApi over a worker: comlink's Remote, whose dispose() also terminates the worker. */
@@ -21,7 +24,9 @@ export type EncoderClient = Remote<EncoderApi>;
  */
 export const EncoderClient = function EncoderClient(worker?: Worker): EncoderClient {
   return connectEncoder(worker ?? startEncoderWorker());
-} as unknown as new (worker?: Worker) => EncoderClient;
+} as unknown as new (
+  worker?: Worker,
+) => EncoderClient;
 
 /** The Remote<EncoderApi> of an encoder worker, whose dispose() also terminates that worker. */
 export function connectEncoder(worker: Worker): EncoderClient {
@@ -37,5 +42,7 @@ export function connectEncoder(worker: Worker): EncoderClient {
     }
   };
   // Setting a property on a comlink proxy would post it to the worker, so dispose is answered here.
-  return new Proxy(remote, { get: (target, prop, receiver) => (prop === 'dispose' ? dispose : Reflect.get(target, prop, receiver)) }) as EncoderClient;
+  return new Proxy(remote, {
+    get: (target, prop, receiver) => (prop === 'dispose' ? dispose : Reflect.get(target, prop, receiver)),
+  }) as EncoderClient;
 }

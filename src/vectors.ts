@@ -24,10 +24,14 @@ export function checkVector(v: unknown, dim: number | undefined, what: string, h
     throw new RouterRetrieverError('INVALID_INPUT', `${what} must be a Float32Array.`);
   }
   if (dim !== undefined && v.length !== dim) {
-    throw new RouterRetrieverError('INVALID_INPUT', `${what} has ${v.length} dimensions, expected ${dim}.${hint ? ` ${hint}` : ''}`, {
-      got: v.length,
-      expected: dim,
-    });
+    throw new RouterRetrieverError(
+      'INVALID_INPUT',
+      `${what} has ${v.length} dimensions, expected ${dim}.${hint ? ` ${hint}` : ''}`,
+      {
+        got: v.length,
+        expected: dim,
+      },
+    );
   }
   if (v.length === 0) throw new RouterRetrieverError('INVALID_INPUT', `${what} is empty.`);
   for (let i = 0; i < v.length; i++) {

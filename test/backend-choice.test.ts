@@ -11,8 +11,14 @@ describe('resolveBackend', () => {
   const none = { available: false, detail: 'navigator.gpu is missing' };
 
   it('auto picks WebGPU only when an adapter exists, and says why', () => {
-    expect(resolveBackend('auto', gpu)).toEqual({ backend: 'webgpu', reason: 'auto: WebGPU adapter found (SwiftShader, software fallback)' });
-    expect(resolveBackend('auto', none)).toEqual({ backend: 'wasm', reason: 'auto: no WebGPU (navigator.gpu is missing), using WASM' });
+    expect(resolveBackend('auto', gpu)).toEqual({
+      backend: 'webgpu',
+      reason: 'auto: WebGPU adapter found (SwiftShader, software fallback)',
+    });
+    expect(resolveBackend('auto', none)).toEqual({
+      backend: 'wasm',
+      reason: 'auto: no WebGPU (navigator.gpu is missing), using WASM',
+    });
   });
 
   it('forced wasm never needs the probe; forced webgpu without an adapter is a BACKEND error', () => {

@@ -19,7 +19,8 @@ function errorOf(f: () => unknown) {
 
 describe('BEIR parsing', () => {
   it('parses corpus.jsonl (missing title -> "", numeric ids as text, CRLF, blank lines, maxDocs)', () => {
-    const text = '{"_id": "d1", "title": "T", "text": "x"}\r\n\n{"_id": 7, "text": "y"}\n{"_id": "d3", "title": null, "text": "z"}\n';
+    const text =
+      '{"_id": "d1", "title": "T", "text": "x"}\r\n\n{"_id": 7, "text": "y"}\n{"_id": "d3", "title": null, "text": "z"}\n';
     expect(parseCorpusJsonl(text)).toEqual([
       { id: 'd1', title: 'T', text: 'x' },
       { id: '7', title: '', text: 'y' },
@@ -45,12 +46,25 @@ describe('BEIR parsing', () => {
 
   it('parses qrels TSV with header; rejects bad rows', () => {
     const q = parseQrelsTsv('query-id\tcorpus-id\tscore\n1\td1\t2\n1\td2\t0\n2\td1\t1\n');
-    expect(q.get('1')).toEqual(new Map([['d1', 2], ['d2', 0]]));
+    expect(q.get('1')).toEqual(
+      new Map([
+        ['d1', 2],
+        ['d2', 0],
+      ]),
+    );
     expect(q.get('2')).toEqual(new Map([['d1', 1]]));
-    expect(errorOf(() => parseQrelsTsv('1\td1\t1\n', 'qrels/test.tsv')).message).toMatch(/^qrels\/test\.tsv:1: expected the header/);
-    expect(errorOf(() => parseQrelsTsv('query-id\tcorpus-id\tscore\n1\td1\tx\n', 't.tsv')).message).toMatch(/^t\.tsv:2: score "x"/);
-    expect(errorOf(() => parseQrelsTsv('query-id\tcorpus-id\tscore\n1\td1\n', 't.tsv')).message).toMatch(/^t\.tsv:2: expected 3/);
-    expect(errorOf(() => parseQrelsTsv('query-id\tcorpus-id\tscore\n1\td1\t1\n1\td1\t0\n', 't.tsv')).message).toMatch(/^t\.tsv:3: duplicate/);
+    expect(errorOf(() => parseQrelsTsv('1\td1\t1\n', 'qrels/test.tsv')).message).toMatch(
+      /^qrels\/test\.tsv:1: expected the header/,
+    );
+    expect(errorOf(() => parseQrelsTsv('query-id\tcorpus-id\tscore\n1\td1\tx\n', 't.tsv')).message).toMatch(
+      /^t\.tsv:2: score "x"/,
+    );
+    expect(errorOf(() => parseQrelsTsv('query-id\tcorpus-id\tscore\n1\td1\n', 't.tsv')).message).toMatch(
+      /^t\.tsv:2: expected 3/,
+    );
+    expect(errorOf(() => parseQrelsTsv('query-id\tcorpus-id\tscore\n1\td1\t1\n1\td1\t0\n', 't.tsv')).message).toMatch(
+      /^t\.tsv:3: duplicate/,
+    );
   });
 
   it('drops qrels queries that queries.jsonl lacks', () => {
@@ -103,7 +117,13 @@ describe('hash split (docs/SPLITS.md)', () => {
     expect(te.source).toBe('sha1-odd-half(qrels/test.tsv)');
     expect(resolveSplit(noTrain, 'test', false).qrels).toBe(test);
     expect(() => resolveSplit(noTrain, 'train', false)).toThrow(/no qrels\/train\.tsv/);
-    const withTrain = { name: 'scifact', qrels: new Map([['test', test], ['train', splitQrels(test, 'train')]]) };
+    const withTrain = {
+      name: 'scifact',
+      qrels: new Map([
+        ['test', test],
+        ['train', splitQrels(test, 'train')],
+      ]),
+    };
     expect(resolveSplit(withTrain, 'test', true).source).toBe('qrels/test.tsv');
   });
 });

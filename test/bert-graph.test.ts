@@ -160,10 +160,16 @@ function refEncode(c: BertConfig, w: Map<string, F32Tensor>, ids: number[]): Flo
       }
     }
     const ao = lin(ctx, `${p}attention.output.dense`, H, H);
-    x = ln(ao.map((r, i) => r.map((vv, j) => vv + x[i][j])), `${p}attention.output.LayerNorm`);
+    x = ln(
+      ao.map((r, i) => r.map((vv, j) => vv + x[i][j])),
+      `${p}attention.output.LayerNorm`,
+    );
     const inter = lin(x, `${p}intermediate.dense`, H, c.intermediate).map((r) => r.map(act));
     const out = lin(inter, `${p}output.dense`, c.intermediate, H);
-    x = ln(out.map((r, i) => r.map((vv, j) => vv + x[i][j])), `${p}output.LayerNorm`);
+    x = ln(
+      out.map((r, i) => r.map((vv, j) => vv + x[i][j])),
+      `${p}output.LayerNorm`,
+    );
   }
   let pooled: Float64Array = new Float64Array(H);
   if (c.pooling === 'cls') pooled = x[0];
@@ -259,7 +265,8 @@ describe('buildBertGraph vs a pure-TS reference (ORT WASM)', () => {
       for (const variant of [{}, { gelu: 'contrib' as const }]) {
         const g = buildBertGraph(c, (n) => w.get(n), { weightInputs: [], variant });
         const out = await run(g.model, SEQS);
-        for (let i = 0; i < SEQS.length; i++) expect(maxDiff(out[i], refEncode(c, w, SEQS[i]))).toBeLessThanOrEqual(1e-4);
+        for (let i = 0; i < SEQS.length; i++)
+          expect(maxDiff(out[i], refEncode(c, w, SEQS[i]))).toBeLessThanOrEqual(1e-4);
       }
     });
   }
@@ -294,7 +301,8 @@ describe('buildBertGraph vs a pure-TS reference (ORT WASM)', () => {
     const data = h.data as Float32Array;
     SEQS.forEach((q, b) => {
       const mean = new Float32Array(c.hidden);
-      for (let t = 0; t < q.length; t++) for (let j = 0; j < c.hidden; j++) mean[j] += data[(b * S + t) * c.hidden + j] / q.length;
+      for (let t = 0; t < q.length; t++)
+        for (let j = 0; j < c.hidden; j++) mean[j] += data[(b * S + t) * c.hidden + j] / q.length;
       expect(maxDiff(mean, pooled[b])).toBeLessThanOrEqual(1e-5);
     });
     await session.release();
@@ -344,10 +352,14 @@ describe('weight inputs', () => {
       const baseFeeds: Record<string, ort.Tensor> = {};
       for (const name of targets) {
         const W = w.get(name)!;
-        baseFeeds[name] = new ort.Tensor('float32', transpose(W.data, W.shape[0], W.shape[1]), [W.shape[1], W.shape[0]]);
+        baseFeeds[name] = new ort.Tensor('float32', transpose(W.data, W.shape[0], W.shape[1]), [
+          W.shape[1],
+          W.shape[0],
+        ]);
       }
       const base = await run(gIn.model, SEQS, baseFeeds);
-      for (let i = 0; i < SEQS.length; i++) expect(maxDiff(base[i], refEncode(c, w, SEQS[i]))).toBeLessThanOrEqual(1e-4);
+      for (let i = 0; i < SEQS.length; i++)
+        expect(maxDiff(base[i], refEncode(c, w, SEQS[i]))).toBeLessThanOrEqual(1e-4);
     });
   }
 });
@@ -419,21 +431,22 @@ describe('buildBertGraph validation', () => {
     const c = tiny();
     const w = randomWeights(c);
     w.set('encoder.layer.0.intermediate.dense.weight', { shape: [32, 64], data: new Float32Array(32 * 64) });
-    expect(() => buildBertGraph(c, (n) => w.get(n), { weightInputs: [] })).toThrow(/intermediate\.dense\.weight.*\[32, 64\].*\[64, 32\]/);
+    expect(() => buildBertGraph(c, (n) => w.get(n), { weightInputs: [] })).toThrow(
+      /intermediate\.dense\.weight.*\[32, 64\].*\[64, 32\]/,
+    );
   });
 
   it('rejects a weight input that is not a Linear weight', () => {
     const c = tiny();
     const w = randomWeights(c);
-    expect(() => buildBertGraph(c, (n) => w.get(n), { weightInputs: ['encoder.layer.5.attention.self.query.weight'] })).toThrow(
-      /not a Linear weight/,
-    );
+    expect(() =>
+      buildBertGraph(c, (n) => w.get(n), { weightInputs: ['encoder.layer.5.attention.self.query.weight'] }),
+    ).toThrow(/not a Linear weight/);
     expect(linearWeightNames(0)).toHaveLength(6);
   });
 });
 
 // ---------------------------------------------------------------- PyTorch-written fixtures
-
 
 describe('golden embeddings from the PyTorch reference (test/fixtures)', () => {
   const fx = (p: string) => new URL(`./fixtures/${p}`, import.meta.url);
@@ -455,9 +468,12 @@ describe('golden embeddings from the PyTorch reference (test/fixtures)', () => {
     if (adapterDir) {
       const bytes = (name: string) => new Uint8Array(readFileSync(fx(`adapters/${adapterDir}/${name}`)));
       let weights: StateDict;
-      if (existsSync(fx(`adapters/${adapterDir}/adapter_model.safetensors`))) weights = parseSafetensors(bytes('adapter_model.safetensors'));
+      if (existsSync(fx(`adapters/${adapterDir}/adapter_model.safetensors`)))
+        weights = parseSafetensors(bytes('adapter_model.safetensors'));
       else weights = parseTorchBinSync(bytes('adapter_model.bin'));
-      const cfg = parseAdapterConfig(JSON.parse(readFileSync(fx(`adapters/${adapterDir}/adapter_config.json`), 'utf8')));
+      const cfg = parseAdapterConfig(
+        JSON.parse(readFileSync(fx(`adapters/${adapterDir}/adapter_config.json`), 'utf8')),
+      );
       for (const l of resolveAdapter(cfg, weights, shapes)) {
         merged.set(l.target, mergedTransposed(f32(base, l.target)!, l.A, l.B, l.scale, l.fanInFanOut));
       }
@@ -480,7 +496,9 @@ describe('golden embeddings from the PyTorch reference (test/fixtures)', () => {
         ['expert-b', 'expert-b'],
       ] as const) {
         const out = await run(g.model, golden.input_ids, feedsFor(dir));
-        out.forEach((e, i) => expect(maxDiff(e, golden.embeddings[key][i]), `${key} text ${i}`).toBeLessThanOrEqual(1e-4));
+        out.forEach((e, i) =>
+          expect(maxDiff(e, golden.embeddings[key][i]), `${key} text ${i}`).toBeLessThanOrEqual(1e-4),
+        );
       }
     });
   }

@@ -7,29 +7,99 @@ import { isRouterRetrieverError } from '../src/boundary/errors.js';
 
 describe('Porter stemmer (examples from Porter 1980)', () => {
   const cases: [string, string][] = [
-    ['caresses', 'caress'], ['ponies', 'poni'], ['ties', 'ti'], ['caress', 'caress'], ['cats', 'cat'],
-    ['feed', 'feed'], ['agreed', 'agre'], ['plastered', 'plaster'], ['bled', 'bled'], ['motoring', 'motor'], ['sing', 'sing'],
-    ['conflated', 'conflat'], ['troubled', 'troubl'], ['sized', 'size'], ['hopping', 'hop'], ['tanned', 'tan'], ['falling', 'fall'],
-    ['hissing', 'hiss'], ['fizzed', 'fizz'], ['failing', 'fail'], ['filing', 'file'], ['happy', 'happi'], ['sky', 'sky'],
-    ['relational', 'relat'], ['conditional', 'condit'], ['rational', 'ration'], ['valenci', 'valenc'], ['digitizer', 'digit'],
-    ['conformabli', 'conform'], ['radicalli', 'radic'], ['differentli', 'differ'], ['vileli', 'vile'], ['analogousli', 'analog'],
-    ['vietnamization', 'vietnam'], ['predication', 'predic'], ['operator', 'oper'], ['feudalism', 'feudal'],
-    ['decisiveness', 'decis'], ['hopefulness', 'hope'], ['callousness', 'callous'], ['formaliti', 'formal'],
-    ['sensitiviti', 'sensit'], ['sensibiliti', 'sensibl'], ['triplicate', 'triplic'], ['formative', 'form'], ['formalize', 'formal'],
-    ['electriciti', 'electr'], ['electrical', 'electr'], ['hopeful', 'hope'], ['goodness', 'good'], ['revival', 'reviv'],
-    ['allowance', 'allow'], ['inference', 'infer'], ['airliner', 'airlin'], ['gyroscopic', 'gyroscop'], ['adjustable', 'adjust'],
-    ['defensible', 'defens'], ['irritant', 'irrit'], ['replacement', 'replac'], ['adjustment', 'adjust'], ['dependent', 'depend'],
-    ['adoption', 'adopt'], ['homologou', 'homolog'], ['communism', 'commun'], ['activate', 'activ'], ['angulariti', 'angular'],
-    ['homologous', 'homolog'], ['effective', 'effect'], ['bowdlerize', 'bowdler'], ['probate', 'probat'], ['rate', 'rate'],
-    ['cease', 'ceas'], ['controll', 'control'], ['roll', 'roll'], ['generalizations', 'gener'], ['oscillators', 'oscil'],
-    ['is', 'is'], ['a', 'a'], ['archaeology', 'archaeolog'],
+    ['caresses', 'caress'],
+    ['ponies', 'poni'],
+    ['ties', 'ti'],
+    ['caress', 'caress'],
+    ['cats', 'cat'],
+    ['feed', 'feed'],
+    ['agreed', 'agre'],
+    ['plastered', 'plaster'],
+    ['bled', 'bled'],
+    ['motoring', 'motor'],
+    ['sing', 'sing'],
+    ['conflated', 'conflat'],
+    ['troubled', 'troubl'],
+    ['sized', 'size'],
+    ['hopping', 'hop'],
+    ['tanned', 'tan'],
+    ['falling', 'fall'],
+    ['hissing', 'hiss'],
+    ['fizzed', 'fizz'],
+    ['failing', 'fail'],
+    ['filing', 'file'],
+    ['happy', 'happi'],
+    ['sky', 'sky'],
+    ['relational', 'relat'],
+    ['conditional', 'condit'],
+    ['rational', 'ration'],
+    ['valenci', 'valenc'],
+    ['digitizer', 'digit'],
+    ['conformabli', 'conform'],
+    ['radicalli', 'radic'],
+    ['differentli', 'differ'],
+    ['vileli', 'vile'],
+    ['analogousli', 'analog'],
+    ['vietnamization', 'vietnam'],
+    ['predication', 'predic'],
+    ['operator', 'oper'],
+    ['feudalism', 'feudal'],
+    ['decisiveness', 'decis'],
+    ['hopefulness', 'hope'],
+    ['callousness', 'callous'],
+    ['formaliti', 'formal'],
+    ['sensitiviti', 'sensit'],
+    ['sensibiliti', 'sensibl'],
+    ['triplicate', 'triplic'],
+    ['formative', 'form'],
+    ['formalize', 'formal'],
+    ['electriciti', 'electr'],
+    ['electrical', 'electr'],
+    ['hopeful', 'hope'],
+    ['goodness', 'good'],
+    ['revival', 'reviv'],
+    ['allowance', 'allow'],
+    ['inference', 'infer'],
+    ['airliner', 'airlin'],
+    ['gyroscopic', 'gyroscop'],
+    ['adjustable', 'adjust'],
+    ['defensible', 'defens'],
+    ['irritant', 'irrit'],
+    ['replacement', 'replac'],
+    ['adjustment', 'adjust'],
+    ['dependent', 'depend'],
+    ['adoption', 'adopt'],
+    ['homologou', 'homolog'],
+    ['communism', 'commun'],
+    ['activate', 'activ'],
+    ['angulariti', 'angular'],
+    ['homologous', 'homolog'],
+    ['effective', 'effect'],
+    ['bowdlerize', 'bowdler'],
+    ['probate', 'probat'],
+    ['rate', 'rate'],
+    ['cease', 'ceas'],
+    ['controll', 'control'],
+    ['roll', 'roll'],
+    ['generalizations', 'gener'],
+    ['oscillators', 'oscil'],
+    ['is', 'is'],
+    ['a', 'a'],
+    ['archaeology', 'archaeolog'],
   ];
   it.each(cases)('%s -> %s', (w, s) => expect(porterStem(w)).toBe(s));
 });
 
 describe('analyzer', () => {
   it('lower-cases, drops possessives and Lucene English stopwords, splits on non-alphanumerics, stems', () => {
-    expect(analyze("The patient's Running-shoes are NOT in 3.5 cases")).toEqual(['patient', 'run', 'shoe', '3', '5', 'case']);
+    expect(analyze("The patient's Running-shoes are NOT in 3.5 cases")).toEqual([
+      'patient',
+      'run',
+      'shoe',
+      '3',
+      '5',
+      'case',
+    ]);
     expect(analyze('café naïve')).toEqual(['café', 'naïv']);
   });
   it('plain analyzer keeps stopwords and surface forms', () => {
@@ -64,7 +134,12 @@ describe('BM25', () => {
   });
 
   it('breaks ties by document id descending and returns only matching docs', () => {
-    const t = Bm25Index.build([{ id: 'a', text: 'x y' }, { id: 'c', text: 'x y' }, { id: 'b', text: 'x y' }, { id: 'z', text: 'q' }]);
+    const t = Bm25Index.build([
+      { id: 'a', text: 'x y' },
+      { id: 'c', text: 'x y' },
+      { id: 'b', text: 'x y' },
+      { id: 'z', text: 'q' },
+    ]);
     expect(t.search('x', 10).ids).toEqual(['c', 'b', 'a']);
     expect(t.search('x', 2).ids).toEqual(['c', 'b']);
     expect(t.search('nothing here', 10).ids).toEqual([]);
@@ -72,7 +147,10 @@ describe('BM25', () => {
 
   it('rejects duplicate ids', () => {
     try {
-      Bm25Index.build([{ id: 'a', text: 'x' }, { id: 'a', text: 'y' }]);
+      Bm25Index.build([
+        { id: 'a', text: 'x' },
+        { id: 'a', text: 'y' },
+      ]);
       expect.unreachable();
     } catch (e) {
       expect(isRouterRetrieverError(e, 'INVALID_INPUT')).toBe(true);

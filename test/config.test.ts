@@ -53,7 +53,12 @@ describe('parseBertConfig', () => {
     const c = parseBertConfig(
       { ...contriever, hidden_size: 384, num_attention_heads: 12, intermediate_size: 1536 },
       {
-        poolingConfig: { word_embedding_dimension: 384, pooling_mode_cls_token: true, pooling_mode_mean_tokens: false, pooling_mode_max_tokens: false },
+        poolingConfig: {
+          word_embedding_dimension: 384,
+          pooling_mode_cls_token: true,
+          pooling_mode_mean_tokens: false,
+          pooling_mode_max_tokens: false,
+        },
         modulesJson: [
           { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
           { idx: 1, name: '1', path: '1_Pooling', type: 'sentence_transformers.models.Pooling' },
@@ -71,7 +76,11 @@ describe('parseBertConfig', () => {
   });
 
   it('overrides win', () => {
-    const c = parseBertConfig(contriever, { poolingConfig: { pooling_mode_cls_token: true } }, { pooling: 'mean', normalize: true, maxLength: 64 });
+    const c = parseBertConfig(
+      contriever,
+      { poolingConfig: { pooling_mode_cls_token: true } },
+      { pooling: 'mean', normalize: true, maxLength: 64 },
+    );
     expect(c).toMatchObject({ pooling: 'mean', normalize: true, maxLength: 64 });
     expectCode(() => parseBertConfig(contriever, {}, { maxLength: 1000 }), 'INVALID_INPUT', /maxLength/);
     expectCode(() => parseBertConfig(contriever, {}, { pooling: 'max' as never }), 'INVALID_INPUT', /pooling/);
@@ -88,11 +97,22 @@ describe('parseBertConfig', () => {
     expectCode(() => parseBertConfig({ ...contriever, model_type: 'roberta' }), 'MODEL_FORMAT', /model_type "roberta"/);
     expectCode(() => parseBertConfig({ ...contriever, num_attention_heads: 7 }), 'MODEL_FORMAT', /multiple/);
     expectCode(() => parseBertConfig({ ...contriever, hidden_size: -1 }), 'MODEL_FORMAT', /hidden_size/);
-    expectCode(() => parseBertConfig({ ...contriever, position_embedding_type: 'relative_key' }), 'MODEL_FORMAT', /position_embedding_type/);
-    expectCode(() => parseBertConfig('nope'), 'MODEL_FORMAT', /JSON object/);
-    expectCode(() => parseBertConfig(contriever, { poolingConfig: { pooling_mode_max_tokens: true } }), 'MODEL_FORMAT', /max_tokens/);
     expectCode(
-      () => parseBertConfig(contriever, { poolingConfig: { pooling_mode_cls_token: true, pooling_mode_mean_tokens: true } }),
+      () => parseBertConfig({ ...contriever, position_embedding_type: 'relative_key' }),
+      'MODEL_FORMAT',
+      /position_embedding_type/,
+    );
+    expectCode(() => parseBertConfig('nope'), 'MODEL_FORMAT', /JSON object/);
+    expectCode(
+      () => parseBertConfig(contriever, { poolingConfig: { pooling_mode_max_tokens: true } }),
+      'MODEL_FORMAT',
+      /max_tokens/,
+    );
+    expectCode(
+      () =>
+        parseBertConfig(contriever, {
+          poolingConfig: { pooling_mode_cls_token: true, pooling_mode_mean_tokens: true },
+        }),
       'MODEL_FORMAT',
       /exactly one/,
     );

@@ -50,12 +50,23 @@ async function fixture(): Promise<{ root: string; alpha: string; beta: string }>
   const make = async (name: string, withTrain: boolean) => {
     const dir = join(root, name);
     await mkdir(join(dir, 'qrels'), { recursive: true });
-    const docs = Array.from({ length: 30 }, (_, i) => JSON.stringify({ _id: `${name}-d${i}`, title: words[i % 10], text: `${words[(i * 3) % 10]} ${words[(i * 7) % 10]} ${name}` }));
-    await writeFile(join(dir, 'corpus.jsonl'), docs.join('\n') + '\n');
-    const queries = Array.from({ length: 20 }, (_, i) => JSON.stringify({ _id: `q${i}`, text: `${words[i % 10]} ${name}` }));
-    await writeFile(join(dir, 'queries.jsonl'), queries.join('\n') + '\n');
+    const docs = Array.from({ length: 30 }, (_, i) =>
+      JSON.stringify({
+        _id: `${name}-d${i}`,
+        title: words[i % 10],
+        text: `${words[(i * 3) % 10]} ${words[(i * 7) % 10]} ${name}`,
+      }),
+    );
+    await writeFile(join(dir, 'corpus.jsonl'), `${docs.join('\n')}\n`);
+    const queries = Array.from({ length: 20 }, (_, i) =>
+      JSON.stringify({ _id: `q${i}`, text: `${words[i % 10]} ${name}` }),
+    );
+    await writeFile(join(dir, 'queries.jsonl'), `${queries.join('\n')}\n`);
     const rows = (from: number, to: number) =>
-      ['query-id\tcorpus-id\tscore', ...Array.from({ length: to - from }, (_, k) => `q${from + k}\t${name}-d${(from + k) % 10}\t${1 + (k % 2)}`)].join('\n') + '\n';
+      `${[
+        'query-id\tcorpus-id\tscore',
+        ...Array.from({ length: to - from }, (_, k) => `q${from + k}\t${name}-d${(from + k) % 10}\t${1 + (k % 2)}`),
+      ].join('\n')}\n`;
     await writeFile(join(dir, 'qrels', 'test.tsv'), rows(0, 10));
     if (withTrain) await writeFile(join(dir, 'qrels', 'train.tsv'), rows(10, 20));
     return dir;
@@ -65,17 +76,56 @@ async function fixture(): Promise<{ root: string; alpha: string; beta: string }>
 
 describe('eval CLI', () => {
   it('parses arguments and resolves methods', () => {
-    const a = parseArgs(['--model', 'm', '--expert', 'alpha=/x', '--expert', 'beta=/y', '--data', 'd', '--max-docs', '5', '--out', 'o.json']);
-    expect(a.experts).toEqual([{ name: 'alpha', dir: '/x' }, { name: 'beta', dir: '/y' }]);
+    const a = parseArgs([
+      '--model',
+      'm',
+      '--expert',
+      'alpha=/x',
+      '--expert',
+      'beta=/y',
+      '--data',
+      'd',
+      '--max-docs',
+      '5',
+      '--out',
+      'o.json',
+    ]);
+    expect(a.experts).toEqual([
+      { name: 'alpha', dir: '/x' },
+      { name: 'beta', dir: '/y' },
+    ]);
     expect(a.json).toBe(true);
     expect(a.maxDocs).toBe(5);
     expect(a.bm25Profile).toBe('plain'); // reproduces the README's BM25 numbers; 'anserini' stays selectable
     expect(parseArgs(['--data', 'd', '--bm25-profile', 'anserini']).bm25Profile).toBe('anserini');
     expect(a.k).toBe(100);
-    const b = parseArgs(['--model', 'm', '--experts-dir', 'E', '--pilot-library', 'p.json', '--max-length', '256', '--route-experts', 'x,y', '--data', 'd']);
+    const b = parseArgs([
+      '--model',
+      'm',
+      '--experts-dir',
+      'E',
+      '--pilot-library',
+      'p.json',
+      '--max-length',
+      '256',
+      '--route-experts',
+      'x,y',
+      '--data',
+      'd',
+    ]);
     expect([b.expertsDir, b.pilotLibrary, b.maxLength, b.routeExperts]).toEqual(['E', 'p.json', 256, ['x', 'y']]);
     expect(resolveMethods(a)).toEqual([
-      'bm25', 'base', 'hybrid-base', 'expert:alpha', 'expert:beta', 'dataset-router', 'router-mean', 'router-max', 'hybrid-router', 'dataset-oracle', 'instance-oracle',
+      'bm25',
+      'base',
+      'hybrid-base',
+      'expert:alpha',
+      'expert:beta',
+      'dataset-router',
+      'router-mean',
+      'router-max',
+      'hybrid-router',
+      'dataset-oracle',
+      'instance-oracle',
     ]);
     expect(resolveMethods({ ...a, methods: ['bm25', 'experts'] })).toEqual(['bm25', 'expert:alpha', 'expert:beta']);
     expect(a.pilotWeighting).toBe('gain'); // chosen on training queries (bench/results/routing-selection.md)
@@ -90,13 +140,38 @@ describe('eval CLI', () => {
   it('runs every method end to end with a fake backend, caches corpus embeddings, writes JSON and routing decisions', async () => {
     const { root, alpha, beta } = await fixture();
     const cacheDir = join(root, 'cache');
-    const args = parseArgs(['--model', 'fake', '--expert', 'alpha=/a', '--expert', 'beta=/b', '--data', alpha, '--data', beta, '--cache-dir', cacheDir, '--k', '20']);
+    const args = parseArgs([
+      '--model',
+      'fake',
+      '--expert',
+      'alpha=/a',
+      '--expert',
+      'beta=/b',
+      '--data',
+      alpha,
+      '--data',
+      beta,
+      '--cache-dir',
+      cacheDir,
+      '--k',
+      '20',
+    ]);
     const backend = fakeBackend();
     const logs: string[] = [];
     const out = await runEval(args, { createBackend: async () => backend, log: (s) => logs.push(s) });
     expect(out.result.datasets).toEqual(['alpha', 'beta']);
     expect(out.result.rows.map((r) => r.method)).toEqual([
-      'bm25', 'base', 'hybrid-base', 'expert:alpha', 'expert:beta', 'dataset-router', 'router-mean', 'router-max', 'hybrid-router', 'dataset-oracle', 'instance-oracle',
+      'bm25',
+      'base',
+      'hybrid-base',
+      'expert:alpha',
+      'expert:beta',
+      'dataset-router',
+      'router-mean',
+      'router-max',
+      'hybrid-router',
+      'dataset-oracle',
+      'instance-oracle',
     ]);
     // beta has no train qrels: scored on its hash "test" half, printed.
     expect(out.result.splits).toEqual({ alpha: 'qrels/test.tsv', beta: 'sha1-odd-half(qrels/test.tsv)' });
@@ -142,7 +217,11 @@ describe('eval CLI', () => {
 
     // The browser's parser (texts in) gives the same dataset as the Node loader.
     const read = (f: string) => readFile(join(alpha, f), 'utf8');
-    const fromTexts = parseBeirTexts('alpha', { corpus: await read('corpus.jsonl'), queries: await read('queries.jsonl'), qrels: { test: await read('qrels/test.tsv'), train: await read('qrels/train.tsv') } });
+    const fromTexts = parseBeirTexts('alpha', {
+      corpus: await read('corpus.jsonl'),
+      queries: await read('queries.jsonl'),
+      qrels: { test: await read('qrels/test.tsv'), train: await read('qrels/train.tsv') },
+    });
     expect(fromTexts).toEqual(await loadBeirDir(alpha));
   });
 
@@ -152,15 +231,21 @@ describe('eval CLI', () => {
       await mkdir(join(root, n), { recursive: true });
       if (n !== 'notes') await writeFile(join(root, n, 'adapter_config.json'), '{}');
     }
-    const a = await expandExperts(parseArgs(['--model', 'm', '--expert', 'nfcorpus=/n', '--experts-dir', root, '--data', 'd']));
+    const a = await expandExperts(
+      parseArgs(['--model', 'm', '--expert', 'nfcorpus=/n', '--experts-dir', root, '--data', 'd']),
+    );
     expect(a.experts.map((e) => e.name)).toEqual(['nfcorpus', 'arguana', 'multitask', 'scifact']);
     expect(a.experts[1].dir).toBe(join(root, 'arguana'));
-    await expect(expandExperts(parseArgs(['--model', 'm', '--expert', 'scifact=/s', '--experts-dir', root, '--data', 'd']))).rejects.toThrow(/given by --expert/);
+    await expect(
+      expandExperts(parseArgs(['--model', 'm', '--expert', 'scifact=/s', '--experts-dir', root, '--data', 'd'])),
+    ).rejects.toThrow(/given by --expert/);
   });
 
   it('a missing model folder fails with a typed error, not a crash', async () => {
     const { root, alpha } = await fixture();
-    await expect(runEval(parseArgs(['--model', join(root, 'nope'), '--data', alpha, '--methods', 'base']), { log: () => {} })).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
+    await expect(
+      runEval(parseArgs(['--model', join(root, 'nope'), '--data', alpha, '--methods', 'base']), { log: () => {} }),
+    ).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
   });
 });
 

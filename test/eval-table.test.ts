@@ -35,7 +35,22 @@ describe('oracles', () => {
   });
   it('routing accuracy: exact and tie-aware', () => {
     const best = instanceOracle(experts).best;
-    const decisions = new Map([['d1', new Map([['q1', 'a'], ['q2', 'a']])], ['d2', new Map([['x', 'b'], ['y', 'a']])]]);
+    const decisions = new Map([
+      [
+        'd1',
+        new Map([
+          ['q1', 'a'],
+          ['q2', 'a'],
+        ]),
+      ],
+      [
+        'd2',
+        new Map([
+          ['x', 'b'],
+          ['y', 'a'],
+        ]),
+      ],
+    ]);
     const acc = routingAccuracy('router-mean', decisions, best);
     expect(acc.exact).toEqual({ d1: 0.5, d2: 0.5, avg: 0.5 });
     expect(acc.tie_aware).toEqual({ d1: 0.5, d2: 1, avg: 0.75 });

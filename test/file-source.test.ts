@@ -8,11 +8,17 @@ class FakeCache {
   puts = 0;
   async match(req: RequestInfo | URL): Promise<Response | undefined> {
     const e = this.store.get(String(req));
-    return e ? new Response(e.body.slice() as Uint8Array<ArrayBuffer>, { status: e.status, headers: e.headers }) : undefined;
+    return e
+      ? new Response(e.body.slice() as Uint8Array<ArrayBuffer>, { status: e.status, headers: e.headers })
+      : undefined;
   }
   async put(req: RequestInfo | URL, res: Response): Promise<void> {
     this.puts++;
-    this.store.set(String(req), { body: new Uint8Array(await res.arrayBuffer()), headers: [...res.headers], status: res.status });
+    this.store.set(String(req), {
+      body: new Uint8Array(await res.arrayBuffer()),
+      headers: [...res.headers],
+      status: res.status,
+    });
   }
 }
 class FakeCacheStorage {
@@ -82,7 +88,9 @@ const BASE = 'https://example.org/models/tiny/';
 describe('resolveBaseUrl', () => {
   it('maps Hub ids to resolve/main and keeps URLs and paths', () => {
     expect(resolveBaseUrl('facebook/contriever')).toBe('https://huggingface.co/facebook/contriever/resolve/main/');
-    expect(resolveBaseUrl('facebook/contriever-msmarco@v1.0')).toBe('https://huggingface.co/facebook/contriever-msmarco/resolve/v1.0/');
+    expect(resolveBaseUrl('facebook/contriever-msmarco@v1.0')).toBe(
+      'https://huggingface.co/facebook/contriever-msmarco/resolve/v1.0/',
+    );
     expect(resolveBaseUrl('https://example.org/m')).toBe('https://example.org/m/');
     expect(resolveBaseUrl('/models/contriever-mini/')).toBe('/models/contriever-mini/');
     expect(resolveBaseUrl('./models/x')).toBe('./models/x/');
@@ -101,7 +109,12 @@ describe('urlSource', () => {
   });
 
   it('streams with per-file progress, then serves a second visit from the cache', async () => {
-    const net = fakeFetch({ [BASE + 'model.safetensors']: { chunks: [bytes(1, 2, 3), bytes(4, 5), bytes(6)], headers: { 'content-type': 'application/octet-stream' } } });
+    const net = fakeFetch({
+      [`${BASE}model.safetensors`]: {
+        chunks: [bytes(1, 2, 3), bytes(4, 5), bytes(6)],
+        headers: { 'content-type': 'application/octet-stream' },
+      },
+    });
     const src = urlSource('https://example.org/models/tiny', { fetch: net.fetch, cacheName: 'test-cache' });
     expect(src.id).toBe(BASE);
     const progress: FileProgress[] = [];
@@ -109,8 +122,8 @@ describe('urlSource', () => {
     expect(Array.from(got!)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(progress.map((p) => p.loaded)).toEqual([0, 3, 5, 6]);
     expect(progress.every((p) => p.total === 6 && p.file === 'model.safetensors')).toBe(true);
-    expect(net.calls).toEqual([BASE + 'model.safetensors']);
-    expect(storage.caches.get('test-cache')!.store.has(BASE + 'model.safetensors')).toBe(true);
+    expect(net.calls).toEqual([`${BASE}model.safetensors`]);
+    expect(storage.caches.get('test-cache')!.store.has(`${BASE}model.safetensors`)).toBe(true);
 
     // second visit: a fresh source (new page load) downloads nothing
     const again = urlSource('https://example.org/models/tiny', { fetch: net.fetch, cacheName: 'test-cache' });
@@ -122,12 +135,12 @@ describe('urlSource', () => {
   });
 
   it('returns null for absent files (404) without caching them, and says so offline', async () => {
-    const net = fakeFetch({ [BASE + 'config.json']: { chunks: [bytes(123, 125)] } });
+    const net = fakeFetch({ [`${BASE}config.json`]: { chunks: [bytes(123, 125)] } });
     const src = urlSource(BASE, { fetch: net.fetch });
     expect(await src.read('tokenizer.json')).toBeNull();
     expect(await src.read('config.json')).not.toBeNull();
     const cache = storage.caches.get('router-retriever-models')!;
-    expect(cache.store.has(BASE + 'tokenizer.json')).toBe(false);
+    expect(cache.store.has(`${BASE}tokenizer.json`)).toBe(false);
 
     // offline later: cached files still load, files known to be absent are still absent,
     // anything else is a NETWORK error
@@ -140,11 +153,11 @@ describe('urlSource', () => {
 
   it('reports network failures, HTTP errors and truncated downloads as NETWORK errors (never cached)', async () => {
     const net = fakeFetch({
-      [BASE + 'down']: { error: new TypeError('Failed to fetch') },
-      [BASE + 'err']: { status: 503 },
-      [BASE + 'private']: { status: 401 },
-      [BASE + 'short']: { chunks: [bytes(1, 2)], length: 10 },
-      [BASE + 'broken']: { chunks: [bytes(1), bytes(2)], breakAfter: 1 },
+      [`${BASE}down`]: { error: new TypeError('Failed to fetch') },
+      [`${BASE}err`]: { status: 503 },
+      [`${BASE}private`]: { status: 401 },
+      [`${BASE}short`]: { chunks: [bytes(1, 2)], length: 10 },
+      [`${BASE}broken`]: { chunks: [bytes(1), bytes(2)], breakAfter: 1 },
     });
     const src = urlSource(BASE, { fetch: net.fetch });
     await expectCode(src.read('down'), 'NETWORK', /CORS/);
@@ -157,8 +170,8 @@ describe('urlSource', () => {
 
   it('handles unknown or encoded lengths and works without a cache', async () => {
     const net = fakeFetch({
-      [BASE + 'a']: { chunks: [new Uint8Array(70000).fill(7), bytes(1)], length: null },
-      [BASE + 'b']: { chunks: [bytes(9, 9, 9)], length: 2, headers: { 'content-encoding': 'gzip' } },
+      [`${BASE}a`]: { chunks: [new Uint8Array(70000).fill(7), bytes(1)], length: null },
+      [`${BASE}b`]: { chunks: [bytes(9, 9, 9)], length: 2, headers: { 'content-encoding': 'gzip' } },
     });
     const src = urlSource(BASE, { fetch: net.fetch, cacheName: false });
     const progress: FileProgress[] = [];
@@ -179,7 +192,10 @@ describe('urlSource', () => {
 
   it('encodes file names under the base and resolves Hub ids', async () => {
     const hub = 'https://huggingface.co/facebook/contriever/resolve/main/';
-    const net = fakeFetch({ [hub + '1_Pooling/config.json']: { chunks: [bytes(1)] }, [hub + 'a%20b.txt']: { chunks: [bytes(2)] } });
+    const net = fakeFetch({
+      [`${hub}1_Pooling/config.json`]: { chunks: [bytes(1)] },
+      [`${hub}a%20b.txt`]: { chunks: [bytes(2)] },
+    });
     const src = urlSource('facebook/contriever', { fetch: net.fetch, cacheName: false });
     expect(src.id).toBe(hub);
     expect(Array.from((await src.read('1_Pooling/config.json'))!)).toEqual([1]);

@@ -15,10 +15,7 @@ describe('kmeans', () => {
     const b = kmeans(pts, 2, { seed: 42 });
     expect(a).toEqual(b);
     const sorted = a.centroids.map((c) => Array.from(c)).sort((x, y) => x[0] - y[0]);
-    expect(sorted).toEqual([
-      [1 / 3, 1 / 3].map(Math.fround),
-      [31 / 3, 31 / 3].map(Math.fround),
-    ]);
+    expect(sorted).toEqual([[1 / 3, 1 / 3].map(Math.fround), [31 / 3, 31 / 3].map(Math.fround)]);
     expect(a.assignments[0]).toBe(a.assignments[1]);
     expect(a.assignments[0]).not.toBe(a.assignments[3]);
     expect(new Set(a.assignments.slice(3)).size).toBe(1);
@@ -26,7 +23,10 @@ describe('kmeans', () => {
   it('clamps k to n, handles identical points', () => {
     expect(kmeans([f(1, 1), f(2, 2)], 5).centroids).toHaveLength(2);
     const same = kmeans([f(1, 1), f(1, 1), f(1, 1)], 2, { seed: 3 });
-    expect(same.centroids.map((c) => Array.from(c))).toEqual([[1, 1], [1, 1]]);
+    expect(same.centroids.map((c) => Array.from(c))).toEqual([
+      [1, 1],
+      [1, 1],
+    ]);
   });
   it('rejects bad k, mixed dims and NaN', () => {
     expect(() => kmeans([f(1)], 0)).toThrow(/positive integer/);

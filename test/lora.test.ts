@@ -28,8 +28,13 @@ describe('merge math', () => {
 
   it('matches a naive merge for odd ranks and sizes', () => {
     let s = 1;
-    const rnd = () => ((s = (s * 48271) % 2147483647) / 2147483647) - 0.5;
-    for (const [nOut, nIn, r] of [[37, 45, 1], [64, 33, 5], [70, 70, 8], [3, 100, 7]]) {
+    const rnd = () => (s = (s * 48271) % 2147483647) / 2147483647 - 0.5;
+    for (const [nOut, nIn, r] of [
+      [37, 45, 1],
+      [64, 33, 5],
+      [70, 70, 8],
+      [3, 100, 7],
+    ]) {
       const W2 = f32([nOut, nIn], Array.from({ length: nOut * nIn }, rnd));
       const A2 = f32([r, nIn], Array.from({ length: r * nIn }, rnd));
       const B2 = f32([nOut, r], Array.from({ length: nOut * r }, rnd));
@@ -84,7 +89,11 @@ const baseShapes = new Map<string, number[]>([
   ['encoder.layer.0.attention.self.value.weight', [4, 3]],
   ['encoder.layer.0.intermediate.dense.weight', [6, 3]],
 ]);
-const st = (shape: number[], fill = 0.5): StoredTensor => ({ dtype: 'float32', shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(fill) });
+const st = (shape: number[], fill = 0.5): StoredTensor => ({
+  dtype: 'float32',
+  shape,
+  data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(fill),
+});
 
 function adapter(entries: [string, StoredTensor][]): StateDict {
   return new Map(entries);
@@ -92,7 +101,15 @@ function adapter(entries: [string, StoredTensor][]): StateDict {
 const q = 'base_model.model.encoder.layer.0.attention.self.query';
 const v = 'base_model.model.encoder.layer.0.attention.self.value';
 const cfg = (extra: Record<string, unknown> = {}) =>
-  parseAdapterConfig({ peft_type: 'LORA', r: 2, lora_alpha: 8, target_modules: ['query', 'value'], bias: 'none', base_model_name_or_path: 'facebook/contriever', ...extra });
+  parseAdapterConfig({
+    peft_type: 'LORA',
+    r: 2,
+    lora_alpha: 8,
+    target_modules: ['query', 'value'],
+    bias: 'none',
+    base_model_name_or_path: 'facebook/contriever',
+    ...extra,
+  });
 
 function expectCode(fn: () => unknown, code: string, re: RegExp) {
   try {
@@ -107,11 +124,26 @@ function expectCode(fn: () => unknown, code: string, re: RegExp) {
 
 describe('parseAdapterConfig', () => {
   it('reads the PEFT fields', () => {
-    const c = cfg({ fan_in_fan_out: true, use_rslora: true, rank_pattern: { query: 4 }, alpha_pattern: { 'layer\\.0\\..*value': 2 }, modules_to_save: null });
-    expect(c).toMatchObject({ r: 2, loraAlpha: 8, targetModules: ['query', 'value'], fanInFanOut: true, useRslora: true, useDora: false });
+    const c = cfg({
+      fan_in_fan_out: true,
+      use_rslora: true,
+      rank_pattern: { query: 4 },
+      alpha_pattern: { 'layer\\.0\\..*value': 2 },
+      modules_to_save: null,
+    });
+    expect(c).toMatchObject({
+      r: 2,
+      loraAlpha: 8,
+      targetModules: ['query', 'value'],
+      fanInFanOut: true,
+      useRslora: true,
+      useDora: false,
+    });
     expect(c.rankPattern).toEqual({ query: 4 });
     expect(c.baseModelNameOrPath).toBe('facebook/contriever');
-    expect(parseAdapterConfig({ r: 4, lora_alpha: 4, target_modules: '.*(query|value)' }).targetModules).toBe('.*(query|value)');
+    expect(parseAdapterConfig({ r: 4, lora_alpha: 4, target_modules: '.*(query|value)' }).targetModules).toBe(
+      '.*(query|value)',
+    );
   });
   it('rejects DoRA, other PEFT types, bad r', () => {
     expectCode(() => cfg({ use_dora: true }), 'MODEL_FORMAT', /DoRA/);
@@ -136,7 +168,10 @@ describe('resolveAdapter', () => {
 
   it('maps PEFT keys (with/without adapter name, bert. prefix) to base weights with alpha/r', () => {
     const res = resolveAdapter(cfg(), adapter(good), baseShapes);
-    expect(res.map((x) => x.target)).toEqual(['encoder.layer.0.attention.self.query.weight', 'encoder.layer.0.attention.self.value.weight']);
+    expect(res.map((x) => x.target)).toEqual([
+      'encoder.layer.0.attention.self.query.weight',
+      'encoder.layer.0.attention.self.value.weight',
+    ]);
     expect(res[0].scale).toBe(4);
     expect(res[0].A.shape).toEqual([2, 3]);
     const withBert = adapter([
@@ -156,14 +191,27 @@ describe('resolveAdapter', () => {
   });
 
   it('converts float16 tensors', () => {
-    const half = (shape: number[]): StoredTensor => ({ dtype: 'float16', shape, data: new Uint16Array(shape[0] * shape[1]).fill(0x3c00) });
-    const res = resolveAdapter(cfg(), adapter([[`${q}.lora_A.weight`, half([2, 3])], [`${q}.lora_B.weight`, half([4, 2])]]), baseShapes);
+    const half = (shape: number[]): StoredTensor => ({
+      dtype: 'float16',
+      shape,
+      data: new Uint16Array(shape[0] * shape[1]).fill(0x3c00),
+    });
+    const res = resolveAdapter(
+      cfg(),
+      adapter([
+        [`${q}.lora_A.weight`, half([2, 3])],
+        [`${q}.lora_B.weight`, half([4, 2])],
+      ]),
+      baseShapes,
+    );
     expect(Array.from(res[0].A.data)).toEqual([1, 1, 1, 1, 1, 1]);
   });
 
   it('fan_in_fan_out on Linear layers is turned off like PEFT does (with a warning)', () => {
     const warnings: string[] = [];
-    const res = resolveAdapter(cfg({ fan_in_fan_out: true }), adapter(good), baseShapes, { onWarning: (m) => warnings.push(m) });
+    const res = resolveAdapter(cfg({ fan_in_fan_out: true }), adapter(good), baseShapes, {
+      onWarning: (m) => warnings.push(m),
+    });
     expect(res[0].fanInFanOut).toBe(false);
     expect(warnings.join()).toMatch(/fan_in_fan_out/);
   });
@@ -173,7 +221,11 @@ describe('resolveAdapter', () => {
       ['base_model.model.encoder.layer.7.attention.self.query.lora_A.weight', st([2, 3])],
       ['base_model.model.encoder.layer.7.attention.self.query.lora_B.weight', st([4, 2])],
     ]);
-    expectCode(() => resolveAdapter(cfg(), w, baseShapes), 'ADAPTER_MISMATCH', /encoder\.layer\.7\.attention\.self\.query\.weight.*does not have.*facebook\/contriever/);
+    expectCode(
+      () => resolveAdapter(cfg(), w, baseShapes),
+      'ADAPTER_MISMATCH',
+      /encoder\.layer\.7\.attention\.self\.query\.weight.*does not have.*facebook\/contriever/,
+    );
   });
 
   it('A / B shape mismatches name the tensor, expected and actual', () => {
@@ -192,7 +244,11 @@ describe('resolveAdapter', () => {
   });
 
   it('lora_A without lora_B', () => {
-    expectCode(() => resolveAdapter(cfg(), adapter([good[0]]), baseShapes), 'ADAPTER_MISMATCH', /query\.lora_A\.weight" has no matching lora_B/);
+    expectCode(
+      () => resolveAdapter(cfg(), adapter([good[0]]), baseShapes),
+      'ADAPTER_MISMATCH',
+      /query\.lora_A\.weight" has no matching lora_B/,
+    );
   });
 
   it('bias adapters, modules_to_save, embeddings, unknown keys, empty', () => {
@@ -206,24 +262,45 @@ describe('resolveAdapter', () => {
       () =>
         resolveAdapter(
           cfg({ modules_to_save: ['intermediate'] }),
-          adapter([...good, ['base_model.model.encoder.layer.0.intermediate.dense.modules_to_save.default.weight', st([6, 3])]]),
+          adapter([
+            ...good,
+            ['base_model.model.encoder.layer.0.intermediate.dense.modules_to_save.default.weight', st([6, 3])],
+          ]),
           baseShapes,
         ),
       'ADAPTER_MISMATCH',
       /modules_to_save/,
     );
     const warnings: string[] = [];
-    resolveAdapter(cfg(), adapter([...good, ['base_model.model.classifier.modules_to_save.default.weight', st([2, 4])]]), baseShapes, {
-      onWarning: (m) => warnings.push(m),
-    });
+    resolveAdapter(
+      cfg(),
+      adapter([...good, ['base_model.model.classifier.modules_to_save.default.weight', st([2, 4])]]),
+      baseShapes,
+      {
+        onWarning: (m) => warnings.push(m),
+      },
+    );
     expect(warnings.join()).toMatch(/task head/);
     expectCode(
-      () => resolveAdapter(cfg(), adapter([...good, ['base_model.model.embeddings.word_embeddings.lora_embedding_A', st([2, 3])]]), baseShapes),
+      () =>
+        resolveAdapter(
+          cfg(),
+          adapter([...good, ['base_model.model.embeddings.word_embeddings.lora_embedding_A', st([2, 3])]]),
+          baseShapes,
+        ),
       'ADAPTER_MISMATCH',
       /embedding/,
     );
-    expectCode(() => resolveAdapter(cfg(), adapter([...good, ['something.else', st([1, 1])]]), baseShapes), 'ADAPTER_MISMATCH', /something\.else/);
+    expectCode(
+      () => resolveAdapter(cfg(), adapter([...good, ['something.else', st([1, 1])]]), baseShapes),
+      'ADAPTER_MISMATCH',
+      /something\.else/,
+    );
     expectCode(() => resolveAdapter(cfg(), adapter([]), baseShapes), 'ADAPTER_MISMATCH', /no LoRA tensors/);
-    expectCode(() => resolveAdapter(cfg(), adapter([[`${q}.lora_magnitude_vector`, st([4])]]), baseShapes), 'MODEL_FORMAT', /DoRA/);
+    expectCode(
+      () => resolveAdapter(cfg(), adapter([[`${q}.lora_magnitude_vector`, st([4])]]), baseShapes),
+      'MODEL_FORMAT',
+      /DoRA/,
+    );
   });
 });

@@ -14,11 +14,21 @@ const L = Math.log2;
 
 describe('trec_eval ordering', () => {
   it('sorts by score descending, then document id descending (strcmp)', () => {
-    const run = r([['a', 1], ['c', 1], ['b', 1], ['z', 2], ['10', 0.5], ['9', 0.5]]);
+    const run = r([
+      ['a', 1],
+      ['c', 1],
+      ['b', 1],
+      ['z', 2],
+      ['10', 0.5],
+      ['9', 0.5],
+    ]);
     expect(trecOrder(run).map((i) => run.ids[i])).toEqual(['z', 'c', 'b', 'a', '9', '10']);
   });
   it('ignores the given order of a run', () => {
-    const run = r([['x', 0.1], ['y', 0.9]]);
+    const run = r([
+      ['x', 0.1],
+      ['y', 0.9],
+    ]);
     expect(trecOrder(run).map((i) => run.ids[i])).toEqual(['y', 'x']);
   });
   it('compares ids in code point (UTF-8 byte) order', () => {
@@ -31,7 +41,17 @@ describe('trec_eval ordering', () => {
 
 describe('nDCG@10 / Recall@100 / MRR@10 (hand-computed)', () => {
   it('graded gains are the rel values, log2(rank+1) discount, ideal from all judged relevant docs', () => {
-    const m = evaluateQuery('q', r([['d3', 0.9], ['d4', 0.8], ['d1', 0.7], ['x', 0.6], ['d2', 0.5]]), j({ d1: 3, d2: 2, d3: 1, d4: 0 }))!;
+    const m = evaluateQuery(
+      'q',
+      r([
+        ['d3', 0.9],
+        ['d4', 0.8],
+        ['d1', 0.7],
+        ['x', 0.6],
+        ['d2', 0.5],
+      ]),
+      j({ d1: 3, d2: 2, d3: 1, d4: 0 }),
+    )!;
     const dcg = 1 / L(2) + 3 / L(4) + 2 / L(6);
     const idcg = 3 / L(2) + 2 / L(3) + 1 / L(4);
     expect(m.ndcg_at_10).toBeCloseTo(dcg / idcg, 12);
@@ -41,10 +61,25 @@ describe('nDCG@10 / Recall@100 / MRR@10 (hand-computed)', () => {
   });
 
   it('ties: equal scores rank by id descending', () => {
-    const m = evaluateQuery('q', r([['a', 1], ['b', 1], ['c', 1]]), j({ a: 1 }))!;
+    const m = evaluateQuery(
+      'q',
+      r([
+        ['a', 1],
+        ['b', 1],
+        ['c', 1],
+      ]),
+      j({ a: 1 }),
+    )!;
     expect(m.ndcg_at_10).toBeCloseTo(1 / L(4), 12); // a is third: c, b, a
     expect(m.mrr_at_10).toBeCloseTo(1 / 3, 12);
-    const n = evaluateQuery('q', r([['10', 5], ['9', 5]]), j({ '10': 1 }))!;
+    const n = evaluateQuery(
+      'q',
+      r([
+        ['10', 5],
+        ['9', 5],
+      ]),
+      j({ '10': 1 }),
+    )!;
     expect(n.ndcg_at_10).toBeCloseTo(0.6309297535714575, 12); // "9" > "10" in strcmp
     expect(n.mrr_at_10).toBe(0.5);
   });
@@ -70,8 +105,11 @@ describe('nDCG@10 / Recall@100 / MRR@10 (hand-computed)', () => {
     expect(evaluateQuery('q', deep, judg)!.recall_at_100).toBe(0);
   });
 
-  it('BEIR ignore_identical_ids: the query\'s own id is dropped before ranking (option)', () => {
-    const run = r([['q1', 2], ['a', 1]]);
+  it("BEIR ignore_identical_ids: the query's own id is dropped before ranking (option)", () => {
+    const run = r([
+      ['q1', 2],
+      ['a', 1],
+    ]);
     expect(evaluateQuery('q1', run, j({ a: 1 }))!.ndcg_at_10).toBe(1);
     expect(evaluateQuery('q1', run, j({ a: 1 }), { ignoreIdenticalIds: false })!.ndcg_at_10).toBeCloseTo(1 / L(3), 12);
   });
@@ -85,7 +123,13 @@ describe('evaluateRun', () => {
   ]);
   const run = new Map<string, Ranking>([
     ['q1', r([['a', 1]])],
-    ['q2', r([['a', 1], ['b', 0.5]])],
+    [
+      'q2',
+      r([
+        ['a', 1],
+        ['b', 0.5],
+      ]),
+    ],
     ['q9', r([['a', 1]])], // not in qrels: ignored
   ]);
 

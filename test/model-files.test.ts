@@ -18,7 +18,9 @@ const FINGERPRINT = {
 describe('sha256 over parts', () => {
   it('gives the standard digests', () => {
     expect(sha256Hex([])).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
-    expect(sha256Hex([new TextEncoder().encode('abc')])).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(sha256Hex([new TextEncoder().encode('abc')])).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
   });
 
   it('equals node:crypto over the joined bytes, whatever the cut points', () => {
@@ -34,9 +36,9 @@ describe('sha256 over parts', () => {
       expect(sha256Hex(parts)).toBe(ref);
     }
     for (const n of [0, 55, 56, 64, 119, 120, 128]) {
-      expect(Array.from(new Sha256().update(data.subarray(0, n)).digest(), (b) => b.toString(16).padStart(2, '0')).join('')).toBe(
-        createHash('sha256').update(data.subarray(0, n)).digest('hex'),
-      );
+      expect(
+        Array.from(new Sha256().update(data.subarray(0, n)).digest(), (b) => b.toString(16).padStart(2, '0')).join(''),
+      ).toBe(createHash('sha256').update(data.subarray(0, n)).digest('hex'));
     }
   });
 });
@@ -44,15 +46,18 @@ describe('sha256 over parts', () => {
 describe('loadBaseModel', () => {
   afterEach(() => vi.unstubAllGlobals());
 
-  it.each(['model.safetensors', 'pytorch_model.bin'] as const)('fingerprints %s as before: SHA-256 of config.json ++ the weights', async (weights) => {
-    const spec = folderSpec(TINY);
-    delete spec.files[weights === 'model.safetensors' ? 'pytorch_model.bin' : 'model.safetensors'];
-    const files = await loadBaseModel(spec, {});
-    expect(files.weightsFile).toBe(weights);
-    expect(files.fingerprint).toBe(FINGERPRINT[weights]);
-    const joined = Buffer.concat([readFileSync(join(TINY, 'config.json')), readFileSync(join(TINY, weights))]);
-    expect(files.fingerprint).toBe(createHash('sha256').update(joined).digest('hex'));
-  });
+  it.each(['model.safetensors', 'pytorch_model.bin'] as const)(
+    'fingerprints %s as before: SHA-256 of config.json ++ the weights',
+    async (weights) => {
+      const spec = folderSpec(TINY);
+      delete spec.files[weights === 'model.safetensors' ? 'pytorch_model.bin' : 'model.safetensors'];
+      const files = await loadBaseModel(spec, {});
+      expect(files.weightsFile).toBe(weights);
+      expect(files.fingerprint).toBe(FINGERPRINT[weights]);
+      const joined = Buffer.concat([readFileSync(join(TINY, 'config.json')), readFileSync(join(TINY, weights))]);
+      expect(files.fingerprint).toBe(createHash('sha256').update(joined).digest('hex'));
+    },
+  );
 
   it('asks for the small files at once, before the weights', async () => {
     let inFlight = 0;
@@ -77,19 +82,30 @@ describe('loadBaseModel', () => {
     // config.json, tokenizer_config.json, 1_Pooling/config.json, modules.json together; then the
     // tokenizer (needs tokenizer_config.json), then the weights.
     expect(most).toBeGreaterThanOrEqual(4);
-    expect(order.slice(0, 4).sort()).toEqual(['1_Pooling/config.json', 'config.json', 'modules.json', 'tokenizer_config.json']);
+    expect(order.slice(0, 4).sort()).toEqual([
+      '1_Pooling/config.json',
+      'config.json',
+      'modules.json',
+      'tokenizer_config.json',
+    ]);
     expect(order.indexOf('model.safetensors')).toBe(order.length - 1);
     expect(order).toContain('vocab.txt');
   });
 
   it('says which files are missing or do not fit', async () => {
-    const code = (p: Promise<unknown>) => p.then(() => 'no error', (e) => (isRouterRetrieverError(e) ? e.code : String(e)));
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => 'no error',
+        (e) => (isRouterRetrieverError(e) ? e.code : String(e)),
+      );
     const spec = folderSpec(TINY);
     const { 'config.json': _c, ...noConfig } = spec.files;
     expect(await code(loadBaseModel({ files: noConfig }, {}))).toBe('FILE_NOT_FOUND');
     const { 'vocab.txt': _v, ...noVocab } = spec.files;
     expect(await code(loadBaseModel({ files: noVocab }, {}))).toBe('FILE_NOT_FOUND');
     const small = JSON.stringify({ ...JSON.parse(readFileSync(join(TINY, 'config.json'), 'utf8')), vocab_size: 1000 });
-    expect(await code(loadBaseModel({ files: { ...spec.files, 'config.json': new TextEncoder().encode(small) } }, {}))).toBe('MODEL_FORMAT');
+    expect(
+      await code(loadBaseModel({ files: { ...spec.files, 'config.json': new TextEncoder().encode(small) } }, {})),
+    ).toBe('MODEL_FORMAT');
   });
 });

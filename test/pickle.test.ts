@@ -19,7 +19,12 @@ const X = (s: string) => {
   return pk('X', u32(b.length), b);
 };
 
-function expectCode(data: Uint8Array, code: ErrorCode, match?: RegExp, persistentLoad?: (pid: unknown) => unknown): Error {
+function expectCode(
+  data: Uint8Array,
+  code: ErrorCode,
+  match?: RegExp,
+  persistentLoad?: (pid: unknown) => unknown,
+): Error {
   try {
     unpickle(data, { persistentLoad, fileName: 'evil.bin' });
   } catch (e) {
@@ -33,12 +38,40 @@ function expectCode(data: Uint8Array, code: ErrorCode, match?: RegExp, persisten
 describe('unpickle: plain values', () => {
   it('reads protocol 2 scalars, strings, containers and memo references', () => {
     const data = pk(
-      0x80, 2, '}q\x00(', // EMPTY_DICT BINPUT 0 MARK
-      X('ints'), '(', 'K\x07', 'M\x34\x12', 'J', u32(-5 >>> 0), 0x8a, 1, 0xff, 0x8a, 9, [0, 0, 0, 0, 0, 0, 0, 0, 1], 't',
-      X('float'), 'G', [0x40, 0x09, 0x21, 0xfb, 0x54, 0x44, 0x2d, 0x18],
-      X('misc'), ']q\x01(N', 0x88, 0x89, 'U\x03abc', 'C\x02\x01\x02', 'e',
-      X('tuples'), ')K\x01', 0x85, 'K\x01K\x02', 0x86, 0x87,
-      X('again'), 'h\x01',
+      0x80,
+      2,
+      '}q\x00(', // EMPTY_DICT BINPUT 0 MARK
+      X('ints'),
+      '(',
+      'K\x07',
+      'M\x34\x12',
+      'J',
+      u32(-5 >>> 0),
+      0x8a,
+      1,
+      0xff,
+      0x8a,
+      9,
+      [0, 0, 0, 0, 0, 0, 0, 0, 1],
+      't',
+      X('float'),
+      'G',
+      [0x40, 0x09, 0x21, 0xfb, 0x54, 0x44, 0x2d, 0x18],
+      X('misc'),
+      ']q\x01(N',
+      0x88,
+      0x89,
+      'U\x03abc',
+      'C\x02\x01\x02',
+      'e',
+      X('tuples'),
+      ')K\x01',
+      0x85,
+      'K\x01K\x02',
+      0x86,
+      0x87,
+      X('again'),
+      'h\x01',
       'u.',
     );
     const v = unpickle(data) as Map<string, unknown>;
@@ -53,7 +86,29 @@ describe('unpickle: plain values', () => {
   });
 
   it('reads protocol 4 framing, MEMOIZE and STACK_GLOBAL of allowed globals', () => {
-    const data = pk(0x80, 4, 0x95, [20, 0, 0, 0, 0, 0, 0, 0], 0x8c, 11, 'collections', 0x94, 0x8c, 11, 'OrderedDict', 0x94, 0x93, 0x94, ')R', 0x94, 0x8c, 1, 'k', 'h\x01', 's.');
+    const data = pk(
+      0x80,
+      4,
+      0x95,
+      [20, 0, 0, 0, 0, 0, 0, 0],
+      0x8c,
+      11,
+      'collections',
+      0x94,
+      0x8c,
+      11,
+      'OrderedDict',
+      0x94,
+      0x93,
+      0x94,
+      ')R',
+      0x94,
+      0x8c,
+      1,
+      'k',
+      'h\x01',
+      's.',
+    );
     const v = unpickle(data) as Map<string, unknown>;
     expect(v).toBeInstanceOf(Map);
     expect(v.get('k')).toBe('OrderedDict');
@@ -67,7 +122,16 @@ describe('unpickle: plain values', () => {
 
   it('applies OrderedDict state (BUILD) without executing anything', () => {
     // collections.OrderedDict() + SETITEMS + BUILD({'_metadata': {...}}) as torch.save writes state dicts
-    const data = pk(0x80, 2, 'ccollections\nOrderedDict\nq\x00)Rq\x01(', X('a'), 'K\x01u}q\x02', X('_metadata'), '}s', 'b.');
+    const data = pk(
+      0x80,
+      2,
+      'ccollections\nOrderedDict\nq\x00)Rq\x01(',
+      X('a'),
+      'K\x01u}q\x02',
+      X('_metadata'),
+      '}s',
+      'b.',
+    );
     const v = unpickle(data) as Map<string, unknown>;
     expect([...v.entries()]).toEqual([['a', 1]]);
   });
@@ -75,9 +139,24 @@ describe('unpickle: plain values', () => {
   it('builds tensor references through _rebuild_tensor_v2 and persistent ids', () => {
     const seen: unknown[] = [];
     const data = pk(
-      0x80, 2, 'ctorch._utils\n_rebuild_tensor_v2\n(',
-      '(', X('storage'), 'ctorch\nHalfStorage\n', X('7'), X('cpu'), 'K\x06tQ',
-      'K\x02', 'K\x02K\x02', 0x86, 'K\x01K\x02', 0x86, 0x89, 'ccollections\nOrderedDict\n)R', 't', 'R.',
+      0x80,
+      2,
+      'ctorch._utils\n_rebuild_tensor_v2\n(',
+      '(',
+      X('storage'),
+      'ctorch\nHalfStorage\n',
+      X('7'),
+      X('cpu'),
+      'K\x06tQ',
+      'K\x02',
+      'K\x02K\x02',
+      0x86,
+      'K\x01K\x02',
+      0x86,
+      0x89,
+      'ccollections\nOrderedDict\n)R',
+      't',
+      'R.',
     );
     const t = unpickle(data, { persistentLoad: (pid) => (seen.push(pid), { kind: 'storage-stub' }) });
     expect(isTorchTensorRef(t)).toBe(true);
@@ -102,9 +181,28 @@ describe('unpickle: hostile pickles are refused, nothing runs', () => {
   });
 
   it('refuses builtins.eval via STACK_GLOBAL, and other code-running globals', () => {
-    expectCode(pk(0x80, 4, 0x8c, 8, 'builtins', 0x8c, 4, 'eval', 0x93, 0x8c, 3, '1+1', 0x85, 'R.'), 'UNSAFE_PICKLE', /builtins\.eval/);
-    for (const g of ['posix\nsystem', 'subprocess\nPopen', '__builtin__\ngetattr', 'builtins\nexec', 'torch\nload', 'torch.serialization\n_load', 'collections\nnamedtuple', 'numpy.core.multiarray\n_reconstruct', 'torch._utils\n_rebuild_qtensor', 'nt\nsystem']) {
-      expectCode(pk(0x80, 2, `c${g}\n`, ')R.'), 'UNSAFE_PICKLE', new RegExp(g.replace('\n', '.').replace(/\./g, '\\.')));
+    expectCode(
+      pk(0x80, 4, 0x8c, 8, 'builtins', 0x8c, 4, 'eval', 0x93, 0x8c, 3, '1+1', 0x85, 'R.'),
+      'UNSAFE_PICKLE',
+      /builtins\.eval/,
+    );
+    for (const g of [
+      'posix\nsystem',
+      'subprocess\nPopen',
+      '__builtin__\ngetattr',
+      'builtins\nexec',
+      'torch\nload',
+      'torch.serialization\n_load',
+      'collections\nnamedtuple',
+      'numpy.core.multiarray\n_reconstruct',
+      'torch._utils\n_rebuild_qtensor',
+      'nt\nsystem',
+    ]) {
+      expectCode(
+        pk(0x80, 2, `c${g}\n`, ')R.'),
+        'UNSAFE_PICKLE',
+        new RegExp(g.replace('\n', '.').replace(/\./g, '\\.')),
+      );
     }
   });
 
@@ -113,7 +211,15 @@ describe('unpickle: hostile pickles are refused, nothing runs', () => {
     expectCode(pk(0x80, 2, X('os.system'), ')R.'), 'UNSAFE_PICKLE', /REDUCE/);
     // _rebuild_from_type_v2 into an arbitrary type
     expectCode(
-      pk(0x80, 2, 'ctorch._tensor\n_rebuild_from_type_v2\n(ccollections\nOrderedDict\n', 'ctorch\nFloatStorage\n', ')N', 't', 'R.'),
+      pk(
+        0x80,
+        2,
+        'ctorch._tensor\n_rebuild_from_type_v2\n(ccollections\nOrderedDict\n',
+        'ctorch\nFloatStorage\n',
+        ')N',
+        't',
+        'R.',
+      ),
       'UNSAFE_PICKLE',
       /_rebuild_from_type_v2/,
     );

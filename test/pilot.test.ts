@@ -15,7 +15,8 @@ import { DenseCorpus } from '../src/eval/dense.js';
 import { scoreQueries } from '../src/eval/query-scores.js';
 
 const f = (...x: number[]) => new Float32Array(x);
-const arr = (lib: Map<string, Float32Array[]>) => Object.fromEntries([...lib].map(([e, l]) => [e, l.map((v) => Array.from(v))]));
+const arr = (lib: Map<string, Float32Array[]>) =>
+  Object.fromEntries([...lib].map(([e, l]) => [e, l.map((v) => Array.from(v))]));
 
 /*
  * Hand-checkable toy: 2 domains, 3 experts, 2-d base query embeddings.
@@ -50,7 +51,14 @@ describe('pilot library (toy with golden numbers)', () => {
   const lib = pilotsOf(state);
 
   it('groups by best expert with first-expert ties and takes centroids', () => {
-    expect(arr(lib)).toEqual({ e1: [[2, 0], [-1, 0]], e2: [[0, 3]], e3: [[1.5, 1.5]] });
+    expect(arr(lib)).toEqual({
+      e1: [
+        [2, 0],
+        [-1, 0],
+      ],
+      e2: [[0, 3]],
+      e3: [[1.5, 1.5]],
+    });
   });
 
   it('routes with mean and max (and their difference)', () => {
@@ -73,7 +81,15 @@ describe('pilot library (toy with golden numbers)', () => {
   it('addExpert (regroup) recomputes only changed groups and equals a full rebuild', () => {
     const { state: s2, changes } = addExpert(state, 'e4', e4);
     const lib2 = pilotsOf(s2);
-    expect(arr(lib2)).toEqual({ e1: [[1, 0]], e2: [[0, 3]], e3: [[1.5, 1.5]], e4: [[3, 0], [-1, 0]] });
+    expect(arr(lib2)).toEqual({
+      e1: [[1, 0]],
+      e2: [[0, 3]],
+      e3: [[1.5, 1.5]],
+      e4: [
+        [3, 0],
+        [-1, 0],
+      ],
+    });
     expect(changes).toEqual([
       { expert: 'e1', domain: 'A', change: 'recomputed' },
       { expert: 'e4', domain: 'A', change: 'added' },
@@ -82,17 +98,32 @@ describe('pilot library (toy with golden numbers)', () => {
     ]);
     expect(lib2.get('e2')![0]).toBe(lib.get('e2')![0]); // not recomputed
     expect(lib2.get('e3')![0]).toBe(lib.get('e3')![0]);
-    const full = buildPilotLibrary(['e1', 'e2', 'e3', 'e4'], [
-      { ...A, scores: { ...(A.scores as Record<string, number[]>), e4: e4.A } },
-      { ...B, scores: new Map([...(B.scores as Map<string, number[]>), ['e4', e4.B]]) },
-    ], { weighting: 'none' });
+    const full = buildPilotLibrary(
+      ['e1', 'e2', 'e3', 'e4'],
+      [
+        { ...A, scores: { ...(A.scores as Record<string, number[]>), e4: e4.A } },
+        { ...B, scores: new Map([...(B.scores as Map<string, number[]>), ['e4', e4.B]]) },
+      ],
+      { weighting: 'none' },
+    );
     expect(arr(pilotsOf(full))).toEqual(arr(lib2));
     expect(arr(pilotsOf(state))).toEqual(arr(lib)); // input state untouched
   });
 
   it('addExpert (append) adds only the new expert pilots', () => {
     const { state: s2, changes } = addExpert(state, 'e4', e4, { mode: 'append' });
-    expect(arr(pilotsOf(s2))).toEqual({ e1: [[2, 0], [-1, 0]], e2: [[0, 3]], e3: [[1.5, 1.5]], e4: [[3, 0], [-1, 0]] });
+    expect(arr(pilotsOf(s2))).toEqual({
+      e1: [
+        [2, 0],
+        [-1, 0],
+      ],
+      e2: [[0, 3]],
+      e3: [[1.5, 1.5]],
+      e4: [
+        [3, 0],
+        [-1, 0],
+      ],
+    });
     expect(changes.every((c) => c.expert === 'e4' && c.change === 'added')).toBe(true);
   });
 
@@ -103,14 +134,33 @@ describe('pilot library (toy with golden numbers)', () => {
       scores: { e1: [0, 0], e2: [0, 0], e3: [0.2, 0], e4: [0.9, 0.9] },
     };
     const { state: s2 } = addExpert(state, 'e4', e4, { domain: C });
-    expect(arr(pilotsOf(s2)).e4).toEqual([[3, 0], [-1, 0], [0, -2]]);
+    expect(arr(pilotsOf(s2)).e4).toEqual([
+      [3, 0],
+      [-1, 0],
+      [0, -2],
+    ]);
   });
 
   it('removeExpert drops (default) or regroups', () => {
-    expect(arr(pilotsOf(removeExpert(state, 'e2').state))).toEqual({ e1: [[2, 0], [-1, 0]], e3: [[1.5, 1.5]] });
+    expect(arr(pilotsOf(removeExpert(state, 'e2').state))).toEqual({
+      e1: [
+        [2, 0],
+        [-1, 0],
+      ],
+      e3: [[1.5, 1.5]],
+    });
     // regroup: a3 -> e3 (.3 > .1), a4 -> e3 (.4 > .2): e3 gains A (0,3)
     const { state: s2, changes } = removeExpert(state, 'e2', { mode: 'regroup' });
-    expect(arr(pilotsOf(s2))).toEqual({ e1: [[2, 0], [-1, 0]], e3: [[0, 3], [1.5, 1.5]] });
+    expect(arr(pilotsOf(s2))).toEqual({
+      e1: [
+        [2, 0],
+        [-1, 0],
+      ],
+      e3: [
+        [0, 3],
+        [1.5, 1.5],
+      ],
+    });
     expect(changes).toEqual([
       { expert: 'e2', domain: 'A', change: 'removed' },
       { expert: 'e3', domain: 'A', change: 'added' },
@@ -121,13 +171,22 @@ describe('pilot library (toy with golden numbers)', () => {
     const s = buildPilotLibrary(E, [A, B], { k: 2, seed: 1, weighting: 'none' });
     const p = arr(pilotsOf(s));
     // e1/A has 2 members -> each its own centroid; e1/B has 1 member -> 1 centroid
-    expect(p.e1.slice(0, 2).sort()).toEqual([[1, 0], [3, 0]].sort());
+    expect(p.e1.slice(0, 2).sort()).toEqual(
+      [
+        [1, 0],
+        [3, 0],
+      ].sort(),
+    );
     expect(p.e1[2]).toEqual([-1, 0]);
   });
 
   it('rejects bad input with INVALID_INPUT', () => {
-    expect(() => buildPilotLibrary(E, [{ ...A, scores: { e1: [1], e2: [1], e3: [1] } }])).toThrow(/4 queries but 1 scores/);
-    expect(() => buildPilotLibrary(E, [{ ...A, scores: { e1: [1, 1, 1, 1], e2: [1, 1, 1, 1] } }])).toThrow(/no scores for expert "e3"/);
+    expect(() => buildPilotLibrary(E, [{ ...A, scores: { e1: [1], e2: [1], e3: [1] } }])).toThrow(
+      /4 queries but 1 scores/,
+    );
+    expect(() => buildPilotLibrary(E, [{ ...A, scores: { e1: [1, 1, 1, 1], e2: [1, 1, 1, 1] } }])).toThrow(
+      /no scores for expert "e3"/,
+    );
     expect(() => buildPilotLibrary(['e1', 'e1'], [A])).toThrow(/twice/);
     expect(() => addExpert(state, 'e1', {})).toThrow(/already/);
     expect(() => addExpert(state, 'e5', { A: [1, 1, 1, 1] })).toThrow(/no scores/);
@@ -148,7 +207,10 @@ describe('scoreQueries (per-query nDCG@10 scorer)', () => {
     // kept: q1 (the query itself) ranks first, y second -> 1/log2(3); dropped: y first -> 1
     expect(scoreQueries(corpus, [f(1, 0)], qrels)[0]).toBeCloseTo(1 / Math.log2(3), 12);
     expect(scoreQueries(corpus, [f(1, 0)], qrels, { queryIds: ['q1'] })[0]).toBe(1);
-    expect(scoreQueries(corpus, [f(1, 0)], qrels, { queryIds: ['q1'], ignoreIdenticalIds: false })[0]).toBeCloseTo(1 / Math.log2(3), 12);
+    expect(scoreQueries(corpus, [f(1, 0)], qrels, { queryIds: ['q1'], ignoreIdenticalIds: false })[0]).toBeCloseTo(
+      1 / Math.log2(3),
+      12,
+    );
   });
 });
 
@@ -195,7 +257,11 @@ describe('weighted pilot library (golden numbers)', () => {
   const close = (v: Float32Array, want: number[]) => want.forEach((w, i) => expect(v[i]).toBeCloseTo(w, 6));
 
   it('queryGains: score minus the mean over the experts, floored at 0', () => {
-    const s = new Map([['x', [1, 0.5, 0]], ['y', [0, 0.5, 1]], ['z', [0.5, 0.5, 0.5]]]);
+    const s = new Map([
+      ['x', [1, 0.5, 0]],
+      ['y', [0, 0.5, 1]],
+      ['z', [0.5, 0.5, 0.5]],
+    ]);
     expect(Array.from(queryGains(s, ['x', 'y', 'z'], 'x'))).toEqual([0.5, 0, 0]);
     expect(Array.from(queryGains(s, ['x', 'y'], 'y'))).toEqual([0, 0, 0.5]);
     expect(() => queryGains(s, ['x', 'w'], 'x')).toThrow(/"w"/);
@@ -222,7 +288,16 @@ describe('weighted pilot library (golden numbers)', () => {
     const size = pilotsOf(buildPilotLibrary(['x', 'y'], [WA, WB], { weighting: 'size', uninformative: 'skip' }));
     expect(arr(size)).toEqual({ x: [[1.5, 1]], y: [[2, 1]] });
     const none = pilotsOf(buildPilotLibrary(['x', 'y'], [WA, WB], { weighting: 'none', uninformative: 'skip' }));
-    expect(arr(none)).toEqual({ x: [[1, 0], [2, 2]], y: [[0, 2], [4, 0]] });
+    expect(arr(none)).toEqual({
+      x: [
+        [1, 0],
+        [2, 2],
+      ],
+      y: [
+        [0, 2],
+        [4, 0],
+      ],
+    });
     // (1,-0.5): paper mean x (1 + 1)/2 = 1, y (-1 + 4)/2 = 1.5 -> y; the gain library says x (above)
     expect(routeMean(f(1, -0.5), none)).toEqual({ expert: 'y', scores: { x: 1, y: 1.5 } });
   });

@@ -1,9 +1,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isRouterRetrieverError, type ErrorCode } from '../src/boundary/errors.js';
-import { parseSafetensors, parseSafetensorsFile, readSafetensorsMetadata, serializeSafetensors } from '../workers/model/safetensors.js';
+import {
+  parseSafetensors,
+  parseSafetensorsFile,
+  readSafetensorsMetadata,
+  serializeSafetensors,
+} from '../workers/model/safetensors.js';
 import type { StateDict, StoredTensor } from '../workers/model/tensor.js';
-import { bfloat16ToFloat32, float16BitsToNumber, float16ToFloat32, float32ToFloat16Bits, toFloat32 } from '../workers/model/tensor-convert.js';
+import {
+  bfloat16ToFloat32,
+  float16BitsToNumber,
+  float16ToFloat32,
+  float32ToFloat16Bits,
+  toFloat32,
+} from '../workers/model/tensor-convert.js';
 import { parseTorchBin } from '../workers/model/torch-bin.js';
 
 function expectCode(fn: () => unknown, code: ErrorCode, match?: RegExp): void {
@@ -60,8 +71,17 @@ describe('tensor-convert', () => {
   });
 
   it('converts bfloat16, float64 and integer tensors', () => {
-    expect(Array.from(bfloat16ToFloat32(new Uint16Array([0x3f80, 0xc040, 0x7f80, 0x0001])))).toEqual([1, -3, Infinity, 2 ** -133]);
-    const t = (dtype: StoredTensor['dtype'], data: StoredTensor['data']): StoredTensor => ({ dtype, shape: [data.length], data });
+    expect(Array.from(bfloat16ToFloat32(new Uint16Array([0x3f80, 0xc040, 0x7f80, 0x0001])))).toEqual([
+      1,
+      -3,
+      Infinity,
+      2 ** -133,
+    ]);
+    const t = (dtype: StoredTensor['dtype'], data: StoredTensor['data']): StoredTensor => ({
+      dtype,
+      shape: [data.length],
+      data,
+    });
     expect(Array.from(toFloat32(t('float64', new Float64Array([1.5, -2]))))).toEqual([1.5, -2]);
     expect(Array.from(toFloat32(t('int64', new BigInt64Array([3n, -4n]))))).toEqual([3, -4]);
     expect(Array.from(toFloat32(t('int8', new Int8Array([-128, 127]))))).toEqual([-128, 127]);
@@ -98,7 +118,9 @@ describe('parseSafetensors', () => {
       expect(r.dtype).toBe(t.dtype);
       expect(r.shape).toEqual(t.shape);
       expect(r.data.constructor).toBe(t.data.constructor);
-      expect(Array.from(r.data as ArrayLike<number | bigint>)).toEqual(Array.from(t.data as ArrayLike<number | bigint>));
+      expect(Array.from(r.data as ArrayLike<number | bigint>)).toEqual(
+        Array.from(t.data as ArrayLike<number | bigint>),
+      );
     }
     expect(toFloat32(tensors.get('b.f16')!)).toEqual(new Float32Array([1, -2]));
   });
@@ -117,7 +139,9 @@ describe('parseSafetensors', () => {
   });
 
   it('returns views on aligned data unless asked to copy', () => {
-    const bytes = serializeSafetensors(new Map([['w', { dtype: 'float32', shape: [2], data: new Float32Array([1, 2]) }]]));
+    const bytes = serializeSafetensors(
+      new Map([['w', { dtype: 'float32', shape: [2], data: new Float32Array([1, 2]) }]]),
+    );
     expect(parseSafetensors(bytes).get('w')!.data.buffer).toBe(bytes.buffer);
     const copied = parseSafetensors(bytes, { copy: true }).get('w')!;
     expect(copied.data.buffer).not.toBe(bytes.buffer);
@@ -148,22 +172,62 @@ describe('parseSafetensors', () => {
     bad.set([0x7b, 0xff, 0xfe, 0x7d], 8);
     expectCode(() => parseSafetensors(bad), 'MODEL_FORMAT', /UTF-8/);
     expectCode(() => parseSafetensors(rawFile([1, 2], data)), 'MODEL_FORMAT', /not an object/);
-    expectCode(() => parseSafetensors(rawFile({ w: { dtype: 'C64', shape: [2], data_offsets: [0, 16] } }, data)), 'MODEL_FORMAT', /"w".*dtype "C64"/);
-    expectCode(() => parseSafetensors(rawFile({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 16] } }, data)), 'MODEL_FORMAT', /"w".*needs 12 bytes/);
-    expectCode(() => parseSafetensors(rawFile({ w: { dtype: 'F32', shape: [-4], data_offsets: [0, 16] } }, data)), 'MODEL_FORMAT', /invalid dimension/);
-    expectCode(() => parseSafetensors(rawFile({ w: { dtype: 'F32', shape: [1.5], data_offsets: [0, 16] } }, data)), 'MODEL_FORMAT', /invalid dimension/);
-    expectCode(() => parseSafetensors(rawFile({ w: { dtype: 'F32', shape: [2 ** 40, 2 ** 40], data_offsets: [0, 16] } }, data)), 'MODEL_FORMAT', /absurd shape/);
-    expectCode(() => parseSafetensors(rawFile({ w: { dtype: 'F32', shape: 4, data_offsets: [0, 16] } }, data)), 'MODEL_FORMAT', /shape/);
-    expectCode(() => parseSafetensors(rawFile({ w: { dtype: 'F32', shape: [4] } }, data)), 'MODEL_FORMAT', /data_offsets/);
+    expectCode(
+      () => parseSafetensors(rawFile({ w: { dtype: 'C64', shape: [2], data_offsets: [0, 16] } }, data)),
+      'MODEL_FORMAT',
+      /"w".*dtype "C64"/,
+    );
+    expectCode(
+      () => parseSafetensors(rawFile({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 16] } }, data)),
+      'MODEL_FORMAT',
+      /"w".*needs 12 bytes/,
+    );
+    expectCode(
+      () => parseSafetensors(rawFile({ w: { dtype: 'F32', shape: [-4], data_offsets: [0, 16] } }, data)),
+      'MODEL_FORMAT',
+      /invalid dimension/,
+    );
+    expectCode(
+      () => parseSafetensors(rawFile({ w: { dtype: 'F32', shape: [1.5], data_offsets: [0, 16] } }, data)),
+      'MODEL_FORMAT',
+      /invalid dimension/,
+    );
+    expectCode(
+      () => parseSafetensors(rawFile({ w: { dtype: 'F32', shape: [2 ** 40, 2 ** 40], data_offsets: [0, 16] } }, data)),
+      'MODEL_FORMAT',
+      /absurd shape/,
+    );
+    expectCode(
+      () => parseSafetensors(rawFile({ w: { dtype: 'F32', shape: 4, data_offsets: [0, 16] } }, data)),
+      'MODEL_FORMAT',
+      /shape/,
+    );
+    expectCode(
+      () => parseSafetensors(rawFile({ w: { dtype: 'F32', shape: [4] } }, data)),
+      'MODEL_FORMAT',
+      /data_offsets/,
+    );
     expectCode(() => parseSafetensors(rawFile({ w: 'x' }, data)), 'MODEL_FORMAT', /"w"/);
     expectCode(() => parseSafetensors(rawFile({ __metadata__: { a: 1 } }, data)), 'MODEL_FORMAT', /__metadata__/);
   });
 
   it('rejects out-of-range, reversed and overlapping offsets', () => {
     const data = new Uint8Array(16);
-    expectCode(() => parseSafetensors(rawFile({ w: { dtype: 'F32', shape: [4], data_offsets: [4, 20] } }, data)), 'MODEL_FORMAT', /beyond/);
-    expectCode(() => parseSafetensors(rawFile({ w: { dtype: 'F32', shape: [0], data_offsets: [8, 4] } }, data)), 'MODEL_FORMAT', /end before/);
-    expectCode(() => parseSafetensors(rawFile({ w: { dtype: 'F32', shape: [1], data_offsets: [2 ** 53, 2 ** 53 + 4] } }, data)), 'MODEL_FORMAT', /data_offsets/);
+    expectCode(
+      () => parseSafetensors(rawFile({ w: { dtype: 'F32', shape: [4], data_offsets: [4, 20] } }, data)),
+      'MODEL_FORMAT',
+      /beyond/,
+    );
+    expectCode(
+      () => parseSafetensors(rawFile({ w: { dtype: 'F32', shape: [0], data_offsets: [8, 4] } }, data)),
+      'MODEL_FORMAT',
+      /end before/,
+    );
+    expectCode(
+      () => parseSafetensors(rawFile({ w: { dtype: 'F32', shape: [1], data_offsets: [2 ** 53, 2 ** 53 + 4] } }, data)),
+      'MODEL_FORMAT',
+      /data_offsets/,
+    );
     expectCode(
       () =>
         parseSafetensors(
@@ -182,7 +246,8 @@ describe('parseSafetensors', () => {
 });
 
 const FIXTURE = new URL('./fixtures/tiny-bert/', import.meta.url);
-const haveFixtures = existsSync(new URL('model.safetensors', FIXTURE)) && existsSync(new URL('pytorch_model.bin', FIXTURE));
+const haveFixtures =
+  existsSync(new URL('model.safetensors', FIXTURE)) && existsSync(new URL('pytorch_model.bin', FIXTURE));
 
 describe.skipIf(!haveFixtures)('tiny-bert fixtures written by PyTorch', () => {
   it('model.safetensors and pytorch_model.bin hold identical float32 weights', async () => {

@@ -9,19 +9,24 @@ function chunks(n: number, dim: number, size: number, seed: number, int: boolean
   for (let s = 0; s < n; s += size) {
     const rows = Math.min(size, n - s);
     const v = new Float32Array(rows * dim).map(() => (int ? Math.floor(r() * 5) - 2 : r() - 0.5));
-    out.push({ dim, vectors: v, ids: Array.from({ length: rows }, (_, i) => ((s + i) % 13 === 5 ? null : `id${(s + i) * 31 % 4001}`)) });
+    out.push({
+      dim,
+      vectors: v,
+      ids: Array.from({ length: rows }, (_, i) => ((s + i) % 13 === 5 ? null : `id${((s + i) * 31) % 4001}`)),
+    });
   }
   return out;
 }
 
 function fullSort(q: Float32Array, cs: VectorChunk[], k: number): Hit[] {
   const all: Hit[] = [];
-  for (const c of cs) c.ids.forEach((id, r) => {
-    if (id === null) return;
-    let s = 0;
-    for (let j = 0; j < c.dim; j++) s += q[j] * c.vectors[r * c.dim + j];
-    all.push({ id, score: s });
-  });
+  for (const c of cs)
+    c.ids.forEach((id, r) => {
+      if (id === null) return;
+      let s = 0;
+      for (let j = 0; j < c.dim; j++) s += q[j] * c.vectors[r * c.dim + j];
+      all.push({ id, score: s });
+    });
   return all.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, k);
 }
 
@@ -90,7 +95,10 @@ describe('SearchIndex', () => {
     const index = SearchIndex.fromChunks(cs);
     const q1 = new Float32Array(32).fill(1);
     const q2 = new Float32Array(32).map((_, i) => (i % 2 ? 1 : -1));
-    const [a, b] = await Promise.all([index.searchAsync(q1, 7, { yieldEvery: 1024 }), index.searchAsync(q2, 7, { yieldEvery: 1024 })]);
+    const [a, b] = await Promise.all([
+      index.searchAsync(q1, 7, { yieldEvery: 1024 }),
+      index.searchAsync(q2, 7, { yieldEvery: 1024 }),
+    ]);
     expect(a).toEqual(fullSort(q1, cs, 7));
     expect(b).toEqual(fullSort(q2, cs, 7));
   });
@@ -150,7 +158,11 @@ describe('Int8Index', () => {
     const q = cs[0].vectors.subarray(0, 32);
     expect(b.search(q, 5)).toEqual(a.search(q, 5));
     b.setRow(0, null);
-    b.setRow(200, 'new', Float32Array.from(q, (x) => 3 * x));
+    b.setRow(
+      200,
+      'new',
+      Float32Array.from(q, (x) => 3 * x),
+    );
     const hits = b.search(q, 3).map((h) => h.id);
     expect(hits[0]).toBe('new');
     expect(hits).not.toContain('doc-0');

@@ -11,7 +11,14 @@ v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 import { mulberry32 as rng } from '../src/router/random.js';
 import { Int8Index, type VectorChunk } from '../src/search/index.js';
 import { QUERY_BIAS, codeSum, quantizeQueryU7 } from '../src/search/int8.js';
-import { buildU7Module, defaultU7Variant, instantiateDotsU7, u7Shape, type U7Shape, type U7Variant } from '../src/search/wasm-kernel.js';
+import {
+  buildU7Module,
+  defaultU7Variant,
+  instantiateDotsU7,
+  u7Shape,
+  type U7Shape,
+  type U7Variant,
+} from '../src/search/wasm-kernel.js';
 
 function reference(q: Uint8Array, v: Int8Array, dim: number, rows: number): number[] {
   const out: number[] = [];
@@ -31,7 +38,9 @@ function run(variant: U7Variant, q: Uint8Array, v: Int8Array, dim: number, rows:
   new Int8Array(mem.buffer, 32768, v.length).set(v);
   let fn: (a: number, b: number, c: number, d: number, e: number) => void;
   if (shape) {
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(buildU7Module(dim, variant === 'relaxed', shape)), { env: { mem } });
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(buildU7Module(dim, variant === 'relaxed', shape)), {
+      env: { mem },
+    });
     fn = inst.exports.dots_u7 as typeof fn;
   } else {
     const k = instantiateDotsU7(mem, dim, variant);
@@ -43,7 +52,9 @@ function run(variant: U7Variant, q: Uint8Array, v: Int8Array, dim: number, rows:
 }
 
 /** The relaxed build is exercised where the runtime runs it exactly for all these dims (Chromium: e2e/index.spec.ts). */
-const variants: U7Variant[] = [32, 96, 768, 4096].every((d) => defaultU7Variant(d) === 'relaxed') ? ['plain', 'relaxed'] : ['plain'];
+const variants: U7Variant[] = [32, 96, 768, 4096].every((d) => defaultU7Variant(d) === 'relaxed')
+  ? ['plain', 'relaxed']
+  : ['plain'];
 
 describe('dots_u7 int8 kernel', () => {
   it('relaxed SIMD is used only where it validates AND is exact for the dim (Node 20 + flag: wrong sums, rejected)', () => {
@@ -61,7 +72,8 @@ describe('dots_u7 int8 kernel', () => {
       const chosen = defaultU7Variant(dim);
       if (!exact) expect(chosen).toBe('plain');
       expect(new Int8Index(dim).kernel).toBe(chosen);
-      if (chosen === 'plain') expect(() => instantiateDotsU7(new WebAssembly.Memory({ initial: 1 }), dim, 'relaxed')).toThrow(RangeError);
+      if (chosen === 'plain')
+        expect(() => instantiateDotsU7(new WebAssembly.Memory({ initial: 1 }), dim, 'relaxed')).toThrow(RangeError);
     }
   });
 

@@ -13,7 +13,7 @@ function intChunks(n: number, dim: number, chunkRows: number, seed: number, hole
     const ids: (string | null)[] = [];
     for (let i = 0; i < rows; i++) {
       for (let j = 0; j < dim; j++) vectors[i * dim + j] = Math.floor(r() * 5) - 2;
-      ids.push(holes && (start + i) % 7 === 3 ? null : `d${String((start + i) * 7919 % 100003).padStart(6, '0')}`);
+      ids.push(holes && (start + i) % 7 === 3 ? null : `d${String(((start + i) * 7919) % 100003).padStart(6, '0')}`);
     }
     chunks.push({ dim, vectors, ids });
   }
@@ -37,7 +37,15 @@ function fullSort(q: Float32Array, chunks: VectorChunk[], k: number): Hit[] {
 describe('TopK heap', () => {
   it('keeps the k best, ties by id ascending', () => {
     const h = new TopK(3);
-    for (const [s, id] of [[1, 'c'], [2, 'b'], [2, 'a'], [2, 'z'], [0, 'a'], [2, 'd']] as const) h.push(s, id);
+    for (const [s, id] of [
+      [1, 'c'],
+      [2, 'b'],
+      [2, 'a'],
+      [2, 'z'],
+      [0, 'a'],
+      [2, 'd'],
+    ] as const)
+      h.push(s, id);
     expect(h.sorted()).toEqual([
       { id: 'a', score: 2 },
       { id: 'b', score: 2 },

@@ -3,7 +3,12 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { describe, expect, it } from 'vitest';
 import { isRouterRetrieverError } from '../src/boundary/errors.js';
 import { bertPrepass } from '../workers/tokenizer/bert-exact.js';
-import { bertTokenizerFromVocab, optionsFromConfig, parseVocabTxt, type BertVocabOptions } from '../workers/tokenizer/from-vocab.js';
+import {
+  bertTokenizerFromVocab,
+  optionsFromConfig,
+  parseVocabTxt,
+  type BertVocabOptions,
+} from '../workers/tokenizer/from-vocab.js';
 import { HfTokenizer } from '../workers/tokenizer/tokenizer.js';
 import { BERT_BASE_UNCASED_VOCAB_SHA256, buildBertBaseUncasedVocab, sha256Hex } from '../tools/build-vocab.js';
 
@@ -19,7 +24,7 @@ const tok = HfTokenizer.fromJson(FILES.tokenizerJson, FILES.tokenizerConfig);
 const lib = new Tokenizer(FILES.tokenizerJson, FILES.tokenizerConfig);
 
 function fromVocab(lines: string[], options: BertVocabOptions = {}): HfTokenizer {
-  const f = bertTokenizerFromVocab(lines.join('\n') + '\n', options);
+  const f = bertTokenizerFromVocab(`${lines.join('\n')}\n`, options);
   return HfTokenizer.fromJson(f.tokenizerJson, f.tokenizerConfig);
 }
 
@@ -38,7 +43,9 @@ interface GoldenCase {
   tokens: string[];
 }
 const goldenPath = new URL('tokenizer-golden.json', FIXTURES);
-const golden: GoldenCase[] = existsSync(goldenPath) ? (JSON.parse(readFileSync(goldenPath, 'utf8')) as { cases: GoldenCase[] }).cases : [];
+const golden: GoldenCase[] = existsSync(goldenPath)
+  ? (JSON.parse(readFileSync(goldenPath, 'utf8')) as { cases: GoldenCase[] }).cases
+  : [];
 
 const ASTRAL_CJK = 'x\u{20000}\u{2A700}y\u{2F800}\u{F900}\u{3400}z';
 
@@ -60,7 +67,7 @@ const EXTRA = [
   '\u{1F600}\u{1F3FD}\u{1F468}\u200d\u{1F469}\u200d\u{1F467}',
   'カタカナ ひらがな 漢字 한글 ไทย',
   ASTRAL_CJK,
-  'COVID-19 SARS-CoV-2 IL-6 p53 TNF-α 5\'-UTR',
+  "COVID-19 SARS-CoV-2 IL-6 p53 TNF-α 5'-UTR",
   'e-mail: a@b.c, tel. +1 (555) 123-4567',
   '      leading and trailing      ',
   'word'.repeat(30),
@@ -125,7 +132,10 @@ describe('where @huggingface/tokenizers is not exact (workers/tokenizer/bert-exa
   it('is the library itself everywhere else: the word cache gives the ids of a whole-text encode', () => {
     const texts = [...golden.map((c) => c.text), ...EXTRA];
     if (existsSync(SCIFACT)) {
-      const lines = readFileSync(SCIFACT, 'utf8').split('\n').filter((l) => l.trim()).slice(0, 400);
+      const lines = readFileSync(SCIFACT, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim())
+        .slice(0, 400);
       for (const l of lines) {
         const d = JSON.parse(l) as { title: string; text: string };
         texts.push(`${d.title} ${d.text}`);
@@ -143,7 +153,9 @@ describe('where @huggingface/tokenizers is not exact (workers/tokenizer/bert-exa
     const { BertTokenizer: TjsBert } = await import('@huggingface/transformers');
     const tjs = new TjsBert(FILES.tokenizerJson, FILES.tokenizerConfig);
     type Out = { input_ids: { tolist(): bigint[][] }; attention_mask: { tolist(): bigint[][] } };
-    const batch = [...golden.map((c) => c.text), ...EXTRA].filter((t) => t !== ASTRAL_CJK && tok.encode(t, 100_000).inputIds.length <= 512);
+    const batch = [...golden.map((c) => c.text), ...EXTRA].filter(
+      (t) => t !== ASTRAL_CJK && tok.encode(t, 100_000).inputIds.length <= 512,
+    );
     const r = tjs(batch, { padding: true, truncation: true, max_length: 512 }) as unknown as Out;
     const mask = r.attention_mask.tolist();
     const theirs = r.input_ids.tolist().map((row, i) => row.filter((_id, j) => mask[i][j] === 1n).map(Number));
@@ -160,18 +172,45 @@ describe('where @huggingface/tokenizers is not exact (workers/tokenizer/bert-exa
 describe('tokenizer.json built from vocab.txt', () => {
   it('is what Hugging Face writes for BertTokenizerFast: BertNormalizer, BertPreTokenizer, WordPiece ##/100, [CLS] $A [SEP]', () => {
     const j = FILES.tokenizerJson as Record<string, Record<string, unknown>>;
-    expect(j.normalizer).toEqual({ type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true });
+    expect(j.normalizer).toEqual({
+      type: 'BertNormalizer',
+      clean_text: true,
+      handle_chinese_chars: true,
+      strip_accents: null,
+      lowercase: true,
+    });
     expect(j.pre_tokenizer).toEqual({ type: 'BertPreTokenizer' });
-    expect(j.model).toMatchObject({ type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100 });
+    expect(j.model).toMatchObject({
+      type: 'WordPiece',
+      unk_token: '[UNK]',
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: 100,
+    });
     expect(Object.keys(j.model.vocab as object).length).toBe(30522);
-    expect((j.added_tokens as unknown as { content: string }[]).map((t) => t.content)).toEqual(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
+    expect((j.added_tokens as unknown as { content: string }[]).map((t) => t.content)).toEqual([
+      '[PAD]',
+      '[UNK]',
+      '[CLS]',
+      '[SEP]',
+      '[MASK]',
+    ]);
     expect(FILES.tokenizerConfig).toMatchObject({ do_lower_case: true, model_max_length: 512, mask_token: '[MASK]' });
   });
 
   it('keeps added tokens whole, also ones only tokenizer.json lists', () => {
-    expect(tok.encode('[CLS]x[SEP]y [MASK][mask]').inputIds).toEqual([101, 101, 1060, 102, 1061, 103, 1031, 7308, 1033, 102]);
+    expect(tok.encode('[CLS]x[SEP]y [MASK][mask]').inputIds).toEqual([
+      101, 101, 1060, 102, 1061, 103, 1031, 7308, 1033, 102,
+    ]);
     const withExtra = structuredClone(FILES.tokenizerJson) as { added_tokens: unknown[] };
-    withExtra.added_tokens.push({ id: 5, content: '[unused4]', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+    withExtra.added_tokens.push({
+      id: 5,
+      content: '[unused4]',
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    });
     expect(HfTokenizer.fromJson(withExtra).encode('a[unused4]b').inputIds).toEqual([101, 1037, 5, 1038, 102]);
     expect(new Tokenizer(withExtra, {}).encode('a[unused4]b').ids).toEqual([101, 1037, 5, 1038, 102]);
     expect(tok.encode('a[unused4]b').inputIds.length).toBeGreaterThan(5);
@@ -184,7 +223,30 @@ describe('tokenizer.json built from vocab.txt', () => {
 });
 
 describe('tokenizer behaviour', () => {
-  const SMALL = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'un', '##aff', '##able', 'a', '##a', 'hello', 'Hello', 'é', 'cafe', 'café', '中', '文', '中文', '😀', '##😀', ',', '!'];
+  const SMALL = [
+    '[PAD]',
+    '[UNK]',
+    '[CLS]',
+    '[SEP]',
+    '[MASK]',
+    'un',
+    '##aff',
+    '##able',
+    'a',
+    '##a',
+    'hello',
+    'Hello',
+    'é',
+    'cafe',
+    'café',
+    '中',
+    '文',
+    '中文',
+    '😀',
+    '##😀',
+    ',',
+    '!',
+  ];
   const small = fromVocab(SMALL);
 
   it('does greedy longest-match WordPiece with ## and [UNK] for unmatched words', () => {
@@ -220,12 +282,18 @@ describe('tokenizer behaviour', () => {
   });
 
   it('parses vocab.txt like HF load_vocab (CRLF tolerated, last duplicate wins)', () => {
-    expect([...parseVocabTxt('a\r\nb\r\n')]).toEqual([['a', 0], ['b', 1]]);
+    expect([...parseVocabTxt('a\r\nb\r\n')]).toEqual([
+      ['a', 0],
+      ['b', 1],
+    ]);
     expect(parseVocabTxt('a\nb\na\n').get('a')).toBe(2);
   });
 
   it('rejects vocabularies and tokenizer.json files it cannot read, with MODEL_FORMAT', () => {
-    const wp = (extra: Record<string, unknown>) => ({ model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', vocab: { '[UNK]': 0, a: 1 } }, ...extra });
+    const wp = (extra: Record<string, unknown>) => ({
+      model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', vocab: { '[UNK]': 0, a: 1 } },
+      ...extra,
+    });
     expect(HfTokenizer.fromJson(wp({})).tokenize('a')).toEqual(['a']);
     expect(HfTokenizer.fromJson(wp({})).tokenize('b')).toEqual(['[UNK]']);
     expect(
@@ -237,14 +305,17 @@ describe('tokenizer behaviour', () => {
         () => HfTokenizer.fromJson({ normalizer: null }),
         () => HfTokenizer.fromJson(wp({ normalizer: { type: 'NoSuchNormalizer' } })),
         () => HfTokenizer.fromJson({ model: { type: 'WordPiece', unk_token: '[UNK]', vocab: { a: 0 } } }),
-        () => HfTokenizer.fromJson(wp({ post_processor: { type: 'BertProcessing', cls: ['[CLS]', 2], sep: ['[SEP]', 3] } })),
+        () =>
+          HfTokenizer.fromJson(
+            wp({ post_processor: { type: 'BertProcessing', cls: ['[CLS]', 2], sep: ['[SEP]', 3] } }),
+          ),
       ].map(codeOf),
     ).toEqual(Array(8).fill('MODEL_FORMAT'));
   });
 });
 
 describe('tokenizer.json files of other models', () => {
-  it('reads a BPE tokenizer, with its post-processor\'s specials kept on truncation', () => {
+  it("reads a BPE tokenizer, with its post-processor's specials kept on truncation", () => {
     const bpe = HfTokenizer.fromJson({
       added_tokens: [
         { id: 0, content: '<s>', special: true, normalized: false },
@@ -254,14 +325,34 @@ describe('tokenizer.json files of other models', () => {
       pre_tokenizer: { type: 'Whitespace' },
       post_processor: {
         type: 'TemplateProcessing',
-        single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+        single: [
+          { SpecialToken: { id: '<s>', type_id: 0 } },
+          { Sequence: { id: 'A', type_id: 0 } },
+          { SpecialToken: { id: '</s>', type_id: 0 } },
+        ],
         pair: [],
         special_tokens: {},
       },
       model: {
         type: 'BPE',
         unk_token: '<unk>',
-        vocab: { '<s>': 0, '</s>': 1, '<unk>': 2, h: 3, e: 4, l: 5, o: 6, w: 7, r: 8, d: 9, he: 10, ll: 11, hell: 12, hello: 13, wo: 14 },
+        vocab: {
+          '<s>': 0,
+          '</s>': 1,
+          '<unk>': 2,
+          h: 3,
+          e: 4,
+          l: 5,
+          o: 6,
+          w: 7,
+          r: 8,
+          d: 9,
+          he: 10,
+          ll: 11,
+          hell: 12,
+          hello: 13,
+          wo: 14,
+        },
         merges: ['h e', 'l l', 'he ll', 'hell o', 'w o'],
       },
     });
@@ -285,7 +376,18 @@ describe('tokenizer.json files of other models', () => {
       model: {
         type: 'Unigram',
         unk_id: 2,
-        vocab: [['<pad>', 0], ['</s>', 0], ['<unk>', 0], ['▁', -2], ['▁ab', -1], ['c', -1], ['▁a', -2], ['bc', -2], ['a', -4], ['b', -4]],
+        vocab: [
+          ['<pad>', 0],
+          ['</s>', 0],
+          ['<unk>', 0],
+          ['▁', -2],
+          ['▁ab', -1],
+          ['c', -1],
+          ['▁a', -2],
+          ['bc', -2],
+          ['a', -4],
+          ['b', -4],
+        ],
       },
     });
     expect(uni.kind).toBe('Unigram');

@@ -42,7 +42,7 @@ function pickle(v: PV): Uint8Array {
       }
       out.push(0x75);
     } else if ('g' in x) {
-      out.push(0x63, ...enc.encode(x.g.replace(' ', '\n') + '\n'));
+      out.push(0x63, ...enc.encode(`${x.g.replace(' ', '\n')}\n`));
     } else if ('call' in x) {
       emit(x.call);
       emit(x.args);
@@ -57,12 +57,32 @@ function pickle(v: PV): Uint8Array {
   return new Uint8Array(out);
 }
 
-const STORAGE: Record<string, string> = { float32: 'FloatStorage', float16: 'HalfStorage', bfloat16: 'BFloat16Storage', int64: 'LongStorage', float64: 'DoubleStorage' };
+const STORAGE: Record<string, string> = {
+  float32: 'FloatStorage',
+  float16: 'HalfStorage',
+  bfloat16: 'BFloat16Storage',
+  int64: 'LongStorage',
+  float64: 'DoubleStorage',
+};
 
-function tensor(key: string, dtype: string, numel: number, offset: number, size: number[], stride: number[], v3dtype?: string): Call {
-  const storage: Pid = { pid: ['storage', G(`torch ${v3dtype ? 'UntypedStorage' : STORAGE[dtype]}`), key, 'cpu', numel] };
+function tensor(
+  key: string,
+  dtype: string,
+  numel: number,
+  offset: number,
+  size: number[],
+  stride: number[],
+  v3dtype?: string,
+): Call {
+  const storage: Pid = {
+    pid: ['storage', G(`torch ${v3dtype ? 'UntypedStorage' : STORAGE[dtype]}`), key, 'cpu', numel],
+  };
   const hooks: Call = { call: G('collections OrderedDict'), args: [] };
-  if (v3dtype) return { call: G('torch._utils _rebuild_tensor_v3'), args: [storage, offset, size, stride, false, hooks, G(`torch ${v3dtype}`)] };
+  if (v3dtype)
+    return {
+      call: G('torch._utils _rebuild_tensor_v3'),
+      args: [storage, offset, size, stride, false, hooks, G(`torch ${v3dtype}`)],
+    };
   return { call: G('torch._utils _rebuild_tensor_v2'), args: [storage, offset, size, stride, false, hooks] };
 }
 
@@ -70,7 +90,12 @@ function bytesOf(a: ArrayBufferView): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-function torchZip(root: PV, storages: Record<string, ArrayBufferView>, archive = 'archive', extra: Array<[string, Uint8Array]> = []): Uint8Array {
+function torchZip(
+  root: PV,
+  storages: Record<string, ArrayBufferView>,
+  archive = 'archive',
+  extra: Array<[string, Uint8Array]> = [],
+): Uint8Array {
   return writeStoredZip([
     [`${archive}/data.pkl`, pickle(root)],
     ...Object.entries(storages).map(([k, v]) => [`${archive}/data/${k}`, bytesOf(v)] as [string, Uint8Array]),
@@ -104,7 +129,13 @@ describe('parseTorchBin', () => {
       ['h', tensor('1', 'float16', 2, 0, [2], [1])],
       ['b', tensor('2', 'bfloat16', 1, 0, [1], [1])],
       ['pos', tensor('3', 'int64', 3, 0, [1, 3], [3, 1])],
-      ['p', { call: G('torch._utils _rebuild_parameter'), args: [tensor('1', 'float16', 2, 1, [1], [1]), true, { call: G('collections OrderedDict'), args: [] }] }],
+      [
+        'p',
+        {
+          call: G('torch._utils _rebuild_parameter'),
+          args: [tensor('1', 'float16', 2, 1, [1], [1]), true, { call: G('collections OrderedDict'), args: [] }],
+        },
+      ],
       ['v3', tensor('4', 'float32', 8, 0, [2], [1], 'float16')],
       ['empty', tensor('0', 'float32', 8, 0, [0, 5], [5, 1])],
       ['not_a_tensor', 3],
@@ -117,7 +148,19 @@ describe('parseTorchBin', () => {
       '4': new Uint16Array([0x3800, 0x4000]),
     });
     const sd = await parseTorchBin(bytes);
-    expect([...sd.keys()]).toEqual(['bert.w', 'bert.view', 'bert.t', 'bert.step', 'bert.scalar', 'h', 'b', 'pos', 'p', 'v3', 'empty']);
+    expect([...sd.keys()]).toEqual([
+      'bert.w',
+      'bert.view',
+      'bert.t',
+      'bert.step',
+      'bert.scalar',
+      'h',
+      'b',
+      'pos',
+      'p',
+      'v3',
+      'empty',
+    ]);
     expect(sd.get('bert.w')!.shape).toEqual([2, 3]);
     expect(vals(sd.get('bert.w'))).toEqual([0, 1, 2, 3, 4, 5]);
     expect(vals(sd.get('bert.view'))).toEqual([2, 3, 4]);
@@ -142,7 +185,15 @@ describe('parseTorchBin', () => {
 
   it('unwraps {"state_dict": ...} checkpoints and handles big-endian archives', async () => {
     const inner = new Map<string, PV>([['w', tensor('0', 'float32', 2, 0, [2], [1])]]);
-    const sd = await parseTorchBin(torchZip(new Map<string, PV>([['epoch', 3], ['state_dict', inner]]), { '0': new Float32Array([1.5, -1]) }));
+    const sd = await parseTorchBin(
+      torchZip(
+        new Map<string, PV>([
+          ['epoch', 3],
+          ['state_dict', inner],
+        ]),
+        { '0': new Float32Array([1.5, -1]) },
+      ),
+    );
     expect(vals(sd.get('w'))).toEqual([1.5, -1]);
 
     const be = new Uint8Array(8);
@@ -155,11 +206,18 @@ describe('parseTorchBin', () => {
   it('reads DEFLATE and zip64 archives', async () => {
     const data = new Float32Array([1, 2, 3, 4]);
     const pkl = pickle(new Map<string, PV>([['w', tensor('0', 'float32', 4, 0, [4], [1])]]));
-    const deflated = new Uint8Array(await new Response(new Blob([bytesOf(data) as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream('deflate-raw'))).arrayBuffer());
-    const zip = buildZip([
-      { name: 'a/data.pkl', data: pkl },
-      { name: 'a/data/0', data: bytesOf(data), compressed: deflated },
-    ], { zip64: true });
+    const deflated = new Uint8Array(
+      await new Response(
+        new Blob([bytesOf(data) as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream('deflate-raw')),
+      ).arrayBuffer(),
+    );
+    const zip = buildZip(
+      [
+        { name: 'a/data.pkl', data: pkl },
+        { name: 'a/data/0', data: bytesOf(data), compressed: deflated },
+      ],
+      { zip64: true },
+    );
     const sd = await parseTorchBin(zip);
     expect(vals(sd.get('w'))).toEqual([1, 2, 3, 4]);
     // the synchronous path cannot inflate and says so
@@ -167,34 +225,62 @@ describe('parseTorchBin', () => {
     const r = ZipReader.open(zip);
     expect(r.entries.get('a/data/0')!.crc32).toBe(crc32(bytesOf(data)));
     // corrupt deflate data
-    const broken = buildZip([{ name: 'a/data.pkl', data: pkl }, { name: 'a/data/0', data: bytesOf(data), compressed: new Uint8Array([0xff, 0xff, 0xff]) }]);
+    const broken = buildZip([
+      { name: 'a/data.pkl', data: pkl },
+      { name: 'a/data/0', data: bytesOf(data), compressed: new Uint8Array([0xff, 0xff, 0xff]) },
+    ]);
     await expectCode(parseTorchBin(broken), 'MODEL_FORMAT', /DEFLATE/);
   });
 
   it('refuses a checkpoint whose pickle calls os.system, without running it', async () => {
-    const evil = writeStoredZip([['archive/data.pkl', pickle({ call: G('os system'), args: ['touch /tmp/rr-pwned'] })]]);
-    await expectCode(parseTorchBin(evil, { fileName: 'adapter_model.bin' }), 'UNSAFE_PICKLE', /adapter_model\.bin.*os\.system/);
+    const evil = writeStoredZip([
+      ['archive/data.pkl', pickle({ call: G('os system'), args: ['touch /tmp/rr-pwned'] })],
+    ]);
+    await expectCode(
+      parseTorchBin(evil, { fileName: 'adapter_model.bin' }),
+      'UNSAFE_PICKLE',
+      /adapter_model\.bin.*os\.system/,
+    );
     expect(existsSync('/tmp/rr-pwned')).toBe(false);
     const evil2 = torchZip(new Map<string, PV>([['w', { call: G('builtins eval'), args: ['1+1'] }]]), {});
     await expectCode(parseTorchBin(evil2), 'UNSAFE_PICKLE', /builtins\.eval/);
   });
 
   it('rejects legacy, LFS-pointer, safetensors, TorchScript and non-checkpoint files', async () => {
-    await expectCode(parseTorchBin(new Uint8Array([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc])), 'MODEL_FORMAT', /legacy.*torch>=1\.6.*safetensors/);
-    await expectCode(parseTorchBin(enc.encode('version https://git-lfs.github.com/spec/v1\noid sha256:abc\n')), 'MODEL_FORMAT', /Git LFS/);
+    await expectCode(
+      parseTorchBin(new Uint8Array([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc])),
+      'MODEL_FORMAT',
+      /legacy.*torch>=1\.6.*safetensors/,
+    );
+    await expectCode(
+      parseTorchBin(enc.encode('version https://git-lfs.github.com/spec/v1\noid sha256:abc\n')),
+      'MODEL_FORMAT',
+      /Git LFS/,
+    );
     const st = new Uint8Array(16);
     st[0] = 2;
     st[8] = 0x7b;
     await expectCode(parseTorchBin(st), 'MODEL_FORMAT', /safetensors/);
     await expectCode(parseTorchBin(enc.encode('<!DOCTYPE html>')), 'MODEL_FORMAT', /not a PyTorch checkpoint/);
     await expectCode(parseTorchBin(new Uint8Array(0)), 'MODEL_FORMAT');
-    await expectCode(parseTorchBin(writeStoredZip([['m/constants.pkl', pickle(null)], ['m/code/m.py', enc.encode('')]])), 'MODEL_FORMAT', /TorchScript/);
+    await expectCode(
+      parseTorchBin(
+        writeStoredZip([
+          ['m/constants.pkl', pickle(null)],
+          ['m/code/m.py', enc.encode('')],
+        ]),
+      ),
+      'MODEL_FORMAT',
+      /TorchScript/,
+    );
     await expectCode(parseTorchBin(writeStoredZip([['x.txt', enc.encode('hi')]])), 'MODEL_FORMAT', /no data\.pkl/);
     await expectCode(parseTorchBin(torchZip(['a list'], {})), 'MODEL_FORMAT', /state dict/);
   });
 
   it('rejects truncated zips, missing or short storages and bad storage ids', async () => {
-    const good = torchZip(new Map<string, PV>([['w', tensor('0', 'float32', 4, 0, [2, 2], [2, 1])]]), { '0': new Float32Array(4) });
+    const good = torchZip(new Map<string, PV>([['w', tensor('0', 'float32', 4, 0, [2, 2], [2, 1])]]), {
+      '0': new Float32Array(4),
+    });
     for (const cut of [good.length - 1, good.length - 30, Math.floor(good.length / 2), 10]) {
       await expectCode(parseTorchBin(good.subarray(0, cut)), 'MODEL_FORMAT');
     }
@@ -202,10 +288,26 @@ describe('parseTorchBin', () => {
     const moved = good.slice();
     new DataView(moved.buffer).setUint32(moved.length - 6, moved.length, true);
     await expectCode(parseTorchBin(moved), 'MODEL_FORMAT', /central directory/);
-    await expectCode(parseTorchBin(torchZip(new Map<string, PV>([['w', tensor('0', 'float32', 4, 0, [4], [1])]]), {})), 'MODEL_FORMAT', /missing/);
-    await expectCode(parseTorchBin(torchZip(new Map<string, PV>([['w', tensor('0', 'float32', 4, 1, [4], [1])]]), { '0': new Float32Array(4) })), 'MODEL_FORMAT', /"w".*reaches element 4/);
-    await expectCode(parseTorchBin(torchZip(new Map<string, PV>([['w', tensor('../../etc/passwd', 'float32', 4, 0, [4], [1])]]), {})), 'MODEL_FORMAT', /plain name/);
-    const weird = new Map<string, PV>([['w', { call: G('torch._utils _rebuild_tensor_v2'), args: [{ pid: ['module', 'x'] }, 0, [1], [1], false, null] }]]);
+    await expectCode(
+      parseTorchBin(torchZip(new Map<string, PV>([['w', tensor('0', 'float32', 4, 0, [4], [1])]]), {})),
+      'MODEL_FORMAT',
+      /missing/,
+    );
+    await expectCode(
+      parseTorchBin(
+        torchZip(new Map<string, PV>([['w', tensor('0', 'float32', 4, 1, [4], [1])]]), { '0': new Float32Array(4) }),
+      ),
+      'MODEL_FORMAT',
+      /"w".*reaches element 4/,
+    );
+    await expectCode(
+      parseTorchBin(torchZip(new Map<string, PV>([['w', tensor('../../etc/passwd', 'float32', 4, 0, [4], [1])]]), {})),
+      'MODEL_FORMAT',
+      /plain name/,
+    );
+    const weird = new Map<string, PV>([
+      ['w', { call: G('torch._utils _rebuild_tensor_v2'), args: [{ pid: ['module', 'x'] }, 0, [1], [1], false, null] }],
+    ]);
     await expectCode(parseTorchBin(torchZip(weird, {})), 'MODEL_FORMAT', /persistent id/);
   });
 });

@@ -21,7 +21,9 @@ function importsOf(file: string): { static: string[]; dynamic: string[] } {
   const at = (re: RegExp) => [...src.matchAll(re)].map((m) => m[1]).filter((s) => s.startsWith('.'));
   const toPath = (s: string) => resolve(dirname(file), s.replace(/\.js$/, '.ts'));
   return {
-    static: at(/^(?:import|export)\s[^;]*?from\s+'([^']+)'/gms).concat(at(/^import\s+'([^']+)'/gm)).map(toPath),
+    static: at(/^(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)
+      .concat(at(/^import\s+'([^']+)'/gm))
+      .map(toPath),
     dynamic: at(/import\(\s*'([^']+)'\s*\)/g).map(toPath),
   };
 }
@@ -52,10 +54,18 @@ describe('worker layout', () => {
 
   it('imports from src/ only the boundary, and the boundary imports nothing else', () => {
     const bad = filesUnder(join(ROOT, 'workers')).flatMap((f) =>
-      [...importsOf(f).static, ...importsOf(f).dynamic].map(rel).filter((p) => p.startsWith('src/') && !p.startsWith('src/boundary/')).map((p) => `${rel(f)} -> ${p}`),
+      [...importsOf(f).static, ...importsOf(f).dynamic]
+        .map(rel)
+        .filter((p) => p.startsWith('src/') && !p.startsWith('src/boundary/'))
+        .map((p) => `${rel(f)} -> ${p}`),
     );
     expect(bad).toEqual([]);
-    const boundary = filesUnder(join(ROOT, 'src', 'boundary')).flatMap((f) => importsOf(f).static.map(rel).filter((p) => !p.startsWith('src/boundary/')).map((p) => `${rel(f)} -> ${p}`));
+    const boundary = filesUnder(join(ROOT, 'src', 'boundary')).flatMap((f) =>
+      importsOf(f)
+        .static.map(rel)
+        .filter((p) => !p.startsWith('src/boundary/'))
+        .map((p) => `${rel(f)} -> ${p}`),
+    );
     expect(boundary).toEqual([]);
   });
 

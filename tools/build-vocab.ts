@@ -21,7 +21,7 @@ export function vocabTokensFromBertTokenizerJson(tokens: readonly string[]): str
     if (i === 1) return '[unused0]'; // vocab.json stores a bare "▁" there
     if (SPECIAL.test(t)) return t;
     if (t.startsWith('\u2581')) return t.slice(1);
-    return '##' + t;
+    return `##${t}`;
   });
 }
 
@@ -33,7 +33,7 @@ export function buildBertBaseUncasedVocab(vocabJsonPath?: string): string {
     throw new Error(`${path} is not a JSON list of token strings`);
   }
   const lines = vocabTokensFromBertTokenizerJson(tokens as string[]);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function sha256Hex(text: string): string {
@@ -51,7 +51,9 @@ function main(argv: string[]): number {
   const sha = sha256Hex(text);
   writeFileSync(out, text);
   const ok = lines === BERT_BASE_UNCASED_VOCAB_SIZE && sha === BERT_BASE_UNCASED_VOCAB_SHA256;
-  console.log(`${out}: ${lines} lines, sha256 ${sha} ${ok ? '(matches bert-base-uncased)' : '(DOES NOT match bert-base-uncased)'}`);
+  console.log(
+    `${out}: ${lines} lines, sha256 ${sha} ${ok ? '(matches bert-base-uncased)' : '(DOES NOT match bert-base-uncased)'}`,
+  );
   return ok ? 0 : 1;
 }
 

@@ -52,8 +52,18 @@ export function randomBertWeights(shape: typeof CONTRIEVER_SHAPE, seed = 1): Sta
   const H = shape.hidden_size;
   const I = shape.intermediate_size;
   const dict: StateDict = new Map();
-  const put = (name: string, dims: number[], data: Float32Array) => dict.set(name, { dtype: 'float32', shape: dims, data });
-  const w = (name: string, dims: number[], std = 0.02) => put(name, dims, uniform(dims.reduce((a, b) => a * b, 1), r, std));
+  const put = (name: string, dims: number[], data: Float32Array) =>
+    dict.set(name, { dtype: 'float32', shape: dims, data });
+  const w = (name: string, dims: number[], std = 0.02) =>
+    put(
+      name,
+      dims,
+      uniform(
+        dims.reduce((a, b) => a * b, 1),
+        r,
+        std,
+      ),
+    );
   const ln = (prefix: string) => {
     put(`${prefix}.weight`, [H], uniform(H, r, 0.02, 1));
     put(`${prefix}.bias`, [H], uniform(H, r, 0.02));
@@ -79,7 +89,10 @@ export function randomBertWeights(shape: typeof CONTRIEVER_SHAPE, seed = 1): Sta
 }
 
 /** A random PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors). */
-export function writeRandomAdapter(dir: string, opts: { layers: number; hidden: number; r: number; alpha: number; targets: string[]; seed: number; base: string }): void {
+export function writeRandomAdapter(
+  dir: string,
+  opts: { layers: number; hidden: number; r: number; alpha: number; targets: string[]; seed: number; base: string },
+): void {
   mkdirSync(dir, { recursive: true });
   const rand = rng(opts.seed);
   const dict: StateDict = new Map();
@@ -87,8 +100,16 @@ export function writeRandomAdapter(dir: string, opts: { layers: number; hidden: 
     for (const t of opts.targets) {
       const key = `base_model.model.encoder.layer.${l}.attention.self.${t}`;
       // Both factors random (a trained adapter has B != 0), scaled so the delta is ~the size of W.
-      dict.set(`${key}.lora_A.weight`, { dtype: 'float32', shape: [opts.r, opts.hidden], data: uniform(opts.r * opts.hidden, rand, 0.02) });
-      dict.set(`${key}.lora_B.weight`, { dtype: 'float32', shape: [opts.hidden, opts.r], data: uniform(opts.hidden * opts.r, rand, 0.02) });
+      dict.set(`${key}.lora_A.weight`, {
+        dtype: 'float32',
+        shape: [opts.r, opts.hidden],
+        data: uniform(opts.r * opts.hidden, rand, 0.02),
+      });
+      dict.set(`${key}.lora_B.weight`, {
+        dtype: 'float32',
+        shape: [opts.hidden, opts.r],
+        data: uniform(opts.hidden * opts.r, rand, 0.02),
+      });
     }
   }
   writeFileSync(join(dir, 'adapter_model.safetensors'), serializeSafetensors(dict));
@@ -116,10 +137,15 @@ export function writeRandomAdapter(dir: string, opts: { layers: number; hidden: 
 /** tokenizer.json + onnx/model.onnx (last_hidden_state) for transformers.js, from the folder's own files. */
 export function writeTransformersJsFiles(dir: string): void {
   const vocab = readFileSync(join(dir, 'vocab.txt'), 'utf8');
-  const tokCfg = existsSync(join(dir, 'tokenizer_config.json')) ? JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')) : {};
+  const tokCfg = existsSync(join(dir, 'tokenizer_config.json'))
+    ? JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8'))
+    : {};
   const tok = bertTokenizerFromVocab(vocab, { ...optionsFromConfig(tokCfg), modelMaxLength: 512 });
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tok.tokenizerJson));
-  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ ...tok.tokenizerConfig, ...tokCfg, model_max_length: 512 }, null, 2));
+  writeFileSync(
+    join(dir, 'tokenizer_config.json'),
+    JSON.stringify({ ...tok.tokenizerConfig, ...tokCfg, model_max_length: 512 }, null, 2),
+  );
   const configJson = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   const config = parseBertConfig(configJson, {}, {});
   const weights = parseSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
@@ -155,19 +181,41 @@ export function ensureBenchModel(name: 'tiny' | 'contriever', outRoot: string, f
   mkdirSync(dir, { recursive: true });
   if (name === 'tiny') {
     const src = join(FIXTURES, 'tiny-bert');
-    for (const f of ['config.json', 'vocab.txt', 'tokenizer_config.json', 'model.safetensors']) copyFileSync(join(src, f), join(dir, f));
+    for (const f of ['config.json', 'vocab.txt', 'tokenizer_config.json', 'model.safetensors'])
+      copyFileSync(join(src, f), join(dir, f));
     copyDir(join(FIXTURES, 'adapters', 'expert-a'), experts[0]);
     copyDir(join(FIXTURES, 'adapters', 'expert-b'), experts[1]);
   } else {
     const shape = CONTRIEVER_SHAPE;
     writeFileSync(
       join(dir, 'config.json'),
-      JSON.stringify({ architectures: ['BertModel'], model_type: 'bert', hidden_act: 'gelu', layer_norm_eps: 1e-12, pad_token_id: 0, ...shape }, null, 2),
+      JSON.stringify(
+        {
+          architectures: ['BertModel'],
+          model_type: 'bert',
+          hidden_act: 'gelu',
+          layer_norm_eps: 1e-12,
+          pad_token_id: 0,
+          ...shape,
+        },
+        null,
+        2,
+      ),
     );
     copyFileSync(join(FIXTURES, 'tiny-bert', 'vocab.txt'), join(dir, 'vocab.txt'));
-    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: true, model_max_length: 512, tokenizer_class: 'BertTokenizer' }, null, 2));
+    writeFileSync(
+      join(dir, 'tokenizer_config.json'),
+      JSON.stringify({ do_lower_case: true, model_max_length: 512, tokenizer_class: 'BertTokenizer' }, null, 2),
+    );
     writeFileSync(join(dir, 'model.safetensors'), serializeSafetensors(randomBertWeights(shape, 20260101)));
-    const common = { layers: shape.num_hidden_layers, hidden: shape.hidden_size, r: 8, alpha: 32, targets: ['query', 'value'], base: 'random-contriever-shaped' };
+    const common = {
+      layers: shape.num_hidden_layers,
+      hidden: shape.hidden_size,
+      r: 8,
+      alpha: 32,
+      targets: ['query', 'value'],
+      base: 'random-contriever-shaped',
+    };
     writeRandomAdapter(experts[0], { ...common, seed: 11 });
     writeRandomAdapter(experts[1], { ...common, seed: 22 });
   }

@@ -14,7 +14,8 @@ function cell(v: string | number | null | undefined, digits: number): string {
 export function formatTable<T>(rows: T[], columns: Column<T>[]): string {
   const cells = rows.map((r) => columns.map((c) => cell(c.value(r), c.digits ?? 2)));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i].length)));
-  const line = (parts: string[]) => parts.map((p, i) => (i === 0 ? p.padEnd(widths[i]) : p.padStart(widths[i]))).join('  ');
+  const line = (parts: string[]) =>
+    parts.map((p, i) => (i === 0 ? p.padEnd(widths[i]) : p.padStart(widths[i]))).join('  ');
   return [line(columns.map((c) => c.header)), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 

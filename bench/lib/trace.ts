@@ -21,7 +21,10 @@ interface TraceEvent {
  * Thread CPU (`tdur`) is what the page did itself; wall time also holds descheduling by other
  * processes, so on a loaded machine it is stretched while thread CPU is not.
  */
-export async function traceMainThreadTasks<T>(page: Page, fn: () => Promise<T>): Promise<{ result: T; tasks: TaskTime[] }> {
+export async function traceMainThreadTasks<T>(
+  page: Page,
+  fn: () => Promise<T>,
+): Promise<{ result: T; tasks: TaskTime[] }> {
   const browser = page.context().browser();
   if (!browser) throw new Error('tracing needs a browser launched by Playwright');
   await browser.startTracing(page, { categories: ['toplevel', 'disabled-by-default-devtools.timeline'] });
@@ -33,7 +36,9 @@ export async function traceMainThreadTasks<T>(page: Page, fn: () => Promise<T>):
     buf = await browser.stopTracing();
   }
   const events = (JSON.parse(buf.toString()) as { traceEvents: TraceEvent[] }).traceEvents;
-  const mains = new Set(events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  const mains = new Set(
+    events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`),
+  );
   const byThread = new Map<string, TaskTime[]>();
   for (const e of events) {
     const key = `${e.pid}:${e.tid}`;

@@ -64,8 +64,11 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** The onnxruntime-web build the in-thread engine uses under cfg.ortBuild. */
 async function ortFor(cfg: BenchConfig, backend: 'wasm' | 'webgpu'): Promise<typeof import('onnxruntime-web')> {
   if (cfg.ortBuild === 'jsep') return import('onnxruntime-web');
-  if (cfg.ortBuild === 'asyncify') return (await import('onnxruntime-web/webgpu')) as unknown as typeof import('onnxruntime-web');
-  return (await (backend === 'webgpu' ? import('onnxruntime-web') : import('onnxruntime-web/wasm'))) as unknown as typeof import('onnxruntime-web');
+  if (cfg.ortBuild === 'asyncify')
+    return (await import('onnxruntime-web/webgpu')) as unknown as typeof import('onnxruntime-web');
+  return (await (backend === 'webgpu'
+    ? import('onnxruntime-web')
+    : import('onnxruntime-web/wasm'))) as unknown as typeof import('onnxruntime-web');
 }
 
 let ourQueryVec: Float32Array | null = null;
@@ -80,7 +83,12 @@ async function runOurs(cfg: BenchConfig) {
   const client: EncoderApi = cfg.inThread ? new EncoderEngine({ ort: loader }) : new EncoderClient();
   try {
     const t0 = now();
-    const info = await client.load(cfg.modelUrl, { device: cfg.device, numThreads: cfg.numThreads, cache: false, maxLength: 512 });
+    const info = await client.load(cfg.modelUrl, {
+      device: cfg.device,
+      numThreads: cfg.numThreads,
+      cache: false,
+      maxLength: 512,
+    });
     const loadWallMs = now() - t0;
     const addWallMs: number[] = [];
     for (const [i, url] of cfg.experts.entries()) {
@@ -117,8 +125,28 @@ async function runOurs(cfg: BenchConfig) {
       indexMsAll.push(now() - ti);
     }
     const indexMs = indexMsAll[0] ?? NaN;
-    const ortEnv = cfg.inThread && usedOrt ? { numThreads: usedOrt.env.wasm.numThreads, versions: usedOrt.env.versions, crossOriginIsolated: self.crossOriginIsolated } : null;
-    return { info, ortEnv, loadWallMs, addWallMs, experts, base, baseAgain, expertFixed, expertAlternating, switchPairs, indexMs, indexMsAll };
+    const ortEnv =
+      cfg.inThread && usedOrt
+        ? {
+            numThreads: usedOrt.env.wasm.numThreads,
+            versions: usedOrt.env.versions,
+            crossOriginIsolated: self.crossOriginIsolated,
+          }
+        : null;
+    return {
+      info,
+      ortEnv,
+      loadWallMs,
+      addWallMs,
+      experts,
+      base,
+      baseAgain,
+      expertFixed,
+      expertAlternating,
+      switchPairs,
+      indexMs,
+      indexMsAll,
+    };
   } finally {
     await client.dispose();
   }
@@ -133,7 +161,10 @@ async function makeTjs(cfg: BenchConfig) {
   env.useBrowserCache = false;
   (env as unknown as { useWasmCache?: boolean }).useWasmCache = false;
   // A shallow copy of transformers.js' own ort.env: .wasm is the same object as its onnxruntime-web's env.wasm.
-  const onnx = env.backends.onnx as unknown as { wasm: { wasmPaths: unknown; numThreads: number; proxy: boolean }; versions?: Record<string, string> };
+  const onnx = env.backends.onnx as unknown as {
+    wasm: { wasmPaths: unknown; numThreads: number; proxy: boolean };
+    versions?: Record<string, string>;
+  };
   onnx.wasm.wasmPaths = {
     mjs: `${cfg.tjsOrtDist}ort-wasm-simd-threaded.asyncify.mjs`,
     wasm: `${cfg.tjsOrtDist}ort-wasm-simd-threaded.asyncify.wasm`,
@@ -144,7 +175,13 @@ async function makeTjs(cfg: BenchConfig) {
   return { extractor, onnx };
 }
 
-async function tjsIndex(extractor: Awaited<ReturnType<typeof makeTjs>>['extractor'], cfg: BenchConfig, into: Float32Array, dim: number, docs = cfg.docs) {
+async function tjsIndex(
+  extractor: Awaited<ReturnType<typeof makeTjs>>['extractor'],
+  cfg: BenchConfig,
+  into: Float32Array,
+  dim: number,
+  docs = cfg.docs,
+) {
   const opts = { pooling: 'mean' as const, normalize: false };
   for (let i = 0; i < docs.length; i += cfg.batchSize) {
     const out = await extractor(docs.slice(i, i + cfg.batchSize), opts);
@@ -160,7 +197,9 @@ async function tjsIndex(extractor: Awaited<ReturnType<typeof makeTjs>>['extracto
 async function runPaired(cfg: BenchConfig) {
   const worker = new EncoderClient();
   const inThread = new EncoderEngine({ ort: (backend) => ortFor(cfg, backend) });
-  const plain = cfg.comparePlainInputs ? new EncoderEngine({ ort: (backend) => ortFor(cfg, backend), baseBranches: false }) : null;
+  const plain = cfg.comparePlainInputs
+    ? new EncoderEngine({ ort: (backend) => ortFor(cfg, backend), baseBranches: false })
+    : null;
   const tjs = await makeTjs(cfg);
   try {
     const opts = { device: cfg.device, numThreads: cfg.numThreads, cache: false, maxLength: 512 } as const;
@@ -192,11 +231,12 @@ async function runPaired(cfg: BenchConfig) {
       inThreadExpertInference: [] as number[],
     };
     /** A timed turn; for our engines also (untimed) their onnxruntime time during it. */
-    const turn = (into: number[], fn: () => Promise<unknown>, engine?: EncoderApi, inference?: number[]) => async () => {
-      const before = engine ? (await engine.stats()).inferenceMs : 0;
-      into.push(await time(fn));
-      if (engine && inference) inference.push((await engine.stats()).inferenceMs - before);
-    };
+    const turn =
+      (into: number[], fn: () => Promise<unknown>, engine?: EncoderApi, inference?: number[]) => async () => {
+        const before = engine ? (await engine.stats()).inferenceMs : 0;
+        into.push(await time(fn));
+        if (engine && inference) inference.push((await engine.stats()).inferenceMs - before);
+      };
     const turns = [
       turn(query.worker, () => worker.embedQuery(q, null), worker, query.workerInference),
       turn(query.inThread, () => inThread.embedQuery(q, null), inThread, query.inThreadInference),
@@ -204,7 +244,11 @@ async function runPaired(cfg: BenchConfig) {
       turn(query.workerExpert, () => worker.embedQuery(q, 'A'), worker, query.workerExpertInference),
       turn(query.inThreadExpert, () => inThread.embedQuery(q, 'A'), inThread, query.inThreadExpertInference),
     ];
-    if (plain) turns.push(turn(query.plain, () => plain.embedQuery(q, null)), turn(query.plainExpert, () => plain.embedQuery(q, 'A')));
+    if (plain)
+      turns.push(
+        turn(query.plain, () => plain.embedQuery(q, null)),
+        turn(query.plainExpert, () => plain.embedQuery(q, 'A')),
+      );
     const rand = mulberry32(12345);
     for (let i = 0; i < cfg.runs; i++) {
       // A fresh order each round, so that no contender always follows the same one.
@@ -216,7 +260,12 @@ async function runPaired(cfg: BenchConfig) {
     }
     // Indexing passes; each pass goes slice by slice (the SDK indexes 256 documents per slice),
     // the two sides taking turns per slice, and who goes first alternates.
-    const index = { worker: [] as number[], tjs: [] as number[], sliceWorker: [] as number[], sliceTjs: [] as number[] };
+    const index = {
+      worker: [] as number[],
+      tjs: [] as number[],
+      sliceWorker: [] as number[],
+      sliceTjs: [] as number[],
+    };
     const dim = (await inThread.info()).dim;
     const slice = cfg.indexSlice ?? cfg.docs.length;
     const tjsVecs = new Float32Array(slice * dim);
@@ -235,7 +284,9 @@ async function runPaired(cfg: BenchConfig) {
           tjsMs = await theirs();
           oursMs = await ours();
         }
-        console.log(`[bench] indexing pass ${r + 1}, docs ${at}-${at + docs.length}: ours ${oursMs.toFixed(0)} ms, transformers.js ${tjsMs.toFixed(0)} ms`);
+        console.log(
+          `[bench] indexing pass ${r + 1}, docs ${at}-${at + docs.length}: ours ${oursMs.toFixed(0)} ms, transformers.js ${tjsMs.toFixed(0)} ms`,
+        );
         index.sliceWorker.push(oursMs);
         index.sliceTjs.push(tjsMs);
         w += oursMs;
@@ -263,7 +314,12 @@ async function runTjs(cfg: BenchConfig) {
   const t0 = now();
   const { extractor, onnx } = await makeTjs(cfg);
   const loadWallMs = now() - t0;
-  const ortEnv = { numThreads: onnx.wasm.numThreads, proxy: onnx.wasm.proxy, versions: onnx.versions, crossOriginIsolated: self.crossOriginIsolated };
+  const ortEnv = {
+    numThreads: onnx.wasm.numThreads,
+    proxy: onnx.wasm.proxy,
+    versions: onnx.versions,
+    crossOriginIsolated: self.crossOriginIsolated,
+  };
   const opts = { pooling: 'mean' as const, normalize: false };
   const q = cfg.query;
   for (let i = 0; i < cfg.warmup * 3; i++) await extractor(q, opts);
@@ -273,7 +329,8 @@ async function runTjs(cfg: BenchConfig) {
   const dim = qv.length;
   const docVecs = new Float32Array(cfg.docs.length * dim);
   const indexMsAll: number[] = [];
-  for (let r = 0; !cfg.skipIndex && r < (cfg.indexRuns ?? 1); r++) indexMsAll.push(await time(() => tjsIndex(extractor, cfg, docVecs, dim)));
+  for (let r = 0; !cfg.skipIndex && r < (cfg.indexRuns ?? 1); r++)
+    indexMsAll.push(await time(() => tjsIndex(extractor, cfg, docVecs, dim)));
   const indexMs = indexMsAll[0] ?? NaN;
   await extractor.dispose();
   return {
@@ -288,11 +345,14 @@ async function runTjs(cfg: BenchConfig) {
   };
 }
 
-const w = window as unknown as Record<string, unknown>;
-w.bench = {
+const api = {
   runOurs,
   runTjs,
   runPaired,
   env: () => ({ isolated: self.crossOriginIsolated, cores: navigator.hardwareConcurrency, ua: navigator.userAgent }),
 };
+/** What bench/encoder.ts calls in the page. */
+export type EncoderBenchApi = typeof api;
+const w = window as unknown as Record<string, unknown>;
+w.bench = api;
 w.benchReady = true;

@@ -38,7 +38,7 @@ declare global {
 const status = document.getElementById('status')!;
 const logEl = document.getElementById('log')!;
 const log = (line: string) => {
-  logEl.textContent += line + '\n';
+  logEl.textContent += `${line}\n`;
 };
 
 async function text(url: string): Promise<string> {
@@ -63,25 +63,44 @@ async function run(): Promise<EvalBenchResult> {
   for (const d of cfg.datasets) {
     const qrels: Record<string, string> = {};
     for (const s of d.splits) qrels[s] = await text(`/__eval-data/${d.name}/qrels/${s}.tsv`);
-    datasets.push(parseBeirTexts(d.name, {
-      corpus: await text(`/__eval-data/${d.name}/corpus.jsonl`),
-      queries: await text(`/__eval-data/${d.name}/queries.jsonl`),
-      qrels,
-    }));
+    datasets.push(
+      parseBeirTexts(d.name, {
+        corpus: await text(`/__eval-data/${d.name}/corpus.jsonl`),
+        queries: await text(`/__eval-data/${d.name}/queries.jsonl`),
+        qrels,
+      }),
+    );
   }
   const client = new EncoderClient();
   try {
     status.textContent = 'loading the model…';
-    const info = await client.load({ id: cfg.model.base, files: await files(cfg.model.base, cfg.model.files) }, { device: 'wasm', numThreads: cfg.numThreads, cache: false });
-    log(`model: dim ${info.dim}, ${info.backend} (${info.backendReason}), fingerprint ${info.fingerprint.slice(0, 12)}`);
+    const info = await client.load(
+      { id: cfg.model.base, files: await files(cfg.model.base, cfg.model.files) },
+      { device: 'wasm', numThreads: cfg.numThreads, cache: false },
+    );
+    log(
+      `model: dim ${info.dim}, ${info.backend} (${info.backendReason}), fingerprint ${info.fingerprint.slice(0, 12)}`,
+    );
     for (const e of cfg.experts) await client.addExpert(e.name, { id: e.base, files: await files(e.base, e.files) });
     status.textContent = 'evaluating…';
     const t0 = performance.now();
-    const out = await runEvaluation(datasets, encoderBackend(client, info), { ...cfg.run, experts: cfg.experts.map((e) => e.name) }, { log });
+    const out = await runEvaluation(
+      datasets,
+      encoderBackend(client, info),
+      { ...cfg.run, experts: cfg.experts.map((e) => e.name) },
+      { log },
+    );
     const ms = performance.now() - t0;
     document.getElementById('table')!.textContent = out.markdown;
     status.textContent = `done in ${(ms / 1000).toFixed(1)} s`;
-    return { ok: true, result: out.result, markdown: out.markdown, routing: out.routing.map((r) => `${r.method} ${r.dataset} ${r.query_id} ${r.expert}`), ms, backend: info.backend };
+    return {
+      ok: true,
+      result: out.result,
+      markdown: out.markdown,
+      routing: out.routing.map((r) => `${r.method} ${r.dataset} ${r.query_id} ${r.expert}`),
+      ms,
+      backend: info.backend,
+    };
   } finally {
     await client.dispose();
   }

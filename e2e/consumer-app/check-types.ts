@@ -1,7 +1,13 @@
 // Typechecked by the e2e test under moduleResolution nodenext and bundler, against the d.ts files
 // of the installed tarball. Each line uses a field a broken import would lose (types as `any`
 // would pass silently, so `noImplicitAny` and these annotations make a lost type an error).
-import { type IndexProgress, type OpenOptions, RouterRetriever, RouterRetrieverError, type SearchResult } from 'router-retriever-web';
+import {
+  type IndexProgress,
+  type OpenOptions,
+  type RouterRetriever,
+  RouterRetrieverError,
+  type SearchResult,
+} from 'router-retriever-web';
 import { EncoderEngine, type EmbedProgress, type LoadProgress } from 'router-retriever-web/node';
 import { defineRouterSearch, RouterSearchElement } from 'router-retriever-web/widget';
 

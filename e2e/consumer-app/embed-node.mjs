@@ -13,7 +13,14 @@ const engine = new EncoderEngine();
 try {
   const info = await engine.load({ id: modelDir, files }, { device: 'wasm' });
   const base = await engine.embedDocuments(texts);
-  console.log(JSON.stringify({ backend: info.backend, dim: info.dim, base: [...base], typedErrors: typeof isRouterRetrieverError }));
+  console.log(
+    JSON.stringify({
+      backend: info.backend,
+      dim: info.dim,
+      base: [...base],
+      typedErrors: typeof isRouterRetrieverError,
+    }),
+  );
 } finally {
   await engine.dispose();
 }

@@ -62,7 +62,10 @@ function vectors(v: Float32Array, ms: number): VectorsJson {
 
 /** A worker that reports the transfer list of every message it posts (see encoder-transfer-probe.worker.ts). */
 function startProbeWorker(): Worker {
-  return new Worker(new URL('./encoder-transfer-probe.worker.ts', import.meta.url), { type: 'module', name: 'encoder-transfer-probe' });
+  return new Worker(new URL('./encoder-transfer-probe.worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'encoder-transfer-probe',
+  });
 }
 
 interface TransferRecord {
@@ -95,7 +98,17 @@ const enc = new TextEncoder();
 /** Pickle protocol 2: os.system('echo pwned'), the classic payload (GLOBAL, SHORT_BINUNICODE-free form). */
 function hostilePickle(): Uint8Array {
   const cmd = enc.encode('echo pwned');
-  return new Uint8Array([0x80, 2, ...enc.encode('cos\nsystem\n'), 0x55 /* SHORT_BINSTRING */, cmd.length, ...cmd, 0x85 /* TUPLE1 */, 0x52 /* REDUCE */, 0x2e /* STOP */]);
+  return new Uint8Array([
+    0x80,
+    2,
+    ...enc.encode('cos\nsystem\n'),
+    0x55 /* SHORT_BINSTRING */,
+    cmd.length,
+    ...cmd,
+    0x85 /* TUPLE1 */,
+    0x52 /* REDUCE */,
+    0x2e /* STOP */,
+  ]);
 }
 
 const TINY = '/test/fixtures/tiny-bert/';
@@ -140,7 +153,9 @@ const harness = {
         spec = { id: `memory:hostile-${model.hostile}`, files };
       }
       const t0 = performance.now();
-      const info = await current().load(spec, options, (p) => progress.push({ ...p, t: Math.round(performance.now() - t0) }));
+      const info = await current().load(spec, options, (p) =>
+        progress.push({ ...p, t: Math.round(performance.now() - t0) }),
+      );
       return { info, progress };
     });
   },

@@ -18,9 +18,7 @@ export type Backend = 'webgpu' | 'wasm';
  * - an object of files (picked by the user, or read from disk by a Node tool), keyed by file name
  *   (`config.json`, `model.safetensors`, `adapter_config.json`, ...).
  */
-export type ModelSpec =
-  | string
-  | { id?: string; files: Record<string, Blob | ArrayBuffer | Uint8Array> };
+export type ModelSpec = string | { id?: string; files: Record<string, Blob | ArrayBuffer | Uint8Array> };
 
 export interface LoadOptions {
   device?: DeviceRequest;
@@ -109,9 +107,18 @@ export interface EncoderApi {
   removeExpert(name: string): Promise<void>;
   listExperts(): Promise<ExpertInfo[]>;
   /** Documents with the base encoder: an n x dim row-major Float32Array, in input order. */
-  embedDocuments(texts: string[], options?: EmbedOptions, onProgress?: (p: EmbedProgress) => void): Promise<Float32Array>;
+  embedDocuments(
+    texts: string[],
+    options?: EmbedOptions,
+    onProgress?: (p: EmbedProgress) => void,
+  ): Promise<Float32Array>;
   /** Many queries with one expert (null = base): n x dim, in input order. */
-  embedQueries(texts: string[], expert: string | null, options?: EmbedOptions, onProgress?: (p: EmbedProgress) => void): Promise<Float32Array>;
+  embedQueries(
+    texts: string[],
+    expert: string | null,
+    options?: EmbedOptions,
+    onProgress?: (p: EmbedProgress) => void,
+  ): Promise<Float32Array>;
   /** One query with an expert (null = base). */
   embedQuery(text: string, expert: string | null): Promise<Float32Array>;
   /** Cancel a running embedDocuments/embedQueries call started with this jobId. */

@@ -20,7 +20,9 @@ interface Thrown {
 
 const throwHandler: TransferHandler<Thrown, SerializedError> = {
   canHandle: (value: unknown): value is Thrown =>
-    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[Symbol.for('Comlink.thrown')] === true,
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[Symbol.for('Comlink.thrown')] === true,
   serialize: ({ value }) => {
     const e = value instanceof Error ? value : new Error(String(value));
     const out: SerializedError = { name: e.name, message: e.message, stack: e.stack };

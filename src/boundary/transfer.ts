@@ -19,7 +19,8 @@ type Callback = (...args: never[]) => unknown;
 const float32Handler: TransferHandler<Float32Array, Float32Array> = {
   canHandle: (v: unknown): v is Float32Array => v instanceof Float32Array,
   serialize: (v) => {
-    const own = v.buffer instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength ? v : v.slice();
+    const own =
+      v.buffer instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength ? v : v.slice();
     return [own, [own.buffer as ArrayBuffer]];
   },
   deserialize: (v) => v,
@@ -41,6 +42,8 @@ export const CALLBACK_HANDLER = 'router-retriever:callback';
 /** Registers the boundary's handlers with comlink. Idempotent. */
 export function installTransferHandlers(): void {
   installErrorTransfer();
-  if (!transferHandlers.has(FLOAT32_HANDLER)) transferHandlers.set(FLOAT32_HANDLER, float32Handler as TransferHandler<unknown, unknown>);
-  if (!transferHandlers.has(CALLBACK_HANDLER)) transferHandlers.set(CALLBACK_HANDLER, callbackHandler() as TransferHandler<unknown, unknown>);
+  if (!transferHandlers.has(FLOAT32_HANDLER))
+    transferHandlers.set(FLOAT32_HANDLER, float32Handler as TransferHandler<unknown, unknown>);
+  if (!transferHandlers.has(CALLBACK_HANDLER))
+    transferHandlers.set(CALLBACK_HANDLER, callbackHandler() as TransferHandler<unknown, unknown>);
 }

@@ -139,7 +139,10 @@ export function parseQrelsTsv(text: string, file = 'qrels.tsv'): Qrels {
 }
 
 /** Keep only qrels entries whose query exists (BEIR drops the rest too); report the dropped ids. */
-export function qrelsWithQueries(qrels: Qrels, queries: ReadonlyMap<string, unknown>): { qrels: Qrels; missing: string[] } {
+export function qrelsWithQueries(
+  qrels: Qrels,
+  queries: ReadonlyMap<string, unknown>,
+): { qrels: Qrels; missing: string[] } {
   const out: Qrels = new Map();
   const missing: string[] = [];
   for (const [qid, m] of qrels) {
@@ -163,7 +166,8 @@ export interface BeirTexts {
 /** Parses a BEIR folder given as texts (the browser's counterpart of tools/eval/beir-node.ts). */
 export function parseBeirTexts(name: string, texts: BeirTexts, options: CorpusParseOptions = {}): BeirDataset {
   const qrels = new Map<string, Qrels>();
-  for (const split of Object.keys(texts.qrels).sort()) qrels.set(split, parseQrelsTsv(texts.qrels[split], `${name}/qrels/${split}.tsv`));
+  for (const split of Object.keys(texts.qrels).sort())
+    qrels.set(split, parseQrelsTsv(texts.qrels[split], `${name}/qrels/${split}.tsv`));
   return {
     name,
     corpus: parseCorpusJsonl(texts.corpus, `${name}/corpus.jsonl`, options),

@@ -35,15 +35,23 @@ export class Bm25Index {
   }
 
   /** Index documents (`title + " " + text`). Ids must be unique. */
-  static build(docs: Iterable<Pick<Doc, 'id' | 'title' | 'text'>>, options: Partial<LexicalOptions> = BM25_PROFILES.anserini): Bm25Index {
+  static build(
+    docs: Iterable<Pick<Doc, 'id' | 'title' | 'text'>>,
+    options: Partial<LexicalOptions> = BM25_PROFILES.anserini,
+  ): Bm25Index {
     const index = new LexicalIndex(options);
     const ids: string[] = [];
     const seen = new Set<string>();
     const rows: { row: number; id: string; vector: ReturnType<LexicalIndex['termVector']> }[] = [];
     for (const doc of docs) {
-      if (seen.has(doc.id)) throw new RouterRetrieverError('INVALID_INPUT', `BM25: duplicate document id "${doc.id}"`, { id: doc.id });
+      if (seen.has(doc.id))
+        throw new RouterRetrieverError('INVALID_INPUT', `BM25: duplicate document id "${doc.id}"`, { id: doc.id });
       seen.add(doc.id);
-      rows.push({ row: ids.length, id: doc.id, vector: index.termVector(doc.title ? `${doc.title} ${doc.text}` : doc.text) });
+      rows.push({
+        row: ids.length,
+        id: doc.id,
+        vector: index.termVector(doc.title ? `${doc.title} ${doc.text}` : doc.text),
+      });
       ids.push(doc.id);
     }
     index.load(rows);
@@ -57,10 +65,8 @@ export class Bm25Index {
   search(query: string, k = 1000): Ranking {
     const { rows, scores } = this.index.score(query);
     const ids = this.ids;
-    const order = selectTopK(
-      Array.from(rows.keys()),
-      Math.max(0, k),
-      (a, b) => compareTrec(scores[a], ids[rows[a]], scores[b], ids[rows[b]]),
+    const order = selectTopK(Array.from(rows.keys()), Math.max(0, k), (a, b) =>
+      compareTrec(scores[a], ids[rows[a]], scores[b], ids[rows[b]]),
     );
     return { ids: order.map((i) => ids[rows[i]]), scores: Float64Array.from(order, (i) => scores[i]) };
   }

@@ -60,7 +60,10 @@ export class DenseCorpus {
       const ids = a as readonly string[];
       dim = c!;
       if (b.length !== ids.length * dim) {
-        throw new RouterRetrieverError('INVALID_INPUT', `DenseCorpus: ${b.length} values for ${ids.length} documents of dim ${dim}.`);
+        throw new RouterRetrieverError(
+          'INVALID_INPUT',
+          `DenseCorpus: ${b.length} values for ${ids.length} documents of dim ${dim}.`,
+        );
       }
       chunks = [{ dim, vectors: b, ids }];
     } else {
@@ -79,9 +82,18 @@ export class DenseCorpus {
 }
 
 /** Top-k documents by dot product, ties broken as trec_eval does (a plain reference scan, used by tests). */
-export function exactTopK(docs: Float32Array, dim: number, ids: readonly string[], query: Float32Array, k: number): Ranking {
+export function exactTopK(
+  docs: Float32Array,
+  dim: number,
+  ids: readonly string[],
+  query: Float32Array,
+  k: number,
+): Ranking {
   if (query.length !== dim || docs.length !== ids.length * dim) {
-    throw new RouterRetrieverError('INVALID_INPUT', `exactTopK: shapes do not match (dim ${dim}, query ${query.length}, docs ${docs.length} for ${ids.length} ids)`);
+    throw new RouterRetrieverError(
+      'INVALID_INPUT',
+      `exactTopK: shapes do not match (dim ${dim}, query ${query.length}, docs ${docs.length} for ${ids.length} ids)`,
+    );
   }
   const n = ids.length;
   const scores = new Float32Array(n);

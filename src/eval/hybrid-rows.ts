@@ -80,7 +80,12 @@ export function hybridScores(
   for (const s of sets) {
     const scores = new Map<string, QueryMetrics>();
     for (const qid of s.qids) {
-      const m = evaluateQuery(qid, fusedRanking(rankings, s.dataset, qid, denseOf(s.dataset, qid), fusion, k), s.qrels.get(qid)!, evalOpts);
+      const m = evaluateQuery(
+        qid,
+        fusedRanking(rankings, s.dataset, qid, denseOf(s.dataset, qid), fusion, k),
+        s.qrels.get(qid)!,
+        evalOpts,
+      );
       if (m) scores.set(qid, m);
     }
     out.set(s.dataset, scores);
@@ -109,7 +114,10 @@ export function learnWeight(
   k: number,
   evalOpts: EvalOptions,
 ): { weight: number; curve: [number, number][] } {
-  const curve = WEIGHT_GRID.map((w): [number, number] => [w, macroNdcg(hybridScores(rankings, sets, denseOf, { method, weight: w }, k, evalOpts))]);
+  const curve = WEIGHT_GRID.map((w): [number, number] => [
+    w,
+    macroNdcg(hybridScores(rankings, sets, denseOf, { method, weight: w }, k, evalOpts)),
+  ]);
   let best = curve[0];
   for (const c of curve) if (c[1] > best[1] + 1e-12) best = c;
   return { weight: best[0], curve };
@@ -145,23 +153,33 @@ export function computeHybridRows(p: {
   const row = (flat: Float32Array, i: number) => flat.subarray(i * p.dim, (i + 1) * p.dim);
   if (p.pilots) {
     for (const s of p.states) {
-      if (s.baseTest) s.testIds.forEach((qid, i) => routed.set(key(s.name, qid), routeMean(row(s.baseTest!, i), p.pilots!).expert));
-      if (s.basePilot) s.pilotIds.forEach((qid, i) => routed.set(key(s.name, qid), routeMean(row(s.basePilot!, i), p.pilots!).expert));
+      if (s.baseTest)
+        s.testIds.forEach((qid, i) => routed.set(key(s.name, qid), routeMean(row(s.baseTest!, i), p.pilots!).expert));
+      if (s.basePilot)
+        s.pilotIds.forEach((qid, i) => routed.set(key(s.name, qid), routeMean(row(s.basePilot!, i), p.pilots!).expert));
     }
   }
   const tests: QuerySet[] = p.states.map((s) => ({ dataset: s.name, qids: s.testIds, qrels: s.testQrels }));
-  const pilotSets: QuerySet[] = p.states.filter((s) => s.pilotIds.length > 0).map((s) => ({ dataset: s.name, qids: s.pilotIds, qrels: s.pilotQrels }));
+  const pilotSets: QuerySet[] = p.states
+    .filter((s) => s.pilotIds.length > 0)
+    .map((s) => ({ dataset: s.name, qids: s.pilotIds, qrels: s.pilotQrels }));
   const meta: Record<string, unknown> = { method: p.method };
   const rows = new Map<string, PerQueryScores>();
   for (const h of p.hybrids) {
     const denseOf: DenseSource = h === 'hybrid-base' ? () => 'base' : (ds, qid) => routed.get(key(ds, qid))!;
     let weight = p.weight;
     if (weight === null) {
-      if (pilotSets.length === 0) throw new RouterRetrieverError('NOT_FOUND', `${h}: no pilot queries to learn the fusion weight from; give --fusion-weight`);
+      if (pilotSets.length === 0)
+        throw new RouterRetrieverError(
+          'NOT_FOUND',
+          `${h}: no pilot queries to learn the fusion weight from; give --fusion-weight`,
+        );
       const learned = learnWeight(p.rankings, pilotSets, denseOf, p.method, p.k, p.evalOpts);
       weight = learned.weight;
       meta[`${h}_curve`] = learned.curve.map(([w, v]) => [w, Math.round(v * 1e4) / 1e4]);
-      p.log(`${h}: lexical weight ${weight} learned on ${pilotSets.map((q) => `${q.dataset} (${q.qids.length})`).join(', ')}`);
+      p.log(
+        `${h}: lexical weight ${weight} learned on ${pilotSets.map((q) => `${q.dataset} (${q.qids.length})`).join(', ')}`,
+      );
     }
     meta[`${h}_weight`] = weight;
     rows.set(h, hybridScores(p.rankings, tests, denseOf, { method: p.method, weight }, p.k, p.evalOpts));

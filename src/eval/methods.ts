@@ -20,7 +20,11 @@ function bad(msg: string): never {
  * `requested` null = every row that applies (bm25; base with a model; experts, routers
  * and oracles with experts).
  */
-export function resolveMethodList(requested: readonly string[] | null, experts: readonly string[], hasModel: boolean): string[] {
+export function resolveMethodList(
+  requested: readonly string[] | null,
+  experts: readonly string[],
+  hasModel: boolean,
+): string[] {
   const expertRows = experts.map((e) => `expert:${e}`);
   if (requested === null) {
     return [
@@ -33,14 +37,18 @@ export function resolveMethodList(requested: readonly string[] | null, experts: 
   for (const m of requested) {
     if (m === 'experts') out.push(...expertRows);
     else if (m.startsWith('expert:')) {
-      if (!expertRows.includes(m)) bad(`method ${m}: no expert named "${m.slice(7)}" (give --expert ${m.slice(7)}=<dir>)`);
+      if (!expertRows.includes(m))
+        bad(`method ${m}: no expert named "${m.slice(7)}" (give --expert ${m.slice(7)}=<dir>)`);
       out.push(m);
     } else if (m === 'bm25' || m === 'base' || isRouter(m) || isOracle(m) || isHybrid(m)) out.push(m);
-    else bad(`unknown method "${m}" (bm25, base, expert:<name>, experts, ${[...ROUTER_METHODS, ...HYBRID_METHODS, ...ORACLE_METHODS].join(', ')})`);
+    else
+      bad(
+        `unknown method "${m}" (bm25, base, expert:<name>, experts, ${[...ROUTER_METHODS, ...HYBRID_METHODS, ...ORACLE_METHODS].join(', ')})`,
+      );
   }
   const dense = out.filter((m) => m !== 'bm25');
   if (dense.length > 0 && !hasModel) bad(`methods ${dense.join(', ')} need --model`);
-  if (out.some((m) => isRouter(m) || isOracle(m) || m === 'hybrid-router') && experts.length === 0) bad('routers and oracles need at least one expert');
+  if (out.some((m) => isRouter(m) || isOracle(m) || m === 'hybrid-router') && experts.length === 0)
+    bad('routers and oracles need at least one expert');
   return [...new Set(out)];
 }
-

@@ -147,7 +147,7 @@ export function evaluateQuery(
 ): QueryMetrics | null {
   if (numRelevant(judgments) === 0 && (options.noRelevant ?? 'exclude') === 'exclude') return null;
   if (!ranking) return { ndcg_at_10: 0, recall_at_100: 0, mrr_at_10: 0 };
-  const drop = options.ignoreIdenticalIds ?? true ? queryId : undefined;
+  const drop = (options.ignoreIdenticalIds ?? true) ? queryId : undefined;
   const order = trecOrder(ranking, drop);
   const ranked = order.slice(0, 100).map((i) => ranking.ids[i]);
   return {

@@ -30,7 +30,10 @@ export function scoreQueries(
   const k = (options.depth ?? 100) + (drop ? 1 : 0);
   const out = new Float64Array(expertQueryEmbeddings.length);
   expertQueryEmbeddings.forEach((q, i) => {
-    const m = evaluateQuery(ids?.[i] ?? '', corpus.search(q, k), qrels[i] ?? new Map(), { ignoreIdenticalIds: drop, noRelevant: 'zero' });
+    const m = evaluateQuery(ids?.[i] ?? '', corpus.search(q, k), qrels[i] ?? new Map(), {
+      ignoreIdenticalIds: drop,
+      noRelevant: 'zero',
+    });
     out[i] = m?.ndcg_at_10 ?? 0;
   });
   return out;

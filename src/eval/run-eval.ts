@@ -26,16 +26,16 @@
  * - Oracles: over the routing experts (default: all experts), see ./table.ts.
  */
 import { RouterRetrieverError } from '../boundary/errors.js';
-import { buildPilotLibrary, pilotsOf, type PilotDomain, type PilotWeighting } from '../router/pilots.js';
+import { buildPilotLibrary, pilotsOf, type PilotDomain } from '../router/pilots.js';
 import { routeMax, routeMean, type PilotLibrary } from '../router/route.js';
-import { DatasetRouter } from '../router/dataset-router.js';
+import type { DatasetRouter } from '../router/dataset-router.js';
+import { buildDatasetRouter } from './dataset-router-rows.js';
 import { docText, qrelsWithQueries, type BeirDataset } from './beir.js';
-import { BM25_PROFILES, Bm25Index, type Bm25Profile } from './bm25.js';
+import { BM25_PROFILES, Bm25Index } from './bm25.js';
 import { DenseCorpus, type DenseBackend } from './dense.js';
 import { scoreQueries } from './query-scores.js';
 import { evaluateQuery, type QueryMetrics, type Qrels } from './metrics.js';
 import { ROUTER_METHODS, isHybrid, isOracle } from './methods.js';
-import type { FusionMethod } from '../hybrid/fusion.js';
 import { computeHybridRows, RankingStore } from './hybrid-rows.js';
 import { resolveSplit } from './splits.js';
 import {
@@ -47,77 +47,15 @@ import {
   routingAccuracy,
   type MethodScores,
   type PerQueryScores,
-  type ResultJson,
   type RoutingAccuracy,
 } from './table.js';
 
+export type { RoutingRecord, RunEvalConfig, RunEvalHooks, RunEvalOutput } from './eval-config.js';
+import type { RoutingRecord, RunEvalConfig, RunEvalHooks, RunEvalOutput } from './eval-config.js';
 export { ROUTER_METHODS, ORACLE_METHODS, HYBRID_METHODS, resolveMethodList, type RouterMethod } from './methods.js';
 
 function bad(msg: string): never {
   throw new RouterRetrieverError('INVALID_INPUT', msg);
-}
-
-export interface RunEvalConfig {
-  /** Resolved rows (see {@link resolveMethodList}). */
-  methods: readonly string[];
-  /** Registered experts, in tie-break order. */
-  experts: readonly string[];
-  /** Experts the routers and oracles choose among (default: all `experts`). */
-  routeExperts?: readonly string[];
-  /** Scored qrels split (default 'test'). */
-  split?: string;
-  /** Split the pilot library and DatasetRouter use (default 'train'). */
-  pilotSplit?: string;
-  /** 'auto' (default): hash-split domains without train qrels when a dense row runs. */
-  hashSplit?: 'auto' | 'always' | 'never';
-  /** Documents kept per query (default 100; one more is fetched when identical ids are dropped). */
-  k?: number;
-  /** BM25 configuration (default 'plain', see ./bm25.ts BM25_PROFILES). */
-  bm25Profile?: Bm25Profile;
-  /** BEIR: drop a retrieved document whose id equals the query id (default true). */
-  ignoreIdenticalIds?: boolean;
-  /** Use this pilot library for router-mean / router-max instead of building one. */
-  pilotLibrary?: PilotLibrary | null;
-  /** Centroids per (expert, domain) group (default 1, the paper's). */
-  pilotK?: number;
-  /** Queries on which every expert scores the same: 'first' expert (the paper) or 'skip'. */
-  pilotUninformative?: 'first' | 'skip';
-  /** How an expert's pilots are weighted (src/router/pilots.ts): 'gain' (default), 'size' or 'none' (the paper). */
-  pilotWeighting?: PilotWeighting;
-  /**
-   * Fusion of the hybrid rows: method (default convex) and lexical weight; weight null or
-   * absent = learned per row on the pilot queries (./hybrid-rows.ts).
-   */
-  fusion?: { method?: FusionMethod; weight?: number | null };
-  /** DatasetRouter training queries kept per domain (default 100). */
-  datasetRouterPerDomain?: number;
-  /** Extra fields for the JSON's meta. */
-  meta?: Record<string, unknown>;
-}
-
-export interface RunEvalHooks {
-  log?: (line: string) => void;
-  /** Base-encoder corpus embeddings (Node: the on-disk cache). Default: backend.embedDocuments. */
-  embedCorpus?: (dataset: string, ids: string[], texts: string[], backend: DenseBackend) => Promise<Float32Array>;
-}
-
-export interface RoutingRecord {
-  dataset: string;
-  query_id: string;
-  method: string;
-  expert: string;
-  scores?: Record<string, number>;
-  /** Every routing expert that reaches the best nDCG@10 for this query (InstanceOracle). */
-  oracle_best: string[];
-  ndcg_at_10: number;
-}
-
-export interface RunEvalOutput {
-  result: ResultJson;
-  markdown: string;
-  routing: RoutingRecord[];
-  /** The pilot library router-mean / router-max used (built or given), else null. */
-  pilotLibrary: PilotLibrary | null;
 }
 
 interface DatasetState {
@@ -150,7 +88,11 @@ export async function runEvaluation(
   for (const e of routeExperts) if (!experts.includes(e)) bad(`routing expert "${e}" is not a registered expert`);
   const split = config.split ?? 'test';
   const pilotSplit = config.pilotSplit ?? 'train';
-  const pilotBuild = { k: config.pilotK ?? 1, uninformative: config.pilotUninformative ?? 'first', weighting: config.pilotWeighting ?? 'gain' } as const;
+  const pilotBuild = {
+    k: config.pilotK ?? 1,
+    uninformative: config.pilotUninformative ?? 'first',
+    weighting: config.pilotWeighting ?? 'gain',
+  } as const;
   const k = config.k ?? 100;
   const kSearch = k + (config.ignoreIdenticalIds === false ? 0 : 1);
   const bm25Profile = config.bm25Profile ?? 'plain';
@@ -166,18 +108,23 @@ export async function runEvaluation(
   const rankings = new RankingStore();
   const keepRankings = hybrids.length > 0;
   const given = config.pilotLibrary ?? null;
-  if (denseMethods.length > 0 && !backend) throw new RouterRetrieverError('NOT_READY', `methods ${denseMethods.join(', ')} need an encoder`);
+  if (denseMethods.length > 0 && !backend)
+    throw new RouterRetrieverError('NOT_READY', `methods ${denseMethods.join(', ')} need an encoder`);
   if (given) {
-    for (const e of given.keys()) if (!routeExperts.includes(e)) bad(`the pilot library has expert "${e}", which is not a routing expert (${routeExperts.join(', ')})`);
+    for (const e of given.keys())
+      if (!routeExperts.includes(e))
+        bad(`the pilot library has expert "${e}", which is not a routing expert (${routeExperts.join(', ')})`);
     const first = [...given.values()].find((l) => l.length > 0)?.[0];
-    if (backend && first && first.length !== backend.dim) bad(`the pilot library has ${first.length}-d pilots but the model's embeddings are ${backend.dim}-d`);
+    if (backend && first && first.length !== backend.dim)
+      bad(`the pilot library has ${first.length}-d pilots but the model's embeddings are ${backend.dim}-d`);
   }
   const needPilotQueries = methods.includes('dataset-router') || (needPilots && !given) || learnFusion;
   // A dataset without train qrels is halved only when its queries must also build something.
   const hashSplit = config.hashSplit === 'always' || ((config.hashSplit ?? 'auto') === 'auto' && needPilotQueries);
   const needBase = methods.includes('base') || routers.length > 0 || hybrids.length > 0;
   const expertRuns = new Set<string>(methods.filter((m) => m.startsWith('expert:')).map((m) => m.slice(7)));
-  if (routers.length > 0 || methods.some(isOracle) || hybrids.includes('hybrid-router')) routeExperts.forEach((e) => expertRuns.add(e));
+  if (routers.length > 0 || methods.some(isOracle) || hybrids.includes('hybrid-router'))
+    routeExperts.forEach((e) => expertRuns.add(e));
   const encoders: (string | null)[] = [...(needBase ? [null] : []), ...experts.filter((e) => expertRuns.has(e))];
 
   const names: string[] = [];
@@ -195,8 +142,10 @@ export async function runEvaluation(
     const s = resolveSplit(ds, split, hashSplit);
     const { qrels, missing } = qrelsWithQueries(s.qrels, ds.queries);
     splits[ds.name] = s.source;
-    log(`${ds.name}: ${ds.corpus.length} docs, ${qrels.size} ${split} queries from ${s.source}` +
-      (missing.length ? ` (${missing.length} qrels queries missing from queries.jsonl, skipped)` : ''));
+    log(
+      `${ds.name}: ${ds.corpus.length} docs, ${qrels.size} ${split} queries from ${s.source}` +
+        (missing.length ? ` (${missing.length} qrels queries missing from queries.jsonl, skipped)` : ''),
+    );
     const testIds = [...qrels.keys()];
     let pilotQrels: Qrels = new Map();
     let pilotSource: string | null = null;
@@ -206,12 +155,22 @@ export async function runEvaluation(
       pilotSource = p.source;
       pilotSplits[ds.name] = p.source;
       const overlap = [...pilotQrels.keys()].filter((q) => qrels.has(q)).length;
-      log(`${ds.name}: pilot queries: ${pilotQrels.size} from ${p.source}${p.hashed ? ' (no qrels/train.tsv: deterministic sha1 split, docs/SPLITS.md)' : ''}` +
-        (overlap ? ` - WARNING: ${overlap} of them are also scored` : ''));
+      log(
+        `${ds.name}: pilot queries: ${pilotQrels.size} from ${p.source}${p.hashed ? ' (no qrels/train.tsv: deterministic sha1 split, docs/SPLITS.md)' : ''}` +
+          (overlap ? ` - WARNING: ${overlap} of them are also scored` : ''),
+      );
     }
     const pilotIds = [...pilotQrels.keys()];
     const st: DatasetState = {
-      name: ds.name, testIds, pilotIds, baseTest: null, basePilot: null, pilotNdcg: new Map(), pilotSource, testQrels: qrels, pilotQrels,
+      name: ds.name,
+      testIds,
+      pilotIds,
+      baseTest: null,
+      basePilot: null,
+      pilotNdcg: new Map(),
+      pilotSource,
+      testQrels: qrels,
+      pilotQrels,
     };
 
     if (methods.includes('bm25') || keepRankings) {
@@ -224,7 +183,9 @@ export async function runEvaluation(
         const m = evaluateQuery(qid, ranking, qrels.get(qid)!, evalOpts);
         if (m) scores.set(qid, m);
       }
-      if (learnFusion) for (const qid of pilotIds) rankings.set(ds.name, 'bm25', qid, index.search(ds.queries.get(qid)!.text, kSearch));
+      if (learnFusion)
+        for (const qid of pilotIds)
+          rankings.set(ds.name, 'bm25', qid, index.search(ds.queries.get(qid)!.text, kSearch));
       if (methods.includes('bm25')) rows.get('bm25')!.set(ds.name, scores);
       const ms = performance.now() - t0;
       time('bm25_ms', ms);
@@ -235,14 +196,19 @@ export async function runEvaluation(
       const ids = ds.corpus.map((d) => d.id);
       const texts = ds.corpus.map(docText);
       let t0 = performance.now();
-      const docEmb = hooks.embedCorpus ? await hooks.embedCorpus(ds.name, ids, texts, backend) : await backend.embedDocuments(texts);
+      const docEmb = hooks.embedCorpus
+        ? await hooks.embedCorpus(ds.name, ids, texts, backend)
+        : await backend.embedDocuments(texts);
       time('corpus_ms', performance.now() - t0);
       const corpus = new DenseCorpus(ids, docEmb, backend.dim);
       for (const enc of encoders) {
         t0 = performance.now();
         const withPilots = needPilotQueries && (enc === null || routeExperts.includes(enc));
         const qids = withPilots ? [...testIds, ...pilotIds] : testIds;
-        const emb = await backend.embedQueries(qids.map((q) => ds.queries.get(q)!.text), enc);
+        const emb = await backend.embedQueries(
+          qids.map((q) => ds.queries.get(q)!.text),
+          enc,
+        );
         const tEmb = performance.now() - t0;
         const scores = new Map<string, QueryMetrics>();
         const wantTest = enc !== null || methods.includes('base') || keepRankings;
@@ -256,7 +222,9 @@ export async function runEvaluation(
           });
         }
         if (learnFusion && withPilots) {
-          pilotIds.forEach((qid, j) => rankings.set(ds.name, source, qid, corpus.search(rowOf(emb, testIds.length + j, backend.dim), kSearch)));
+          pilotIds.forEach((qid, j) =>
+            rankings.set(ds.name, source, qid, corpus.search(rowOf(emb, testIds.length + j, backend.dim), kSearch)),
+          );
         }
         if (enc === null) {
           if (methods.includes('base')) rows.get('base')!.set(ds.name, scores);
@@ -273,7 +241,9 @@ export async function runEvaluation(
         }
         const ms = performance.now() - t0;
         time('queries_ms', ms);
-        log(`  ${enc === null ? 'base' : `expert:${enc}`}: ${qids.length} queries embedded in ${tEmb.toFixed(0)} ms, searched in ${(ms - tEmb).toFixed(0)} ms`);
+        log(
+          `  ${enc === null ? 'base' : `expert:${enc}`}: ${qids.length} queries embedded in ${tEmb.toFixed(0)} ms, searched in ${(ms - tEmb).toFixed(0)} ms`,
+        );
       }
     }
     states.push(st);
@@ -298,8 +268,13 @@ export async function runEvaluation(
     const dim = backend.dim;
     const usable = states.filter((s) => s.pilotIds.length > 0 && s.basePilot);
     if (needPilotQueries) {
-      for (const s of states) if (s.pilotIds.length === 0) log(`${s.name}: no pilot queries, left out of the pilot library / DatasetRouter`);
-      if (usable.length === 0) throw new RouterRetrieverError('NOT_FOUND', `no dataset has ${pilotSplit} queries for the pilot library / DatasetRouter`);
+      for (const s of states)
+        if (s.pilotIds.length === 0) log(`${s.name}: no pilot queries, left out of the pilot library / DatasetRouter`);
+      if (usable.length === 0)
+        throw new RouterRetrieverError(
+          'NOT_FOUND',
+          `no dataset has ${pilotSplit} queries for the pilot library / DatasetRouter`,
+        );
     }
     const queryEmbeddings = (s: DatasetState) => s.pilotIds.map((_, i) => rowOf(s.basePilot!, i, dim));
     if (needPilots) {
@@ -307,31 +282,22 @@ export async function runEvaluation(
         pilots = given;
         log(`pilot library: given (${[...given].map(([e, l]) => `${e} ${l.length}`).join(', ')})`);
       } else {
-        const domains: PilotDomain[] = usable.map((s) => ({ name: s.name, queryEmbeddings: queryEmbeddings(s), scores: s.pilotNdcg }));
+        const domains: PilotDomain[] = usable.map((s) => ({
+          name: s.name,
+          queryEmbeddings: queryEmbeddings(s),
+          scores: s.pilotNdcg,
+        }));
         pilots = pilotsOf(buildPilotLibrary(routeExperts, domains, pilotBuild));
-        log(`pilot library: built from ${usable.map((s) => `${s.name} (${s.pilotIds.length}, ${s.pilotSource})`).join(', ')}; pilots per expert: ${[...pilots].map(([e, l]) => `${e} ${l.length}`).join(', ')}`);
+        log(
+          `pilot library: built from ${usable.map((s) => `${s.name} (${s.pilotIds.length}, ${s.pilotSource})`).join(', ')}; pilots per expert: ${[...pilots].map(([e, l]) => `${e} ${l.length}`).join(', ')}`,
+        );
       }
     }
     let dsRouter: DatasetRouter | null = null;
     if (methods.includes('dataset-router')) {
-      datasetRouterMap = {};
-      for (const s of usable) {
-        let e = routeExperts.includes(s.name) ? s.name : null;
-        if (!e) {
-          let best = -Infinity;
-          for (const x of routeExperts) {
-            const nd = s.pilotNdcg.get(x)!;
-            const mean = nd.reduce((a, b) => a + b, 0) / nd.length;
-            if (mean > best) [best, e] = [mean, x];
-          }
-        }
-        datasetRouterMap[s.name] = e!;
-      }
-      log(`dataset-router: domain -> expert ${Object.entries(datasetRouterMap).map(([d, e]) => `${d}->${e}`).join(', ')} (same name, else best on the pilot split)`);
-      dsRouter = new DatasetRouter(
-        usable.map((s) => ({ name: s.name, expert: datasetRouterMap![s.name], queryEmbeddings: queryEmbeddings(s) })),
-        { perDomain: config.datasetRouterPerDomain ?? 100, seed: 0 },
-      );
+      const built = buildDatasetRouter(usable, routeExperts, dim, config.datasetRouterPerDomain ?? 100, log);
+      dsRouter = built.router;
+      datasetRouterMap = built.experts;
     }
     for (const kind of routers) {
       const decisions = new Map<string, Map<string, string>>();
@@ -340,14 +306,24 @@ export async function runEvaluation(
         const scores = new Map<string, QueryMetrics>();
         s.testIds.forEach((qid, i) => {
           const q = rowOf(s.baseTest!, i, dim);
-          const d = kind === 'dataset-router' ? dsRouter!.route(q) : kind === 'router-mean' ? routeMean(q, pilots!) : routeMax(q, pilots!);
+          const d =
+            kind === 'dataset-router'
+              ? dsRouter!.route(q)
+              : kind === 'router-mean'
+                ? routeMean(q, pilots!)
+                : routeMax(q, pilots!);
           const m = expertScores.get(d.expert)!.get(s.name)!.get(qid);
           if (!m) return; // no relevant document: not scored (as every other row)
           byQuery.set(qid, d.expert);
           scores.set(qid, m);
           routing.push({
-            dataset: s.name, query_id: qid, method: kind, expert: d.expert, scores: d.scores,
-            oracle_best: inst.best.get(s.name)?.get(qid) ?? [], ndcg_at_10: m.ndcg_at_10,
+            dataset: s.name,
+            query_id: qid,
+            method: kind,
+            expert: d.expert,
+            scores: d.scores,
+            oracle_best: inst.best.get(s.name)?.get(qid) ?? [],
+            ndcg_at_10: m.ndcg_at_10,
           });
         });
         decisions.set(s.name, byQuery);
@@ -356,7 +332,18 @@ export async function runEvaluation(
       accuracies.push(routingAccuracy(kind, decisions, inst.best));
     }
     if (hybrids.length > 0) {
-      const h = computeHybridRows({ states, pilots, dim, hybrids, method: fusionMethod, weight: fixedWeight, rankings, k, evalOpts, log });
+      const h = computeHybridRows({
+        states,
+        pilots,
+        dim,
+        hybrids,
+        method: fusionMethod,
+        weight: fixedWeight,
+        rankings,
+        k,
+        evalOpts,
+        log,
+      });
       for (const [m, perQuery] of h.rows) rows.set(m, perQuery);
       fusionMeta = h.meta;
     }
@@ -371,9 +358,7 @@ export async function runEvaluation(
       pilot_split: needPilotQueries ? pilotSplit : undefined,
       pilot_splits: needPilotQueries ? pilotSplits : undefined,
       pilot_library: routers.some((r) => r !== 'dataset-router') ? (given ? 'given' : 'built') : undefined,
-      pilot_build: routers.some((r) => r !== 'dataset-router') && !given
-        ? pilotBuild
-        : undefined,
+      pilot_build: routers.some((r) => r !== 'dataset-router') && !given ? pilotBuild : undefined,
       dataset_router_experts: datasetRouterMap,
       bm25_profile: methods.includes('bm25') || hybrids.length > 0 ? bm25Profile : undefined,
       fusion: fusionMeta,
@@ -386,7 +371,11 @@ export async function runEvaluation(
       ...config.meta,
     },
   });
-  const parts = [formatMarkdownTable(result, 'ndcg_at_10'), formatMarkdownTable(result, 'recall_at_100'), formatMarkdownTable(result, 'mrr_at_10')];
+  const parts = [
+    formatMarkdownTable(result, 'ndcg_at_10'),
+    formatMarkdownTable(result, 'recall_at_100'),
+    formatMarkdownTable(result, 'mrr_at_10'),
+  ];
   const rt = formatRoutingTable(result);
   if (rt) parts.push(rt);
   return { result, markdown: parts.join('\n\n'), routing, pilotLibrary: pilots };
@@ -396,5 +385,9 @@ export async function runEvaluation(
 export function rowMean(out: RunEvalOutput, method: string, dataset: string): QueryMetrics | null {
   const r = out.result.rows.find((x) => x.method === method);
   if (!r || r.ndcg_at_10[dataset] == null) return null;
-  return { ndcg_at_10: r.ndcg_at_10[dataset]!, recall_at_100: r.recall_at_100[dataset]!, mrr_at_10: r.mrr_at_10[dataset]! };
+  return {
+    ndcg_at_10: r.ndcg_at_10[dataset]!,
+    recall_at_100: r.recall_at_100[dataset]!,
+    mrr_at_10: r.mrr_at_10[dataset]!,
+  };
 }

@@ -40,7 +40,11 @@ export function sha1(bytes: Uint8Array): Uint8Array {
   const bits = len * 8;
   words[nBlocks * 16 - 2] = Math.floor(bits / 0x100000000);
   words[nBlocks * 16 - 1] = bits >>> 0;
-  let h0 = 0x67452301, h1 = 0xefcdab89, h2 = 0x98badcfe, h3 = 0x10325476, h4 = 0xc3d2e1f0;
+  let h0 = 0x67452301,
+    h1 = 0xefcdab89,
+    h2 = 0x98badcfe,
+    h3 = 0x10325476,
+    h4 = 0xc3d2e1f0;
   const w = new Uint32Array(80);
   for (let blk = 0; blk < nBlocks; blk++) {
     for (let t = 0; t < 16; t++) w[t] = words[blk * 16 + t];
@@ -48,14 +52,27 @@ export function sha1(bytes: Uint8Array): Uint8Array {
       const x = w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16];
       w[t] = (x << 1) | (x >>> 31);
     }
-    let a = h0, b = h1, c = h2, d = h3, e = h4;
+    let a = h0,
+      b = h1,
+      c = h2,
+      d = h3,
+      e = h4;
     for (let t = 0; t < 80; t++) {
       let f: number;
       let k: number;
-      if (t < 20) { f = (b & c) | (~b & d); k = 0x5a827999; }
-      else if (t < 40) { f = b ^ c ^ d; k = 0x6ed9eba1; }
-      else if (t < 60) { f = (b & c) | (b & d) | (c & d); k = 0x8f1bbcdc; }
-      else { f = b ^ c ^ d; k = 0xca62c1d6; }
+      if (t < 20) {
+        f = (b & c) | (~b & d);
+        k = 0x5a827999;
+      } else if (t < 40) {
+        f = b ^ c ^ d;
+        k = 0x6ed9eba1;
+      } else if (t < 60) {
+        f = (b & c) | (b & d) | (c & d);
+        k = 0x8f1bbcdc;
+      } else {
+        f = b ^ c ^ d;
+        k = 0xca62c1d6;
+      }
       const tmp = (((a << 5) | (a >>> 27)) + f + e + k + w[t]) >>> 0;
       e = d;
       d = c;
@@ -63,7 +80,11 @@ export function sha1(bytes: Uint8Array): Uint8Array {
       b = a;
       a = tmp;
     }
-    h0 = (h0 + a) >>> 0; h1 = (h1 + b) >>> 0; h2 = (h2 + c) >>> 0; h3 = (h3 + d) >>> 0; h4 = (h4 + e) >>> 0;
+    h0 = (h0 + a) >>> 0;
+    h1 = (h1 + b) >>> 0;
+    h2 = (h2 + c) >>> 0;
+    h3 = (h3 + d) >>> 0;
+    h4 = (h4 + e) >>> 0;
   }
   const out = new Uint8Array(20);
   [h0, h1, h2, h3, h4].forEach((h, i) => {
@@ -108,7 +129,10 @@ export function resolveSplit(
   const hasTrain = dataset.qrels.has('train');
   if (hashSplit && !hasTrain && (split === 'train' || split === 'test')) {
     const pool = dataset.qrels.get('test');
-    if (!pool) throw new RouterRetrieverError('NOT_FOUND', `${dataset.name}: no qrels/test.tsv to split by hash`, { dataset: dataset.name });
+    if (!pool)
+      throw new RouterRetrieverError('NOT_FOUND', `${dataset.name}: no qrels/test.tsv to split by hash`, {
+        dataset: dataset.name,
+      });
     return {
       qrels: splitQrels(pool, split),
       source: `sha1-${split === 'train' ? 'even' : 'odd'}-half(qrels/test.tsv)`,

@@ -77,7 +77,9 @@ export function methodRank(method: string): number {
 }
 
 /** DatasetOracle from the expert rows (expert name -> scores). */
-export function datasetOracle(experts: ReadonlyMap<string, PerQueryScores>): MethodScores & { chosen: Map<string, string> } {
+export function datasetOracle(
+  experts: ReadonlyMap<string, PerQueryScores>,
+): MethodScores & { chosen: Map<string, string> } {
   const perQuery: PerQueryScores = new Map();
   const chosen = new Map<string, string>();
   for (const dataset of datasetsOf(experts)) {
@@ -181,8 +183,14 @@ function datasetsOf(experts: ReadonlyMap<string, PerQueryScores>): string[] {
 }
 
 /** Average each row per dataset and over datasets into the JSON shape. */
-export function buildResultJson(datasets: readonly string[], rows: readonly MethodScores[], extra: Omit<ResultJson, 'datasets' | 'rows'> = {}): ResultJson {
-  const sorted = [...rows].map((r, i) => ({ r, i })).sort((a, b) => methodRank(a.r.method) - methodRank(b.r.method) || a.i - b.i);
+export function buildResultJson(
+  datasets: readonly string[],
+  rows: readonly MethodScores[],
+  extra: Omit<ResultJson, 'datasets' | 'rows'> = {},
+): ResultJson {
+  const sorted = [...rows]
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => methodRank(a.r.method) - methodRank(b.r.method) || a.i - b.i);
   return {
     datasets: [...datasets],
     rows: sorted.map(({ r }) => {
@@ -236,7 +244,10 @@ export function formatRoutingTable(result: ResultJson): string {
   const acc = result.routing_accuracy ?? [];
   if (acc.length === 0) return '';
   const cols = [...result.datasets, 'avg'];
-  const lines = [`| routing acc. % (exact / tie-aware) | ${cols.join(' | ')} |`, `|---|${cols.map(() => '---:').join('|')}|`];
+  const lines = [
+    `| routing acc. % (exact / tie-aware) | ${cols.join(' | ')} |`,
+    `|---|${cols.map(() => '---:').join('|')}|`,
+  ];
   for (const a of acc) {
     const cells = cols.map((c) =>
       a.exact[c] === undefined ? '-' : `${(100 * a.exact[c]).toFixed(1)} / ${(100 * a.tie_aware[c]).toFixed(1)}`,

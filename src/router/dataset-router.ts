@@ -32,11 +32,13 @@ export class DatasetRouter {
     if (!Number.isInteger(perDomain) || perDomain < 1) {
       throw new RouterRetrieverError('INVALID_INPUT', `perDomain must be a positive integer, got ${perDomain}.`);
     }
-    if (domains.length === 0) throw new RouterRetrieverError('INVALID_INPUT', 'DatasetRouter needs at least one domain.');
+    if (domains.length === 0)
+      throw new RouterRetrieverError('INVALID_INPUT', 'DatasetRouter needs at least one domain.');
     const dim = domains[0].queryEmbeddings[0]?.length;
     this.instances = [];
     domains.forEach((d, di) => {
-      if (d.queryEmbeddings.length === 0) throw new RouterRetrieverError('INVALID_INPUT', `Domain "${d.name}" has no training queries.`);
+      if (d.queryEmbeddings.length === 0)
+        throw new RouterRetrieverError('INVALID_INPUT', `Domain "${d.name}" has no training queries.`);
       for (const i of sampleIndices(d.queryEmbeddings.length, perDomain, (options.seed ?? 0) + di)) {
         this.instances.push({
           domain: d.name,

@@ -43,7 +43,8 @@ export function centroid(vectors: readonly Float32Array[]): Float32Array {
  * the lower cluster index.
  */
 export function kmeans(vectors: readonly Float32Array[], k: number, options: KMeansOptions = {}): KMeansResult {
-  if (!Number.isInteger(k) || k < 1) throw new RouterRetrieverError('INVALID_INPUT', `k must be a positive integer, got ${k}.`);
+  if (!Number.isInteger(k) || k < 1)
+    throw new RouterRetrieverError('INVALID_INPUT', `k must be a positive integer, got ${k}.`);
   if (vectors.length === 0) throw new RouterRetrieverError('INVALID_INPUT', 'k-means needs at least one vector.');
   const dim = vectors[0].length;
   vectors.forEach((v, i) => checkVector(v, dim, `Vector ${i}`));
@@ -74,7 +75,12 @@ export function kmeans(vectors: readonly Float32Array[], k: number, options: KMe
           break;
         }
       }
-      if (pick < 0) for (let i = n - 1; i >= 0; i--) if (d2[i] > 0) { pick = i; break; }
+      if (pick < 0)
+        for (let i = n - 1; i >= 0; i--)
+          if (d2[i] > 0) {
+            pick = i;
+            break;
+          }
     }
     if (pick < 0) pick = Math.floor(rand() * n); // all points identical
     centroids.push(Float32Array.from(vectors[pick]));

@@ -27,19 +27,30 @@ export function parsePilotLibrary(input: string | unknown, options: { dim?: numb
     }
   }
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
-    throw new RouterRetrieverError('INVALID_INPUT', 'The pilot library must be a JSON object { "expert": [[numbers]] }.');
+    throw new RouterRetrieverError(
+      'INVALID_INPUT',
+      'The pilot library must be a JSON object { "expert": [[numbers]] }.',
+    );
   }
   let dim = options.dim;
   const out: PilotLibrary = new Map();
   for (const [expert, list] of Object.entries(obj as Record<string, unknown>)) {
     if (expert === '') throw new RouterRetrieverError('INVALID_INPUT', 'An expert name in the pilot library is empty.');
     if (!Array.isArray(list)) {
-      throw new RouterRetrieverError('INVALID_INPUT', `Pilots of expert "${expert}" must be an array of arrays of numbers.`, { expert });
+      throw new RouterRetrieverError(
+        'INVALID_INPUT',
+        `Pilots of expert "${expert}" must be an array of arrays of numbers.`,
+        { expert },
+      );
     }
     const vecs: Float32Array[] = [];
     list.forEach((row: unknown, i) => {
       if (!Array.isArray(row) || row.length === 0) {
-        throw new RouterRetrieverError('INVALID_INPUT', `Pilot ${i} of expert "${expert}" must be a non-empty array of numbers.`, { expert, index: i });
+        throw new RouterRetrieverError(
+          'INVALID_INPUT',
+          `Pilot ${i} of expert "${expert}" must be a non-empty array of numbers.`,
+          { expert, index: i },
+        );
       }
       if (dim === undefined) dim = row.length;
       if (row.length !== dim) {
@@ -53,10 +64,14 @@ export function parsePilotLibrary(input: string | unknown, options: { dim?: numb
       for (let j = 0; j < dim; j++) {
         const x = row[j] as unknown;
         if (typeof x !== 'number' || !Number.isFinite(x) || !Number.isFinite(Math.fround(x))) {
-          throw new RouterRetrieverError('INVALID_INPUT', `Pilot ${i} of expert "${expert}" has a non-finite or non-numeric value at ${j}.`, {
-            expert,
-            index: i,
-          });
+          throw new RouterRetrieverError(
+            'INVALID_INPUT',
+            `Pilot ${i} of expert "${expert}" has a non-finite or non-numeric value at ${j}.`,
+            {
+              expert,
+              index: i,
+            },
+          );
         }
         v[j] = x;
       }

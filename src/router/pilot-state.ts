@@ -84,9 +84,17 @@ export function getScores(d: PilotDomain, expert: string): ArrayLike<number> | u
     : (d.scores as Readonly<Record<string, ArrayLike<number>>>)[expert];
 }
 
-export function toScores(values: ArrayLike<number> | undefined, n: number, expert: string, domain: string): Float64Array {
+export function toScores(
+  values: ArrayLike<number> | undefined,
+  n: number,
+  expert: string,
+  domain: string,
+): Float64Array {
   if (!values || typeof values.length !== 'number') {
-    throw new RouterRetrieverError('INVALID_INPUT', `Domain "${domain}" has no scores for expert "${expert}".`, { expert, domain });
+    throw new RouterRetrieverError('INVALID_INPUT', `Domain "${domain}" has no scores for expert "${expert}".`, {
+      expert,
+      domain,
+    });
   }
   if (values.length !== n) {
     throw new RouterRetrieverError(
@@ -98,16 +106,23 @@ export function toScores(values: ArrayLike<number> | undefined, n: number, exper
   const out = Float64Array.from(values);
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(out[i])) {
-      throw new RouterRetrieverError('INVALID_INPUT', `Score ${i} of expert "${expert}" on domain "${domain}" is not finite.`);
+      throw new RouterRetrieverError(
+        'INVALID_INPUT',
+        `Score ${i} of expert "${expert}" on domain "${domain}" is not finite.`,
+      );
     }
   }
   return out;
 }
 
 export function domainState(d: PilotDomain, experts: readonly string[], dim: number | undefined): DomainState {
-  if (typeof d.name !== 'string' || d.name === '') throw new RouterRetrieverError('INVALID_INPUT', 'Every domain needs a name.');
-  if (d.queryEmbeddings.length === 0) throw new RouterRetrieverError('INVALID_INPUT', `Domain "${d.name}" has no training queries.`);
-  d.queryEmbeddings.forEach((v, i) => checkVector(v, dim ?? d.queryEmbeddings[0].length, `Query embedding ${i} of domain "${d.name}"`));
+  if (typeof d.name !== 'string' || d.name === '')
+    throw new RouterRetrieverError('INVALID_INPUT', 'Every domain needs a name.');
+  if (d.queryEmbeddings.length === 0)
+    throw new RouterRetrieverError('INVALID_INPUT', `Domain "${d.name}" has no training queries.`);
+  d.queryEmbeddings.forEach((v, i) =>
+    checkVector(v, dim ?? d.queryEmbeddings[0].length, `Query embedding ${i} of domain "${d.name}"`),
+  );
   const scores = new Map<string, Float64Array>();
   for (const e of experts) scores.set(e, toScores(getScores(d, e), d.queryEmbeddings.length, e, d.name));
   return { name: d.name, queryEmbeddings: d.queryEmbeddings, scores };
@@ -115,23 +130,32 @@ export function domainState(d: PilotDomain, experts: readonly string[], dim: num
 
 export function normOptions(o: PilotBuildOptions): Required<PilotBuildOptions> {
   const k = o.k ?? 1;
-  if (!Number.isInteger(k) || k < 1) throw new RouterRetrieverError('INVALID_INPUT', `k must be a positive integer, got ${k}.`);
+  if (!Number.isInteger(k) || k < 1)
+    throw new RouterRetrieverError('INVALID_INPUT', `k must be a positive integer, got ${k}.`);
   const uninformative = o.uninformative ?? 'first';
   if (uninformative !== 'first' && uninformative !== 'skip') {
-    throw new RouterRetrieverError('INVALID_INPUT', `uninformative must be 'first' or 'skip', got ${String(uninformative)}.`);
+    throw new RouterRetrieverError(
+      'INVALID_INPUT',
+      `uninformative must be 'first' or 'skip', got ${String(uninformative)}.`,
+    );
   }
   const weighting = o.weighting ?? 'none';
   if (weighting !== 'none' && weighting !== 'gain' && weighting !== 'size') {
-    throw new RouterRetrieverError('INVALID_INPUT', `weighting must be 'none', 'gain' or 'size', got ${String(weighting)}.`);
+    throw new RouterRetrieverError(
+      'INVALID_INPUT',
+      `weighting must be 'none', 'gain' or 'size', got ${String(weighting)}.`,
+    );
   }
   return { k, seed: o.seed ?? 0, iters: o.iters ?? 50, uninformative, weighting };
 }
 
 export function checkExperts(experts: readonly string[]): void {
-  if (experts.length === 0) throw new RouterRetrieverError('INVALID_INPUT', 'The pilot library needs at least one expert.');
+  if (experts.length === 0)
+    throw new RouterRetrieverError('INVALID_INPUT', 'The pilot library needs at least one expert.');
   const seen = new Set<string>();
   for (const e of experts) {
-    if (typeof e !== 'string' || e === '') throw new RouterRetrieverError('INVALID_INPUT', 'Expert names must be non-empty strings.');
+    if (typeof e !== 'string' || e === '')
+      throw new RouterRetrieverError('INVALID_INPUT', 'Expert names must be non-empty strings.');
     if (seen.has(e)) throw new RouterRetrieverError('INVALID_INPUT', `Expert "${e}" is listed twice.`);
     seen.add(e);
   }
@@ -139,9 +163,13 @@ export function checkExperts(experts: readonly string[]): void {
 
 export function checkDim(domains: readonly { queryEmbeddings: readonly Float32Array[] }[]): number {
   const dim = domains[0].queryEmbeddings[0]?.length;
-  for (const d of domains) for (const v of d.queryEmbeddings) if (v.length !== dim) {
-    throw new RouterRetrieverError('INVALID_INPUT', `Query embeddings have different dimensions (${v.length} vs ${dim}).`);
-  }
+  for (const d of domains)
+    for (const v of d.queryEmbeddings)
+      if (v.length !== dim) {
+        throw new RouterRetrieverError(
+          'INVALID_INPUT',
+          `Query embeddings have different dimensions (${v.length} vs ${dim}).`,
+        );
+      }
   return dim;
 }
-

@@ -7,20 +7,27 @@ import type { Group, PilotLibraryState } from './pilot-state.js';
  * Per-query gain of `expert` on one domain: its score minus the mean score of `experts`
  * on that query, floored at 0 (a pure function of the scores; golden-tested).
  */
-export function queryGains(scores: ReadonlyMap<string, ArrayLike<number>>, experts: readonly string[], expert: string): Float64Array {
+export function queryGains(
+  scores: ReadonlyMap<string, ArrayLike<number>>,
+  experts: readonly string[],
+  expert: string,
+): Float64Array {
   const own = scores.get(expert);
   if (!own) throw new RouterRetrieverError('INVALID_INPUT', `No scores for expert "${expert}".`, { expert });
   const n = own.length;
   const mean = new Float64Array(n);
   for (const e of experts) {
     const s = scores.get(e);
-    if (!s || s.length !== n) throw new RouterRetrieverError('INVALID_INPUT', `Scores of expert "${e}" are missing or misaligned.`, { expert: e });
+    if (!s || s.length !== n)
+      throw new RouterRetrieverError('INVALID_INPUT', `Scores of expert "${e}" are missing or misaligned.`, {
+        expert: e,
+      });
     for (let i = 0; i < n; i++) mean[i] += s[i];
   }
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const g = own[i] - mean[i] / experts.length;
-    out[i] = g > 0 ? g : 0;
+    out[i] = Math.max(g, 0);
   }
   return out;
 }
@@ -30,10 +37,12 @@ export function queryGains(scores: ReadonlyMap<string, ArrayLike<number>>, exper
  * weights sum to 0. Pure; golden-tested.
  */
 export function weightedMean(vectors: readonly Float32Array[], weights: ArrayLike<number>): Float32Array | null {
-  if (vectors.length !== weights.length) throw new RouterRetrieverError('INVALID_INPUT', `${vectors.length} vectors but ${weights.length} weights.`);
+  if (vectors.length !== weights.length)
+    throw new RouterRetrieverError('INVALID_INPUT', `${vectors.length} vectors but ${weights.length} weights.`);
   let total = 0;
   for (let i = 0; i < weights.length; i++) {
-    if (!(weights[i] >= 0) || !Number.isFinite(weights[i])) throw new RouterRetrieverError('INVALID_INPUT', `Weight ${i} must be a finite number >= 0.`);
+    if (!(weights[i] >= 0) || !Number.isFinite(weights[i]))
+      throw new RouterRetrieverError('INVALID_INPUT', `Weight ${i} must be a finite number >= 0.`);
     total += weights[i];
   }
   if (vectors.length === 0 || total <= 0) return null;
@@ -95,4 +104,3 @@ export function pilotsOf(state: PilotLibraryState): PilotLibrary {
   }
   return out;
 }
-

@@ -109,7 +109,8 @@ export function buildPilotLibrary(
   options: PilotBuildOptions = {},
 ): PilotLibraryState {
   checkExperts(experts);
-  if (domains.length === 0) throw new RouterRetrieverError('INVALID_INPUT', 'The pilot library needs at least one domain.');
+  if (domains.length === 0)
+    throw new RouterRetrieverError('INVALID_INPUT', 'The pilot library needs at least one domain.');
   const names = new Set<string>();
   for (const d of domains) {
     if (names.has(d.name)) throw new RouterRetrieverError('INVALID_INPUT', `Domain "${d.name}" is listed twice.`);
@@ -153,7 +154,8 @@ export function addExpert(
   scores: ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>,
   options: AddExpertOptions = {},
 ): { state: PilotLibraryState; changes: PilotChange[] } {
-  if (state.experts.includes(expert)) throw new RouterRetrieverError('INVALID_INPUT', `Expert "${expert}" is already in the library.`);
+  if (state.experts.includes(expert))
+    throw new RouterRetrieverError('INVALID_INPUT', `Expert "${expert}" is already in the library.`);
   checkExperts([...state.experts, expert]);
   const experts = [...state.experts, expert];
   const getS = (name: string) => getScores({ name, queryEmbeddings: [], scores }, name);
@@ -199,7 +201,11 @@ export function addExpert(
       if (s[i] > d.scores.get(e!)![i]) mine.push(i);
     });
     if (mine.length === 0) continue;
-    const { centroids, assignments } = kmeans(mine.map((i) => d.queryEmbeddings[i]), state.options.k, state.options);
+    const { centroids, assignments } = kmeans(
+      mine.map((i) => d.queryEmbeddings[i]),
+      state.options.k,
+      state.options,
+    );
     groups.get(expert)!.set(d.name, { members: mine, centroids, assignments });
     changes.push({ expert, domain: d.name, change: 'added' });
   }
@@ -223,16 +229,19 @@ export function removeExpert(
   expert: string,
   options: { mode?: 'drop' | 'regroup' } = {},
 ): { state: PilotLibraryState; changes: PilotChange[] } {
-  if (!state.experts.includes(expert)) throw new RouterRetrieverError('NOT_FOUND', `Expert "${expert}" is not in the pilot library.`);
+  if (!state.experts.includes(expert))
+    throw new RouterRetrieverError('NOT_FOUND', `Expert "${expert}" is not in the pilot library.`);
   const experts = state.experts.filter((e) => e !== expert);
-  if (experts.length === 0) throw new RouterRetrieverError('INVALID_INPUT', 'Cannot remove the last expert of the pilot library.');
+  if (experts.length === 0)
+    throw new RouterRetrieverError('INVALID_INPUT', 'Cannot remove the last expert of the pilot library.');
   const domains = state.domains.map((d) => {
     const s = new Map(d.scores);
     s.delete(expert);
     return { ...d, scores: s };
   });
   const changes: PilotChange[] = [];
-  for (const dname of state.groups.get(expert)?.keys() ?? []) changes.push({ expert, domain: dname, change: 'removed' });
+  for (const dname of state.groups.get(expert)?.keys() ?? [])
+    changes.push({ expert, domain: dname, change: 'removed' });
   if ((options.mode ?? 'drop') === 'regroup') {
     const old = new Map(state.groups);
     old.delete(expert);

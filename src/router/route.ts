@@ -30,7 +30,7 @@ function route(query: Float32Array, pilots: PilotLibrary, mode: RouteMode): Rout
         );
       }
       const s = dot64(query, p);
-      if (mode === 'max') agg = s > agg ? s : agg;
+      if (mode === 'max') agg = Math.max(s, agg);
       else agg += s;
     }
     if (mode === 'mean') agg /= list.length;
@@ -42,7 +42,10 @@ function route(query: Float32Array, pilots: PilotLibrary, mode: RouteMode): Rout
     }
   }
   if (best === undefined) {
-    throw new RouterRetrieverError('INVALID_INPUT', 'The pilot library has no pilot embeddings: add an expert or build the library first.');
+    throw new RouterRetrieverError(
+      'INVALID_INPUT',
+      'The pilot library has no pilot embeddings: add an expert or build the library first.',
+    );
   }
   return { expert: best, scores };
 }

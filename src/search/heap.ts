@@ -43,7 +43,7 @@ export class TopK {
   }
 
   push(score: number, id: string): void {
-    if (this.k === 0 || score !== score) return; // NaN never enters
+    if (this.k === 0 || Number.isNaN(score)) return; // NaN never enters
     if (this.n < this.k) {
       let i = this.n++;
       this.scores[i] = score;

@@ -64,16 +64,23 @@ export class Int8Index implements VectorIndex {
   readonly kernel: U7Variant | 'js' = 'js';
 
   constructor(dim: number, options: Int8IndexOptions = {}) {
-    if (!Number.isInteger(dim) || dim < 1) throw new RouterRetrieverError('INVALID_INPUT', `dim must be a positive integer, got ${dim}.`);
+    if (!Number.isInteger(dim) || dim < 1)
+      throw new RouterRetrieverError('INVALID_INPUT', `dim must be a positive integer, got ${dim}.`);
     this.dim = dim;
     const can = dim % 32 === 0 && wasmSimdSupported();
     if (options.backend === 'wasm' && !can) {
-      throw new RouterRetrieverError('BACKEND', `The int8 WASM SIMD kernel needs WebAssembly SIMD and dim % 32 == 0 (got ${dim}).`);
+      throw new RouterRetrieverError(
+        'BACKEND',
+        `The int8 WASM SIMD kernel needs WebAssembly SIMD and dim % 32 == 0 (got ${dim}).`,
+      );
     }
     this.backend = options.backend !== 'js' && can ? 'wasm-simd' : 'js';
     this.floatBlock = options.floatBlock ?? 0;
     if (!Number.isInteger(this.floatBlock) || this.floatBlock < 0) {
-      throw new RouterRetrieverError('INVALID_INPUT', `floatBlock must be a non-negative integer, got ${this.floatBlock}.`);
+      throw new RouterRetrieverError(
+        'INVALID_INPUT',
+        `floatBlock must be a non-negative integer, got ${this.floatBlock}.`,
+      );
     }
     if (this.backend === 'wasm-simd') {
       this.wasm = new WasmRows(3 * dim, BLOCK * 4, dim, ''); // query: dim bytes, then the same as int16
@@ -92,7 +99,8 @@ export class Int8Index implements VectorIndex {
   /** Quantizes float chunks (rows concatenated in order). */
   static fromChunks(chunks: readonly VectorChunk[], dim?: number, options: Int8IndexOptions = {}): Int8Index {
     const d = dim ?? chunks[0]?.dim;
-    if (d === undefined) throw new RouterRetrieverError('INVALID_INPUT', 'fromChunks needs a dim when there are no chunks.');
+    if (d === undefined)
+      throw new RouterRetrieverError('INVALID_INPUT', 'fromChunks needs a dim when there are no chunks.');
     const index = new Int8Index(d, options);
     index.reserve(chunks.reduce((s, c) => s + c.ids.length, 0));
     for (const c of chunks) {
@@ -220,7 +228,8 @@ export class Int8Index implements VectorIndex {
       let score = c.score;
       const v = opts.rescore ? opts.rescore(row, id) : this.floatBlock > 0 ? this.keptFloat(row) : undefined;
       if (v) {
-        if (v.length !== this.dim) throw new RouterRetrieverError('INVALID_INPUT', `rescore returned ${v.length} values, expected ${this.dim}.`);
+        if (v.length !== this.dim)
+          throw new RouterRetrieverError('INVALID_INPUT', `rescore returned ${v.length} values, expected ${this.dim}.`);
         score = dot(query, v, 0, this.dim);
       }
       out.push(score, id);
@@ -230,7 +239,8 @@ export class Int8Index implements VectorIndex {
 
   private candidates(k: number, opts: Int8IndexSearchOptions): TopK {
     const n = opts.candidates ?? Math.max(10 * k, 100);
-    if (!Number.isInteger(n) || n < k) throw new RouterRetrieverError('INVALID_INPUT', `candidates must be an integer >= k (${k}).`);
+    if (!Number.isInteger(n) || n < k)
+      throw new RouterRetrieverError('INVALID_INPUT', `candidates must be an integer >= k (${k}).`);
     return new TopK(n);
   }
 

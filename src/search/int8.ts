@@ -5,7 +5,13 @@
  * never need collection-wide statistics. A zero vector gets scale 0.
  * The approximate score is scale * (q · codes), computed with the float32 query.
  */
-export function quantizeVector(x: Float32Array, codes: Int8Array, codeOffset: number, xOffset = 0, dim = x.length): number {
+export function quantizeVector(
+  x: Float32Array,
+  codes: Int8Array,
+  codeOffset: number,
+  xOffset = 0,
+  dim = x.length,
+): number {
   let m = 0;
   for (let j = 0; j < dim; j++) {
     const a = Math.abs(x[xOffset + j]);

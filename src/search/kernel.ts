@@ -20,7 +20,14 @@ export function dotRows(
     const o1 = o0 + dim;
     const o2 = o1 + dim;
     const o3 = o2 + dim;
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0,
+      t0 = 0,
+      t1 = 0,
+      t2 = 0,
+      t3 = 0;
     for (let j = 0; j < even; j += 2) {
       const x = q[j];
       const y = q[j + 1];
@@ -84,7 +91,14 @@ export function dotRowsInt8(
     const o1 = o0 + dim;
     const o2 = o1 + dim;
     const o3 = o2 + dim;
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0,
+      t0 = 0,
+      t1 = 0,
+      t2 = 0,
+      t3 = 0;
     for (let j = 0; j < even; j += 2) {
       const x = q[j];
       const y = q[j + 1];

@@ -40,12 +40,16 @@ export class SearchIndex implements VectorIndex {
   private out64 = new Float64Array(BLOCK);
 
   constructor(dim: number, options: SearchIndexOptions = {}) {
-    if (!Number.isInteger(dim) || dim < 1) throw new RouterRetrieverError('INVALID_INPUT', `dim must be a positive integer, got ${dim}.`);
+    if (!Number.isInteger(dim) || dim < 1)
+      throw new RouterRetrieverError('INVALID_INPUT', `dim must be a positive integer, got ${dim}.`);
     this.dim = dim;
     const want = options.backend ?? 'auto';
     const canWasm = dim % 16 === 0 && wasmSimdSupported();
     if (want === 'wasm' && !canWasm) {
-      throw new RouterRetrieverError('BACKEND', `The WASM SIMD kernel needs WebAssembly SIMD and a dim that is a multiple of 16 (got ${dim}).`);
+      throw new RouterRetrieverError(
+        'BACKEND',
+        `The WASM SIMD kernel needs WebAssembly SIMD and a dim that is a multiple of 16 (got ${dim}).`,
+      );
     }
     this.backend = want !== 'js' && canWasm ? 'wasm-simd' : 'js';
     if (this.backend === 'wasm-simd') {
@@ -61,7 +65,8 @@ export class SearchIndex implements VectorIndex {
   /** Builds an index from chunks (e.g. CollectionStore.loadAll()); rows are concatenated in order. */
   static fromChunks(chunks: readonly VectorChunk[], dim?: number, options: SearchIndexOptions = {}): SearchIndex {
     const d = dim ?? chunks[0]?.dim;
-    if (d === undefined) throw new RouterRetrieverError('INVALID_INPUT', 'fromChunks needs a dim when there are no chunks.');
+    if (d === undefined)
+      throw new RouterRetrieverError('INVALID_INPUT', 'fromChunks needs a dim when there are no chunks.');
     const index = new SearchIndex(d, options);
     const total = chunks.reduce((s, c) => s + c.ids.length, 0);
     index.reserve(total);

@@ -99,7 +99,19 @@ function dotsF32Body(): number[] {
   emit(localGet(OUT), localGet(R), i32Const(2), I32_SHL, I32_ADD);
   emit(localGet(A), localGet(A + 1), F32X4_ADD, localGet(A + 2), localGet(A + 3), F32X4_ADD, F32X4_ADD, localTee(A));
   emit(lane(0), localGet(A), lane(1), F32_ADD, localGet(A), lane(2), F32_ADD, localGet(A), lane(3), F32_ADD, f32Store);
-  emit(localGet(VROW), localGet(NB), I32_ADD, localSet(VROW), localGet(R), i32Const(1), I32_ADD, localSet(R), br(0), END, END);
+  emit(
+    localGet(VROW),
+    localGet(NB),
+    I32_ADD,
+    localSet(VROW),
+    localGet(R),
+    i32Const(1),
+    I32_ADD,
+    localSet(R),
+    br(0),
+    END,
+    END,
+  );
   emit(END);
   return [2, 4, 0x7f, 4, 0x7b, ...b]; // local decls: 4 x i32, 4 x v128
 }
@@ -143,10 +155,26 @@ function dotsU7Body(dim: number, relaxed: boolean, shape: U7Shape): number[] {
   /** acc[a] += q . the 16 row bytes at p + off (query bytes at qBase + off, or int16 at q16Base + 2 off). */
   const accumulate = (a: number, off: number, qBase: number, q16Base: number) => {
     if (relaxed) {
-      emit(localGet(P), v128Load(off), localGet(qBase), v128Load(off), localGet(ACC + a), I32X4_RELAXED_DOT_I8X16_I7X16_ADD_S, localSet(ACC + a));
+      emit(
+        localGet(P),
+        v128Load(off),
+        localGet(qBase),
+        v128Load(off),
+        localGet(ACC + a),
+        I32X4_RELAXED_DOT_I8X16_I7X16_ADD_S,
+        localSet(ACC + a),
+      );
     } else {
       emit(localGet(ACC + a));
-      emit(localGet(P), v128Load(off), localTee(T), I16X8_EXT_LO_S, localGet(q16Base), v128Load(2 * off), I32X4_DOT_I16X8_S);
+      emit(
+        localGet(P),
+        v128Load(off),
+        localTee(T),
+        I16X8_EXT_LO_S,
+        localGet(q16Base),
+        v128Load(2 * off),
+        I32X4_DOT_I16X8_S,
+      );
       emit(localGet(T), I16X8_EXT_HI_S, localGet(q16Base), v128Load(2 * off + 16), I32X4_DOT_I16X8_S, I32X4_ADD);
       emit(I32X4_ADD, localSet(ACC + a));
     }
@@ -163,12 +191,35 @@ function dotsU7Body(dim: number, relaxed: boolean, shape: U7Shape): number[] {
     if (!relaxed) emit(localGet(J), localGet(J), localGet(Q), [0x6b], I32_ADD, i32Const(dim), I32_ADD, localSet(Q16)); // i32.sub
     for (let u = 0; u < U; u++) accumulate(u, 16 * u, J, Q16);
     emit(localGet(P), i32Const(STEP), I32_ADD, localSet(P));
-    emit(localGet(J), i32Const(STEP), I32_ADD, localTee(J), localGet(Q), i32Const(dim), I32_ADD, I32_LT_U, brIf(0), END);
+    emit(
+      localGet(J),
+      i32Const(STEP),
+      I32_ADD,
+      localTee(J),
+      localGet(Q),
+      i32Const(dim),
+      I32_ADD,
+      I32_LT_U,
+      brIf(0),
+      END,
+    );
   }
   // out[r] = horizontal sum of the accumulators
   emit(localGet(OUT), localGet(R), i32Const(2), I32_SHL, I32_ADD, localGet(ACC));
   for (let u = 1; u < U; u++) emit(localGet(ACC + u), I32X4_ADD);
-  emit(localTee(T), i32Lane(0), localGet(T), i32Lane(1), I32_ADD, localGet(T), i32Lane(2), I32_ADD, localGet(T), i32Lane(3), I32_ADD);
+  emit(
+    localTee(T),
+    i32Lane(0),
+    localGet(T),
+    i32Lane(1),
+    I32_ADD,
+    localGet(T),
+    i32Lane(2),
+    I32_ADD,
+    localGet(T),
+    i32Lane(3),
+    I32_ADD,
+  );
   emit([0x36, 2, 0]); // i32.store align 2^2
   emit(localGet(R), i32Const(1), I32_ADD, localSet(R), br(0), END, END);
   emit(END);
@@ -193,8 +244,10 @@ function moduleOf(exported: string, body: number[]): Uint8Array<ArrayBuffer> {
 
 /** The dots_u7 module for `dim` (a multiple of 32); `relaxed` picks the relaxed-SIMD build. */
 export function buildU7Module(dim: number, relaxed: boolean, shape: U7Shape = u7Shape(dim)): Uint8Array<ArrayBuffer> {
-  if (!Number.isInteger(dim) || dim < 32 || dim % 32 !== 0) throw new RangeError(`dots_u7 needs dim % 32 == 0, got ${dim}`);
-  if (!shape.full && dim % (16 * shape.unroll) !== 0) throw new RangeError(`dots_u7 with ${shape.unroll} steps per iteration needs dim % ${16 * shape.unroll} == 0`);
+  if (!Number.isInteger(dim) || dim < 32 || dim % 32 !== 0)
+    throw new RangeError(`dots_u7 needs dim % 32 == 0, got ${dim}`);
+  if (!shape.full && dim % (16 * shape.unroll) !== 0)
+    throw new RangeError(`dots_u7 with ${shape.unroll} steps per iteration needs dim % ${16 * shape.unroll} == 0`);
   return moduleOf('dots_u7', dotsU7Body(dim, relaxed, shape));
 }
 
@@ -304,10 +357,17 @@ function u7Module(dim: number, v: U7Variant): WebAssembly.Module {
  * exact for this dim, else the plain one (both give the same exact int32 results). Asking
  * for 'relaxed' where it is not exact throws.
  */
-export function instantiateDotsU7(memory: WebAssembly.Memory, dim: number, variant?: U7Variant): { fn: DotsFn; variant: U7Variant } {
+export function instantiateDotsU7(
+  memory: WebAssembly.Memory,
+  dim: number,
+  variant?: U7Variant,
+): { fn: DotsFn; variant: U7Variant } {
   const relaxedOk = relaxedDotSupported() && relaxedExactFor(dim);
   const v: U7Variant = variant ?? (relaxedOk ? 'relaxed' : 'plain');
-  if (v === 'relaxed' && !relaxedOk) throw new RangeError(`The relaxed-SIMD int8 kernel is not available (or not exact) in this runtime for dim ${dim}.`);
+  if (v === 'relaxed' && !relaxedOk)
+    throw new RangeError(
+      `The relaxed-SIMD int8 kernel is not available (or not exact) in this runtime for dim ${dim}.`,
+    );
   const inst = new WebAssembly.Instance(u7Module(dim, v), { env: { mem: memory } });
   return { fn: inst.exports.dots_u7 as unknown as DotsFn, variant: v };
 }

@@ -22,7 +22,10 @@ export function fakeEmbedding(text: string, expert: string | null): Float32Array
   return v;
 }
 
-export class FakeEncoder implements Pick<EncoderApi, 'embedDocuments' | 'embedQuery' | 'embedQueries' | 'cancel' | 'addExpert' | 'removeExpert'> {
+export class FakeEncoder
+  implements
+    Pick<EncoderApi, 'embedDocuments' | 'embedQuery' | 'embedQueries' | 'cancel' | 'addExpert' | 'removeExpert'>
+{
   /** Every text embedded, in order, with the expert. */
   readonly embedded: { text: string; expert: string | null }[] = [];
   readonly experts = new Set<string>();
@@ -31,7 +34,11 @@ export class FakeEncoder implements Pick<EncoderApi, 'embedDocuments' | 'embedQu
   private docCalls = 0;
   private readonly cancelled = new Set<string>();
 
-  async embedDocuments(texts: string[], options: { jobId?: string } = {}, onProgress?: (p: { done: number; total: number; docsPerSec: number; etaSec: number | null }) => void): Promise<Float32Array> {
+  async embedDocuments(
+    texts: string[],
+    options: { jobId?: string } = {},
+    onProgress?: (p: { done: number; total: number; docsPerSec: number; etaSec: number | null }) => void,
+  ): Promise<Float32Array> {
     this.onDocuments?.(++this.docCalls);
     if (options.jobId && this.cancelled.has(options.jobId)) throw new RouterRetrieverError('CANCELLED', 'cancelled');
     const out = new Float32Array(texts.length * DIM);
@@ -43,7 +50,8 @@ export class FakeEncoder implements Pick<EncoderApi, 'embedDocuments' | 'embedQu
     return out;
   }
   async embedQuery(text: string, expert: string | null): Promise<Float32Array> {
-    if (expert !== null && !this.experts.has(expert)) throw new RouterRetrieverError('NOT_FOUND', `no expert ${expert}`);
+    if (expert !== null && !this.experts.has(expert))
+      throw new RouterRetrieverError('NOT_FOUND', `no expert ${expert}`);
     this.embedded.push({ text, expert });
     return fakeEmbedding(text, expert);
   }
@@ -78,7 +86,19 @@ export class MemoryStore implements RetrieverStore {
   commits = 0;
 
   constructor(chunkSize = 4) {
-    this.meta = { name: 'mem', schemaVersion: 2, fingerprint: 'fake', dim: DIM, dtype: 'float32', chunkSize, count: 0, nextSlot: 0, freeSlots: [], createdAt: 0, updatedAt: 0 };
+    this.meta = {
+      name: 'mem',
+      schemaVersion: 2,
+      fingerprint: 'fake',
+      dim: DIM,
+      dtype: 'float32',
+      chunkSize,
+      count: 0,
+      nextSlot: 0,
+      freeSlots: [],
+      createdAt: 0,
+      updatedAt: 0,
+    };
   }
   async getDoc(id: string) {
     return this.docs.get(id);
@@ -88,7 +108,10 @@ export class MemoryStore implements RetrieverStore {
   }
   async putDocs(docs: readonly Doc[], vectors: readonly Float32Array[] | Float32Array): Promise<number[]> {
     const flat = vectors instanceof Float32Array ? vectors : null;
-    const alloc = allocateSlots(this.meta, docs.map((d) => this.docs.get(d.id)?.slot));
+    const alloc = allocateSlots(
+      this.meta,
+      docs.map((d) => this.docs.get(d.id)?.slot),
+    );
     this.meta = { ...this.meta, ...alloc.state };
     docs.forEach((d, i) => {
       const v = flat ? flat.slice(i * DIM, (i + 1) * DIM) : (vectors as Float32Array[])[i].slice();

@@ -31,9 +31,12 @@ export async function loadBeirDir(dir: string, options: LoadOptions = {}): Promi
   try {
     names = (await readdir(qrelsDir)).filter((f) => f.endsWith('.tsv')).sort();
   } catch (e) {
-    throw new RouterRetrieverError('FILE_NOT_FOUND', `cannot list ${qrelsDir}: ${(e as Error).message}`, { file: qrelsDir });
+    throw new RouterRetrieverError('FILE_NOT_FOUND', `cannot list ${qrelsDir}: ${(e as Error).message}`, {
+      file: qrelsDir,
+    });
   }
-  if (names.length === 0) throw new RouterRetrieverError('FILE_NOT_FOUND', `no qrels/*.tsv in ${root}`, { file: qrelsDir });
+  if (names.length === 0)
+    throw new RouterRetrieverError('FILE_NOT_FOUND', `no qrels/*.tsv in ${root}`, { file: qrelsDir });
   const qrels = new Map<string, Qrels>();
   for (const f of names) {
     const file = join(qrelsDir, f);

@@ -48,7 +48,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RouterRetrieverError, isRouterRetrieverError } from '../../src/boundary/errors.js';
+import { isRouterRetrieverError } from '../../src/boundary/errors.js';
 import { BM25_PROFILES, type Bm25Profile } from '../../src/eval/bm25.js';
 import type { DenseBackend } from '../../src/eval/dense.js';
 import { resolveMethodList, runEvaluation, type RoutingRecord, type RunEvalOutput } from '../../src/eval/run-eval.js';
@@ -188,7 +188,9 @@ export function parseEvalArgs(
     cacheDir: v['cache-dir'] ?? join(REPO, '.cache/embeddings'),
   };
   if (a.data.length === 0) bad('give at least one --data <beir dir>');
-  const own = Object.fromEntries(Object.keys(extra).map((k) => [k, (v as Record<string, string | boolean | undefined>)[k]]));
+  const own = Object.fromEntries(
+    Object.keys(extra).map((k) => [k, (v as Record<string, string | boolean | undefined>)[k]]),
+  );
   return { args: a, extra: own };
 }
 
@@ -205,12 +207,19 @@ export async function expandExperts(args: EvalArgs): Promise<EvalArgs> {
 
 /** The methods to run, expanded ("experts" -> every expert:<name>) and validated. */
 export function resolveMethods(args: EvalArgs): string[] {
-  return resolveMethodList(args.methods, args.experts.map((e) => e.name), args.model !== null);
+  return resolveMethodList(
+    args.methods,
+    args.experts.map((e) => e.name),
+    args.model !== null,
+  );
 }
 
 export interface EvalDeps {
   /** Builds the encoder for --model / --expert (default: EncoderEngine on WASM, tools/eval/encoder-node.ts). */
-  createBackend?: (args: EvalArgs, log: (line: string) => void) => Promise<DenseBackend & { dispose?: () => Promise<void> }>;
+  createBackend?: (
+    args: EvalArgs,
+    log: (line: string) => void,
+  ) => Promise<DenseBackend & { dispose?: () => Promise<void> }>;
   log?: (line: string) => void;
 }
 
@@ -231,7 +240,10 @@ export function encoderFor(args: EvalArgs, log: (line: string) => void): ReturnT
   });
 }
 
-async function defaultCreateBackend(args: EvalArgs, log: (line: string) => void): Promise<DenseBackend & { dispose: () => Promise<void> }> {
+async function defaultCreateBackend(
+  args: EvalArgs,
+  log: (line: string) => void,
+): Promise<DenseBackend & { dispose: () => Promise<void> }> {
   const enc = await encoderFor(args, log);
   return { ...enc.backend, dispose: enc.dispose };
 }
@@ -284,7 +296,9 @@ export async function runEval(rawArgs: EvalArgs, deps: EvalDeps = {}): Promise<R
             const s = (performance.now() - t) / 1000;
             log(`  ${name}: embedded ${done}/${total} documents (${(done / s).toFixed(0)} docs/s)`);
           });
-          log(`  ${name}: corpus embeddings ${cache.hits > hits ? 'from the cache' : 'computed and cached'} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+          log(
+            `  ${name}: corpus embeddings ${cache.hits > hits ? 'from the cache' : 'computed and cached'} (${((performance.now() - t) / 1000).toFixed(1)} s)`,
+          );
           return emb;
         },
       },
@@ -304,13 +318,17 @@ function stamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-');
 }
 
-export async function writeOutputs(args: EvalArgs, out: RunEvalOutput, log: (l: string) => void): Promise<{ json: string | null; routing: string | null; pilots: string | null }> {
+export async function writeOutputs(
+  args: EvalArgs,
+  out: RunEvalOutput,
+  log: (l: string) => void,
+): Promise<{ json: string | null; routing: string | null; pilots: string | null }> {
   let json: string | null = null;
   const base = args.out ? resolve(args.out).replace(/\.json$/, '') : join(REPO, 'bench/results', `eval-${stamp()}`);
   if (args.json) {
     json = resolve(args.out ?? `${base}.json`);
     await mkdir(dirname(json), { recursive: true });
-    await writeFile(json, JSON.stringify(out.result satisfies ResultJson, null, 2) + '\n');
+    await writeFile(json, `${JSON.stringify(out.result satisfies ResultJson, null, 2)}\n`);
     log(`wrote ${json}`);
   }
   let routing: string | null = null;
@@ -318,12 +336,12 @@ export async function writeOutputs(args: EvalArgs, out: RunEvalOutput, log: (l: 
   if (out.routing.length > 0) {
     routing = resolve(args.routingOut ?? `${base}.routing.jsonl`);
     await mkdir(dirname(routing), { recursive: true });
-    await writeFile(routing, out.routing.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    await writeFile(routing, `${out.routing.map((r) => JSON.stringify(r)).join('\n')}\n`);
     log(`wrote ${routing} (per-query routing decisions)`);
   }
   if (out.pilotLibrary && !args.pilotLibrary) {
     pilots = `${routing ? routing.replace(/\.routing\.jsonl$/, '') : base}.pilots.json`;
-    await writeFile(pilots, exportPilotLibrary(out.pilotLibrary) + '\n');
+    await writeFile(pilots, `${exportPilotLibrary(out.pilotLibrary)}\n`);
     log(`wrote ${pilots} (the pilot library built, reusable with --pilot-library)`);
   }
   return { json, routing, pilots };

@@ -44,7 +44,9 @@ function scoreAll(
   const out: QueryRows = { ndcg10: [], ndcg100: [], firstRel: [], recall100: [] };
   ids.forEach((qid, i) => {
     const r = corpus.search(emb.slice(i * dim, (i + 1) * dim), k + 1);
-    const ranked = trecOrder(r, dropSelf ? qid : undefined).slice(0, k).map((j) => r.ids[j]);
+    const ranked = trecOrder(r, dropSelf ? qid : undefined)
+      .slice(0, k)
+      .map((j) => r.ids[j]);
     const j = qrels.get(qid)!;
     out.ndcg10.push(ndcgAtK(ranked, j, 10));
     out.ndcg100.push(ndcgAtK(ranked, j, 100));
@@ -90,8 +92,14 @@ async function main(argv: string[]): Promise<void> {
           test: scoreAll(testIds, tEmb, b.dim, corpus, test, args.k, args.ignoreIdenticalIds),
         };
         if (e === null) {
-          await writeFile(join(dumpDir, `${ds.name}.pilot.f32`), new Uint8Array(pEmb.buffer, pEmb.byteOffset, pEmb.byteLength));
-          await writeFile(join(dumpDir, `${ds.name}.test.f32`), new Uint8Array(tEmb.buffer, tEmb.byteOffset, tEmb.byteLength));
+          await writeFile(
+            join(dumpDir, `${ds.name}.pilot.f32`),
+            new Uint8Array(pEmb.buffer, pEmb.byteOffset, pEmb.byteLength),
+          );
+          await writeFile(
+            join(dumpDir, `${ds.name}.test.f32`),
+            new Uint8Array(tEmb.buffer, tEmb.byteOffset, tEmb.byteLength),
+          );
         }
         log(`${ds.name}: ${name} done (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
       }

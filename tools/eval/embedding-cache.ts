@@ -57,7 +57,10 @@ export class EmbeddingCache {
     const tmp = join(this.dir, `${key}.f32.${process.pid}.tmp`);
     await writeFile(tmp, new Uint8Array(embeddings.buffer, embeddings.byteOffset, embeddings.byteLength));
     await rename(tmp, join(this.dir, `${key}.f32`));
-    await writeFile(join(this.dir, `${key}.json`), JSON.stringify({ ...info, created: new Date().toISOString() }, null, 2));
+    await writeFile(
+      join(this.dir, `${key}.json`),
+      JSON.stringify({ ...info, created: new Date().toISOString() }, null, 2),
+    );
   }
 
   /** Cached embeddings of a corpus, computing (in batches) and storing them on a miss. */

@@ -11,8 +11,19 @@ import { EncoderEngine, type OrtRuntime } from '../../workers/engine/encoder-eng
 import type { ModelInfo, ModelSpec } from '../../src/boundary/encoder-api.js';
 
 /** Files the loaders read (model folder, sentence-transformers extras, PEFT adapter), in preference order per role. */
-const TEXT_FILES = ['config.json', 'tokenizer.json', 'vocab.txt', 'tokenizer_config.json', 'modules.json', '1_Pooling/config.json', 'adapter_config.json'];
-const WEIGHT_FILES = [['model.safetensors', 'pytorch_model.bin'], ['adapter_model.safetensors', 'adapter_model.bin']];
+const TEXT_FILES = [
+  'config.json',
+  'tokenizer.json',
+  'vocab.txt',
+  'tokenizer_config.json',
+  'modules.json',
+  '1_Pooling/config.json',
+  'adapter_config.json',
+];
+const WEIGHT_FILES = [
+  ['model.safetensors', 'pytorch_model.bin'],
+  ['adapter_model.safetensors', 'adapter_model.bin'],
+];
 
 async function exists(p: string): Promise<boolean> {
   try {
@@ -32,9 +43,11 @@ export async function modelSpecOf(location: string): Promise<ModelSpec> {
   } catch {
     /* reported below */
   }
-  if (!isDir) throw new RouterRetrieverError('FILE_NOT_FOUND', `${location} is not a folder (nor an http(s) URL)`, { file: dir });
+  if (!isDir)
+    throw new RouterRetrieverError('FILE_NOT_FOUND', `${location} is not a folder (nor an http(s) URL)`, { file: dir });
   const files: Record<string, Uint8Array> = {};
-  for (const name of TEXT_FILES) if (await exists(join(dir, name))) files[name] = new Uint8Array(await readFile(join(dir, name)));
+  for (const name of TEXT_FILES)
+    if (await exists(join(dir, name))) files[name] = new Uint8Array(await readFile(join(dir, name)));
   for (const group of WEIGHT_FILES) {
     for (const name of group) {
       if (await exists(join(dir, name))) {
@@ -52,14 +65,17 @@ export async function expertsInDir(dir: string): Promise<{ name: string; dir: st
   try {
     entries = (await readdir(resolve(dir))).sort();
   } catch (e) {
-    throw new RouterRetrieverError('FILE_NOT_FOUND', `cannot list --experts-dir ${dir}: ${(e as Error).message}`, { file: dir });
+    throw new RouterRetrieverError('FILE_NOT_FOUND', `cannot list --experts-dir ${dir}: ${(e as Error).message}`, {
+      file: dir,
+    });
   }
   const out: { name: string; dir: string }[] = [];
   for (const name of entries) {
     const sub = join(resolve(dir), name);
     if (await exists(join(sub, 'adapter_config.json'))) out.push({ name: basename(sub), dir: sub });
   }
-  if (out.length === 0) throw new RouterRetrieverError('NOT_FOUND', `--experts-dir ${dir}: no subfolder with an adapter_config.json`);
+  if (out.length === 0)
+    throw new RouterRetrieverError('NOT_FOUND', `--experts-dir ${dir}: no subfolder with an adapter_config.json`);
   return out;
 }
 
@@ -97,10 +113,17 @@ export async function createNodeEncoder(o: NodeEncoderOptions): Promise<NodeEnco
     numThreads: o.threads ?? 1,
     ...(o.maxLength ? { maxLength: o.maxLength } : {}),
   });
-  log(`model ${o.model}: ${info.layers} layers, dim ${info.dim}, ${info.pooling} pooling${info.normalize ? ', normalised' : ''}, max length ${info.maxLength}, ${info.backend} (${o.runtime === 'node' ? 'onnxruntime-node' : 'onnxruntime-web'}, ${o.threads ?? 1} thread(s)), fingerprint ${info.fingerprint.slice(0, 12)}, loaded in ${info.loadMs.toFixed(0)} ms`);
+  log(
+    `model ${o.model}: ${info.layers} layers, dim ${info.dim}, ${info.pooling} pooling${info.normalize ? ', normalised' : ''}, max length ${info.maxLength}, ${info.backend} (${o.runtime === 'node' ? 'onnxruntime-node' : 'onnxruntime-web'}, ${o.threads ?? 1} thread(s)), fingerprint ${info.fingerprint.slice(0, 12)}, loaded in ${info.loadMs.toFixed(0)} ms`,
+  );
   for (const e of o.experts) {
     const x = await engine.addExpert(e.name, await modelSpecOf(e.dir));
     log(`expert ${e.name}: r ${x.r}, alpha ${x.alpha}, targets ${x.targets.length}, from ${e.dir}`);
   }
-  return { backend: encoderBackend(engine, info, { batchSize: o.batchSize, docMaxLength: o.docMaxLength }), engine, info, dispose: () => engine.dispose() };
+  return {
+    backend: encoderBackend(engine, info, { batchSize: o.batchSize, docMaxLength: o.docMaxLength }),
+    engine,
+    info,
+    dispose: () => engine.dispose(),
+  };
 }

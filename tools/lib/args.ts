@@ -36,7 +36,12 @@ export function positiveInt(flag: string, value: string | undefined, fallback: n
 }
 
 /** One of `choices`, or `fallback` when the flag was not given. */
-export function oneOf<C extends string>(flag: string, value: string | undefined, choices: readonly C[], fallback: C): C {
+export function oneOf<C extends string>(
+  flag: string,
+  value: string | undefined,
+  choices: readonly C[],
+  fallback: C,
+): C {
   if (value === undefined) return fallback;
   if (!(choices as readonly string[]).includes(value)) {
     const names = choices.length > 1 ? `${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}` : choices.join('');

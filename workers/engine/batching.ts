@@ -20,7 +20,8 @@ export interface BatchPlanOptions {
 export function planBatches(lengths: ArrayLike<number>, options: BatchPlanOptions): Batch[] {
   const { batchSize } = options;
   const maxTokens = options.maxTokens ?? Infinity;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
   const order = Array.from({ length: lengths.length }, (_, i) => i);
   // Stable sort by length: equal lengths keep input order, so plans are deterministic.
   order.sort((a, b) => lengths[a] - lengths[b] || a - b);
@@ -43,7 +44,11 @@ export function planBatches(lengths: ArrayLike<number>, options: BatchPlanOption
 }
 
 /** Rate and ETA for progress reports. */
-export function progressOf(done: number, total: number, elapsedMs: number): { done: number; total: number; docsPerSec: number; etaSec: number | null } {
+export function progressOf(
+  done: number,
+  total: number,
+  elapsedMs: number,
+): { done: number; total: number; docsPerSec: number; etaSec: number | null } {
   const docsPerSec = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
   const etaSec = done > 0 && docsPerSec > 0 ? (total - done) / docsPerSec : null;
   return { done, total, docsPerSec, etaSec };

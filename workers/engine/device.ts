@@ -37,7 +37,10 @@ export function resolveBackend(requested: DeviceRequest, probe: WebGpuProbe): Ba
         ? { backend: 'webgpu', reason: `auto: WebGPU adapter found (${probe.detail})` }
         : { backend: 'wasm', reason: `auto: no WebGPU (${probe.detail}), using WASM` };
     default:
-      throw new RouterRetrieverError('INVALID_INPUT', `Unknown device "${String(requested)}": use 'auto', 'webgpu' or 'wasm'.`);
+      throw new RouterRetrieverError(
+        'INVALID_INPUT',
+        `Unknown device "${String(requested)}": use 'auto', 'webgpu' or 'wasm'.`,
+      );
   }
 }
 
@@ -48,13 +51,16 @@ interface MinimalGpuAdapter {
 
 /** Asks navigator.gpu for an adapter; never throws. */
 export async function probeWebGpu(): Promise<WebGpuProbe> {
-  const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<MinimalGpuAdapter | null> } } }).navigator?.gpu;
+  const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<MinimalGpuAdapter | null> } } })
+    .navigator?.gpu;
   if (!gpu) return { available: false, detail: 'navigator.gpu is missing' };
   try {
     const adapter = await gpu.requestAdapter();
     if (!adapter) return { available: false, detail: 'navigator.gpu.requestAdapter() returned null' };
     const info = adapter.info ?? {};
-    const isFallbackAdapter = Boolean(adapter.isFallbackAdapter ?? (info as { isFallbackAdapter?: boolean }).isFallbackAdapter);
+    const isFallbackAdapter = Boolean(
+      adapter.isFallbackAdapter ?? (info as { isFallbackAdapter?: boolean }).isFallbackAdapter,
+    );
     const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unknown adapter';
     return { available: true, detail: isFallbackAdapter ? `${name}, software fallback` : name, isFallbackAdapter };
   } catch (e) {

@@ -27,12 +27,20 @@ import { compareLayerKeys, f32, makeExpert, matchTargets, type Expert } from './
 import { loadAdapter, loadBaseModel } from './model-files.js';
 import { defaultOrtLoader, type OrtLoader, type OrtRuntime } from './ort-builds.js';
 import { RunQueue, type Priority } from './run-queue.js';
-import { createRuntime, releaseRuntime, runBatch, usesBaseBranches, type Runtime, type RuntimeSettings } from './runtime.js';
+import {
+  createRuntime,
+  releaseRuntime,
+  runBatch,
+  usesBaseBranches,
+  type Runtime,
+  type RuntimeSettings,
+} from './runtime.js';
 
 export { matchTargets } from './experts.js';
 export { usesBaseBranches } from './runtime.js';
 
-export const CANARY_TEXT = 'RouterRetriever canary: the quick brown fox jumps over the lazy dog, 42 times in Ångström units.';
+export const CANARY_TEXT =
+  'RouterRetriever canary: the quick brown fox jumps over the lazy dog, 42 times in Ångström units.';
 export const CANARY_TOLERANCE = 1e-3;
 const DEFAULT_TARGETS = ['query', 'value'];
 const MAX_TOKENS_PER_BATCH = 16_384;
@@ -101,7 +109,10 @@ export class EncoderEngine implements EncoderApi {
 
     const targetNames = matchTargets(files.weights.keys(), options.loraTargets ?? DEFAULT_TARGETS);
     const targets = new Map(targetNames.map((n) => [n, f32(files.weights, n)]));
-    onProgress?.({ phase: 'build', message: `building the ONNX graph (${config.layers} layers, hidden ${config.hidden})` });
+    onProgress?.({
+      phase: 'build',
+      message: `building the ONNX graph (${config.layers} layers, hidden ${config.hidden})`,
+    });
     const graph = buildBertGraph(config, (name) => f32(files.weights, name), {
       weightInputs: targetNames,
       baseBranches: this.baseBranches ?? usesBaseBranches(choice.backend),
@@ -146,7 +157,15 @@ export class EncoderEngine implements EncoderApi {
       loadMs: performance.now() - t0,
       canaryMaxAbsDiff,
     };
-    this.loaded = { config, tokenizer: files.tokenizer, info, options, targets, readWeights: files.readWeights, runtime };
+    this.loaded = {
+      config,
+      tokenizer: files.tokenizer,
+      info,
+      options,
+      targets,
+      readWeights: files.readWeights,
+      runtime,
+    };
     this.counters = { calls: 0, texts: 0, inferenceMs: 0 };
     onProgress?.({ phase: 'ready', message: `ready on ${runtime.backend}` });
     return info;
@@ -156,15 +175,16 @@ export class EncoderEngine implements EncoderApi {
     return { ortFor: this.ortFor, cpuProvider: this.cpuProvider, numThreads: this.numThreads };
   }
 
-
   private require(): Loaded {
-    if (!this.loaded) throw new RouterRetrieverError('NOT_READY', 'The encoder has no model: call load() first (and wait for it).');
+    if (!this.loaded)
+      throw new RouterRetrieverError('NOT_READY', 'The encoder has no model: call load() first (and wait for it).');
     return this.loaded;
   }
 
   async addExpert(name: string, adapter: ModelSpec, onProgress?: (p: LoadProgress) => void): Promise<ExpertInfo> {
     const loaded = this.require();
-    if (typeof name !== 'string' || name.trim() === '') throw new RouterRetrieverError('INVALID_INPUT', 'An expert needs a non-empty name.');
+    if (typeof name !== 'string' || name.trim() === '')
+      throw new RouterRetrieverError('INVALID_INPUT', 'An expert needs a non-empty name.');
     const t0 = performance.now();
     const files = await loadAdapter(adapter, loaded.options.cache, onProgress);
     const config = parseAdapterConfig(files.configJson);
@@ -181,7 +201,10 @@ export class EncoderEngine implements EncoderApi {
       loras = resolveAdapter(config, files.weights, allShapes);
       const missing = loras.map((l) => l.target).filter((t) => !base.has(t));
       if (missing.length === 0) throw e;
-      onProgress?.({ phase: 'build', message: `rebuilding the graph once so that ${missing.length} more weights can be switched per expert` });
+      onProgress?.({
+        phase: 'build',
+        message: `rebuilding the graph once so that ${missing.length} more weights can be switched per expert`,
+      });
       await this.widenTargets(all, missing);
       base = loaded.targets;
       shapes = new Map([...base].map(([k, v]) => [k, v.shape]));
@@ -203,8 +226,17 @@ export class EncoderEngine implements EncoderApi {
     const loaded = this.require();
     const names = [...loaded.targets.keys(), ...extra].sort(compareLayerKeys);
     const targets = new Map(names.map((n) => [n, loaded.targets.get(n) ?? f32(all, n)]));
-    const graph = buildBertGraph(loaded.config, (n) => f32(all, n), { weightInputs: names, baseBranches: loaded.runtime.baseBranches });
-    const runtime = await createRuntime(graph, loaded.runtime.backend, targets, this.runtimeSettings(), loaded.runtime.ort);
+    const graph = buildBertGraph(loaded.config, (n) => f32(all, n), {
+      weightInputs: names,
+      baseBranches: loaded.runtime.baseBranches,
+    });
+    const runtime = await createRuntime(
+      graph,
+      loaded.runtime.backend,
+      targets,
+      this.runtimeSettings(),
+      loaded.runtime.ort,
+    );
     await releaseRuntime(loaded.runtime);
     loaded.runtime = runtime;
     loaded.targets = targets;
@@ -216,7 +248,11 @@ export class EncoderEngine implements EncoderApi {
 
   async removeExpert(name: string): Promise<void> {
     const e = this.experts.get(name);
-    if (!e) throw new RouterRetrieverError('NOT_FOUND', `No expert named "${name}". Registered: ${[...this.experts.keys()].join(', ') || 'none'}.`);
+    if (!e)
+      throw new RouterRetrieverError(
+        'NOT_FOUND',
+        `No expert named "${name}". Registered: ${[...this.experts.keys()].join(', ') || 'none'}.`,
+      );
     this.experts.delete(name);
     // Let a run that already picked this expert's feeds finish before the buffers go.
     await this.queue.run('interactive', async () => e.feeds.release());
@@ -230,15 +266,28 @@ export class EncoderEngine implements EncoderApi {
     const loaded = this.require();
     if (expert === null || expert === undefined) return loaded.runtime.baseFeedMap;
     const e = this.experts.get(expert);
-    if (!e) throw new RouterRetrieverError('NOT_FOUND', `No expert named "${expert}". Registered: ${[...this.experts.keys()].join(', ') || 'none'}. Add it with addExpert() first.`);
+    if (!e)
+      throw new RouterRetrieverError(
+        'NOT_FOUND',
+        `No expert named "${expert}". Registered: ${[...this.experts.keys()].join(', ') || 'none'}. Add it with addExpert() first.`,
+      );
     return e.feedMap;
   }
 
-  async embedDocuments(texts: string[], options: EmbedOptions = {}, onProgress?: (p: EmbedProgress) => void): Promise<Float32Array> {
+  async embedDocuments(
+    texts: string[],
+    options: EmbedOptions = {},
+    onProgress?: (p: EmbedProgress) => void,
+  ): Promise<Float32Array> {
     return this.embedMany(texts, null, options, onProgress, 'bulk');
   }
 
-  async embedQueries(texts: string[], expert: string | null, options: EmbedOptions = {}, onProgress?: (p: EmbedProgress) => void): Promise<Float32Array> {
+  async embedQueries(
+    texts: string[],
+    expert: string | null,
+    options: EmbedOptions = {},
+    onProgress?: (p: EmbedProgress) => void,
+  ): Promise<Float32Array> {
     return this.embedMany(texts, expert, options, onProgress, 'bulk');
   }
 
@@ -249,7 +298,9 @@ export class EncoderEngine implements EncoderApi {
     this.counters.calls++;
     this.counters.texts++;
     const ids = loaded.tokenizer.encode(text, loaded.config.maxLength).inputIds;
-    return this.queue.run('interactive', () => this.runBatch(loaded.runtime, feeds, [ids], ids.length, loaded.config.hidden));
+    return this.queue.run('interactive', () =>
+      this.runBatch(loaded.runtime, feeds, [ids], ids.length, loaded.config.hidden),
+    );
   }
 
   private async embedMany(
@@ -268,7 +319,11 @@ export class EncoderEngine implements EncoderApi {
     this.counters.texts += texts.length;
     const { hidden } = loaded.config;
     const maxLength = Math.min(options.maxLength ?? loaded.config.maxLength, loaded.config.maxLength);
-    if (!(maxLength >= 2)) throw new RouterRetrieverError('INVALID_INPUT', `maxLength must be at least 2 (room for [CLS] and [SEP]), got ${options.maxLength}.`);
+    if (!(maxLength >= 2))
+      throw new RouterRetrieverError(
+        'INVALID_INPUT',
+        `maxLength must be at least 2 (room for [CLS] and [SEP]), got ${options.maxLength}.`,
+      );
     const jobId = options.jobId;
     const ids = texts.map((t) => loaded.tokenizer.encode(t, maxLength).inputIds);
     const plan = planBatches(
@@ -281,11 +336,21 @@ export class EncoderEngine implements EncoderApi {
     try {
       for (const batch of plan) {
         if (jobId !== undefined && this.cancelled.has(jobId)) {
-          throw new RouterRetrieverError('CANCELLED', `Embedding job ${jobId} was cancelled after ${done} of ${texts.length} texts.`, { done });
+          throw new RouterRetrieverError(
+            'CANCELLED',
+            `Embedding job ${jobId} was cancelled after ${done} of ${texts.length} texts.`,
+            { done },
+          );
         }
         const emb = await this.queue.run(priority, () => {
           const rt = this.require().runtime;
-          return this.runBatch(rt, this.feedsFor(expert), batch.indices.map((i) => ids[i]), batch.seqLen, hidden);
+          return this.runBatch(
+            rt,
+            this.feedsFor(expert),
+            batch.indices.map((i) => ids[i]),
+            batch.seqLen,
+            hidden,
+          );
         });
         batch.indices.forEach((row, j) => out.set(emb.subarray(j * hidden, (j + 1) * hidden), row * hidden));
         done += batch.indices.length;
@@ -297,7 +362,13 @@ export class EncoderEngine implements EncoderApi {
     return out;
   }
 
-  private runBatch(rt: Runtime, weightFeeds: Record<string, ort.Tensor>, rows: number[][], seqLen: number, hidden: number): Promise<Float32Array> {
+  private runBatch(
+    rt: Runtime,
+    weightFeeds: Record<string, ort.Tensor>,
+    rows: number[][],
+    seqLen: number,
+    hidden: number,
+  ): Promise<Float32Array> {
     return runBatch(rt, weightFeeds, rows, seqLen, hidden, this.counters);
   }
 

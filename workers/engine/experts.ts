@@ -27,7 +27,7 @@ export function matchTargets(weightNames: Iterable<string>, modules: string[]): 
     if (!key.endsWith('.weight')) continue;
     const module = key.slice(0, -'.weight'.length);
     if (module.includes('LayerNorm') || module.startsWith('embeddings.')) continue;
-    if (modules.some((m) => module === m || module.endsWith('.' + m))) out.push(key);
+    if (modules.some((m) => module === m || module.endsWith(`.${m}`))) out.push(key);
   }
   return out.sort(compareLayerKeys);
 }
@@ -40,16 +40,32 @@ export function compareLayerKeys(a: string, b: string): number {
 
 export function f32(dict: StateDict, name: string): F32Tensor {
   const t = dict.get(name);
-  if (!t) throw new RouterRetrieverError('MODEL_FORMAT', `The model has no tensor "${name}". Is it a BERT checkpoint in the Hugging Face layout?`);
+  if (!t)
+    throw new RouterRetrieverError(
+      'MODEL_FORMAT',
+      `The model has no tensor "${name}". Is it a BERT checkpoint in the Hugging Face layout?`,
+    );
   return { shape: t.shape, data: toFloat32(t) };
 }
 
 /** Merges each LoRA into its base matrix and makes the feeds of `rt` that select them. */
-export function makeExpert(name: string, loras: ResolvedLora[], r: number, alpha: number, addMs: number, targets: Map<string, F32Tensor>, rt: Runtime): Expert {
+export function makeExpert(
+  name: string,
+  loras: ResolvedLora[],
+  r: number,
+  alpha: number,
+  addMs: number,
+  targets: Map<string, F32Tensor>,
+  rt: Runtime,
+): Expert {
   const feeds = new FeedSet();
   for (const l of loras) {
     const w = targets.get(l.target);
-    if (!w) throw new RouterRetrieverError('ADAPTER_MISMATCH', `Expert "${name}" targets ${l.target}, which the base model does not have.`);
+    if (!w)
+      throw new RouterRetrieverError(
+        'ADAPTER_MISMATCH',
+        `Expert "${name}" targets ${l.target}, which the base model does not have.`,
+      );
     const merged = mergedTransposed(w, l.A, l.B, l.scale, l.fanInFanOut);
     feeds.feeds.set(l.target, rt.factory.make(merged, [w.shape[1], w.shape[0]]));
   }

@@ -16,24 +16,38 @@ export const DEFAULT_CACHE = 'router-retriever-models';
 
 export function sourceOf(spec: ModelSpec, cache: string | false | undefined): FileSource {
   if (typeof spec === 'string') {
-    if (spec.trim() === '') throw new RouterRetrieverError('INVALID_INPUT', 'The model location is empty: pass a URL, a path such as /models/contriever-mini, or a Hub id.');
+    if (spec.trim() === '')
+      throw new RouterRetrieverError(
+        'INVALID_INPUT',
+        'The model location is empty: pass a URL, a path such as /models/contriever-mini, or a Hub id.',
+      );
     return urlSource(spec, { cacheName: cache === undefined ? DEFAULT_CACHE : cache });
   }
   if (spec && typeof spec === 'object' && spec.files && typeof spec.files === 'object') {
     return memorySource(spec.files, spec.id);
   }
-  throw new RouterRetrieverError('INVALID_INPUT', 'A model must be a URL/path string or { files: { "config.json": ..., ... } }.');
+  throw new RouterRetrieverError(
+    'INVALID_INPUT',
+    'A model must be a URL/path string or { files: { "config.json": ..., ... } }.',
+  );
 }
 
 const decoder = new TextDecoder();
 
-export async function readJson(source: FileSource, name: string, onProgress?: (p: LoadProgress) => void): Promise<unknown | null> {
+export async function readJson(
+  source: FileSource,
+  name: string,
+  onProgress?: (p: LoadProgress) => void,
+): Promise<unknown | null> {
   const bytes = await source.read(name, progressTo(onProgress));
   if (!bytes) return null;
   try {
     return JSON.parse(decoder.decode(bytes));
   } catch (e) {
-    throw new RouterRetrieverError('MODEL_FORMAT', `${source.id}/${name} is not valid JSON (${(e as Error).message}). Check that the file is complete and not an HTML error page.`);
+    throw new RouterRetrieverError(
+      'MODEL_FORMAT',
+      `${source.id}/${name} is not valid JSON (${(e as Error).message}). Check that the file is complete and not an HTML error page.`,
+    );
   }
 }
 
@@ -48,7 +62,11 @@ export function looksLikeHtml(bytes: Uint8Array): boolean {
  * sentence-transformers files). Static hosts with an SPA fallback (vite dev, many CDNs)
  * answer a missing file with 200 and their index.html: an HTML page here means "absent".
  */
-export async function readOptionalJson(source: FileSource, name: string, onProgress?: (p: LoadProgress) => void): Promise<unknown | null> {
+export async function readOptionalJson(
+  source: FileSource,
+  name: string,
+  onProgress?: (p: LoadProgress) => void,
+): Promise<unknown | null> {
   const bytes = await source.read(name, progressTo(onProgress));
   if (!bytes) return null;
   if (looksLikeHtml(bytes)) return null;
@@ -56,13 +74,17 @@ export async function readOptionalJson(source: FileSource, name: string, onProgr
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new RouterRetrieverError('MODEL_FORMAT', `${source.id}/${name} is not valid JSON (${(e as Error).message}). Check that the file is complete and not an HTML error page.`);
+    throw new RouterRetrieverError(
+      'MODEL_FORMAT',
+      `${source.id}/${name} is not valid JSON (${(e as Error).message}). Check that the file is complete and not an HTML error page.`,
+    );
   }
 }
 
 export function progressTo(onProgress?: (p: LoadProgress) => void) {
   return onProgress
-    ? (p: { file: string; loaded: number; total: number | null }) => onProgress({ phase: 'download', file: p.file, loaded: p.loaded, total: p.total })
+    ? (p: { file: string; loaded: number; total: number | null }) =>
+        onProgress({ phase: 'download', file: p.file, loaded: p.loaded, total: p.total })
     : undefined;
 }
 
@@ -71,7 +93,8 @@ export function normalizeBertKeys(dict: StateDict): StateDict {
   const out: StateDict = new Map();
   for (const [key, t] of dict) {
     const k = key.startsWith('bert.') ? key.slice(5) : key;
-    if (k.startsWith('cls.') || k.startsWith('pooler.') || k.endsWith('position_ids') || k.startsWith('lm_head.')) continue;
+    if (k.startsWith('cls.') || k.startsWith('pooler.') || k.endsWith('position_ids') || k.startsWith('lm_head.'))
+      continue;
     out.set(k, t);
   }
   return out;
@@ -87,12 +110,19 @@ export interface BaseModelFiles {
   weights: StateDict;
 }
 
-async function readWeightsFile(source: FileSource, names: string[], onProgress?: (p: LoadProgress) => void): Promise<{ name: string; bytes: Uint8Array }> {
+async function readWeightsFile(
+  source: FileSource,
+  names: string[],
+  onProgress?: (p: LoadProgress) => void,
+): Promise<{ name: string; bytes: Uint8Array }> {
   for (const name of names) {
     const bytes = await source.read(name, progressTo(onProgress));
     if (bytes && !looksLikeHtml(bytes)) return { name, bytes };
   }
-  throw new RouterRetrieverError('FILE_NOT_FOUND', `No weights found in ${source.id}: expected one of ${names.join(', ')}.`);
+  throw new RouterRetrieverError(
+    'FILE_NOT_FOUND',
+    `No weights found in ${source.id}: expected one of ${names.join(', ')}.`,
+  );
 }
 
 /**
@@ -105,25 +135,44 @@ export async function parseWeights(name: string, bytes: Uint8Array): Promise<Sta
   return parseTorchBin(bytes);
 }
 
-async function readOptionalText(source: FileSource, name: string, onProgress?: (p: LoadProgress) => void): Promise<string | null> {
+async function readOptionalText(
+  source: FileSource,
+  name: string,
+  onProgress?: (p: LoadProgress) => void,
+): Promise<string | null> {
   const bytes = await source.read(name, progressTo(onProgress));
   return bytes && !looksLikeHtml(bytes) ? decoder.decode(bytes) : null;
 }
 
 /** tokenizer.json when the folder has one, else one built from vocab.txt (+ tokenizer_config.json). */
-export async function readTokenizer(source: FileSource, tokenizerConfig: Record<string, unknown> | null, onProgress?: (p: LoadProgress) => void): Promise<TextTokenizer> {
+export async function readTokenizer(
+  source: FileSource,
+  tokenizerConfig: Record<string, unknown> | null,
+  onProgress?: (p: LoadProgress) => void,
+): Promise<TextTokenizer> {
   const json = await readOptionalJson(source, 'tokenizer.json', onProgress);
   if (json) return HfTokenizer.fromJson(json, tokenizerConfig ?? {});
   const vocab = await readOptionalText(source, 'vocab.txt', onProgress);
-  if (vocab === null) throw new RouterRetrieverError('FILE_NOT_FOUND', `${source.id} has neither tokenizer.json nor vocab.txt: add the tokenizer files of the model.`);
+  if (vocab === null)
+    throw new RouterRetrieverError(
+      'FILE_NOT_FOUND',
+      `${source.id} has neither tokenizer.json nor vocab.txt: add the tokenizer files of the model.`,
+    );
   const built = bertTokenizerFromVocab(vocab, optionsFromConfig((tokenizerConfig ?? {}) as TokenizerConfigJson));
   return HfTokenizer.fromJson(built.tokenizerJson, { ...built.tokenizerConfig, ...tokenizerConfig });
 }
 
-export async function loadBaseModel(spec: ModelSpec, options: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<BaseModelFiles> {
+export async function loadBaseModel(
+  spec: ModelSpec,
+  options: LoadOptions,
+  onProgress?: (p: LoadProgress) => void,
+): Promise<BaseModelFiles> {
   const source = sourceOf(spec, options.cache);
   // The small files at once: each is a round trip, and most optional ones are a 404.
-  const tokenizerConfigP = readOptionalJson(source, 'tokenizer_config.json', onProgress) as Promise<Record<string, unknown> | null>;
+  const tokenizerConfigP = readOptionalJson(source, 'tokenizer_config.json', onProgress) as Promise<Record<
+    string,
+    unknown
+  > | null>;
   const tokenizerP = tokenizerConfigP.then((tc) => readTokenizer(source, tc, onProgress));
   tokenizerP.catch(() => undefined); // reported below, after config.json's own errors
   const [configBytes, tokenizerConfig, poolingConfig, modulesJson] = await Promise.all([
@@ -133,25 +182,39 @@ export async function loadBaseModel(spec: ModelSpec, options: LoadOptions, onPro
     readOptionalJson(source, 'modules.json', onProgress) as Promise<unknown[] | null>,
   ]);
   if (!configBytes || looksLikeHtml(configBytes)) {
-    throw new RouterRetrieverError('FILE_NOT_FOUND', `${source.id}/config.json was not found. A model folder needs config.json, vocab.txt or tokenizer.json, and model.safetensors or pytorch_model.bin.`);
+    throw new RouterRetrieverError(
+      'FILE_NOT_FOUND',
+      `${source.id}/config.json was not found. A model folder needs config.json, vocab.txt or tokenizer.json, and model.safetensors or pytorch_model.bin.`,
+    );
   }
   let configJson: unknown;
   try {
     configJson = JSON.parse(decoder.decode(configBytes));
   } catch (e) {
-    throw new RouterRetrieverError('MODEL_FORMAT', `${source.id}/config.json is not valid JSON (${(e as Error).message}).`);
+    throw new RouterRetrieverError(
+      'MODEL_FORMAT',
+      `${source.id}/config.json is not valid JSON (${(e as Error).message}).`,
+    );
   }
   const config = parseBertConfig(
     configJson,
-    { poolingConfig: poolingConfig ?? undefined, modulesJson: modulesJson ?? undefined, tokenizerConfig: tokenizerConfig ?? undefined },
+    {
+      poolingConfig: poolingConfig ?? undefined,
+      modulesJson: modulesJson ?? undefined,
+      tokenizerConfig: tokenizerConfig ?? undefined,
+    },
     { pooling: options.pooling, normalize: options.normalize, maxLength: options.maxLength },
   );
   const tokenizer = await tokenizerP;
   if (tokenizer.vocabSize > config.vocabSize) {
-    throw new RouterRetrieverError('MODEL_FORMAT', `The tokenizer has ${tokenizer.vocabSize} tokens but config.json's vocab_size is ${config.vocabSize}: the tokenizer files belong to another model.`, {
-      tokenizerVocab: tokenizer.vocabSize,
-      vocabSize: config.vocabSize,
-    });
+    throw new RouterRetrieverError(
+      'MODEL_FORMAT',
+      `The tokenizer has ${tokenizer.vocabSize} tokens but config.json's vocab_size is ${config.vocabSize}: the tokenizer files belong to another model.`,
+      {
+        tokenizerVocab: tokenizer.vocabSize,
+        vocabSize: config.vocabSize,
+      },
+    );
   }
 
   const weightNames = ['model.safetensors', 'pytorch_model.bin'];
@@ -172,11 +235,18 @@ export interface AdapterFiles {
   source: string;
 }
 
-export async function loadAdapter(spec: ModelSpec, cache: string | false | undefined, onProgress?: (p: LoadProgress) => void): Promise<AdapterFiles> {
+export async function loadAdapter(
+  spec: ModelSpec,
+  cache: string | false | undefined,
+  onProgress?: (p: LoadProgress) => void,
+): Promise<AdapterFiles> {
   const source = sourceOf(spec, cache);
   const configJson = await readJson(source, 'adapter_config.json', onProgress);
   if (!configJson) {
-    throw new RouterRetrieverError('FILE_NOT_FOUND', `${source.id}/adapter_config.json was not found. An expert is a PEFT LoRA adapter folder: adapter_config.json + adapter_model.safetensors (or adapter_model.bin).`);
+    throw new RouterRetrieverError(
+      'FILE_NOT_FOUND',
+      `${source.id}/adapter_config.json was not found. An expert is a PEFT LoRA adapter folder: adapter_config.json + adapter_model.safetensors (or adapter_model.bin).`,
+    );
   }
   const file = await readWeightsFile(source, ['adapter_model.safetensors', 'adapter_model.bin'], onProgress);
   return { configJson, weights: await parseWeights(file.name, file.bytes), source: source.id };

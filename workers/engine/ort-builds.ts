@@ -26,7 +26,9 @@ export function ortBuildFor(backend: Backend, inNode: boolean): OrtBuild {
 
 export function runningInNode(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return typeof p?.versions?.node === 'string' && typeof (globalThis as { document?: unknown }).document === 'undefined';
+  return (
+    typeof p?.versions?.node === 'string' && typeof (globalThis as { document?: unknown }).document === 'undefined'
+  );
 }
 
 /** Imports a build. The literal specifiers let bundlers emit one chunk (and one .wasm) per build. */
@@ -40,8 +42,13 @@ export async function importOrtBuild(build: OrtBuild): Promise<OrtRuntime> {
       // Node's require resolves the package's "node" export. It goes through
       // process.getBuiltinModule so that no bundler sees (and ships) a third build.
       const proc = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process;
-      const mod = proc?.getBuiltinModule?.('node:module') as { createRequire(url: string): (id: string) => unknown } | undefined;
-      if (!mod) throw new Error('this Node has no process.getBuiltinModule (Node >= 20.16 is needed), pass { ort } to EncoderEngine');
+      const mod = proc?.getBuiltinModule?.('node:module') as
+        | { createRequire(url: string): (id: string) => unknown }
+        | undefined;
+      if (!mod)
+        throw new Error(
+          'this Node has no process.getBuiltinModule (Node >= 20.16 is needed), pass { ort } to EncoderEngine',
+        );
       return mod.createRequire(import.meta.url)('onnxruntime-web') as OrtRuntime;
     }
   }

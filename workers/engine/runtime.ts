@@ -48,12 +48,22 @@ export function feedMapOf(set: FeedSet): Record<string, ort.Tensor> {
 }
 
 /** A session of `graph` on `backend` (with `build`, that onnxruntime build rather than the default one). */
-export async function createRuntime(graph: BertGraph, backend: Backend, targets: Map<string, F32Tensor>, settings: RuntimeSettings, build?: OrtRuntime): Promise<Runtime> {
+export async function createRuntime(
+  graph: BertGraph,
+  backend: Backend,
+  targets: Map<string, F32Tensor>,
+  settings: RuntimeSettings,
+  build?: OrtRuntime,
+): Promise<Runtime> {
   let ortRt: OrtRuntime;
   try {
     ortRt = build ?? (await settings.ortFor(backend));
   } catch (e) {
-    throw new RouterRetrieverError('BACKEND', `Could not load onnxruntime for ${backend}: ${(e as Error).message}. Check that the app serves onnxruntime-web's files, or try device: 'wasm'.`, { backend });
+    throw new RouterRetrieverError(
+      'BACKEND',
+      `Could not load onnxruntime for ${backend}: ${(e as Error).message}. Check that the app serves onnxruntime-web's files, or try device: 'wasm'.`,
+      { backend },
+    );
   }
   const { numThreads } = settings;
   if (numThreads !== undefined && ortRt.env.wasm) ortRt.env.wasm.numThreads = numThreads;
@@ -65,7 +75,11 @@ export async function createRuntime(graph: BertGraph, backend: Backend, targets:
       ...(numThreads ? { intraOpNumThreads: numThreads } : {}),
     });
   } catch (e) {
-    throw new RouterRetrieverError('BACKEND', `Could not create the ${backend} session: ${(e as Error).message}. Try device: 'wasm', or a smaller model.`, { backend });
+    throw new RouterRetrieverError(
+      'BACKEND',
+      `Could not create the ${backend} session: ${(e as Error).message}. Try device: 'wasm', or a smaller model.`,
+      { backend },
+    );
   }
   const factory = await WeightFeedFactory.create(backend, ortRt);
   const baseFeeds = new FeedSet();
@@ -84,7 +98,16 @@ export async function createRuntime(graph: BertGraph, backend: Backend, targets:
   for (const [name, w] of targets) {
     baseFeeds.feeds.set(name, factory.make(transpose(w.data, w.shape[0], w.shape[1]), [w.shape[1], w.shape[0]]));
   }
-  return { backend, ort: ortRt, session, factory, baseBranches: false, baseFeeds, baseFeedMap: feedMapOf(baseFeeds), useFed: null };
+  return {
+    backend,
+    ort: ortRt,
+    session,
+    factory,
+    baseBranches: false,
+    baseFeeds,
+    baseFeedMap: feedMapOf(baseFeeds),
+    useFed: null,
+  };
 }
 
 export async function releaseRuntime(rt: Runtime): Promise<void> {
@@ -120,7 +143,11 @@ export async function runBatch(
   try {
     result = await rt.session.run(feeds);
   } catch (e) {
-    throw new RouterRetrieverError('BACKEND', `Inference failed on ${rt.backend}: ${(e as Error).message}. Try smaller batches or device: 'wasm'.`, { backend: rt.backend });
+    throw new RouterRetrieverError(
+      'BACKEND',
+      `Inference failed on ${rt.backend}: ${(e as Error).message}. Try smaller batches or device: 'wasm'.`,
+      { backend: rt.backend },
+    );
   } finally {
     counters.inferenceMs += performance.now() - t0;
   }

@@ -53,7 +53,8 @@ function numberMap(v: unknown, field: string): Record<string, number> {
   if (typeof v !== 'object' || Array.isArray(v)) throw format(`adapter_config.json: ${field} must be an object.`);
   const out: Record<string, number> = {};
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-    if (typeof x !== 'number' || !(x > 0)) throw format(`adapter_config.json: ${field}["${k}"] must be a positive number.`);
+    if (typeof x !== 'number' || !(x > 0))
+      throw format(`adapter_config.json: ${field}["${k}"] must be a positive number.`);
     out[k] = x;
   }
   return out;
@@ -61,15 +62,20 @@ function numberMap(v: unknown, field: string): Record<string, number> {
 
 /** Parses a PEFT adapter_config.json (LoRA only). */
 export function parseAdapterConfig(json: unknown): AdapterConfig {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw format('adapter_config.json must be a JSON object.');
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw format('adapter_config.json must be a JSON object.');
   const c = json as Record<string, unknown>;
   if (c.peft_type !== undefined && c.peft_type !== 'LORA') {
-    throw format(`adapter_config.json: peft_type "${String(c.peft_type)}" is not supported; only LoRA adapters (peft_type "LORA") work.`);
+    throw format(
+      `adapter_config.json: peft_type "${String(c.peft_type)}" is not supported; only LoRA adapters (peft_type "LORA") work.`,
+    );
   }
   const r = c.r ?? 8;
-  if (typeof r !== 'number' || !Number.isInteger(r) || r <= 0) throw format(`adapter_config.json: r must be a positive integer, got ${JSON.stringify(r)}.`);
+  if (typeof r !== 'number' || !Number.isInteger(r) || r <= 0)
+    throw format(`adapter_config.json: r must be a positive integer, got ${JSON.stringify(r)}.`);
   const loraAlpha = c.lora_alpha ?? 8;
-  if (typeof loraAlpha !== 'number' || !Number.isFinite(loraAlpha)) throw format(`adapter_config.json: lora_alpha must be a number, got ${JSON.stringify(loraAlpha)}.`);
+  if (typeof loraAlpha !== 'number' || !Number.isFinite(loraAlpha))
+    throw format(`adapter_config.json: lora_alpha must be a number, got ${JSON.stringify(loraAlpha)}.`);
   const tm = c.target_modules;
   let targetModules: string[] | string;
   if (typeof tm === 'string') targetModules = tm;
@@ -80,7 +86,8 @@ export function parseAdapterConfig(json: unknown): AdapterConfig {
     throw format('This adapter uses DoRA (use_dora: true), which is not supported; use a plain LoRA adapter.');
   }
   const bias = c.bias ?? 'none';
-  if (bias !== 'none' && bias !== 'all' && bias !== 'lora_only') throw format(`adapter_config.json: bias ${JSON.stringify(bias)} is not one of none, all, lora_only.`);
+  if (bias !== 'none' && bias !== 'all' && bias !== 'lora_only')
+    throw format(`adapter_config.json: bias ${JSON.stringify(bias)} is not one of none, all, lora_only.`);
   const mts = c.modules_to_save;
   const modulesToSave = Array.isArray(mts) ? mts.filter((x): x is string => typeof x === 'string') : [];
   return {
@@ -160,9 +167,12 @@ export function resolveAdapter(
       );
     }
     if (key.includes('lora_embedding_')) {
-      throw mismatch(`Adapter tensor "${rawKey}" adapts an embedding matrix; only Linear layers (query, key, value, dense) can be experts.`, {
-        tensor: rawKey,
-      });
+      throw mismatch(
+        `Adapter tensor "${rawKey}" adapts an embedding matrix; only Linear layers (query, key, value, dense) can be experts.`,
+        {
+          tensor: rawKey,
+        },
+      );
     }
     const m = LORA_KEY.exec(key);
     if (!m) {
@@ -172,9 +182,12 @@ export function resolveAdapter(
           { tensor: rawKey },
         );
       }
-      throw mismatch(`Adapter tensor "${rawKey}" is not a LoRA A/B matrix; this file does not look like a PEFT LoRA adapter for a BERT model.`, {
-        tensor: rawKey,
-      });
+      throw mismatch(
+        `Adapter tensor "${rawKey}" is not a LoRA A/B matrix; this file does not look like a PEFT LoRA adapter for a BERT model.`,
+        {
+          tensor: rawKey,
+        },
+      );
     }
     const [, module, which, adapterName] = m;
     if (adapterName) adapterNames.add(adapterName);
@@ -184,10 +197,14 @@ export function resolveAdapter(
     pairs.set(module, p);
   }
   if (adapterNames.size > 1) {
-    throw mismatch(`The adapter file holds several adapters (${[...adapterNames].join(', ')}); save one adapter per folder.`);
+    throw mismatch(
+      `The adapter file holds several adapters (${[...adapterNames].join(', ')}); save one adapter per folder.`,
+    );
   }
   if (config.bias !== 'none') {
-    throw mismatch(`adapter_config.json has bias: "${config.bias}"; bias-trained adapters are not supported: retrain with bias="none".`);
+    throw mismatch(
+      `adapter_config.json has bias: "${config.bias}"; bias-trained adapters are not supported: retrain with bias="none".`,
+    );
   }
   if (pairs.size === 0) throw mismatch('The adapter has no LoRA tensors (lora_A / lora_B).');
 
@@ -195,7 +212,10 @@ export function resolveAdapter(
   for (const [module, p] of pairs) {
     if (!p.A || !p.B) {
       const have = p.A ?? p.B;
-      throw mismatch(`Adapter tensor "${have}" has no matching ${p.A ? 'lora_B' : 'lora_A'}: the adapter file is incomplete.`, { tensor: have });
+      throw mismatch(
+        `Adapter tensor "${have}" has no matching ${p.A ? 'lora_B' : 'lora_A'}: the adapter file is incomplete.`,
+        { tensor: have },
+      );
     }
     const target = `${module}.weight`;
     const shape = baseShapes.get(target);
@@ -205,10 +225,14 @@ export function resolveAdapter(
         { tensor: p.A, target },
       );
     }
-    if (!matchesTargetModules(config.targetModules, module) && !matchesTargetModules(config.targetModules, `bert.${module}`)) {
+    if (
+      !matchesTargetModules(config.targetModules, module) &&
+      !matchesTargetModules(config.targetModules, `bert.${module}`)
+    ) {
       warn(`"${module}" carries LoRA weights but is not listed in target_modules; merging it anyway.`);
     }
-    if (shape.length !== 2) throw mismatch(`Base weight "${target}" is not a matrix (shape [${shape.join(', ')}]).`, { target });
+    if (shape.length !== 2)
+      throw mismatch(`Base weight "${target}" is not a matrix (shape [${shape.join(', ')}]).`, { target });
     const [outDim, inDim] = shape;
     const r = patternValue(config.rankPattern, module) ?? config.r;
     const alpha = patternValue(config.alphaPattern, module) ?? config.loraAlpha;

@@ -19,7 +19,10 @@ export function transpose(
   scale = 1,
 ): Float32Array {
   if (src.length < rows * cols || dst.length < rows * cols) {
-    throw new RouterRetrieverError('INVALID_INPUT', `transpose: ${rows}x${cols} does not fit arrays of ${src.length} / ${dst.length}.`);
+    throw new RouterRetrieverError(
+      'INVALID_INPUT',
+      `transpose: ${rows}x${cols} does not fit arrays of ${src.length} / ${dst.length}.`,
+    );
   }
   for (let r0 = 0; r0 < rows; r0 += TILE) {
     const r1 = Math.min(r0 + TILE, rows);
@@ -43,7 +46,10 @@ export function transpose(
 
 function dims2(t: F32Tensor, what: string): [number, number] {
   if (t.shape.length !== 2 || t.data.length !== t.shape[0] * t.shape[1]) {
-    throw new RouterRetrieverError('ADAPTER_MISMATCH', `${what} must be a 2-D matrix, got shape [${t.shape.join(', ')}].`);
+    throw new RouterRetrieverError(
+      'ADAPTER_MISMATCH',
+      `${what} must be a 2-D matrix, got shape [${t.shape.join(', ')}].`,
+    );
   }
   return [t.shape[0], t.shape[1]];
 }
@@ -59,7 +65,10 @@ export function addLoraDeltaTransposed(dst: Float32Array, A: F32Tensor, B: F32Te
     throw new RouterRetrieverError('ADAPTER_MISMATCH', `lora_B has rank ${rB} but lora_A has rank ${r}.`);
   }
   if (dst.length !== nIn * nOut) {
-    throw new RouterRetrieverError('ADAPTER_MISMATCH', `LoRA delta is ${nIn}x${nOut} but the weight has ${dst.length} elements.`);
+    throw new RouterRetrieverError(
+      'ADAPTER_MISMATCH',
+      `LoRA delta is ${nIn}x${nOut} but the weight has ${dst.length} elements.`,
+    );
   }
   // Bt[k, o] = scale * B[o, k]: rows of Bt are contiguous over `out`, the inner loop below.
   const Bt = transpose(B.data, nOut, r, new Float32Array(r * nOut), scale);
@@ -114,7 +123,8 @@ export function mergedTransposed(
     throw new RouterRetrieverError(
       'ADAPTER_MISMATCH',
       `LoRA delta is [out ${nOut}, in ${nIn}] but the base weight [${w0}, ${w1}] has out ${expOut}, in ${expIn}` +
-        (fanInFanOut ? ' (fan_in_fan_out)' : '') + '.',
+        (fanInFanOut ? ' (fan_in_fan_out)' : '') +
+        '.',
     );
   }
   if (fanInFanOut) {
@@ -123,7 +133,8 @@ export function mergedTransposed(
     return out;
   }
   const rB = B.shape[1];
-  if (A.shape[0] !== rB) throw new RouterRetrieverError('ADAPTER_MISMATCH', `lora_B has rank ${rB} but lora_A has rank ${A.shape[0]}.`);
+  if (A.shape[0] !== rB)
+    throw new RouterRetrieverError('ADAPTER_MISMATCH', `lora_B has rank ${rB} but lora_A has rank ${A.shape[0]}.`);
   return fusedTransposeMerge(W.data, nOut, nIn, A.data, B.data, rB, scale);
 }
 

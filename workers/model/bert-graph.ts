@@ -12,7 +12,16 @@ import type { BertConfig } from './config.js';
 import { DataType, encodeModel, type RawData, type ValueInfoSpec } from './onnx-proto.js';
 import type { F32Tensor } from './tensor.js';
 import { transpose } from '../lora/merge.js';
-import { baseOrFedMatMul, float, GraphBuilder, int, ints, scaledRaw, transposedRaw, useBaseInput } from './graph-builder.js';
+import {
+  baseOrFedMatMul,
+  float,
+  GraphBuilder,
+  int,
+  ints,
+  scaledRaw,
+  transposedRaw,
+  useBaseInput,
+} from './graph-builder.js';
 
 export { useBaseInput } from './graph-builder.js';
 
@@ -62,7 +71,6 @@ export interface BertGraph {
   baseBranches: boolean;
 }
 
-
 /** HF `torch.finfo(torch.float32).min`, the additive mask value HF uses for padded keys. */
 const FLOAT32_MIN = -3.4028234663852886e38;
 
@@ -99,7 +107,11 @@ export function buildBertGraph(
   const inputSet = new Set(options.weightInputs);
   for (const n of inputSet) {
     if (!allLinear.has(n)) {
-      throw new RouterRetrieverError('INVALID_INPUT', `weightInputs: "${n}" is not a Linear weight of this ${L}-layer BERT.`, { name: n });
+      throw new RouterRetrieverError(
+        'INVALID_INPUT',
+        `weightInputs: "${n}" is not a Linear weight of this ${L}-layer BERT.`,
+        { name: n },
+      );
     }
   }
 
@@ -111,7 +123,12 @@ export function buildBertGraph(
       if (e instanceof RouterRetrieverError) throw e;
       t = undefined;
     }
-    if (!t) throw new RouterRetrieverError('MODEL_FORMAT', `The model has no tensor "${name}" (a BertModel weight). Is this a BERT checkpoint?`, { tensor: name });
+    if (!t)
+      throw new RouterRetrieverError(
+        'MODEL_FORMAT',
+        `The model has no tensor "${name}" (a BertModel weight). Is this a BERT checkpoint?`,
+        { tensor: name },
+      );
     const n = shape.reduce((a, b) => a * b, 1);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]) || t.data.length !== n) {
       throw new RouterRetrieverError(
@@ -150,7 +167,10 @@ export function buildBertGraph(
     return g.f32(key, [len], scaledRaw(t.data, scale));
   };
   const layerNorm = (x: string, prefix: string): string =>
-    g.op1('LayerNormalization', [x, vec(`${prefix}.weight`, H), vec(`${prefix}.bias`, H)], { axis: int(-1), epsilon: float(eps) });
+    g.op1('LayerNormalization', [x, vec(`${prefix}.weight`, H), vec(`${prefix}.bias`, H)], {
+      axis: int(-1),
+      epsilon: float(eps),
+    });
   /** LayerNorm(x + bias + residual). */
   const addNorm = (x: string, b: string, residual: string, prefix: string): string => {
     if (v.layerNorm === 'skip') {
@@ -168,14 +188,22 @@ export function buildBertGraph(
   const ids = 'input_ids';
   const mask = 'attention_mask';
   const wordT = get('embeddings.word_embeddings.weight', [config.vocabSize, H]);
-  const word = g.f32('embeddings.word_embeddings.weight', [config.vocabSize, H], new Uint8Array(wordT.data.buffer, wordT.data.byteOffset, wordT.data.byteLength));
+  const word = g.f32(
+    'embeddings.word_embeddings.weight',
+    [config.vocabSize, H],
+    new Uint8Array(wordT.data.buffer, wordT.data.byteOffset, wordT.data.byteLength),
+  );
   const pos = get('embeddings.position_embeddings.weight', [config.maxPositions, H]);
   const tt = get('embeddings.token_type_embeddings.weight', [config.typeVocabSize, H]);
   const posType = new Float32Array(config.maxPositions * H);
   for (let p = 0; p < config.maxPositions; p++) {
     for (let j = 0; j < H; j++) posType[p * H + j] = pos.data[p * H + j] + tt.data[j];
   }
-  const posTypeName = g.f32('embeddings.position_plus_token_type', [config.maxPositions, H], new Uint8Array(posType.buffer));
+  const posTypeName = g.f32(
+    'embeddings.position_plus_token_type',
+    [config.maxPositions, H],
+    new Uint8Array(posType.buffer),
+  );
   const seqLen = g.op1('Shape', [ids], { start: int(1), end: int(2) }); // [S]
   const zero1 = g.i64('zero', [0]);
   const posSlice = g.op1('Slice', [posTypeName, zero1, seqLen, zero1]); // [S, H]
@@ -222,7 +250,11 @@ export function buildBertGraph(
         byteLength: H * 3 * H * 4,
         fill(dst: Uint8Array) {
           const tmp = new Float32Array(H * 3 * H);
-          const parts: [Float32Array, number][] = [[wq.data, qScale], [wk.data, 1], [wv.data, 1]];
+          const parts: [Float32Array, number][] = [
+            [wq.data, qScale],
+            [wk.data, 1],
+            [wv.data, 1],
+          ];
           parts.forEach(([w, s], j) => {
             const t = transpose(w, H, H, new Float32Array(H * H), s);
             for (let i = 0; i < H; i++) tmp.set(t.subarray(i * H, (i + 1) * H), i * 3 * H + j * H);
@@ -286,7 +318,10 @@ export function buildBertGraph(
       } else {
         // tanh approximation: 0.5 * y * (1 + tanh(sqrt(2/pi) * (y + 0.044715 y^3)))
         const y3 = g.op1('Mul', [g.op1('Mul', [y, y]), y]);
-        const inner = g.op1('Mul', [g.op1('Add', [y, g.op1('Mul', [y3, g.scalar('c', 0.044715)])]), g.scalar('k', Math.sqrt(2 / Math.PI))]);
+        const inner = g.op1('Mul', [
+          g.op1('Add', [y, g.op1('Mul', [y3, g.scalar('c', 0.044715)])]),
+          g.scalar('k', Math.sqrt(2 / Math.PI)),
+        ]);
         const t = g.op1('Tanh', [inner]);
         act = g.op1('Mul', [g.op1('Mul', [y, g.op1('Add', [t, g.scalar('one', 1)])]), g.scalar('half', 0.5)]);
       }
@@ -308,11 +343,17 @@ export function buildBertGraph(
     ),
   ];
   const usesContrib = v.attention === 'mha' || v.layerNorm === 'skip' || v.gelu === 'contrib';
-  const opsets = usesContrib ? [{ domain: '', version: 17 }, { domain: 'com.microsoft', version: 1 }] : [{ domain: '', version: 17 }];
+  const opsets = usesContrib
+    ? [
+        { domain: '', version: 17 },
+        { domain: 'com.microsoft', version: 1 },
+      ]
+    : [{ domain: '', version: 17 }];
 
-  const output = options.output === 'last_hidden_state'
-    ? { name: 'last_hidden_state' as const, value: x, shape: ['batch', 'sequence', H] }
-    : { name: 'embeddings' as const, value: pool(g, config, x, maskF, H), shape: ['batch', H] };
+  const output =
+    options.output === 'last_hidden_state'
+      ? { name: 'last_hidden_state' as const, value: x, shape: ['batch', 'sequence', H] }
+      : { name: 'embeddings' as const, value: pool(g, config, x, maskF, H), shape: ['batch', H] };
   // Name the final value after the output.
   g.nodes.push({ opType: 'Identity', inputs: [output.value], outputs: [output.name], name: 'output_identity' });
   const model = encodeModel({
@@ -323,7 +364,13 @@ export function buildBertGraph(
     outputs: [{ name: output.name, elemType: DataType.FLOAT, shape: output.shape }],
     opsets,
   });
-  return { model, inputNames: inputs.map((i) => i.name), weightInputs: weightInputSpecs, outputName: output.name, baseBranches: !!options.baseBranches };
+  return {
+    model,
+    inputNames: inputs.map((i) => i.name),
+    weightInputs: weightInputSpecs,
+    outputName: output.name,
+    baseBranches: !!options.baseBranches,
+  };
 }
 
 /** Masked mean or CLS pooling of the last hidden states, then optional L2 normalisation. */

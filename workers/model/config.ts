@@ -126,9 +126,12 @@ export function parseBertConfig(
   const c = configJson;
   const modelType = c.model_type ?? 'bert';
   if (modelType !== 'bert') {
-    throw fmt(`config.json: model_type ${JSON.stringify(modelType)} is not supported; only "bert" models work for now.`, {
-      field: 'model_type',
-    });
+    throw fmt(
+      `config.json: model_type ${JSON.stringify(modelType)} is not supported; only "bert" models work for now.`,
+      {
+        field: 'model_type',
+      },
+    );
   }
   const pet = c.position_embedding_type ?? 'absolute';
   if (pet !== 'absolute') {
@@ -160,7 +163,10 @@ export function parseBertConfig(
 
   if (overrides.pooling !== undefined) {
     if (overrides.pooling !== 'mean' && overrides.pooling !== 'cls') {
-      throw new RouterRetrieverError('INVALID_INPUT', `pooling must be "mean" or "cls", got ${JSON.stringify(overrides.pooling)}.`);
+      throw new RouterRetrieverError(
+        'INVALID_INPUT',
+        `pooling must be "mean" or "cls", got ${JSON.stringify(overrides.pooling)}.`,
+      );
     }
     pooling = overrides.pooling;
   }

@@ -33,13 +33,17 @@ const ABSENT_MANIFEST = '.router-retriever-absent.json';
  */
 export function resolveBaseUrl(location: string): string {
   const s = location.trim();
-  if (s === '') throw new RouterRetrieverError('INVALID_INPUT', 'The model location is empty: pass a URL, a path such as /models/contriever, or a Hub id such as facebook/contriever.');
+  if (s === '')
+    throw new RouterRetrieverError(
+      'INVALID_INPUT',
+      'The model location is empty: pass a URL, a path such as /models/contriever, or a Hub id such as facebook/contriever.',
+    );
   const hub = /^([A-Za-z0-9][A-Za-z0-9_.-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*)(?:@([A-Za-z0-9_./-]+))?\/?$/.exec(s);
   if (hub && !s.startsWith('.') && !s.includes('://')) {
     const rev = hub[2] ?? 'main';
     return `${HUB}${hub[1]}/resolve/${rev.split('/').map(encodeURIComponent).join('%2F')}/`;
   }
-  return s.endsWith('/') ? s : s + '/';
+  return s.endsWith('/') ? s : `${s}/`;
 }
 
 function fileUrl(base: string, name: string): string {
@@ -92,7 +96,10 @@ export function urlSource(location: string, options: UrlSourceOptions = {}): Fil
     if (list.includes(name)) return;
     list.push(name);
     try {
-      await cache.put(base + ABSENT_MANIFEST, new Response(JSON.stringify(list), { headers: { 'content-type': 'application/json' } }));
+      await cache.put(
+        base + ABSENT_MANIFEST,
+        new Response(JSON.stringify(list), { headers: { 'content-type': 'application/json' } }),
+      );
     } catch {
       /* best effort */
     }
@@ -124,17 +131,28 @@ export function urlSource(location: string, options: UrlSourceOptions = {}): Fil
         if (e instanceof RouterRetrieverError) throw e;
         // Offline after an earlier complete visit: a file the server said was absent is still absent.
         if ((await absentList(cache)).includes(name)) return null;
-        throw networkError(url, `the request failed (${(e as Error)?.message ?? String(e)}). Check the network connection, the URL, and that the server allows cross-origin requests (CORS).`);
+        throw networkError(
+          url,
+          `the request failed (${(e as Error)?.message ?? String(e)}). Check the network connection, the URL, and that the server allows cross-origin requests (CORS).`,
+        );
       }
       if (res.status === 404 || res.status === 410) {
         await recordAbsent(cache, name);
         return null;
       }
       if (res.status === 401 || res.status === 403) {
-        throw networkError(url, `access denied (HTTP ${res.status}). The repository may be private or gated, or may not exist; check the model id/URL.`, { status: res.status });
+        throw networkError(
+          url,
+          `access denied (HTTP ${res.status}). The repository may be private or gated, or may not exist; check the model id/URL.`,
+          { status: res.status },
+        );
       }
       if (!res.ok) {
-        throw networkError(url, `the server answered HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}. Try again later or check the URL.`, { status: res.status });
+        throw networkError(
+          url,
+          `the server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}. Try again later or check the URL.`,
+          { status: res.status },
+        );
       }
 
       const bytes = await readBody(res, url, name, onProgress);
@@ -153,7 +171,12 @@ export function urlSource(location: string, options: UrlSourceOptions = {}): Fil
   };
 }
 
-async function readBody(res: Response, url: string, name: string, onProgress?: (p: FileProgress) => void): Promise<Uint8Array> {
+async function readBody(
+  res: Response,
+  url: string,
+  name: string,
+  onProgress?: (p: FileProgress) => void,
+): Promise<Uint8Array> {
   const encoding = res.headers.get('content-encoding');
   const lenHeader = res.headers.get('content-length');
   // With a content-encoding, content-length counts compressed bytes while we see decoded ones.
@@ -184,13 +207,20 @@ async function readBody(res: Response, url: string, name: string, onProgress?: (
       onProgress?.({ file: name, loaded, total });
     }
     if (total !== null && loaded !== total) {
-      throw networkError(url, `the download stopped after ${loaded} of ${total} bytes. Check the connection and try again.`, { loaded, total });
+      throw networkError(
+        url,
+        `the download stopped after ${loaded} of ${total} bytes. Check the connection and try again.`,
+        { loaded, total },
+      );
     }
     if (total === null) onProgress?.({ file: name, loaded, total: loaded });
     return loaded === buf.byteLength ? buf : buf.slice(0, loaded);
   } catch (e) {
     if (e instanceof RouterRetrieverError) throw e;
-    throw networkError(url, `the download failed midway (${(e as Error)?.message ?? String(e)}). Check the connection and try again.`);
+    throw networkError(
+      url,
+      `the download failed midway (${(e as Error)?.message ?? String(e)}). Check the connection and try again.`,
+    );
   }
 }
 
@@ -206,9 +236,9 @@ export function memorySource(files: Record<string, MemoryFile>, id = 'memory'): 
   return {
     id,
     async read(name, onProgress) {
-      let f: MemoryFile | undefined = Object.prototype.hasOwnProperty.call(files, name) ? files[name] : undefined;
+      let f: MemoryFile | undefined = Object.hasOwn(files, name) ? files[name] : undefined;
       if (f === undefined) {
-        const matches = keys.filter((k) => k.endsWith('/' + name) && !k.slice(0, -name.length - 1).includes('/'));
+        const matches = keys.filter((k) => k.endsWith(`/${name}`) && !k.slice(0, -name.length - 1).includes('/'));
         if (matches.length === 1) f = files[matches[0]];
       }
       if (f === undefined || f === null) return null;
@@ -217,11 +247,24 @@ export function memorySource(files: Record<string, MemoryFile>, id = 'memory'): 
         if (f instanceof Uint8Array) bytes = f;
         else if (f instanceof ArrayBuffer) bytes = new Uint8Array(f);
         else if (typeof Blob !== 'undefined' && f instanceof Blob) bytes = new Uint8Array(await f.arrayBuffer());
-        else if (ArrayBuffer.isView(f)) bytes = new Uint8Array((f as ArrayBufferView).buffer, (f as ArrayBufferView).byteOffset, (f as ArrayBufferView).byteLength);
-        else throw new RouterRetrieverError('INVALID_INPUT', `File "${name}" must be a Uint8Array, ArrayBuffer or Blob/File.`);
+        else if (ArrayBuffer.isView(f))
+          bytes = new Uint8Array(
+            (f as ArrayBufferView).buffer,
+            (f as ArrayBufferView).byteOffset,
+            (f as ArrayBufferView).byteLength,
+          );
+        else
+          throw new RouterRetrieverError(
+            'INVALID_INPUT',
+            `File "${name}" must be a Uint8Array, ArrayBuffer or Blob/File.`,
+          );
       } catch (e) {
         if (e instanceof RouterRetrieverError) throw e;
-        throw new RouterRetrieverError('FILE_NOT_FOUND', `Could not read the picked file "${name}" (${(e as Error)?.message ?? String(e)}). Pick the file again.`, { file: name });
+        throw new RouterRetrieverError(
+          'FILE_NOT_FOUND',
+          `Could not read the picked file "${name}" (${(e as Error)?.message ?? String(e)}). Pick the file again.`,
+          { file: name },
+        );
       }
       onProgress?.({ file: name, loaded: bytes.byteLength, total: bytes.byteLength });
       return bytes;

@@ -3,7 +3,14 @@
  * attribute helpers, and raw initializer data written straight into the model bytes.
  */
 import { transpose } from '../lora/merge.js';
-import { DataType, type AttributeValue, type GraphSpec, type NodeSpec, type RawData, type TensorProtoSpec } from './onnx-proto.js';
+import {
+  DataType,
+  type AttributeValue,
+  type GraphSpec,
+  type NodeSpec,
+  type RawData,
+  type TensorProtoSpec,
+} from './onnx-proto.js';
 
 /** The bool switch input of a weight input built with `baseBranches`. */
 export const useBaseInput = (weightName: string): string => `${weightName}.use_base`;
@@ -17,10 +24,22 @@ export class GraphBuilder {
     return `${hint}_${this.n++}`;
   }
 
-  op(opType: string, inputs: string[], attrs?: Record<string, AttributeValue>, opts: { outputs?: number; domain?: string; name?: string } = {}): string[] {
+  op(
+    opType: string,
+    inputs: string[],
+    attrs?: Record<string, AttributeValue>,
+    opts: { outputs?: number; domain?: string; name?: string } = {},
+  ): string[] {
     const count = opts.outputs ?? 1;
     const outputs = Array.from({ length: count }, () => this.fresh(opts.name ?? opType));
-    this.nodes.push({ opType, inputs, outputs, attributes: attrs, domain: opts.domain, name: this.fresh(`n_${opType}`) });
+    this.nodes.push({
+      opType,
+      inputs,
+      outputs,
+      attributes: attrs,
+      domain: opts.domain,
+      name: this.fresh(`n_${opType}`),
+    });
     return outputs;
   }
 
@@ -68,7 +87,10 @@ export function baseOrFedMatMul(g: GraphBuilder, x: string, fed: string, base: R
   const baseName = g.fresh('base_w');
   const thenBranch = branch('base', baseName, [{ name: baseName, dataType: DataType.FLOAT, dims, raw: base }]);
   const elseBranch = branch('fed', fed, []);
-  return g.op1('If', [useBaseInput(fed)], { then_branch: { kind: 'graph', value: thenBranch }, else_branch: { kind: 'graph', value: elseBranch } });
+  return g.op1('If', [useBaseInput(fed)], {
+    then_branch: { kind: 'graph', value: thenBranch },
+    else_branch: { kind: 'graph', value: elseBranch },
+  });
 }
 
 /** Raw data that transposes a [rows, cols] matrix (times `scale`) straight into the model bytes. */

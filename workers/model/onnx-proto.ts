@@ -297,7 +297,10 @@ function valueInfoMsg(v: ValueInfoSpec): Msg {
   // ValueInfoProto: name=1, type=2; TypeProto: tensor_type=1; TypeProto.Tensor: elem_type=1, shape=2;
   // TensorShapeProto: dim=1; Dimension: dim_value=1, dim_param=2
   const tensorType = v.shape
-    ? msg([int(1, v.elemType), sub(2, msg(v.shape.map((d) => sub(1, msg([typeof d === 'number' ? int(1, d) : str(2, d)])))))])
+    ? msg([
+        int(1, v.elemType),
+        sub(2, msg(v.shape.map((d) => sub(1, msg([typeof d === 'number' ? int(1, d) : str(2, d)]))))),
+      ])
     : msg([int(1, v.elemType)]);
   return msg([str(1, v.name), sub(2, msg([sub(1, tensorType)]))]);
 }
@@ -315,7 +318,6 @@ function graphMsg(g: GraphSpec): Msg {
 
 /** Serialises a ModelProto into one freshly allocated Uint8Array. */
 export function encodeModel(spec: ModelSpec): Uint8Array {
-
   // ModelProto: ir_version=1, producer_name=2, producer_version=3, graph=7, opset_import=8
   // OperatorSetIdProto: domain=1, version=2
   const opsets = spec.opsets ?? [{ domain: '', version: 17 }];
@@ -323,7 +325,16 @@ export function encodeModel(spec: ModelSpec): Uint8Array {
     int(1, spec.irVersion ?? 8),
     str(2, spec.producerName ?? 'router-retriever-web'),
     str(3, '0.1.0'),
-    sub(7, graphMsg({ name: spec.graphName, nodes: spec.nodes, initializers: spec.initializers, inputs: spec.inputs, outputs: spec.outputs })),
+    sub(
+      7,
+      graphMsg({
+        name: spec.graphName,
+        nodes: spec.nodes,
+        initializers: spec.initializers,
+        inputs: spec.inputs,
+        outputs: spec.outputs,
+      }),
+    ),
     ...opsets.map((o) => sub(8, msg(o.domain ? [str(1, o.domain), int(2, o.version)] : [int(2, o.version)]))),
   ]);
   const size = msgSize(model);

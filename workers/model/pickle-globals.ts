@@ -80,11 +80,7 @@ export const CALLABLE_GLOBALS = new Set([
 /** Globals that may be loaded as inert values but never called. */
 export function isValueGlobal(module: string, name: string): boolean {
   if (module === 'torch') {
-    return (
-      Object.prototype.hasOwnProperty.call(TORCH_STORAGE_DTYPES, name) ||
-      Object.prototype.hasOwnProperty.call(TORCH_DTYPES, name) ||
-      name === 'Tensor'
-    );
+    return Object.hasOwn(TORCH_STORAGE_DTYPES, name) || Object.hasOwn(TORCH_DTYPES, name) || name === 'Tensor';
   }
   return module === 'torch.nn.parameter' && name === 'Parameter';
 }
@@ -107,7 +103,13 @@ export function corrupt(file: string, problem: string, details: Record<string, u
 }
 
 export function isGlobal(v: unknown): v is PickleGlobal {
-  return typeof v === 'object' && v !== null && (v as PickleGlobal).kind === 'global' && !Array.isArray(v) && !(v instanceof Map);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (v as PickleGlobal).kind === 'global' &&
+    !Array.isArray(v) &&
+    !(v instanceof Map)
+  );
 }
 
 export function isTorchTensorRef(v: unknown): v is TorchTensorRef {
@@ -124,7 +126,8 @@ export function describe(v: unknown): string {
 function asIntList(v: unknown, file: string, what: string): number[] {
   if (!Array.isArray(v)) corrupt(file, `${what} is not a tuple`);
   return v.map((x) => {
-    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0) corrupt(file, `${what} holds ${String(x)}, not a non-negative integer`);
+    if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0)
+      corrupt(file, `${what} holds ${String(x)}, not a non-negative integer`);
     return x;
   });
 }
@@ -132,11 +135,19 @@ function asIntList(v: unknown, file: string, what: string): number[] {
 function rebuildTensor(args: unknown[], file: string, dtype?: DType): TorchTensorRef {
   if (args.length < 4) corrupt(file, '_rebuild_tensor with too few arguments');
   const [storage, offset, size, stride] = args;
-  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) corrupt(file, `a tensor has storage offset ${String(offset)}`);
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0)
+    corrupt(file, `a tensor has storage offset ${String(offset)}`);
   const s = asIntList(size, file, 'a tensor size');
   const st = asIntList(stride, file, 'a tensor stride');
   if (s.length !== st.length) corrupt(file, `a tensor has size ${JSON.stringify(s)} but stride ${JSON.stringify(st)}`);
-  return Object.freeze({ kind: 'torch-tensor', storage, storageOffset: offset, size: s, stride: st, ...(dtype ? { dtype } : {}) }) as TorchTensorRef;
+  return Object.freeze({
+    kind: 'torch-tensor',
+    storage,
+    storageOffset: offset,
+    size: s,
+    stride: st,
+    ...(dtype ? { dtype } : {}),
+  }) as TorchTensorRef;
 }
 
 export function reduce(fn: unknown, args: unknown, file: string): unknown {
@@ -152,7 +163,8 @@ export function reduce(fn: unknown, args: unknown, file: string): unknown {
         if (src instanceof Map) for (const [k, v] of src) m.set(k, v);
         else if (Array.isArray(src)) {
           for (const kv of src) {
-            if (!Array.isArray(kv) || kv.length !== 2) corrupt(file, 'OrderedDict built from something other than pairs');
+            if (!Array.isArray(kv) || kv.length !== 2)
+              corrupt(file, 'OrderedDict built from something other than pairs');
             m.set(kv[0], kv[1]);
           }
         } else corrupt(file, 'OrderedDict built from an unexpected argument');
@@ -164,7 +176,7 @@ export function reduce(fn: unknown, args: unknown, file: string): unknown {
       return rebuildTensor(args, file);
     case 'torch._utils._rebuild_tensor_v3': {
       const dt = args[6];
-      if (!isGlobal(dt) || dt.module !== 'torch' || !Object.prototype.hasOwnProperty.call(TORCH_DTYPES, dt.name)) {
+      if (!isGlobal(dt) || dt.module !== 'torch' || !Object.hasOwn(TORCH_DTYPES, dt.name)) {
         corrupt(file, '_rebuild_tensor_v3 without a supported torch dtype');
       }
       return rebuildTensor(args, file, TORCH_DTYPES[dt.name]);
@@ -175,7 +187,13 @@ export function reduce(fn: unknown, args: unknown, file: string): unknown {
       return args[0];
     case 'torch._tensor._rebuild_from_type_v2': {
       const [inner, newType, innerArgs] = args;
-      if (!isGlobal(newType) || !((newType.module === 'torch' && newType.name === 'Tensor') || (newType.module === 'torch.nn.parameter' && newType.name === 'Parameter'))) {
+      if (
+        !isGlobal(newType) ||
+        !(
+          (newType.module === 'torch' && newType.name === 'Tensor') ||
+          (newType.module === 'torch.nn.parameter' && newType.name === 'Parameter')
+        )
+      ) {
         unsafe(file, `_rebuild_from_type_v2 to the type ${describe(newType)}`, { opcode: 'REDUCE' });
       }
       return reduce(inner, innerArgs, file);

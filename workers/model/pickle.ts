@@ -1,4 +1,15 @@
-import { corrupt, describe, isGlobal, isTorchTensorRef, isValueGlobal, reduce, unsafe, CALLABLE_GLOBALS, type PickleGlobal, type UnpickleOptions } from './pickle-globals.js';
+import {
+  corrupt,
+  describe,
+  isTorchTensorRef,
+  isValueGlobal,
+  reduce,
+  unsafe,
+  CALLABLE_GLOBALS,
+  type PickleGlobal,
+  type UnpickleOptions,
+} from './pickle-globals.js';
+import { OPCODE_NAMES } from './pickle-opcodes.js';
 
 /**
  * A whitelisting unpickler for PyTorch state dicts. It NEVER executes anything:
@@ -12,22 +23,14 @@ import { corrupt, describe, isGlobal, isTorchTensorRef, isValueGlobal, reduce, u
  * dict/OrderedDict→Map, set→Set, tensors→TorchTensorRef.
  */
 
-export { isTorchTensorRef, TORCH_DTYPES, TORCH_STORAGE_DTYPES, type PickleGlobal, type TorchTensorRef, type UnpickleOptions } from './pickle-globals.js';
-
-const OPCODE_NAMES: Record<number, string> = {
-  0x28: 'MARK', 0x2e: 'STOP', 0x30: 'POP', 0x31: 'POP_MARK', 0x32: 'DUP', 0x46: 'FLOAT', 0x49: 'INT',
-  0x4a: 'BININT', 0x4b: 'BININT1', 0x4c: 'LONG', 0x4d: 'BININT2', 0x4e: 'NONE', 0x50: 'PERSID',
-  0x51: 'BINPERSID', 0x52: 'REDUCE', 0x53: 'STRING', 0x54: 'BINSTRING', 0x55: 'SHORT_BINSTRING',
-  0x56: 'UNICODE', 0x58: 'BINUNICODE', 0x61: 'APPEND', 0x62: 'BUILD', 0x63: 'GLOBAL', 0x64: 'DICT',
-  0x7d: 'EMPTY_DICT', 0x65: 'APPENDS', 0x67: 'GET', 0x68: 'BINGET', 0x69: 'INST', 0x6a: 'LONG_BINGET',
-  0x6c: 'LIST', 0x5d: 'EMPTY_LIST', 0x6f: 'OBJ', 0x70: 'PUT', 0x71: 'BINPUT', 0x72: 'LONG_BINPUT',
-  0x73: 'SETITEM', 0x74: 'TUPLE', 0x29: 'EMPTY_TUPLE', 0x75: 'SETITEMS', 0x47: 'BINFLOAT', 0x80: 'PROTO',
-  0x81: 'NEWOBJ', 0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4', 0x85: 'TUPLE1', 0x86: 'TUPLE2', 0x87: 'TUPLE3',
-  0x88: 'NEWTRUE', 0x89: 'NEWFALSE', 0x8a: 'LONG1', 0x8b: 'LONG4', 0x42: 'BINBYTES', 0x43: 'SHORT_BINBYTES',
-  0x8c: 'SHORT_BINUNICODE', 0x8d: 'BINUNICODE8', 0x8e: 'BINBYTES8', 0x8f: 'EMPTY_SET', 0x90: 'ADDITEMS',
-  0x91: 'FROZENSET', 0x92: 'NEWOBJ_EX', 0x93: 'STACK_GLOBAL', 0x94: 'MEMOIZE', 0x95: 'FRAME',
-  0x96: 'BYTEARRAY8', 0x97: 'NEXT_BUFFER', 0x98: 'READONLY_BUFFER',
-};
+export {
+  isTorchTensorRef,
+  TORCH_DTYPES,
+  TORCH_STORAGE_DTYPES,
+  type PickleGlobal,
+  type TorchTensorRef,
+  type UnpickleOptions,
+} from './pickle-globals.js';
 
 const MAX_STACK = 1_000_000;
 
@@ -43,7 +46,8 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
   const memo = new Map<number, unknown>();
 
   const need = (n: number, what: string): void => {
-    if (n < 0 || pos + n > data.byteLength) corrupt(file, `it ends in the middle of ${what} at byte ${pos} (truncated?)`);
+    if (n < 0 || pos + n > data.byteLength)
+      corrupt(file, `it ends in the middle of ${what} at byte ${pos} (truncated?)`);
   };
   const u8 = (): number => {
     need(1, 'an argument');
@@ -134,7 +138,8 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
     const at = pos;
     const op = data[pos++];
     switch (op) {
-      case 0x80: { // PROTO
+      case 0x80: {
+        // PROTO
         const p = u8();
         if (p > 5) corrupt(file, `it uses pickle protocol ${p}`);
         break;
@@ -142,7 +147,8 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
       case 0x95: // FRAME
         u64();
         break;
-      case 0x2e: { // STOP
+      case 0x2e: {
+        // STOP
         const v = pop('STOP');
         return v;
       }
@@ -160,18 +166,31 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
       case 0x32: // DUP
         push(top('DUP'));
         break;
-      case 0x4e: push(null); break; // NONE
-      case 0x88: push(true); break; // NEWTRUE
-      case 0x89: push(false); break; // NEWFALSE
+      case 0x4e:
+        push(null);
+        break; // NONE
+      case 0x88:
+        push(true);
+        break; // NEWTRUE
+      case 0x89:
+        push(false);
+        break; // NEWFALSE
       case 0x4a: // BININT
         need(4, 'BININT');
         push(view.getInt32(pos, true));
         pos += 4;
         break;
-      case 0x4b: push(u8()); break; // BININT1
-      case 0x4d: push(u16()); break; // BININT2
-      case 0x8a: push(readLong(bytes(u8(), 'LONG1'))); break; // LONG1
-      case 0x8b: { // LONG4
+      case 0x4b:
+        push(u8());
+        break; // BININT1
+      case 0x4d:
+        push(u16());
+        break; // BININT2
+      case 0x8a:
+        push(readLong(bytes(u8(), 'LONG1')));
+        break; // LONG1
+      case 0x8b: {
+        // LONG4
         need(4, 'LONG4');
         const n = view.getInt32(pos, true);
         pos += 4;
@@ -184,10 +203,17 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
         push(view.getFloat64(pos, false));
         pos += 8;
         break;
-      case 0x58: push(utf8.decode(bytes(u32(), 'BINUNICODE'))); break;
-      case 0x8c: push(utf8.decode(bytes(u8(), 'SHORT_BINUNICODE'))); break;
-      case 0x8d: push(utf8.decode(bytes(u64(), 'BINUNICODE8'))); break;
-      case 0x54: { // BINSTRING (py2 str, signed length)
+      case 0x58:
+        push(utf8.decode(bytes(u32(), 'BINUNICODE')));
+        break;
+      case 0x8c:
+        push(utf8.decode(bytes(u8(), 'SHORT_BINUNICODE')));
+        break;
+      case 0x8d:
+        push(utf8.decode(bytes(u64(), 'BINUNICODE8')));
+        break;
+      case 0x54: {
+        // BINSTRING (py2 str, signed length)
         need(4, 'BINSTRING');
         const n = view.getInt32(pos, true);
         pos += 4;
@@ -195,86 +221,143 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
         push(latin1.decode(bytes(n, 'BINSTRING')));
         break;
       }
-      case 0x55: push(latin1.decode(bytes(u8(), 'SHORT_BINSTRING'))); break;
-      case 0x42: push(bytes(u32(), 'BINBYTES').slice()); break;
-      case 0x43: push(bytes(u8(), 'SHORT_BINBYTES').slice()); break;
-      case 0x8e: push(bytes(u64(), 'BINBYTES8').slice()); break;
-      case 0x7d: push(new Map()); break; // EMPTY_DICT
-      case 0x5d: push([]); break; // EMPTY_LIST
-      case 0x29: push(tuple([])); break; // EMPTY_TUPLE
-      case 0x8f: push(new Set()); break; // EMPTY_SET
-      case 0x64: { // DICT
+      case 0x55:
+        push(latin1.decode(bytes(u8(), 'SHORT_BINSTRING')));
+        break;
+      case 0x42:
+        push(bytes(u32(), 'BINBYTES').slice());
+        break;
+      case 0x43:
+        push(bytes(u8(), 'SHORT_BINBYTES').slice());
+        break;
+      case 0x8e:
+        push(bytes(u64(), 'BINBYTES8').slice());
+        break;
+      case 0x7d:
+        push(new Map());
+        break; // EMPTY_DICT
+      case 0x5d:
+        push([]);
+        break; // EMPTY_LIST
+      case 0x29:
+        push(tuple([]));
+        break; // EMPTY_TUPLE
+      case 0x8f:
+        push(new Set());
+        break; // EMPTY_SET
+      case 0x64: {
+        // DICT
         const items = popMark('DICT');
         const m = new Map();
         setItems(m, items, 'DICT');
         push(m);
         break;
       }
-      case 0x6c: push(popMark('LIST')); break; // LIST
-      case 0x74: push(tuple(popMark('TUPLE'))); break; // TUPLE
-      case 0x85: push(tuple([pop('TUPLE1')])); break;
-      case 0x86: { const b = pop('TUPLE2'); const a = pop('TUPLE2'); push(tuple([a, b])); break; }
-      case 0x87: { const c = pop('TUPLE3'); const b = pop('TUPLE3'); const a = pop('TUPLE3'); push(tuple([a, b, c])); break; }
-      case 0x91: push(Object.freeze(new Set(popMark('FROZENSET')))); break; // FROZENSET
-      case 0x90: { // ADDITEMS
+      case 0x6c:
+        push(popMark('LIST'));
+        break; // LIST
+      case 0x74:
+        push(tuple(popMark('TUPLE')));
+        break; // TUPLE
+      case 0x85:
+        push(tuple([pop('TUPLE1')]));
+        break;
+      case 0x86: {
+        const b = pop('TUPLE2');
+        const a = pop('TUPLE2');
+        push(tuple([a, b]));
+        break;
+      }
+      case 0x87: {
+        const c = pop('TUPLE3');
+        const b = pop('TUPLE3');
+        const a = pop('TUPLE3');
+        push(tuple([a, b, c]));
+        break;
+      }
+      case 0x91:
+        push(Object.freeze(new Set(popMark('FROZENSET'))));
+        break; // FROZENSET
+      case 0x90: {
+        // ADDITEMS
         const items = popMark('ADDITEMS');
         const s = top('ADDITEMS');
         if (!(s instanceof Set)) corrupt(file, 'ADDITEMS on something that is not a set');
         for (const it of items) s.add(it);
         break;
       }
-      case 0x73: { // SETITEM
+      case 0x73: {
+        // SETITEM
         const v = pop('SETITEM');
         const k = pop('SETITEM');
         setItems(top('SETITEM'), [k, v], 'SETITEM');
         break;
       }
-      case 0x75: { // SETITEMS
+      case 0x75: {
+        // SETITEMS
         const items = popMark('SETITEMS');
         setItems(top('SETITEMS'), items, 'SETITEMS');
         break;
       }
-      case 0x61: { // APPEND
+      case 0x61: {
+        // APPEND
         const v = pop('APPEND');
         appendItems(top('APPEND'), [v], 'APPEND');
         break;
       }
-      case 0x65: { // APPENDS
+      case 0x65: {
+        // APPENDS
         const items = popMark('APPENDS');
         appendItems(top('APPENDS'), items, 'APPENDS');
         break;
       }
-      case 0x71: memo.set(u8(), top('BINPUT')); break; // BINPUT
-      case 0x72: memo.set(u32(), top('LONG_BINPUT')); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top('MEMOIZE')); break; // MEMOIZE
-      case 0x68: push(memoGet(u8(), 'BINGET')); break; // BINGET
-      case 0x6a: push(memoGet(u32(), 'LONG_BINGET')); break; // LONG_BINGET
-      case 0x63: { // GLOBAL
+      case 0x71:
+        memo.set(u8(), top('BINPUT'));
+        break; // BINPUT
+      case 0x72:
+        memo.set(u32(), top('LONG_BINPUT'));
+        break; // LONG_BINPUT
+      case 0x94:
+        memo.set(memo.size, top('MEMOIZE'));
+        break; // MEMOIZE
+      case 0x68:
+        push(memoGet(u8(), 'BINGET'));
+        break; // BINGET
+      case 0x6a:
+        push(memoGet(u32(), 'LONG_BINGET'));
+        break; // LONG_BINGET
+      case 0x63: {
+        // GLOBAL
         const module = line('GLOBAL');
         const name = line('GLOBAL');
         push(loadGlobal(module, name));
         break;
       }
-      case 0x93: { // STACK_GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const name = pop('STACK_GLOBAL');
         const module = pop('STACK_GLOBAL');
         if (typeof module !== 'string' || typeof name !== 'string') corrupt(file, 'STACK_GLOBAL without two strings');
         push(loadGlobal(module, name));
         break;
       }
-      case 0x51: { // BINPERSID
+      case 0x51: {
+        // BINPERSID
         const pid = pop('BINPERSID');
-        if (!options.persistentLoad) corrupt(file, 'it refers to external storage (persistent id) but none was provided');
+        if (!options.persistentLoad)
+          corrupt(file, 'it refers to external storage (persistent id) but none was provided');
         push(options.persistentLoad(pid));
         break;
       }
-      case 0x52: { // REDUCE
+      case 0x52: {
+        // REDUCE
         const args = pop('REDUCE');
         const fn = pop('REDUCE');
         push(reduce(fn, args, file));
         break;
       }
-      case 0x62: { // BUILD: state for OrderedDict (_metadata) or tensors is recorded nowhere, never applied.
+      case 0x62: {
+        // BUILD: state for OrderedDict (_metadata) or tensors is recorded nowhere, never applied.
         pop('BUILD');
         const obj = top('BUILD');
         if (!(obj instanceof Map) && !isTorchTensorRef(obj)) {
@@ -284,7 +367,11 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
       }
       default: {
         const name = OPCODE_NAMES[op];
-        if (name) unsafe(file, `the pickle opcode ${name} (byte 0x${op.toString(16)} at offset ${at})`, { opcode: name, offset: at });
+        if (name)
+          unsafe(file, `the pickle opcode ${name} (byte 0x${op.toString(16)} at offset ${at})`, {
+            opcode: name,
+            offset: at,
+          });
         corrupt(file, `byte 0x${op.toString(16)} at offset ${at} is not a pickle opcode`, { offset: at });
       }
     }

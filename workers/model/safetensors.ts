@@ -62,15 +62,27 @@ interface RawHeader {
 
 function readHeader(bytes: Uint8Array, file: string): RawHeader {
   if (!(bytes instanceof Uint8Array)) fail(file, 'expected the file contents as a Uint8Array');
-  if (bytes.byteLength < 8) fail(file, `the file is only ${bytes.byteLength} bytes long, too short for the 8-byte header length (truncated download?)`);
+  if (bytes.byteLength < 8)
+    fail(
+      file,
+      `the file is only ${bytes.byteLength} bytes long, too short for the 8-byte header length (truncated download?)`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = view.getBigUint64(0, true);
   if (n > BigInt(MAX_SAFETENSORS_HEADER_BYTES)) {
-    fail(file, `the header length ${n} is absurd (limit ${MAX_SAFETENSORS_HEADER_BYTES} bytes); the file is corrupt or not safetensors`, { headerLength: n.toString() });
+    fail(
+      file,
+      `the header length ${n} is absurd (limit ${MAX_SAFETENSORS_HEADER_BYTES} bytes); the file is corrupt or not safetensors`,
+      { headerLength: n.toString() },
+    );
   }
   const headerLen = Number(n);
   if (8 + headerLen > bytes.byteLength) {
-    fail(file, `the header claims ${headerLen} bytes but the file has only ${bytes.byteLength - 8} after the length field (truncated download?)`, { headerLength: headerLen });
+    fail(
+      file,
+      `the header claims ${headerLen} bytes but the file has only ${bytes.byteLength - 8} after the length field (truncated download?)`,
+      { headerLength: headerLen },
+    );
   }
   let text: string;
   try {
@@ -84,12 +96,14 @@ function readHeader(bytes: Uint8Array, file: string): RawHeader {
   } catch (e) {
     fail(file, `the JSON header does not parse (${(e as Error).message})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail(file, 'the JSON header is not an object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    fail(file, 'the JSON header is not an object');
   const h = header as Record<string, unknown>;
   const metadata: Record<string, string> = {};
   const meta = h['__metadata__'];
   if (meta !== undefined) {
-    if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) fail(file, '__metadata__ is not an object of strings');
+    if (typeof meta !== 'object' || meta === null || Array.isArray(meta))
+      fail(file, '__metadata__ is not an object of strings');
     for (const [k, v] of Object.entries(meta as Record<string, unknown>)) {
       if (typeof v !== 'string') fail(file, `__metadata__["${k}"] is not a string`);
       metadata[k] = v;
@@ -104,39 +118,70 @@ export function parseSafetensorsFile(bytes: Uint8Array, options: SafetensorsOpti
   const { header, metadata, dataStart } = readHeader(bytes, file);
   const dataLen = bytes.byteLength - dataStart;
 
-  interface Entry { name: string; dtype: DType; shape: number[]; begin: number; end: number }
+  interface Entry {
+    name: string;
+    dtype: DType;
+    shape: number[];
+    begin: number;
+    end: number;
+  }
   const entries: Entry[] = [];
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(file, `the entry for tensor "${name}" is not an object`, { tensor: name });
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      fail(file, `the entry for tensor "${name}" is not an object`, { tensor: name });
     const info = raw as Record<string, unknown>;
     const dtypeName = info['dtype'];
-    if (typeof dtypeName !== 'string' || !Object.prototype.hasOwnProperty.call(SAFETENSORS_DTYPES, dtypeName)) {
-      fail(file, `tensor "${name}" has unsupported dtype ${JSON.stringify(dtypeName)} (supported: ${Object.keys(SAFETENSORS_DTYPES).join(', ')})`, { tensor: name });
+    if (typeof dtypeName !== 'string' || !Object.hasOwn(SAFETENSORS_DTYPES, dtypeName)) {
+      fail(
+        file,
+        `tensor "${name}" has unsupported dtype ${JSON.stringify(dtypeName)} (supported: ${Object.keys(SAFETENSORS_DTYPES).join(', ')})`,
+        { tensor: name },
+      );
     }
     const dtype = SAFETENSORS_DTYPES[dtypeName];
     const shapeRaw = info['shape'];
-    if (!Array.isArray(shapeRaw) || shapeRaw.length > 64) fail(file, `tensor "${name}" has no valid "shape" list`, { tensor: name });
+    if (!Array.isArray(shapeRaw) || shapeRaw.length > 64)
+      fail(file, `tensor "${name}" has no valid "shape" list`, { tensor: name });
     const shape: number[] = [];
     let numel = 1;
     for (const d of shapeRaw) {
-      if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) fail(file, `tensor "${name}" has an invalid dimension ${JSON.stringify(d)} in shape ${JSON.stringify(shapeRaw)}`, { tensor: name });
+      if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)
+        fail(
+          file,
+          `tensor "${name}" has an invalid dimension ${JSON.stringify(d)} in shape ${JSON.stringify(shapeRaw)}`,
+          { tensor: name },
+        );
       shape.push(d);
       numel *= d;
-      if (numel > Number.MAX_SAFE_INTEGER) fail(file, `tensor "${name}" has an absurd shape ${JSON.stringify(shapeRaw)}`, { tensor: name });
+      if (numel > Number.MAX_SAFE_INTEGER)
+        fail(file, `tensor "${name}" has an absurd shape ${JSON.stringify(shapeRaw)}`, { tensor: name });
     }
     const offs = info['data_offsets'];
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => typeof o === 'number' && Number.isSafeInteger(o) && o >= 0)) {
+    if (
+      !Array.isArray(offs) ||
+      offs.length !== 2 ||
+      !offs.every((o) => typeof o === 'number' && Number.isSafeInteger(o) && o >= 0)
+    ) {
       fail(file, `tensor "${name}" has invalid data_offsets ${JSON.stringify(offs)}`, { tensor: name });
     }
     const [begin, end] = offs as [number, number];
-    if (end < begin) fail(file, `tensor "${name}" has data_offsets [${begin}, ${end}] that end before they begin`, { tensor: name });
+    if (end < begin)
+      fail(file, `tensor "${name}" has data_offsets [${begin}, ${end}] that end before they begin`, { tensor: name });
     if (end > dataLen) {
-      fail(file, `tensor "${name}" has data_offsets [${begin}, ${end}] beyond the ${dataLen}-byte data area (truncated download?)`, { tensor: name, dataLength: dataLen });
+      fail(
+        file,
+        `tensor "${name}" has data_offsets [${begin}, ${end}] beyond the ${dataLen}-byte data area (truncated download?)`,
+        { tensor: name, dataLength: dataLen },
+      );
     }
     const expected = numel * DTYPE_BYTES[dtype];
     if (expected !== end - begin) {
-      fail(file, `tensor "${name}" (${dtypeName}, shape ${JSON.stringify(shape)}) needs ${expected} bytes but data_offsets span ${end - begin}`, { tensor: name });
+      fail(
+        file,
+        `tensor "${name}" (${dtypeName}, shape ${JSON.stringify(shape)}) needs ${expected} bytes but data_offsets span ${end - begin}`,
+        { tensor: name },
+      );
     }
     entries.push({ name, dtype, shape, begin, end });
   }
@@ -144,13 +189,19 @@ export function parseSafetensorsFile(bytes: Uint8Array, options: SafetensorsOpti
   const sorted = entries.filter((e) => e.end > e.begin).sort((a, b) => a.begin - b.begin);
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i].begin < sorted[i - 1].end) {
-      fail(file, `tensors "${sorted[i - 1].name}" and "${sorted[i].name}" have overlapping data_offsets`, { tensor: sorted[i].name });
+      fail(file, `tensors "${sorted[i - 1].name}" and "${sorted[i].name}" have overlapping data_offsets`, {
+        tensor: sorted[i].name,
+      });
     }
   }
 
   const tensors: StateDict = new Map();
   for (const e of entries) {
-    const data = typedArrayFromBytes(e.dtype, bytes.subarray(dataStart + e.begin, dataStart + e.end), options.copy ?? false);
+    const data = typedArrayFromBytes(
+      e.dtype,
+      bytes.subarray(dataStart + e.begin, dataStart + e.end),
+      options.copy ?? false,
+    );
     tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data });
   }
   return { tensors, metadata };
@@ -172,7 +223,11 @@ export function serializeSafetensors(tensors: StateDict, metadata?: Record<strin
   const parts: Uint8Array[] = [];
   for (const [name, t] of tensors) {
     const b = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    header[name] = { dtype: SAFETENSORS_DTYPE_NAMES[t.dtype], shape: t.shape, data_offsets: [offset, offset + b.byteLength] };
+    header[name] = {
+      dtype: SAFETENSORS_DTYPE_NAMES[t.dtype],
+      shape: t.shape,
+      data_offsets: [offset, offset + b.byteLength],
+    };
     parts.push(b);
     offset += b.byteLength;
   }

@@ -135,7 +135,10 @@ export function toFloat32(t: StoredTensor): Float32Array {
 export function typedArrayFromBytes(dtype: DType, bytes: Uint8Array, copy = true): StoredTensor['data'] {
   const size = DTYPE_BYTES[dtype];
   if (bytes.byteLength % size !== 0) {
-    throw new RouterRetrieverError('MODEL_FORMAT', `Tensor byte length ${bytes.byteLength} is not a multiple of ${size} (${dtype}).`);
+    throw new RouterRetrieverError(
+      'MODEL_FORMAT',
+      `Tensor byte length ${bytes.byteLength} is not a multiple of ${size} (${dtype}).`,
+    );
   }
   let src = bytes;
   if (copy || !LITTLE_ENDIAN || bytes.byteOffset % size !== 0) {

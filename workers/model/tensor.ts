@@ -1,5 +1,15 @@
 /** Element types found in safetensors files and PyTorch state dicts. */
-export type DType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
+export type DType =
+  | 'float32'
+  | 'float16'
+  | 'bfloat16'
+  | 'float64'
+  | 'int64'
+  | 'int32'
+  | 'int16'
+  | 'int8'
+  | 'uint8'
+  | 'bool';
 
 /** A tensor as read from a checkpoint: raw element type, shape, and the typed data. */
 export interface StoredTensor {

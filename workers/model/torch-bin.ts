@@ -53,31 +53,48 @@ function checkKind(bytes: Uint8Array, file: string): void {
   if (isZip(bytes)) return;
   const head = new TextDecoder('latin1').decode(bytes.subarray(0, 64));
   if (head.startsWith('version https://git-lfs')) {
-    fail(file, 'this is a Git LFS pointer, not the weights. Download the real file (git lfs pull, or the "resolve" URL on the Hub).');
+    fail(
+      file,
+      'this is a Git LFS pointer, not the weights. Download the real file (git lfs pull, or the "resolve" URL on the Hub).',
+    );
   }
   if (bytes.byteLength > 0 && bytes[0] === 0x80) {
-    fail(file, 'this is a legacy (pre-1.6, non-zip) PyTorch file, which is not supported. Re-save it with torch>=1.6 ' +
-      '(torch.save(torch.load(f), f)) or convert it to safetensors.');
+    fail(
+      file,
+      'this is a legacy (pre-1.6, non-zip) PyTorch file, which is not supported. Re-save it with torch>=1.6 ' +
+        '(torch.save(torch.load(f), f)) or convert it to safetensors.',
+    );
   }
   if (bytes.byteLength >= 9 && bytes[8] === 0x7b /* "{" after the u64 length */) {
     fail(file, 'this looks like a safetensors file, not a PyTorch zip; load it as model.safetensors.');
   }
-  fail(file, `this is not a PyTorch checkpoint (expected a zip archive written by torch.save, got ${bytes.byteLength} bytes starting 0x${[...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join('')}). Re-download it or convert it to safetensors.`);
+  fail(
+    file,
+    `this is not a PyTorch checkpoint (expected a zip archive written by torch.save, got ${bytes.byteLength} bytes starting 0x${[...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join('')}). Re-download it or convert it to safetensors.`,
+  );
 }
 
 function parseTorchZip(zip: ZipReader, file: string, inflated: Map<string, Uint8Array>, copy: boolean): StateDict {
   const get = (name: string): Uint8Array => inflated.get(name) ?? zip.readSync(name);
-  const pkl = zip.names.filter((n) => n === 'data.pkl' || n.endsWith('/data.pkl')).sort((a, b) => a.length - b.length)[0];
+  const pkl = zip.names
+    .filter((n) => n === 'data.pkl' || n.endsWith('/data.pkl'))
+    .sort((a, b) => a.length - b.length)[0];
   if (pkl === undefined) {
     if (zip.names.some((n) => n.endsWith('constants.pkl') || n.includes('/code/'))) {
-      fail(file, 'this is a TorchScript archive (torch.jit.save), not a state dict. Save model.state_dict() with torch.save, or use safetensors.');
+      fail(
+        file,
+        'this is a TorchScript archive (torch.jit.save), not a state dict. Save model.state_dict() with torch.save, or use safetensors.',
+      );
     }
-    fail(file, 'the zip archive has no data.pkl, so it is not a torch.save checkpoint. Re-save with torch.save(model.state_dict(), ...) or use safetensors.');
+    fail(
+      file,
+      'the zip archive has no data.pkl, so it is not a torch.save checkpoint. Re-save with torch.save(model.state_dict(), ...) or use safetensors.',
+    );
   }
   const prefix = pkl.slice(0, pkl.length - 'data.pkl'.length);
   let bigEndian = false;
-  if (zip.has(prefix + 'byteorder')) {
-    const order = new TextDecoder().decode(get(prefix + 'byteorder')).trim();
+  if (zip.has(`${prefix}byteorder`)) {
+    const order = new TextDecoder().decode(get(`${prefix}byteorder`)).trim();
     if (order === 'big') bigEndian = true;
     else if (order !== 'little') fail(file, `unknown byteorder "${order}"`);
   }
@@ -91,13 +108,16 @@ function parseTorchZip(zip: ZipReader, file: string, inflated: Map<string, Uint8
     const key = pid[2];
     if (typeof key !== 'string' && typeof key !== 'number') fail(file, `storage key ${safeJson(key)} is not a string`);
     const keyStr = String(key);
-    if (!/^[A-Za-z0-9_.-]+$/.test(keyStr) || keyStr.includes('..')) fail(file, `storage key ${safeJson(key)} is not a plain name`);
+    if (!/^[A-Za-z0-9_.-]+$/.test(keyStr) || keyStr.includes('..'))
+      fail(file, `storage key ${safeJson(key)} is not a plain name`);
     const dtype = TORCH_STORAGE_DTYPES[type.name];
-    if (type.module !== 'torch' || dtype === undefined) fail(file, `storage type ${type.module}.${type.name} is not supported`);
+    if (type.module !== 'torch' || dtype === undefined)
+      fail(file, `storage type ${type.module}.${type.name} is not supported`);
     const cached = storages.get(keyStr);
     if (cached) return cached;
     const entry = `${prefix}data/${keyStr}`;
-    if (!zip.has(entry)) fail(file, `the tensor storage "${entry}" is missing from the archive (truncated or incomplete file)`, { entry });
+    if (!zip.has(entry))
+      fail(file, `the tensor storage "${entry}" is missing from the archive (truncated or incomplete file)`, { entry });
     const ref: StorageRef = { kind: 'storage', key: keyStr, dtype, bytes: get(entry) };
     storages.set(keyStr, ref);
     return ref;
@@ -105,7 +125,11 @@ function parseTorchZip(zip: ZipReader, file: string, inflated: Map<string, Uint8
 
   const root = unpickle(get(pkl), { persistentLoad, fileName: `${file} (${pkl})` });
   const dict = findStateDict(root);
-  if (!dict) fail(file, 'the pickle does not hold a state dict (a dict of tensors). Save model.state_dict() rather than the model object.');
+  if (!dict)
+    fail(
+      file,
+      'the pickle does not hold a state dict (a dict of tensors). Save model.state_dict() rather than the model object.',
+    );
 
   const out: StateDict = new Map();
   for (const [k, v] of dict) {
@@ -117,7 +141,9 @@ function parseTorchZip(zip: ZipReader, file: string, inflated: Map<string, Uint8
 
 function safeJson(v: unknown): string {
   try {
-    return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x))?.slice(0, 200) ?? String(v);
+    return (
+      JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x))?.slice(0, 200) ?? String(v)
+    );
   } catch {
     return String(v);
   }
@@ -147,7 +173,8 @@ function materialise(t: TorchTensorRef, name: string, file: string, bigEndian: b
   const shape = t.size.slice();
   let numel = 1;
   for (const d of shape) numel *= d;
-  if (!Number.isSafeInteger(numel)) fail(file, `tensor "${name}" has an absurd shape ${JSON.stringify(shape)}`, { tensor: name });
+  if (!Number.isSafeInteger(numel))
+    fail(file, `tensor "${name}" has an absurd shape ${JSON.stringify(shape)}`, { tensor: name });
   const storageElems = Math.floor(storage.bytes.byteLength / itemsize);
   let src = storage.bytes;
   if (bigEndian && itemsize > 1) src = swapped(src, itemsize);
@@ -158,7 +185,11 @@ function materialise(t: TorchTensorRef, name: string, file: string, bigEndian: b
   let maxIndex = t.storageOffset;
   for (let i = 0; i < shape.length; i++) maxIndex += (shape[i] - 1) * t.stride[i];
   if (maxIndex >= storageElems) {
-    fail(file, `tensor "${name}" (shape ${JSON.stringify(shape)}, offset ${t.storageOffset}) reaches element ${maxIndex} of a storage holding ${storageElems} (truncated or corrupt file)`, { tensor: name });
+    fail(
+      file,
+      `tensor "${name}" (shape ${JSON.stringify(shape)}, offset ${t.storageOffset}) reaches element ${maxIndex} of a storage holding ${storageElems} (truncated or corrupt file)`,
+      { tensor: name },
+    );
   }
 
   let contiguous = true;

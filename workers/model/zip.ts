@@ -25,7 +25,13 @@ const SIG_LOCAL = 0x04034b50;
 
 /** Returns true when the bytes start like a ZIP archive (local file header or empty archive). */
 export function isZip(bytes: Uint8Array): boolean {
-  return bytes.byteLength >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && (bytes[2] === 3 || bytes[2] === 5) && (bytes[3] === 4 || bytes[3] === 6);
+  return (
+    bytes.byteLength >= 4 &&
+    bytes[0] === 0x50 &&
+    bytes[1] === 0x4b &&
+    (bytes[2] === 3 || bytes[2] === 5) &&
+    (bytes[3] === 4 || bytes[3] === 6)
+  );
 }
 
 /**
@@ -71,14 +77,22 @@ export class ZipReader {
   private dataRange(e: ZipEntry): [number, number] {
     const b = this.bytes;
     const off = e.localHeaderOffset;
-    if (off + 30 > b.byteLength) zipFail(this.fileName, `the local header of "${e.name}" lies beyond the end of the file (truncated?)`, { entry: e.name });
-    if (this.view.getUint32(off, true) !== SIG_LOCAL) zipFail(this.fileName, `the local header of "${e.name}" has a bad signature`, { entry: e.name });
+    if (off + 30 > b.byteLength)
+      zipFail(this.fileName, `the local header of "${e.name}" lies beyond the end of the file (truncated?)`, {
+        entry: e.name,
+      });
+    if (this.view.getUint32(off, true) !== SIG_LOCAL)
+      zipFail(this.fileName, `the local header of "${e.name}" has a bad signature`, { entry: e.name });
     const nameLen = this.view.getUint16(off + 26, true);
     const extraLen = this.view.getUint16(off + 28, true);
     const start = off + 30 + nameLen + extraLen;
     const end = start + e.compressedSize;
     if (end > b.byteLength) {
-      zipFail(this.fileName, `the data of "${e.name}" (${e.compressedSize} bytes at ${start}) runs past the end of the ${b.byteLength}-byte file (truncated download?)`, { entry: e.name });
+      zipFail(
+        this.fileName,
+        `the data of "${e.name}" (${e.compressedSize} bytes at ${start}) runs past the end of the ${b.byteLength}-byte file (truncated download?)`,
+        { entry: e.name },
+      );
     }
     return [start, end];
   }
@@ -87,10 +101,13 @@ export class ZipReader {
   readSync(name: string): Uint8Array {
     const e = this.entry(name);
     if (e.method !== 0) {
-      zipFail(this.fileName, `entry "${name}" is compressed (method ${e.method}); use the asynchronous read()`, { entry: name });
+      zipFail(this.fileName, `entry "${name}" is compressed (method ${e.method}); use the asynchronous read()`, {
+        entry: name,
+      });
     }
     const [s, t] = this.dataRange(e);
-    if (e.uncompressedSize !== e.compressedSize) zipFail(this.fileName, `stored entry "${name}" has different compressed and uncompressed sizes`, { entry: name });
+    if (e.uncompressedSize !== e.compressedSize)
+      zipFail(this.fileName, `stored entry "${name}" has different compressed and uncompressed sizes`, { entry: name });
     return this.bytes.subarray(s, t);
   }
 
@@ -99,7 +116,11 @@ export class ZipReader {
     const e = this.entry(name);
     if (e.method === 0) return this.readSync(name);
     if (e.method !== 8) {
-      zipFail(this.fileName, `entry "${name}" uses compression method ${e.method}; only STORED (0) and DEFLATE (8) are supported`, { entry: name });
+      zipFail(
+        this.fileName,
+        `entry "${name}" uses compression method ${e.method}; only STORED (0) and DEFLATE (8) are supported`,
+        { entry: name },
+      );
     }
     const [s, t] = this.dataRange(e);
     const out = await inflateRaw(this.bytes.subarray(s, t), e.uncompressedSize, this.fileName, name);
@@ -138,14 +159,20 @@ function readCentralDirectory(bytes: Uint8Array, file: string): Map<string, ZipE
 
   if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
     const loc = eocd - 20;
-    if (loc < 0 || view.getUint32(loc, true) !== SIG_ZIP64_LOCATOR) zipFail(file, 'a zip64 archive without its zip64 locator');
+    if (loc < 0 || view.getUint32(loc, true) !== SIG_ZIP64_LOCATOR)
+      zipFail(file, 'a zip64 archive without its zip64 locator');
     const z64 = safeU64(view, loc + 8, file, 'zip64 EOCD offset');
-    if (z64 + 56 > len || view.getUint32(z64, true) !== SIG_ZIP64_EOCD) zipFail(file, 'the zip64 end-of-central-directory record is missing or out of range');
+    if (z64 + 56 > len || view.getUint32(z64, true) !== SIG_ZIP64_EOCD)
+      zipFail(file, 'the zip64 end-of-central-directory record is missing or out of range');
     count = safeU64(view, z64 + 32, file, 'entry count');
     cdSize = safeU64(view, z64 + 40, file, 'central directory size');
     cdOffset = safeU64(view, z64 + 48, file, 'central directory offset');
   }
-  if (cdOffset + cdSize > len) zipFail(file, `the central directory (${cdSize} bytes at ${cdOffset}) lies beyond the end of the ${len}-byte file (truncated?)`);
+  if (cdOffset + cdSize > len)
+    zipFail(
+      file,
+      `the central directory (${cdSize} bytes at ${cdOffset}) lies beyond the end of the ${len}-byte file (truncated?)`,
+    );
   // Each central entry takes at least 46 bytes.
   if (count * 46 > cdSize) zipFail(file, `it claims ${count} entries in a ${cdSize}-byte central directory`);
 
@@ -208,9 +235,14 @@ function safeU64(view: DataView, at: number, file: string, what: string): number
 }
 
 async function inflateRaw(data: Uint8Array, expected: number, file: string, name: string): Promise<Uint8Array> {
-  const DS = (globalThis as { DecompressionStream?: new (format: string) => TransformStream<Uint8Array, Uint8Array> }).DecompressionStream;
+  const DS = (globalThis as { DecompressionStream?: new (format: string) => TransformStream<Uint8Array, Uint8Array> })
+    .DecompressionStream;
   if (!DS) {
-    zipFail(file, `entry "${name}" is DEFLATE-compressed and this environment has no DecompressionStream; re-save the file uncompressed (torch.save does)`, { entry: name });
+    zipFail(
+      file,
+      `entry "${name}" is DEFLATE-compressed and this environment has no DecompressionStream; re-save the file uncompressed (torch.save does)`,
+      { entry: name },
+    );
   }
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -231,7 +263,8 @@ async function inflateRaw(data: Uint8Array, expected: number, file: string, name
     if (e instanceof RouterRetrieverError) throw e;
     zipFail(file, `entry "${name}" is not valid DEFLATE data (${(e as Error).message})`, { entry: name });
   }
-  if (total !== expected) zipFail(file, `entry "${name}" inflates to ${total} bytes, not the declared ${expected}`, { entry: name });
+  if (total !== expected)
+    zipFail(file, `entry "${name}" inflates to ${total} bytes, not the declared ${expected}`, { entry: name });
   const out = new Uint8Array(total);
   let o = 0;
   for (const c of chunks) {

@@ -22,8 +22,9 @@ const RE_CONTROL = /(?![\t\n\r])[\p{C}\uFFFD]/gu;
 // Python's _is_whitespace: \t \n \r and Zs.
 const RE_WHITESPACE = /[\t\n\r\p{Zs}]/gu;
 // BERT's _is_chinese_char ranges, astral ones included.
-const RE_CJK = /([\u{4E00}-\u{9FFF}\u{3400}-\u{4DBF}\u{20000}-\u{2A6DF}\u{2A700}-\u{2B73F}\u{2B740}-\u{2B81F}\u{2B820}-\u{2CEAF}\u{F900}-\u{FAFF}\u{2F800}-\u{2FA1F}])/gu;
-// eslint-disable-next-line no-control-regex
+const RE_CJK =
+  /([\u{4E00}-\u{9FFF}\u{3400}-\u{4DBF}\u{20000}-\u{2A6DF}\u{2A700}-\u{2B73F}\u{2B740}-\u{2B81F}\u{2B820}-\u{2CEAF}\u{F900}-\u{FAFF}\u{2F800}-\u{2FA1F}])/gu;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the range 0x00-0x7f is what ASCII means
 const RE_ASCII = /^[\x00-\x7f]*$/;
 
 /** Text made only of printable ASCII and plain spaces: nothing to clean, split or compose. */

@@ -81,7 +81,10 @@ export interface BertTokenizerFiles {
 }
 
 /** tokenizer.json + tokenizer_config.json equivalent to HF BertTokenizer(vocab.txt, options). */
-export function bertTokenizerFromVocab(vocabTxt: string | Map<string, number>, options: BertVocabOptions = {}): BertTokenizerFiles {
+export function bertTokenizerFromVocab(
+  vocabTxt: string | Map<string, number>,
+  options: BertVocabOptions = {},
+): BertTokenizerFiles {
   const vocab = typeof vocabTxt === 'string' ? parseVocabTxt(vocabTxt) : vocabTxt;
   const lower = options.doLowerCase ?? true;
   const strip = options.stripAccents ?? null;
@@ -95,20 +98,38 @@ export function bertTokenizerFromVocab(vocabTxt: string | Map<string, number>, o
   const need = (t: string): number => {
     const id = vocab.get(t);
     if (id === undefined) {
-      throw new RouterRetrieverError('MODEL_FORMAT', `vocab.txt has no "${t}" token, so it is not a BERT WordPiece vocabulary; provide the model's tokenizer.json instead.`, { token: t });
+      throw new RouterRetrieverError(
+        'MODEL_FORMAT',
+        `vocab.txt has no "${t}" token, so it is not a BERT WordPiece vocabulary; provide the model's tokenizer.json instead.`,
+        { token: t },
+      );
     }
     return id;
   };
   const clsId = need(names.cls);
   const sepId = need(names.sep);
   need(names.unk);
-  const specials = [names.pad, names.unk, names.cls, names.sep, names.mask].filter((t, i, a) => vocab.has(t) && a.indexOf(t) === i);
+  const specials = [names.pad, names.unk, names.cls, names.sep, names.mask].filter(
+    (t, i, a) => vocab.has(t) && a.indexOf(t) === i,
+  );
   const addedTokens = specials
-    .map((t) => ({ id: vocab.get(t)!, content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }))
+    .map((t) => ({
+      id: vocab.get(t)!,
+      content: t,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    }))
     .sort((a, b) => a.id - b.id);
   const vocabObj: Record<string, number> = {};
   for (const [t, i] of vocab) vocabObj[t] = i;
-  const single = [{ SpecialToken: { id: names.cls, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: names.sep, type_id: 0 } }];
+  const single = [
+    { SpecialToken: { id: names.cls, type_id: 0 } },
+    { Sequence: { id: 'A', type_id: 0 } },
+    { SpecialToken: { id: names.sep, type_id: 0 } },
+  ];
   const tokenizerJson = {
     version: '1.0',
     truncation: null,

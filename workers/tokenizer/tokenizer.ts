@@ -64,10 +64,16 @@ function bertPipelineOf(json: JsonObject, config: JsonObject): BertPipeline | nu
   if (config.remove_space === true || config.do_lowercase_and_remove_accent === true) return null;
   const added = (json.added_tokens as JsonObject[]).map((t) => ({
     content: String(t.content),
-    plain: t.single_word !== true && t.lstrip !== true && t.rstrip !== true && (t.normalized ?? t.special !== true) === false,
+    plain:
+      t.single_word !== true &&
+      t.lstrip !== true &&
+      t.rstrip !== true &&
+      (t.normalized ?? t.special !== true) === false,
   }));
   if (!added.every((t) => t.plain)) return null;
-  const contents = [...new Set(added.map((t) => t.content).filter((c) => c.length > 0))].sort((a, b) => b.length - a.length);
+  const contents = [...new Set(added.map((t) => t.content).filter((c) => c.length > 0))].sort(
+    (a, b) => b.length - a.length,
+  );
   return {
     lowercase: Boolean(n.lowercase),
     prepass: { cleanText: Boolean(n.clean_text), chineseChars: Boolean(n.handle_chinese_chars) },
@@ -96,13 +102,17 @@ export class HfTokenizer implements TextTokenizer {
     try {
       this.hf = new Tokenizer(json, config);
     } catch (e) {
-      throw formatError(`tokenizer.json could not be read: ${(e as Error).message}. Re-download it, or provide vocab.txt instead.`);
+      throw formatError(
+        `tokenizer.json could not be read: ${(e as Error).message}. Re-download it, or provide vocab.txt instead.`,
+      );
     }
     const model = this.hf.model!;
     this.kind = String((json.model as JsonObject).type ?? model.constructor.name);
     this.vocabSize = model.vocab.length;
     if (model.unk_token_id === undefined && this.kind === 'WordPiece') {
-      throw formatError(`tokenizer.json's WordPiece model has no unknown token in its vocabulary (unk_token ${JSON.stringify((json.model as JsonObject).unk_token)}).`);
+      throw formatError(
+        `tokenizer.json's WordPiece model has no unknown token in its vocabulary (unk_token ${JSON.stringify((json.model as JsonObject).unk_token)}).`,
+      );
     }
     this.unkId = model.unk_token_id ?? -1;
     this.modelMaxLength = cleanModelMaxLength(config.model_max_length);
@@ -118,23 +128,38 @@ export class HfTokenizer implements TextTokenizer {
       try {
         obj = JSON.parse(json);
       } catch (e) {
-        throw formatError(`tokenizer.json does not parse (${(e as Error).message}); re-download it or provide vocab.txt.`);
+        throw formatError(
+          `tokenizer.json does not parse (${(e as Error).message}); re-download it or provide vocab.txt.`,
+        );
       }
     }
     if (!isObject(obj)) throw formatError('tokenizer.json is not a JSON object; re-download it or provide vocab.txt.');
     if (!isObject(obj.model) || !('vocab' in obj.model)) {
-      throw formatError('tokenizer.json has no model vocabulary ("model": { "type": ..., "vocab": ... }); re-download it or provide vocab.txt.');
+      throw formatError(
+        'tokenizer.json has no model vocabulary ("model": { "type": ..., "vocab": ... }); re-download it or provide vocab.txt.',
+      );
     }
-    if (obj.added_tokens !== undefined && !Array.isArray(obj.added_tokens)) throw formatError('tokenizer.json: "added_tokens" must be an array.');
+    if (obj.added_tokens !== undefined && !Array.isArray(obj.added_tokens))
+      throw formatError('tokenizer.json: "added_tokens" must be an array.');
     // The library wants every section present; tokenizer.json files written by hand may omit empty ones.
-    const full: JsonObject = { normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, ...obj, added_tokens: obj.added_tokens ?? [] };
+    const full: JsonObject = {
+      normalizer: null,
+      pre_tokenizer: null,
+      post_processor: null,
+      decoder: null,
+      ...obj,
+      added_tokens: obj.added_tokens ?? [],
+    };
     return new HfTokenizer(full, isObject(config) ? config : {});
   }
 
   encode(text: string, maxLength: number = this.modelMaxLength): { inputIds: number[] } {
     const room = maxLength - this.prefix.length - this.suffix.length;
     if (!Number.isInteger(maxLength) || room < 0) {
-      throw new RouterRetrieverError('INVALID_INPUT', `maxLength must be an integer >= ${this.prefix.length + this.suffix.length} (room for the special tokens), got ${maxLength}.`);
+      throw new RouterRetrieverError(
+        'INVALID_INPUT',
+        `maxLength must be an integer >= ${this.prefix.length + this.suffix.length} (room for the special tokens), got ${maxLength}.`,
+      );
     }
     const ids = this.textIds(text);
     if (ids.length > room) ids.length = room;
@@ -147,7 +172,8 @@ export class HfTokenizer implements TextTokenizer {
 
   /** Ids of the text without special tokens around it, untruncated. */
   private textIds(text: string): number[] {
-    if (typeof text !== 'string') throw new RouterRetrieverError('INVALID_INPUT', `Expected a string to tokenize, got ${typeof text}.`);
+    if (typeof text !== 'string')
+      throw new RouterRetrieverError('INVALID_INPUT', `Expected a string to tokenize, got ${typeof text}.`);
     const bert = this.bert;
     if (!bert) {
       const t = this.bertNormalizer ? bertPrepass(text, this.prepassOf()) : text;
@@ -200,7 +226,11 @@ export class HfTokenizer implements TextTokenizer {
    */
   private wordIds(word: string): number[] {
     const bert = this.bert!;
-    const normalized = RE_PLAIN_ASCII.test(word) ? (bert.lowercase ? word.toLowerCase() : word) : this.hf.normalizer!(word);
+    const normalized = RE_PLAIN_ASCII.test(word)
+      ? bert.lowercase
+        ? word.toLowerCase()
+        : word
+      : this.hf.normalizer!(word);
     const pieces = this.hf.model!(this.hf.pre_tokenizer!(normalized));
     return pieces.map((t) => this.hf.token_to_id(t) ?? this.unkId);
   }
@@ -215,7 +245,11 @@ export class HfTokenizer implements TextTokenizer {
     const ids = (ts: string[]) =>
       ts.map((t) => {
         const id = this.hf.token_to_id(t);
-        if (id === undefined) throw formatError(`tokenizer.json's post-processor adds the token ${JSON.stringify(t)}, which is not in its vocabulary.`, { token: t });
+        if (id === undefined)
+          throw formatError(
+            `tokenizer.json's post-processor adds the token ${JSON.stringify(t)}, which is not in its vocabulary.`,
+            { token: t },
+          );
         return id;
       });
     return [ids(tokens.slice(0, at)), ids(tokens.slice(at + 1))];
