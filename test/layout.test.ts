@@ -1,6 +1,7 @@
 /**
- * The worker side's shape, read from the sources: which files the worker loads up front, and
- * the one direction of imports (main thread -> src/boundary <- workers/).
+ * The shape of the code, read from the sources: which files the worker loads up front, the one
+ * direction of imports (main thread -> src/boundary <- workers/; only the Node entry composes
+ * both sides), and the size limit of a module.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -42,7 +43,7 @@ function staticClosure(entry: string): Set<string> {
 
 const rel = (p: string) => relative(ROOT, p);
 
-describe('worker layout', () => {
+describe('code layout', () => {
   it('loads the .bin readers (zip, pickle, torch-bin) only through a dynamic import', () => {
     const upFront = [...staticClosure(join(ROOT, 'workers', 'encoder.worker.ts'))].map(rel);
     expect(upFront).toContain('workers/model/safetensors.ts');
@@ -69,8 +70,20 @@ describe('worker layout', () => {
     expect(boundary).toEqual([]);
   });
 
-  it('keeps every file of workers/ under 400 lines', () => {
-    const long = filesUnder(join(ROOT, 'workers'))
+  it('the main thread imports no worker code (only the Node entry composes both sides)', () => {
+    const bad = filesUnder(join(ROOT, 'src')).flatMap((f) =>
+      rel(f) === 'src/node.ts'
+        ? []
+        : [...importsOf(f).static, ...importsOf(f).dynamic]
+            .map(rel)
+            .filter((p) => p.startsWith('workers/'))
+            .map((p) => `${rel(f)} -> ${p}`),
+    );
+    expect(bad).toEqual([]);
+  });
+
+  it('keeps every file of src/ and workers/ under 400 lines', () => {
+    const long = [...filesUnder(join(ROOT, 'workers')), ...filesUnder(join(ROOT, 'src'))]
       .map((f) => [rel(f), readFileSync(f, 'utf8').split('\n').length] as const)
       .filter(([, n]) => n > 400);
     expect(long).toEqual([]);
