@@ -83,10 +83,10 @@ describe('RouterRetriever (Node, in-process encoder, fake-indexeddb)', () => {
     const r = await rr.search(qtext, { k: 21, expert: 'none' });
     const hit = r.hits.find((h) => h.id === docs[3].id)!;
     expect(hit.doc.text).toBe(changed.text);
-    // its vector is the new content's: score = dot(query, embed(new content))
+    // its vector is the new content's: dense score = dot(query, embed(new content))
     const qv = await engine.embedQuery(qtext, null);
     const dv = await engine.embedDocuments([qtext]);
-    expect(hit.score).toBeCloseTo(qv.reduce((s, x, i) => s + x * dv[i], 0), 3);
+    expect(hit.scores.dense).toBeCloseTo(qv.reduce((s, x, i) => s + x * dv[i], 0), 3);
     expect((await rr.stats()).documents).toBe(21);
     expect(await rr.delete([docs[3].id, 'nope'])).toBe(1);
     const r2 = await rr.search(changed.text, { k: 21, expert: 'none' });

@@ -1,12 +1,13 @@
 /**
  * The indexing pipeline: documents are embedded and committed in slices (default 256), each
- * slice in ONE store transaction right after it is embedded, then written into the live
- * index (searchable at once). A cancellation, a closed tab or QUOTA_EXCEEDED keeps every
+ * slice in ONE store transaction (documents, vectors and term vectors) right after it is
+ * embedded, then written into both live indexes (searchable at once). A cancellation, a closed tab or QUOTA_EXCEEDED keeps every
  * slice committed before. Identical stored content is skipped without embedding.
  */
 import { RouterRetrieverError } from '../boundary/errors.js';
 import type { EncoderApi } from '../boundary/encoder-api.js';
 import { docText, sameContent, toDoc, validateDocs, type Doc } from '../doc.js';
+import type { TermVector } from '../lexical/term-vector.js';
 import type { IndexOptions, IndexProgress, IndexResult } from '../types.js';
 import { rowsOf } from '../vectors.js';
 import type { LiveIndex } from './live-index.js';
@@ -22,7 +23,7 @@ export interface RouterIndexOptions extends IndexOptions {
 
 export interface IndexingDeps {
   encoder: Pick<EncoderApi, 'embedDocuments' | 'cancel'>;
-  store: Pick<RetrieverStore, 'getDoc' | 'getDocs' | 'putDocs' | 'deleteDocs' | 'storedIds' | 'pendingDocs' | 'loadAll' | 'meta'>;
+  store: Pick<RetrieverStore, 'getDoc' | 'getDocs' | 'writeDocs' | 'deleteDocs' | 'storedIds' | 'pendingDocs' | 'loadIndex' | 'lexicon' | 'meta'>;
   live: LiveIndex;
   /** Called after every committed change (cross-tab notice). */
   changed: () => void;
@@ -81,10 +82,13 @@ export class Indexing {
       if (todo.length > 0) {
         const flat = await this.embed(todo, options, done, total, (p) => report('embed', done + (part.length - todo.length) + p, embedded + p));
         if (signal?.aborted) throw cancelled(done, total);
-        const slots = await this.commit(todo, flat, done, total);
-        // The committed slots come back from putDocs: no second read of the documents.
+        const { slots, terms } = await this.commit(todo, flat, done, total);
+        // The committed slots and term vectors come back from the write: no second read, no second analysis.
         const vecs = rowsOf(flat, store.meta.dim);
-        todo.forEach((d, i) => live.index.setRow(slots[i], d.id, vecs[i]));
+        todo.forEach((d, i) => {
+          live.index.setRow(slots[i], d.id, vecs[i]);
+          live.lexical.setRow(slots[i], d.id, terms[i]);
+        });
         embedded += todo.length;
         this.deps.changed();
       }
@@ -112,9 +116,9 @@ export class Indexing {
   }
 
   /** One store transaction for the slice; QUOTA_EXCEEDED says how much of this call was stored. */
-  private async commit(todo: Doc[], flat: Float32Array, done: number, total: number): Promise<number[]> {
+  private async commit(todo: Doc[], flat: Float32Array, done: number, total: number): Promise<{ slots: number[]; terms: TermVector[] }> {
     try {
-      return await this.deps.store.putDocs(todo, flat);
+      return await this.deps.store.writeDocs(todo, flat);
     } catch (e) {
       if ((e as { code?: string }).code === 'QUOTA_EXCEEDED') {
         const err = e as RouterRetrieverError;
@@ -133,7 +137,12 @@ export class Indexing {
     const { store, live } = this.deps;
     const recs = await store.getDocs(ids);
     const n = await store.deleteDocs(ids);
-    for (const r of recs) if (r && r.slot >= 0) live.index.setRow(r.slot, null);
+    for (const r of recs) {
+      if (r && r.slot >= 0) {
+        live.index.setRow(r.slot, null);
+        live.lexical.setRow(r.slot, null);
+      }
+    }
     this.deps.changed();
     return n;
   }
