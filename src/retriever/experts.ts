@@ -177,7 +177,9 @@ export class ExpertRegistry {
     await this.save(next, state);
   }
 
-  private async save(lib: PilotLibrary, state: PilotLibraryState | undefined, fusion = this.fusionSetting): Promise<void> {
+  /** Stores the library with a fusion setting: 'keep' (default) the current one, null none. */
+  private async save(lib: PilotLibrary, state: PilotLibraryState | undefined, keepOrFusion: FusionSetting | null | 'keep' = 'keep'): Promise<void> {
+    const fusion = keepOrFusion === 'keep' ? this.fusionSetting : (keepOrFusion ?? undefined);
     await this.deps.store.putPilots(lib, state, fusion);
     this.pilots = lib;
     this.state = state;
@@ -244,7 +246,7 @@ export class ExpertRegistry {
   /** Replaces the library, and its fusion setting with the file's "_fusion" (none: no setting). */
   async importLibrary(json: PilotLibraryJson | string): Promise<void> {
     const { pilots, fusion } = splitFusion(json);
-    await this.save(parsePilotLibrary(pilots, { dim: this.deps.dim }), undefined, fusion);
+    await this.save(parsePilotLibrary(pilots, { dim: this.deps.dim }), undefined, fusion ?? null);
   }
 }
 

@@ -69,8 +69,7 @@ async function commitDocs(
   const docStore = tx.objectStore('docs');
   const vecStore = tx.objectStore('vectors');
   const m = await metaIn(tx);
-  const lex = await assignTerms(conn, tx, m, analyzed);
-  onUndo(lex.undo);
+  const termVectors = await assignTerms(conn, tx, m, analyzed, onUndo);
   const { dim, chunkSize } = m;
   const existing = await inBatches(docs, (d) => docStore.get(d.id));
   const alloc = allocateSlots(m, existing.map((e) => e?.slot));
@@ -90,7 +89,7 @@ async function commitDocs(
     rec.ids[row] = d.id;
   });
   await inBatches([...byChunk.values()], ({ rec }) => vecStore.put(rec));
-  await writeTermRows(tx, m, new Map(slots.map((s, i) => [s, lex.vectors[i]])));
+  await writeTermRows(tx, m, new Map(slots.map((s, i) => [s, termVectors[i]])));
   await inBatches(docs, (d, i) => {
     const rec: DocRecord = { id: d.id, text: d.text, slot: slots[i] };
     if (d.title !== undefined) rec.title = d.title;
@@ -99,7 +98,7 @@ async function commitDocs(
   });
   m.updatedAt = Date.now();
   await tx.objectStore('meta').put(m, META_KEY);
-  return { meta: m, slots, terms: lex.vectors };
+  return { meta: m, slots, terms: termVectors };
 }
 
 /** Validates, analyzes, then commits documents with their vectors and term vectors in one transaction. */
@@ -112,7 +111,7 @@ export async function writeDocs(conn: Connection, docs: readonly Doc[], vectors:
     docs.length * dim * 4 +
     analyzed.tokens.reduce((s, t) => s + t.length * 6, 0) +
     docs.reduce((s, d) => s + d.id.length + d.text.length + (d.title?.length ?? 0) + approxJsonBytes(d.metadata) + 64, 0);
-  let undo = () => undefined as void;
+  let undo: () => void = () => {};
   try {
     const r = await conn.write(DOC_STORES, needed, `writing ${docs.length} documents`, (tx) =>
       commitDocs(conn, tx, docs, rows, analyzed, (u) => {

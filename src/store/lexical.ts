@@ -49,11 +49,11 @@ async function catchUp(conn: Connection, store: { getAll(q: IDBKeyRange): Promis
 
 /**
  * Inside a document write: term vectors of `batch`, new terms appended to the lexicon and stored
- * as one lexicon record; `m.lexiconSize` updated. `undo` drops the new terms from the in-memory
+ * as one lexicon record; `m.lexiconSize` updated. The undo given to `onUndo` drops the new terms from the in-memory
  * lexicon if the transaction fails (unless a later write already changed the lexicon: that one
  * then starts by dropping them itself, as the stored size says).
  */
-export async function assignTerms(conn: Connection, tx: LexTx, m: CollectionMeta, batch: AnalyzedBatch): Promise<{ vectors: TermVector[]; undo: () => void }> {
+export async function assignTerms(conn: Connection, tx: LexTx, m: CollectionMeta, batch: AnalyzedBatch, onUndo: (undo: () => void) => void): Promise<TermVector[]> {
   if (m.lexical.analyzer !== batch.analyzer) {
     throw new RouterRetrieverError(
       'NOT_READY',
@@ -72,16 +72,16 @@ export async function assignTerms(conn: Connection, tx: LexTx, m: CollectionMeta
   await catchUp(conn, store, m);
   const from = lex.size;
   const vectors = batch.tokens.map((t) => termVectorOf(t, lex));
-  let undo = () => undefined as void;
   if (lex.size > from) {
     const gen = ++conn.lexiconGen;
-    undo = () => {
+    // Registered before the first request: a request that throws must still undo.
+    onUndo(() => {
       if (conn.lexiconGen === gen) lex.truncate(from);
-    };
+    });
     await store.put({ from, terms: lex.since(from) });
     m.lexiconSize = lex.size;
   }
-  return { vectors, undo };
+  return vectors;
 }
 
 /** Inside a write: applies `changes` (slot -> term vector, or null to free the row) to the terms chunks. */
@@ -90,7 +90,10 @@ export async function writeTermRows(tx: LexTx, m: CollectionMeta, changes: Reado
   for (const [slot, v] of changes) {
     const { chunk, row } = slotPosition(slot, m.chunkSize);
     let c = byChunk.get(chunk);
-    if (!c) byChunk.set(chunk, (c = new Map()));
+    if (!c) {
+      c = new Map();
+      byChunk.set(chunk, c);
+    }
     c.set(row, v);
   }
   const store = tx.objectStore('terms');
