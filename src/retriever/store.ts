@@ -8,6 +8,7 @@ export type RetrieverStore = Pick<
   | 'getDocs'
   | 'putDocs'
   | 'writeDocs'
+  | 'analyze'
   | 'loadIndex'
   | 'lexicon'
   | 'analyzedDocuments'

@@ -193,9 +193,17 @@ export class CollectionStore {
     return documents.putDocs(this.conn, docs, vectors);
   }
 
-  /** putDocs(), also returning each document's term vector (ids in `lexicon`), for the live lexical index. */
-  writeDocs(docs: readonly Doc[], vectors: readonly Float32Array[] | Float32Array): Promise<documents.WrittenDocs> {
-    return documents.writeDocs(this.conn, docs, vectors);
+  /**
+   * putDocs(), also returning each document's term vector (ids in `lexicon`), for the live
+   * lexical index. `analyzed` (from analyze(), same documents) skips the analysis here.
+   */
+  writeDocs(docs: readonly Doc[], vectors: readonly Float32Array[] | Float32Array, analyzed?: lexical.AnalyzedBatch): Promise<documents.WrittenDocs> {
+    return documents.writeDocs(this.conn, docs, vectors, analyzed);
+  }
+
+  /** The documents' tokens with the collection's analyzer (pure CPU; counted in analyzedDocuments). */
+  analyze(docs: readonly Doc[]): lexical.AnalyzedBatch {
+    return lexical.analyzeDocs(this.conn, docs);
   }
 
   /** Deletes documents and frees their vector slots. Unknown ids are ignored. Returns how many were deleted. */

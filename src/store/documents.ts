@@ -101,12 +101,17 @@ async function commitDocs(
   return { meta: m, slots, terms: termVectors };
 }
 
-/** Validates, analyzes, then commits documents with their vectors and term vectors in one transaction. */
-export async function writeDocs(conn: Connection, docs: readonly Doc[], vectors: readonly Float32Array[] | Float32Array): Promise<WrittenDocs> {
+/**
+ * Validates, analyzes (unless `pre` holds these documents' tokens from analyzeDocs(), e.g.
+ * computed while the encoder embedded them), then commits documents with their vectors and term
+ * vectors in one transaction.
+ */
+export async function writeDocs(conn: Connection, docs: readonly Doc[], vectors: readonly Float32Array[] | Float32Array, pre?: AnalyzedBatch): Promise<WrittenDocs> {
   const rows = validateBatch(docs, vectors, conn.meta.dim);
   if (docs.length === 0) return { slots: [], terms: [] };
   const dim = conn.meta.dim;
-  const analyzed = analyzeDocs(conn, docs);
+  const usable = pre && pre.tokens.length === docs.length && pre.analyzer === conn.meta.lexical.analyzer;
+  const analyzed = usable ? pre : analyzeDocs(conn, docs);
   const needed =
     docs.length * dim * 4 +
     analyzed.tokens.reduce((s, t) => s + t.length * 6, 0) +

@@ -103,11 +103,15 @@ export class MemoryStore implements RetrieverStore {
   async putDocs(docs: readonly Doc[], vectors: readonly Float32Array[] | Float32Array): Promise<number[]> {
     return (await this.writeDocs(docs, vectors)).slots;
   }
-  async writeDocs(docs: readonly Doc[], vectors: readonly Float32Array[] | Float32Array): Promise<{ slots: number[]; terms: TermVector[] }> {
+  analyze(docs: readonly Doc[]) {
     const analyze = analyzerFor(this.meta.lexical.analyzer);
     this.analyzedDocuments += docs.length;
+    return { analyzer: this.meta.lexical.analyzer, tokens: docs.map((d) => analyze(docText(d))) };
+  }
+  async writeDocs(docs: readonly Doc[], vectors: readonly Float32Array[] | Float32Array, pre?: { tokens: string[][] }): Promise<{ slots: number[]; terms: TermVector[] }> {
+    const tokens = pre?.tokens ?? this.analyze(docs).tokens;
     const before = this.lexicon.size;
-    const terms = docs.map((d) => termVectorOf(analyze(docText(d)), this.lexicon));
+    const terms = tokens.map((t) => termVectorOf(t, this.lexicon));
     if (this.failNextWrite) {
       this.failNextWrite = false;
       this.lexicon.truncate(before);
