@@ -198,6 +198,12 @@ let seq = 0;
 let timer: ReturnType<typeof setTimeout> | undefined;
 let inflight: AbortController | null = null;
 
+/** The hover text of a hit's score: the fused score and each side's raw score (— where that side did not rank it). */
+function scoreTitle(s: SearchResult['hits'][number]['scores']): string {
+  const side = (x: number | null) => (x === null ? '—' : x.toFixed(3));
+  return `fused ${s.fused.toFixed(3)} · dense (dot product) ${side(s.dense)} · BM25 ${side(s.lexical)}`;
+}
+
 function column(title: string, mode: string, res: SearchResult, terms: string[]): HTMLElement {
   const ol = el('ol', { class: 'hits', 'aria-label': `Results: ${title}` });
   for (const h of res.hits) {
@@ -205,7 +211,7 @@ function column(title: string, mode: string, res: SearchResult, terms: string[])
     const li = el(
       'li',
       { 'data-id': h.id, class: 'hit' },
-      el('div', { class: 'hit-head' }, el('span', { class: 'hit-title' }, h.doc.title || h.id), el('span', { class: 'score', title: 'dot-product score' }, h.score.toFixed(3))),
+      el('div', { class: 'hit-head' }, el('span', { class: 'hit-title' }, h.doc.title || h.id), el('span', { class: 'score', title: scoreTitle(h.scores) }, h.score.toFixed(3))),
       el('p', { class: 'snippet' }, ...snippet(h.doc.text, terms)),
       el('p', { class: 'muted small' }, `${h.id}${domain ? ` · ${domain}` : ''}`),
     );
@@ -217,7 +223,7 @@ function column(title: string, mode: string, res: SearchResult, terms: string[])
     'section',
     { class: 'column', 'data-mode': mode, 'aria-label': title },
     el('h3', {}, title),
-    el('p', { class: 'muted small timing' }, `route ${t.route.toFixed(1)} ms · encode ${t.encode.toFixed(1)} ms · search ${t.search.toFixed(1)} ms`),
+    el('p', { class: 'muted small timing' }, `route ${t.route.toFixed(1)} ms · encode ${t.encode.toFixed(1)} ms · search ${t.search.toFixed(1)} ms · BM25 ${t.lexical.toFixed(1)} ms`),
     ol,
   );
 }
@@ -238,8 +244,10 @@ async function runSearch(): Promise<void> {
   const k = Number($<HTMLSelectElement>('k').value);
   const other = compareSel.value;
   try {
-    const auto = await rr.search(q, { k, expert: 'auto', signal: ac.signal });
-    const cmp = other ? await rr.search(q, { k, expert: other, signal: ac.signal }) : null;
+    // Dense columns until the known queries of public/demo-data/queries.json (checked by
+    // e2e/demo.spec.ts) are recomputed for the default hybrid search: they are dense top-1s.
+    const auto = await rr.search(q, { k, expert: 'auto', mode: 'dense', signal: ac.signal });
+    const cmp = other ? await rr.search(q, { k, expert: other, mode: 'dense', signal: ac.signal }) : null;
     if (my !== seq) return;
     const terms = queryTerms(q);
     const chosen = auto.route.expert;
@@ -253,7 +261,7 @@ async function runSearch(): Promise<void> {
     $('columns').replaceChildren(...cols);
     $('columns').classList.toggle('two', cols.length === 2);
     const t = auto.timings;
-    $('timings').textContent = `Auto: route ${t.route.toFixed(1)} ms, encode ${t.encode.toFixed(1)} ms, search ${t.search.toFixed(1)} ms, total ${t.total.toFixed(1)} ms on ${rr.info.backend.toUpperCase()}.`;
+    $('timings').textContent = `Auto: route ${t.route.toFixed(1)} ms, encode ${t.encode.toFixed(1)} ms, search ${t.search.toFixed(1)} ms, BM25 ${t.lexical.toFixed(1)} ms, total ${t.total.toFixed(1)} ms on ${rr.info.backend.toUpperCase()}.`;
     body.dataset.lastQuery = q;
   } catch (e) {
     if (ac.signal.aborted || isRouterRetrieverError(e, 'CANCELLED')) return;

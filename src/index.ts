@@ -7,11 +7,14 @@ export {
   RouterRetriever,
   DEFAULT_SLICE,
   INT8_AUTO_THRESHOLD,
+  FUSION_DEPTH,
   type RouterIndexOptions,
   type BuildPilotOptions,
   type ImportCollectionOptions,
 } from './router-retriever.js';
 export type { PilotWeighting } from './router/pilots.js';
+export { DEFAULT_LEXICAL_WEIGHT, DEFAULT_FUSION } from './hybrid/fusion-json.js';
+export { LEXICAL_DEFAULTS } from './lexical/lexical-index.js';
 export { EncoderClient, startEncoderWorker } from './encoder-client.js';
 export { RouterRetrieverError, isRouterRetrieverError, type ErrorCode } from './boundary/errors.js';
 export type * from './types.js';

@@ -8,6 +8,8 @@
  */
 import { RouterRetrieverError } from './boundary/errors.js';
 import { EncoderClient } from './encoder-client.js';
+import { DEFAULT_FUSION, checkFusion, type FusionSetting } from './hybrid/fusion-json.js';
+import { checkLexicalOptions } from './lexical/options.js';
 import { ExpertRegistry, type BuildPilotOptions } from './retriever/experts.js';
 import { Indexing, type RouterIndexOptions } from './retriever/indexing.js';
 import { LiveIndex } from './retriever/live-index.js';
@@ -17,6 +19,7 @@ import { CollectionStore } from './store/collection.js';
 import type {
   CollectionStats,
   Doc,
+  LexicalStats,
   EncoderApi,
   IndexResult,
   ModelInfo,
@@ -33,6 +36,7 @@ import type {
 
 export { DEFAULT_SLICE, type RouterIndexOptions } from './retriever/indexing.js';
 export { INT8_AUTO_THRESHOLD } from './retriever/live-index.js';
+export { FUSION_DEPTH } from './retriever/search-options.js';
 export type { BuildPilotOptions } from './retriever/experts.js';
 
 export interface ImportCollectionOptions extends Omit<OpenOptions, 'name'> {
@@ -45,6 +49,8 @@ export class RouterRetriever {
   /** The base model as the encoder reports it. */
   readonly model: ModelInfo;
   readonly routing: RoutingMode;
+  /** OpenOptions.fusion (checked), if given. */
+  private readonly fusion: FusionSetting | undefined;
   private readonly sync: CrossTabSync;
   private readonly experts: ExpertRegistry;
   private readonly indexing: Indexing;
@@ -64,6 +70,7 @@ export class RouterRetriever {
     this.name = options.name;
     this.model = model;
     this.routing = options.routing ?? 'mean';
+    this.fusion = options.fusion === undefined ? undefined : checkFusion(options.fusion, 'fusion');
     this.sync = new CrossTabSync(options.name);
     const changed = () => this.sync.notify();
     this.experts = new ExpertRegistry({ encoder, store, dim: model.dim, changed });
@@ -79,6 +86,7 @@ export class RouterRetriever {
       beforeSearch: async () => {
         if (this.sync.stale) await this.reload();
       },
+      defaultFusion: () => this.defaultFusion(),
     });
   }
 
@@ -91,6 +99,7 @@ export class RouterRetriever {
     if (options.routing !== undefined && options.routing !== 'mean' && options.routing !== 'max') {
       throw new RouterRetrieverError('INVALID_INPUT', `routing must be 'mean' or 'max', got ${String(options.routing)}.`);
     }
+    RouterRetriever.checkHybridOptions(options);
     const { encoder, owns, info } = await RouterRetriever.startEncoder(options);
     try {
       return await RouterRetriever.openWith(options, encoder, owns, info);
@@ -98,6 +107,14 @@ export class RouterRetriever {
       if (owns) await encoder.dispose().catch(() => undefined);
       throw e;
     }
+  }
+
+  /** The lexical and fusion options, checked before the model loads (INVALID_INPUT names the field). */
+  private static checkHybridOptions(options: Omit<OpenOptions, 'name'>): void {
+    checkLexicalOptions(options.lexical, 'lexical');
+    if (options.fusion !== undefined) checkFusion(options.fusion, 'fusion');
+    const m = options.onLexicalMismatch;
+    if (m !== undefined && m !== 'error' && m !== 'rebuild') throw new RouterRetrieverError('INVALID_INPUT', `onLexicalMismatch must be 'error' or 'rebuild', got ${String(m)}.`);
   }
 
   private static async startEncoder(options: Omit<OpenOptions, 'name'>): Promise<{ encoder: EncoderApi; owns: boolean; info: ModelInfo }> {
@@ -117,6 +134,8 @@ export class RouterRetriever {
       fingerprint: info.fingerprint,
       dim: info.dim,
       onModelMismatch: options.onModelMismatch ?? 'error',
+      lexical: options.lexical,
+      onLexicalMismatch: options.onLexicalMismatch,
     });
     try {
       const live = await LiveIndex.load(store, options.int8 ?? 'auto');
@@ -139,6 +158,7 @@ export class RouterRetriever {
    */
   static async importCollection(name: string, file: Blob | ArrayBuffer | Uint8Array, options: ImportCollectionOptions): Promise<RouterRetriever> {
     const bytes = file instanceof Blob ? new Uint8Array(await file.arrayBuffer()) : file;
+    RouterRetriever.checkHybridOptions(options);
     const { encoder, owns, info } = await RouterRetriever.startEncoder(options);
     try {
       const s = await CollectionStore.importCollection(name, bytes, { fingerprint: info.fingerprint, overwrite: options.overwrite });
@@ -197,9 +217,12 @@ export class RouterRetriever {
   }
 
   /**
-   * Top-k documents for a query. expert 'auto' (default) routes over the pilot library
-   * (base encoder if there are no routable experts), 'none' uses the base encoder, a name
-   * forces that expert. The scan runs in slices of about 8 ms with yields in between.
+   * Top-k documents for a query. mode 'hybrid' (default) fuses the dense and the BM25 top
+   * max(k, 100) (options.fusion, else the open option, else the pilot library's "_fusion", else
+   * convex with DEFAULT_LEXICAL_WEIGHT); 'dense' and 'lexical' use one side ('lexical' never calls
+   * the encoder). Dense side: expert 'auto' (default) routes over the pilot library (base encoder
+   * if there are no routable experts), 'none' uses the base encoder, a name forces that expert;
+   * the route is computed once. The scan runs in slices of about 8 ms with yields in between.
    */
   async search(query: string, options: SearchOptions = {}): Promise<SearchResult> {
     this.requireOpen();
@@ -255,12 +278,21 @@ export class RouterRetriever {
     return this.serial(() => this.experts.build(domains, options));
   }
 
-  /** The pilot library in the authors' JSON shape `{ expert: [[floats]] }`. */
+  /** The fusion a search without `fusion` uses: the open option, else the pilot library's, else the default. */
+  defaultFusion(): FusionSetting {
+    return this.fusion ?? this.experts.fusion() ?? { ...DEFAULT_FUSION };
+  }
+
+  /** The pilot library in the authors' JSON shape `{ expert: [[floats]] }`, plus "_fusion" when it carries one. */
   exportPilotLibrary(): PilotLibraryJson {
     return this.experts.exportLibrary();
   }
 
-  /** Replaces the pilot library (authors' JSON shape, object or string). Experts without a loaded adapter are kept but not routed to. */
+  /**
+   * Replaces the pilot library (authors' JSON shape, object or string). Experts without a loaded
+   * adapter are kept but not routed to. A top-level "_fusion": { method, weight } becomes the
+   * library's fusion setting (stored with it).
+   */
   async importPilotLibrary(json: PilotLibraryJson | string): Promise<void> {
     this.requireOpen();
     await this.experts.importLibrary(json);
@@ -274,7 +306,7 @@ export class RouterRetriever {
     return new Blob([await this.store.exportCollection()], { type: 'application/octet-stream' });
   }
 
-  async stats(): Promise<CollectionStats & { dtype: 'float32' | 'int8'; backend: string }> {
+  async stats(): Promise<CollectionStats & { dtype: 'float32' | 'int8'; backend: string; lexical: LexicalStats }> {
     this.requireOpen();
     let usageBytes: number | null = null;
     let quotaBytes: number | null = null;
@@ -288,7 +320,8 @@ export class RouterRetriever {
       /* no StorageManager */
     }
     const index = this.live.index;
-    return { documents: await this.store.docCount(), dim: this.model.dim, experts: this.experts.names(), usageBytes, quotaBytes, dtype: index.dtype, backend: index.backend };
+    const lexical: LexicalStats = { terms: this.store.lexicon.size, analyzedDocuments: this.store.analyzedDocuments, memoryBytes: this.live.lexical.memoryBytes() };
+    return { documents: await this.store.docCount(), dim: this.model.dim, experts: this.experts.names(), usageBytes, quotaBytes, dtype: index.dtype, backend: index.backend, lexical };
   }
 
   /** Closes the collection (and the encoder worker if open() started it). */

@@ -4,10 +4,18 @@
  */
 import type { DeviceRequest, EmbedProgress, EncoderApi, ExpertInfo, LoadProgress, ModelInfo, ModelSpec } from './boundary/encoder-api.js';
 import type { Doc } from './doc.js';
+import type { FusionMethod } from './hybrid/fusion.js';
+import type { FusionSetting } from './hybrid/fusion-json.js';
+import type { AnalyzerName } from './lexical/analyzer.js';
+import type { LexicalOptions } from './lexical/lexical-index.js';
 
-export type { DeviceRequest, Doc, EmbedProgress, EncoderApi, ExpertInfo, LoadProgress, ModelInfo, ModelSpec };
+export type { AnalyzerName, DeviceRequest, Doc, EmbedProgress, EncoderApi, ExpertInfo, FusionMethod, FusionSetting, LexicalOptions, LoadProgress, ModelInfo, ModelSpec };
 
-/** The authors' pilot-library JSON: expert name -> list of pilot embeddings. */
+/**
+ * The authors' pilot-library JSON: expert name -> list of pilot embeddings. The key "_fusion"
+ * is reserved: `{ "_fusion": { "method": "convex", "weight": 0.3 } }` is the fusion setting
+ * that goes with the library (read on import, written back on export), never an expert.
+ */
 export type PilotLibraryJson = Record<string, number[][]>;
 
 /** How an expert gets its pilot embeddings when added. */
@@ -42,6 +50,19 @@ export interface OpenOptions {
   int8?: boolean | 'auto';
   /** An encoder to use instead of starting the worker (Node tools, tests). */
   encoder?: EncoderApi;
+  /**
+   * BM25 options (defaults: analyzer 'english', k1 0.9, b 0.4, uniqueQueryTerms false). A new
+   * collection stores them; an existing one keeps its own unless given. Another k1 / b /
+   * uniqueQueryTerms is stored and applies at once; another analyzer: see onLexicalMismatch.
+   */
+  lexical?: Partial<LexicalOptions>;
+  /** Opened with another `lexical.analyzer` than stored: 'error' (default, MODEL_MISMATCH) or re-analyze every document. */
+  onLexicalMismatch?: 'error' | 'rebuild';
+  /**
+   * The fusion of hybrid searches that pass none. Default: the pilot library's "_fusion" when
+   * it has one, else { method: 'convex', weight: DEFAULT_LEXICAL_WEIGHT }.
+   */
+  fusion?: FusionSetting;
   onProgress?: (p: LoadProgress) => void;
 }
 
@@ -63,10 +84,16 @@ export interface IndexResult {
   skipped: number;
 }
 
+/** 'hybrid' (default): dense and BM25 fused; 'dense': embeddings only; 'lexical': BM25 only (no encoder pass). */
+export type SearchMode = 'hybrid' | 'dense' | 'lexical';
+
 export interface SearchOptions {
   k?: number;
-  /** 'auto' = route; 'none' = base encoder; or an expert name. */
+  /** 'auto' = route; 'none' = base encoder; or an expert name (the dense side; 'lexical' ignores it). */
   expert?: 'auto' | 'none' | string;
+  mode?: SearchMode;
+  /** This search's fusion (hybrid only); default: OpenOptions.fusion. */
+  fusion?: FusionSetting;
   signal?: AbortSignal;
 }
 
@@ -78,16 +105,30 @@ export interface RouteResult {
   scores: Record<string, number>;
 }
 
+/** A hit's scores on each side; null where the side did not rank it (not in its top max(k, 100), or not run). */
+export interface HitScores {
+  /** Dot product of the query and document embeddings. */
+  dense: number | null;
+  /** BM25. */
+  lexical: number | null;
+  /** The score the ranking used (= `Hit.score`): the fused score in 'hybrid', else that side's. */
+  fused: number;
+}
+
 export interface Hit {
   id: string;
+  /** The score the ranking used (= scores.fused). */
   score: number;
+  scores: HitScores;
   doc: Doc;
 }
 
 export interface SearchResult {
   hits: Hit[];
+  /** The routing decision ('lexical' mode routes nothing: expert null, no scores). */
   route: RouteResult;
-  timings: { route: number; encode: number; search: number; total: number };
+  /** Milliseconds: route, encode (query embeddings), search (dense index), lexical (BM25), total. */
+  timings: { route: number; encode: number; search: number; lexical: number; total: number };
 }
 
 /** A labelled training query of a domain, for building the pilot library. */
@@ -102,6 +143,15 @@ export interface PilotDomain {
   queries: TrainingQuery[];
   /** The domain's corpus; omitted = the collection's documents. */
   corpus?: Doc[];
+}
+
+export interface LexicalStats {
+  /** Distinct terms in the collection's lexicon. */
+  terms: number;
+  /** Documents this instance analyzed since open (writes; 0 after opening a stored collection). */
+  analyzedDocuments: number;
+  /** The in-memory BM25 index (postings, lengths, ids' row table), approximately. */
+  memoryBytes: number;
 }
 
 export interface CollectionStats {

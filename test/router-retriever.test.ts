@@ -83,10 +83,10 @@ describe('RouterRetriever (Node, in-process encoder, fake-indexeddb)', () => {
     const r = await rr.search(qtext, { k: 21, expert: 'none' });
     const hit = r.hits.find((h) => h.id === docs[3].id)!;
     expect(hit.doc.text).toBe(changed.text);
-    // its vector is the new content's: score = dot(query, embed(new content))
+    // its vector is the new content's: dense score = dot(query, embed(new content))
     const qv = await engine.embedQuery(qtext, null);
     const dv = await engine.embedDocuments([qtext]);
-    expect(hit.score).toBeCloseTo(qv.reduce((s, x, i) => s + x * dv[i], 0), 3);
+    expect(hit.scores.dense).toBeCloseTo(qv.reduce((s, x, i) => s + x * dv[i], 0), 3);
     expect((await rr.stats()).documents).toBe(21);
     expect(await rr.delete([docs[3].id, 'nope'])).toBe(1);
     const r2 = await rr.search(changed.text, { k: 21, expert: 'none' });
@@ -362,5 +362,61 @@ describe('RouterRetriever (Node, in-process encoder, fake-indexeddb)', () => {
     expect(r.hits[0].id).toBe('from-a');
     await a.close();
     await b.close();
+  });
+
+  it('hybrid by default; lexical needs no encoder pass; reopening restores the lexical hits with no document analyzed', async () => {
+    const name = fresh();
+    const rr = await open(name);
+    const docs = [...makeDocs(120), { id: 'needle', text: 'a xylophone quartet' }];
+    await rr.add(docs);
+    expect((await rr.stats()).lexical).toMatchObject({ analyzedDocuments: 121 });
+    const q = 'xylophone';
+    // lexical weight 0.6: the only document with the term scores >= 0.6, any other <= 0.4 (dense side only)
+    const hybrid = await rr.search(q, { k: 10, fusion: { method: 'convex', weight: 0.6 } });
+    expect(hybrid.hits[0].id).toBe('needle');
+    expect(hybrid.hits[0].scores.lexical).toBeGreaterThan(0);
+    expect(hybrid.hits[1].scores.lexical).toBeNull();
+    expect(hybrid.hits[1].scores.dense).not.toBeNull();
+    expect(hybrid.hits).toHaveLength(10);
+    const t = await texts();
+    const lexical = await rr.search('court law judge number 17', { k: 10, mode: 'lexical' });
+    expect(await texts()).toBe(t);
+    expect(lexical.hits[0].id).toBe('d17'); // its number is the rarest term
+    await rr.close();
+    const rr2 = await open(name);
+    const st = await rr2.stats();
+    expect(st.lexical.analyzedDocuments).toBe(0);
+    expect(st.lexical.terms).toBeGreaterThan(100);
+    expect(await texts()).toBe(0);
+    expect((await rr2.search('court law judge number 17', { k: 10, mode: 'lexical' })).hits).toEqual(lexical.hits);
+    expect((await rr2.search(q, { k: 10, fusion: { method: 'convex', weight: 0.6 } })).hits).toEqual(hybrid.hits);
+    expect(await rr2.delete(['needle'])).toBe(1);
+    expect((await rr2.search(q, { k: 200 })).hits.map((h) => h.id)).not.toContain('needle');
+    expect((await rr2.search(q, { k: 200, mode: 'lexical' })).hits).toEqual([]);
+    await rr2.close();
+  });
+
+  it('the default fusion: the open option, else the pilot library\'s "_fusion", else DEFAULT_LEXICAL_WEIGHT; bad ones are INVALID_INPUT', async () => {
+    const name = fresh();
+    const pilot = Array.from({ length: 32 }, () => 1);
+    const rr = await open(name, { pilotLibrary: { x: [pilot], _fusion: { method: 'rrf', weight: 0.7 } } as never });
+    expect(rr.defaultFusion()).toEqual({ method: 'rrf', weight: 0.7 });
+    expect(rr.exportPilotLibrary()).toEqual({ x: [pilot], _fusion: { method: 'rrf', weight: 0.7 } });
+    await rr.close();
+    const again = await open(name);
+    expect(again.defaultFusion()).toEqual({ method: 'rrf', weight: 0.7 }); // stored with the library
+    await again.close();
+    const given = await open(name, { fusion: { method: 'convex', weight: 0.1 } });
+    expect(given.defaultFusion()).toEqual({ method: 'convex', weight: 0.1 });
+    await given.importPilotLibrary({ x: [pilot] });
+    await given.close();
+    const plain = await open(name);
+    expect(plain.defaultFusion()).toEqual({ method: 'convex', weight: 0.3 });
+    const e = await expectCode(plain.search('x', { fusion: { method: 'convex', weight: 3 } }), 'INVALID_INPUT');
+    expect(e.message).toContain('fusion.weight');
+    await plain.close();
+    const bad = await expectCode(open(fresh(), { fusion: { method: 'sum' as never, weight: 0.3 } }), 'INVALID_INPUT');
+    expect(bad.message).toContain('fusion.method');
+    await expectCode(open(fresh(), { lexical: { analyzer: 'x' as never } }), 'INVALID_INPUT');
   });
 });

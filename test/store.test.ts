@@ -57,7 +57,7 @@ describe('CollectionStore', () => {
     expect(chunks.map((c) => c.ids.length)).toEqual([4, 4, 2]); // 10 rows in chunks of 4, last trimmed
     expect(chunks[0].ids).toEqual(['d0', 'd1', 'd2', 'd3']);
     expect(Array.from(chunks[2].vectors.subarray(3, 6))).toEqual(Array.from(vec(9)));
-    expect(s.meta).toMatchObject({ count: 10, nextSlot: 10, dim: 3, dtype: 'float32', schemaVersion: 2, fingerprint: 'model-A' });
+    expect(s.meta).toMatchObject({ count: 10, nextSlot: 10, dim: 3, dtype: 'float32', schemaVersion: 3, fingerprint: 'model-A' });
     s.close();
     const s2 = await mk(name);
     expect(await snapshot(s2)).toEqual(Object.fromEntries(docs.map((d, i) => [d.id, Array.from(vec(i))])));
@@ -181,7 +181,7 @@ describe('CollectionStore', () => {
     expect(s.meta.count).toBe(1);
   });
 
-  it('migrates a v1 database to v2', async () => {
+  it('migrates a v1 database to v3 (through v2)', async () => {
     const name = fresh();
     const db = await openDB<CollectionDB>(dbName(name), 1, {
       upgrade(d, _o, _n, tx) {
@@ -196,7 +196,7 @@ describe('CollectionStore', () => {
     db.close();
     const s = await CollectionStore.open(name, { fingerprint: 'fp', dim: 2 });
     open.push(s);
-    expect(s.meta).toMatchObject({ schemaVersion: 2, dtype: 'float32', count: 1, chunkSize: 4 });
+    expect(s.meta).toMatchObject({ schemaVersion: 3, dtype: 'float32', count: 1, chunkSize: 4 });
     expect(await snapshot(s)).toEqual({ a: [1, 2] });
     await s.putExpert({ name: 'e', source: 'hf:x' }); // v2 stores exist
     expect((await s.getExperts()).map((e) => e.name)).toEqual(['e']);
@@ -287,7 +287,7 @@ describe('CollectionStore', () => {
     expect(Object.keys(await snapshot(a)).sort()).toEqual(['d0', 'd1']);
     expect(b.meta.count).toBe(2);
     // another tab upgrades the database (a newer SDK): a and b must not block it
-    const newer = await openDB(dbName(name), 3, { upgrade() {} });
+    const newer = await openDB(dbName(name), 4, { upgrade() {} });
     newer.close();
     await expectCode(a.loadAll(), 'NOT_READY');
     // deleting the collection elsewhere: a closes, later calls say NOT_FOUND

@@ -2,7 +2,7 @@
  * Exposes RouterRetriever to Playwright as window.rr (e2e/index.spec.ts): the real
  * worker, the real IndexedDB, plus main-thread responsiveness probes.
  */
-import { RouterRetriever, isRouterRetrieverError, type Doc, type OpenOptions } from '../../src/index.js';
+import { RouterRetriever, isRouterRetrieverError, type Doc, type OpenOptions, type SearchOptions } from '../../src/index.js';
 import { SearchIndex } from '../../src/search/search-index.js';
 
 const MODEL = '/test/fixtures/tiny-bert/';
@@ -117,6 +117,25 @@ const harness = {
     } catch (e) {
       return { ok: false as const, error: errInfo(e) };
     }
+  },
+  /** A search with any options (mode, fusion), hits with their per-side scores (e2e/hybrid.spec.ts). */
+  async searchWith(q: string, options: Omit<SearchOptions, 'signal'> = {}) {
+    try {
+      const r = await current!.search(q, options);
+      return { ok: true as const, hits: r.hits.map((h) => ({ id: h.id, score: h.score, scores: h.scores, title: h.doc.title })), route: r.route, timings: r.timings };
+    } catch (e) {
+      return { ok: false as const, error: errInfo(e) };
+    }
+  },
+  async addDocs(docs: Doc[]) {
+    return current!.add(docs);
+  },
+  async deleteDocs(ids: string[]) {
+    return current!.delete(ids);
+  },
+  /** The lexical index's counters: terms, documents analyzed by this instance, bytes in memory. */
+  async lexicalStats() {
+    return (await current!.stats()).lexical;
   },
   async addExpert(name: string, url: string, pilotQueries?: string[]) {
     await current!.addExpert(name, url, pilotQueries ? { pilotQueries } : undefined);

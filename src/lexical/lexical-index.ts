@@ -131,8 +131,9 @@ export class LexicalIndex {
 
   /** Merges the live base postings and the delta into a new base. */
   compact(): void {
-    const T = this.lexicon.size;
     const baseT = this.offsets.length - 1;
+    // The lexicon may have shrunk below baseT (a failed write's new terms dropped): those terms have no postings.
+    const T = Math.max(this.lexicon.size, baseT);
     const counts = new Uint32Array(T + 1);
     for (let t = 0; t < baseT; t++) {
       for (let p = this.offsets[t]; p < this.offsets[t + 1]; p++) if (this.state[this.postRows[p]] === BASE) counts[t + 1]++;
@@ -222,6 +223,18 @@ export class LexicalIndex {
     const scores = Float64Array.from(touched, (r) => acc[r]);
     for (const r of touched) acc[r] = 0;
     return { rows, scores };
+  }
+
+  /**
+   * Approximate bytes held: the typed arrays (postings, offsets, per-row state and length, the
+   * score accumulator), the delta's term vectors, and 8 bytes per row of the id table (the id
+   * strings themselves are shared with the vector index and not counted).
+   */
+  memoryBytes(): number {
+    let delta = 0;
+    for (const v of this.delta.values()) delta += v.terms.byteLength + v.tfs.byteLength + 16;
+    const arrays = [this.state, this.lengths, this.offsets, this.postRows, this.postTfs, this.acc];
+    return arrays.reduce((s, a) => s + a.byteLength, 0) + delta + this.ids.length * 8;
   }
 
   /** The id stored at a row (null when free). */

@@ -13,6 +13,7 @@ import { docText, validateDocs } from '../doc.js';
 import { DenseCorpus } from '../eval/dense.js';
 import { scoreQueries } from '../eval/query-scores.js';
 import { centroid } from '../router/kmeans.js';
+import { splitFusion, withFusion, type FusionSetting } from '../hybrid/fusion-json.js';
 import { exportPilotLibrary, parsePilotLibrary } from '../router/pilot-json.js';
 import { addExpert as addToState, buildPilotLibrary as buildState, pilotsOf, removeExpert as removeFromState } from '../router/pilots.js';
 import type { PilotLibraryState, PilotWeighting } from '../router/pilot-state.js';
@@ -38,7 +39,7 @@ export interface BuildPilotOptions {
 
 export interface ExpertsDeps {
   encoder: Pick<EncoderApi, 'addExpert' | 'removeExpert' | 'embedQueries' | 'embedDocuments'>;
-  store: Pick<RetrieverStore, 'putExpert' | 'getExperts' | 'deleteExpert' | 'putPilots' | 'getPilots' | 'getPilotState' | 'loadAll' | 'meta'>;
+  store: Pick<RetrieverStore, 'putExpert' | 'getExperts' | 'deleteExpert' | 'putPilots' | 'getPilots' | 'getPilotState' | 'getFusion' | 'loadAll' | 'meta'>;
   dim: number;
   /** Called after every committed change (cross-tab notice). */
   changed: () => void;
@@ -67,6 +68,8 @@ export class ExpertRegistry {
   private readonly experts = new Map<string, ExpertState>();
   private pilots: PilotLibrary = new Map();
   private state: PilotLibraryState | undefined;
+  /** The fusion setting that came with the imported pilot library ("_fusion"), kept with it. */
+  private fusionSetting: FusionSetting | undefined;
   private domains: DomainData[] = [];
 
   constructor(private readonly deps: ExpertsDeps) {}
@@ -93,6 +96,12 @@ export class ExpertRegistry {
   async reloadPilots(): Promise<void> {
     this.pilots = await this.deps.store.getPilots();
     this.state = await this.deps.store.getPilotState<PilotLibraryState>();
+    this.fusionSetting = await this.deps.store.getFusion();
+  }
+
+  /** The pilot library's fusion setting, if it carried one. */
+  fusion(): FusionSetting | undefined {
+    return this.fusionSetting;
   }
 
   isLoaded(name: string): boolean {
@@ -168,10 +177,13 @@ export class ExpertRegistry {
     await this.save(next, state);
   }
 
-  private async save(lib: PilotLibrary, state: PilotLibraryState | undefined): Promise<void> {
-    await this.deps.store.putPilots(lib, state);
+  /** Stores the library with a fusion setting: 'keep' (default) the current one, null none. */
+  private async save(lib: PilotLibrary, state: PilotLibraryState | undefined, keepOrFusion: FusionSetting | null | 'keep' = 'keep'): Promise<void> {
+    const fusion = keepOrFusion === 'keep' ? this.fusionSetting : (keepOrFusion ?? undefined);
+    await this.deps.store.putPilots(lib, state, fusion);
     this.pilots = lib;
     this.state = state;
+    this.fusionSetting = fusion;
     this.deps.changed();
   }
 
@@ -226,12 +238,15 @@ export class ExpertRegistry {
     return this.exportLibrary();
   }
 
+  /** The authors' JSON shape, with "_fusion" when the library carries a fusion setting. */
   exportLibrary(): PilotLibraryJson {
-    return JSON.parse(exportPilotLibrary(this.pilots)) as PilotLibraryJson;
+    return withFusion(JSON.parse(exportPilotLibrary(this.pilots)) as PilotLibraryJson, this.fusionSetting);
   }
 
+  /** Replaces the library, and its fusion setting with the file's "_fusion" (none: no setting). */
   async importLibrary(json: PilotLibraryJson | string): Promise<void> {
-    await this.save(parsePilotLibrary(json, { dim: this.deps.dim }), undefined);
+    const { pilots, fusion } = splitFusion(json);
+    await this.save(parsePilotLibrary(pilots, { dim: this.deps.dim }), undefined, fusion ?? null);
   }
 }
 

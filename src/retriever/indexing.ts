@@ -1,12 +1,14 @@
 /**
  * The indexing pipeline: documents are embedded and committed in slices (default 256), each
- * slice in ONE store transaction right after it is embedded, then written into the live
- * index (searchable at once). A cancellation, a closed tab or QUOTA_EXCEEDED keeps every
+ * slice in ONE store transaction (documents, vectors and term vectors) right after it is
+ * embedded, then written into both live indexes (searchable at once). A cancellation, a closed tab or QUOTA_EXCEEDED keeps every
  * slice committed before. Identical stored content is skipped without embedding.
  */
 import { RouterRetrieverError } from '../boundary/errors.js';
 import type { EncoderApi } from '../boundary/encoder-api.js';
 import { docText, sameContent, toDoc, validateDocs, type Doc } from '../doc.js';
+import type { TermVector } from '../lexical/term-vector.js';
+import type { AnalyzedBatch } from '../store/lexical.js';
 import type { IndexOptions, IndexProgress, IndexResult } from '../types.js';
 import { rowsOf } from '../vectors.js';
 import type { LiveIndex } from './live-index.js';
@@ -22,7 +24,7 @@ export interface RouterIndexOptions extends IndexOptions {
 
 export interface IndexingDeps {
   encoder: Pick<EncoderApi, 'embedDocuments' | 'cancel'>;
-  store: Pick<RetrieverStore, 'getDoc' | 'getDocs' | 'putDocs' | 'deleteDocs' | 'storedIds' | 'pendingDocs' | 'loadAll' | 'meta'>;
+  store: Pick<RetrieverStore, 'getDoc' | 'getDocs' | 'writeDocs' | 'analyze' | 'deleteDocs' | 'storedIds' | 'pendingDocs' | 'loadIndex' | 'lexicon' | 'meta'>;
   live: LiveIndex;
   /** Called after every committed change (cross-tab notice). */
   changed: () => void;
@@ -79,12 +81,25 @@ export class Indexing {
         }
       });
       if (todo.length > 0) {
-        const flat = await this.embed(todo, options, done, total, (p) => report('embed', done + (part.length - todo.length) + p, embedded + p));
+        const embedding = this.embed(todo, options, done, total, (p) => report('embed', done + (part.length - todo.length) + p, embedded + p));
+        // The analysis runs on this thread while the worker embeds: it adds no time to the slice
+        // unless it takes longer than the embedding (bench/lexical.ts measures both).
+        let analyzed: AnalyzedBatch | undefined;
+        try {
+          analyzed = store.analyze(todo);
+        } catch (e) {
+          await embedding.catch(() => undefined);
+          throw e;
+        }
+        const flat = await embedding;
         if (signal?.aborted) throw cancelled(done, total);
-        const slots = await this.commit(todo, flat, done, total);
-        // The committed slots come back from putDocs: no second read of the documents.
+        const { slots, terms } = await this.commit(todo, flat, analyzed, done, total);
+        // The committed slots and term vectors come back from the write: no second read, no second analysis.
         const vecs = rowsOf(flat, store.meta.dim);
-        todo.forEach((d, i) => live.index.setRow(slots[i], d.id, vecs[i]));
+        todo.forEach((d, i) => {
+          live.index.setRow(slots[i], d.id, vecs[i]);
+          live.lexical.setRow(slots[i], d.id, terms[i]);
+        });
         embedded += todo.length;
         this.deps.changed();
       }
@@ -112,9 +127,9 @@ export class Indexing {
   }
 
   /** One store transaction for the slice; QUOTA_EXCEEDED says how much of this call was stored. */
-  private async commit(todo: Doc[], flat: Float32Array, done: number, total: number): Promise<number[]> {
+  private async commit(todo: Doc[], flat: Float32Array, analyzed: AnalyzedBatch, done: number, total: number): Promise<{ slots: number[]; terms: TermVector[] }> {
     try {
-      return await this.deps.store.putDocs(todo, flat);
+      return await this.deps.store.writeDocs(todo, flat, analyzed);
     } catch (e) {
       if ((e as { code?: string }).code === 'QUOTA_EXCEEDED') {
         const err = e as RouterRetrieverError;
@@ -133,7 +148,12 @@ export class Indexing {
     const { store, live } = this.deps;
     const recs = await store.getDocs(ids);
     const n = await store.deleteDocs(ids);
-    for (const r of recs) if (r && r.slot >= 0) live.index.setRow(r.slot, null);
+    for (const r of recs) {
+      if (r && r.slot >= 0) {
+        live.index.setRow(r.slot, null);
+        live.lexical.setRow(r.slot, null);
+      }
+    }
     this.deps.changed();
     return n;
   }

@@ -1,17 +1,21 @@
 /**
  * The query path, as steps: encode + route (one base-encoder pass, cached; then the chosen
- * expert's pass), index search (the live vector index, sliced scan), hydrate (the hits'
- * documents from the store). The next issue's lexical search and fusion add steps beside
- * `searchIndex` without touching the others.
+ * expert's pass), index search (the live vector index, sliced scan), lexical search (the live
+ * BM25 index, on this thread while the encoder works), fusion, hydrate (the hits' documents
+ * from the store). The route is computed once per query: its base embedding is also the dense
+ * side when no expert is chosen. mode 'lexical' never calls the encoder.
  */
 import { RouterRetrieverError } from '../boundary/errors.js';
 import type { EncoderApi } from '../boundary/encoder-api.js';
 import { toDoc } from '../doc.js';
+import { fuse, type FusedHit } from '../hybrid/fusion.js';
+import { DEFAULT_FUSION, type FusionSetting } from '../hybrid/fusion-json.js';
 import { routeQuery } from '../router/route.js';
 import type { Hit as IndexHit } from '../search/types.js';
 import type { Hit, RouteResult, RoutingMode, SearchOptions, SearchResult } from '../types.js';
 import type { PilotLibrary } from '../vectors.js';
 import type { LiveIndex } from './live-index.js';
+import { FUSION_DEPTH, checkSearchOptions } from './search-options.js';
 import type { RetrieverStore } from './store.js';
 
 /** Base-encoder query embeddings kept (LRU): routing and expert 'none' share one pass. */
@@ -28,6 +32,8 @@ export interface QueryDeps {
   loaded: () => string[];
   /** Runs before the index is searched (reloads what another tab changed). */
   beforeSearch: () => Promise<void>;
+  /** The fusion used when a search does not pass one (open option, else the pilot library's, else the default). */
+  defaultFusion?: () => FusionSetting;
 }
 
 /** The query embedding to search with, and how it was chosen. */
@@ -101,27 +107,56 @@ export class QueryEngine {
     return this.deps.live.index.searchAsync(embedding, k, { signal });
   }
 
+  /** Lexical step: top `k` rows of the live BM25 index (synchronous). */
+  searchLexical(query: string, k: number): IndexHit[] {
+    return this.deps.live.lexical.search(query, k);
+  }
+
   /** Step 3: the hits' documents (a hit whose document vanished meanwhile is dropped). */
-  async hydrate(found: IndexHit[]): Promise<Hit[]> {
+  async hydrate(found: FusedHit[]): Promise<Hit[]> {
     const recs = await this.deps.store.getDocs(found.map((h) => h.id));
     const hits: Hit[] = [];
     found.forEach((h, i) => {
       const r = recs[i];
-      if (r) hits.push({ id: h.id, score: h.score, doc: toDoc(r) });
+      if (r) hits.push({ id: h.id, score: h.score, scores: { dense: h.dense, lexical: h.lexical, fused: h.score }, doc: toDoc(r) });
     });
     return hits;
   }
 
   async search(query: string, options: SearchOptions = {}): Promise<SearchResult> {
     if (typeof query !== 'string') throw new RouterRetrieverError('INVALID_INPUT', 'search() takes a query string.');
-    const k = options.k ?? 10;
-    if (!Number.isInteger(k) || k < 0) throw new RouterRetrieverError('INVALID_INPUT', `k must be a non-negative integer, got ${k}.`);
+    const { k, mode, fusion, expert } = checkSearchOptions(options, this.deps.defaultFusion?.() ?? DEFAULT_FUSION);
     const t0 = performance.now();
-    const q = await this.encode(query, options.expert ?? 'auto');
+    await this.deps.beforeSearch();
+    const depth = Math.max(k, FUSION_DEPTH);
+    // The encoder runs in its worker; the lexical side is scored here meanwhile.
+    const encoding = mode === 'lexical' ? undefined : this.encode(query, expert);
+    let lexical: IndexHit[] = [];
+    let lexicalMs = 0;
+    if (mode !== 'dense') {
+      const tl = performance.now();
+      lexical = this.searchLexical(query, mode === 'lexical' ? k : depth);
+      lexicalMs = performance.now() - tl;
+    }
+    const q = await encoding;
     if (options.signal?.aborted) throw new RouterRetrieverError('CANCELLED', 'The search was cancelled.');
-    const ts = performance.now();
-    const hits = await this.hydrate(await this.searchIndex(q.embedding, k, options.signal));
-    const searchMs = performance.now() - ts;
-    return { hits, route: q.route, timings: { route: q.routeMs, encode: q.encodeMs, search: searchMs, total: performance.now() - t0 } };
+    let dense: IndexHit[] = [];
+    let searchMs = 0;
+    if (q) {
+      const ts = performance.now();
+      dense = await this.searchIndex(q.embedding, mode === 'dense' ? k : depth, options.signal);
+      searchMs = performance.now() - ts;
+    }
+    let ranked: FusedHit[];
+    if (mode === 'dense') ranked = dense.map((h) => ({ id: h.id, score: h.score, dense: h.score, lexical: null }));
+    else if (mode === 'lexical') ranked = lexical.map((h) => ({ id: h.id, score: h.score, dense: null, lexical: h.score }));
+    else ranked = fuse(dense, lexical, k, { method: fusion.method, weight: fusion.weight, depth });
+    const hits = await this.hydrate(ranked);
+    const route = q?.route ?? { expert: null, mode: this.deps.routing, scores: {} };
+    return {
+      hits,
+      route,
+      timings: { route: q?.routeMs ?? 0, encode: q?.encodeMs ?? 0, search: searchMs, lexical: lexicalMs, total: performance.now() - t0 },
+    };
   }
 }

@@ -7,12 +7,18 @@
  */
 import { RouterRetrieverError } from '../boundary/errors.js';
 import type { Doc } from '../doc.js';
+import type { FusionSetting } from '../hybrid/fusion-json.js';
+import { LEXICAL_DEFAULTS, type LexicalOptions } from '../lexical/lexical-index.js';
+import type { Lexicon } from '../lexical/lexicon.js';
+import { checkLexicalOptions } from '../lexical/options.js';
 import type { VectorChunk } from '../search/types.js';
 import type { PilotLibrary } from '../vectors.js';
 import { Connection, connect, readMeta } from './connection.js';
 import * as documents from './documents.js';
 import * as experts from './experts.js';
-import { META_KEY, SCHEMA_VERSION, type CollectionMeta, type DocRecord, type ExpertRecord, type PilotStateRecord } from './schema.js';
+import * as lexical from './lexical.js';
+import { writeAllTerms } from './lexical-rebuild.js';
+import { META_KEY, SCHEMA_VERSION, type CollectionMeta, type DocRecord, type ExpertRecord, type PilotStateRecord, type UpgradeContext } from './schema.js';
 import * as transfer from './transfer.js';
 
 export { REQUEST_BATCH } from './connection.js';
@@ -31,6 +37,19 @@ export interface OpenCollectionOptions {
    * pending (see pendingDocs()) so the caller re-embeds them.
    */
   onModelMismatch?: 'error' | 'reindex';
+  /**
+   * Lexical options. A new collection stores them (defaults LEXICAL_DEFAULTS); an existing one
+   * keeps its own unless given here. Another k1, b or uniqueQueryTerms only changes scoring and
+   * is stored at once (the term vectors do not depend on them). Another analyzer invalidates the
+   * stored term vectors: see onLexicalMismatch.
+   */
+  lexical?: Partial<LexicalOptions>;
+  /**
+   * When `lexical.analyzer` differs from the stored one: 'error' (default) throws
+   * MODEL_MISMATCH; 'rebuild' analyzes every stored document again with the new analyzer, in one
+   * transaction (vectors untouched).
+   */
+  onLexicalMismatch?: 'error' | 'rebuild';
 }
 
 function invalid(msg: string): never {
@@ -56,8 +75,13 @@ export class CollectionStore {
     if (!Number.isInteger(options.dim) || options.dim < 1) invalid(`dim must be a positive integer, got ${options.dim}.`);
     const chunkSize = options.chunkSize ?? 1024;
     if (!Number.isInteger(chunkSize) || chunkSize < 1) invalid(`chunkSize must be a positive integer, got ${chunkSize}.`);
+    const givenLexical = checkLexicalOptions(options.lexical);
+    const onLexicalMismatch = options.onLexicalMismatch ?? 'error';
+    if (onLexicalMismatch !== 'error' && onLexicalMismatch !== 'rebuild') invalid(`onLexicalMismatch must be 'error' or 'rebuild', got ${String(onLexicalMismatch)}.`);
     let conn: Connection | undefined;
-    const db = await connect(name, () => conn?.lost());
+    // A v2 collection is migrated with the lexical options given (its term vectors are built in the upgrade).
+    const ctx: UpgradeContext = { lexical: { ...LEXICAL_DEFAULTS, ...givenLexical }, analyzed: 0 };
+    const db = await connect(name, () => conn?.lost(), ctx);
     let meta = await readMeta(db);
     if (!meta) {
       const now = Date.now();
@@ -73,6 +97,9 @@ export class CollectionStore {
         freeSlots: [],
         createdAt: now,
         updatedAt: now,
+        lexical: ctx.lexical,
+        lexiconSize: 0,
+        lexiconEpoch: 0,
       };
       // add(): if another tab created it meanwhile, this fails and we re-read.
       try {
@@ -83,6 +110,8 @@ export class CollectionStore {
       }
     }
     conn = new Connection(name, db, meta);
+    conn.analyzed = ctx.analyzed;
+    conn.lexiconEpoch = meta.lexiconEpoch;
     if (meta.fingerprint !== options.fingerprint || meta.dim !== options.dim) {
       if ((options.onModelMismatch ?? 'error') !== 'reindex') {
         db.close();
@@ -96,7 +125,46 @@ export class CollectionStore {
       }
       await documents.reindex(conn, options.fingerprint, options.dim);
     }
+    try {
+      await CollectionStore.applyLexical(conn, givenLexical, onLexicalMismatch);
+    } catch (e) {
+      conn.close();
+      throw e;
+    }
     return new CollectionStore(conn);
+  }
+
+  /** Opening with other lexical options: scoring ones are stored, another analyzer is an error or a rebuild. */
+  private static async applyLexical(conn: Connection, given: Partial<LexicalOptions>, onMismatch: 'error' | 'rebuild'): Promise<void> {
+    const stored = conn.meta.lexical;
+    const wanted: LexicalOptions = { ...stored, ...given };
+    if (wanted.analyzer !== stored.analyzer) {
+      if (onMismatch !== 'rebuild') {
+        throw new RouterRetrieverError(
+          'MODEL_MISMATCH',
+          `Collection "${conn.name}" was analyzed with the ${stored.analyzer} analyzer, not ${wanted.analyzer}. Open it without lexical.analyzer ` +
+            `(or with '${stored.analyzer}'), or pass { onLexicalMismatch: 'rebuild' } to analyze every document again.`,
+          { stored: stored.analyzer, given: wanted.analyzer },
+        );
+      }
+      const r = await conn.write(['meta', 'docs', 'terms', 'lexicon'], 1024 + conn.meta.count * 600, 'rebuilding the lexical index', async (tx) => {
+        const m = (await readMeta(tx.objectStore('meta')))!;
+        return writeAllTerms(tx, m, wanted);
+      });
+      conn.meta = r.meta;
+      conn.lexicon.truncate(0);
+      for (let t = 0; t < r.lexicon.size; t++) conn.lexicon.idOf(r.lexicon.term(t));
+      conn.lexiconEpoch = r.meta.lexiconEpoch;
+      conn.lexiconGen++;
+      conn.analyzed += r.analyzed;
+      return;
+    }
+    if (wanted.k1 === stored.k1 && wanted.b === stored.b && wanted.uniqueQueryTerms === stored.uniqueQueryTerms) return;
+    conn.meta = await conn.write(['meta'], 256, 'saving the lexical options', async (tx) => {
+      const m = { ...(await readMeta(tx.objectStore('meta')))!, lexical: wanted, updatedAt: Date.now() };
+      await tx.objectStore('meta').put(m, META_KEY);
+      return m;
+    });
   }
 
   /** Deletes a collection's database (other open instances close and report NOT_FOUND afterwards). */
@@ -123,6 +191,19 @@ export class CollectionStore {
    */
   putDocs(docs: readonly Doc[], vectors: readonly Float32Array[] | Float32Array): Promise<number[]> {
     return documents.putDocs(this.conn, docs, vectors);
+  }
+
+  /**
+   * putDocs(), also returning each document's term vector (ids in `lexicon`), for the live
+   * lexical index. `analyzed` (from analyze(), same documents) skips the analysis here.
+   */
+  writeDocs(docs: readonly Doc[], vectors: readonly Float32Array[] | Float32Array, analyzed?: lexical.AnalyzedBatch): Promise<documents.WrittenDocs> {
+    return documents.writeDocs(this.conn, docs, vectors, analyzed);
+  }
+
+  /** The documents' tokens with the collection's analyzer (pure CPU; counted in analyzedDocuments). */
+  analyze(docs: readonly Doc[]): lexical.AnalyzedBatch {
+    return lexical.analyzeDocs(this.conn, docs);
   }
 
   /** Deletes documents and frees their vector slots. Unknown ids are ignored. Returns how many were deleted. */
@@ -157,6 +238,21 @@ export class CollectionStore {
     return documents.loadAll(this.conn);
   }
 
+  /** The vector chunks and the live rows' term vectors, read in one transaction; no text is analyzed. */
+  loadIndex(): Promise<lexical.IndexSnapshot> {
+    return lexical.loadIndex(this.conn);
+  }
+
+  /** The collection's term ids (append-only; shared with the in-memory lexical index). */
+  get lexicon(): Lexicon {
+    return this.conn.lexicon;
+  }
+
+  /** Documents this instance analyzed (writes, a migration or a rebuild; opening a v3 collection analyzes none). */
+  get analyzedDocuments(): number {
+    return this.conn.analyzed;
+  }
+
   // ---- experts and pilots -------------------------------------------------
 
   putExpert(expert: ExpertRecord): Promise<void> {
@@ -173,8 +269,13 @@ export class CollectionStore {
   }
 
   /** Replaces the whole pilot library and the builder state (opaque here; none = deleted). Expert order is kept. */
-  putPilots(pilots: ReadonlyMap<string, readonly Float32Array[]>, state?: PilotStateRecord): Promise<void> {
-    return experts.putPilots(this.conn, pilots, state);
+  putPilots(pilots: ReadonlyMap<string, readonly Float32Array[]>, state?: PilotStateRecord, fusion?: FusionSetting): Promise<void> {
+    return experts.putPilots(this.conn, pilots, state, fusion);
+  }
+
+  /** The fusion setting stored with the pilot library (its "_fusion" key), if any. */
+  getFusion(): Promise<FusionSetting | undefined> {
+    return experts.getFusion(this.conn);
   }
 
   getPilots(): Promise<PilotLibrary> {
@@ -215,7 +316,8 @@ export class CollectionStore {
       invalid(`Collection "${name}" already exists and has documents; pass { overwrite: true } to replace it.`);
     }
     await transfer.dropDatabase(name);
-    const store = await CollectionStore.open(name, { fingerprint: header.fingerprint, dim: header.dim });
+    // The term vectors are rebuilt from the documents (putDocs analyzes them) with the file's analyzer.
+    const store = await CollectionStore.open(name, { fingerprint: header.fingerprint, dim: header.dim, lexical: f.lexical });
     const cs = store.meta.chunkSize;
     const dim = header.dim;
     for (let s = 0; s < header.count; s += cs) {
@@ -223,7 +325,7 @@ export class CollectionStore {
       await store.putDocs(header.docs.slice(s, e), f.vectors.subarray(s * dim, e * dim));
     }
     for (const ex of f.experts) await store.putExpert(ex);
-    await store.putPilots(f.pilots);
+    await store.putPilots(f.pilots, undefined, f.fusion);
     return store;
   }
 }

@@ -6,7 +6,8 @@
  */
 import { deleteDB, openDB, type IDBPTransaction } from 'idb';
 import { RouterRetrieverError } from '../boundary/errors.js';
-import { META_KEY, SCHEMA_VERSION, dbName, migrate, type CollectionDB, type CollectionMeta, type Db, type StoreName } from './schema.js';
+import { Lexicon } from '../lexical/lexicon.js';
+import { META_KEY, SCHEMA_VERSION, dbName, migrate, type CollectionDB, type CollectionMeta, type Db, type StoreName, type UpgradeContext } from './schema.js';
 
 export type WriteTx<S extends StoreName> = IDBPTransaction<CollectionDB, S[], 'readwrite'>;
 
@@ -53,10 +54,10 @@ export async function readMeta(from: Db | { get(key: string): Promise<MetaValue 
   return v as CollectionMeta | undefined;
 }
 
-export function connect(name: string, onLost: () => void): Promise<Db> {
+export function connect(name: string, onLost: () => void, ctx?: UpgradeContext): Promise<Db> {
   return openDB<CollectionDB>(dbName(name), SCHEMA_VERSION, {
     upgrade(db, oldVersion, newVersion, tx) {
-      migrate(db, oldVersion, newVersion ?? SCHEMA_VERSION, tx);
+      migrate(db, oldVersion, newVersion ?? SCHEMA_VERSION, tx, ctx);
     },
     // Another tab wants to upgrade or delete this database: let it, reopen lazily.
     blocking(_cur, _next, event) {
@@ -75,6 +76,18 @@ export function connect(name: string, onLost: () => void): Promise<Db> {
 export class Connection {
   private dbp: Promise<Db> | undefined;
   private closed = false;
+  /**
+   * The collection's term ids, shared with the in-memory lexical index. Only extended inside a
+   * document write's transaction (after catching up with the stored lexicon there), so two
+   * instances on one collection never give one id to two terms.
+   */
+  readonly lexicon = new Lexicon();
+  /** Bumped on every change of `lexicon` (an undo after a failed write applies only if nothing changed it since). */
+  lexiconGen = 0;
+  /** meta.lexiconEpoch that `lexicon` belongs to. */
+  lexiconEpoch = 0;
+  /** Documents analyzed by this instance (index time only; queries are not counted). */
+  analyzed = 0;
 
   constructor(
     readonly name: string,
@@ -98,6 +111,11 @@ export class Connection {
           db.close();
           await deleteDB(dbName(this.name)).catch(() => undefined); // don't leave an empty shell behind
           throw new RouterRetrieverError('NOT_FOUND', `Collection "${this.name}" was deleted (in another tab?).`);
+        }
+        if (meta.createdAt !== this.meta.createdAt) {
+          // Deleted and created again (an import elsewhere): this instance's lexicon and slots describe the old one.
+          db.close();
+          throw new RouterRetrieverError('NOT_READY', `Collection "${this.name}" was replaced (in another tab?). Open it again.`);
         }
         this.meta = meta;
         return db;

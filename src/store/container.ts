@@ -1,5 +1,7 @@
 import { RouterRetrieverError, isRouterRetrieverError } from '../boundary/errors.js';
 import { validateDocs, type Doc } from '../doc.js';
+import type { FusionSetting } from '../hybrid/fusion-json.js';
+import type { LexicalOptions } from '../lexical/lexical-index.js';
 
 /**
  * One-file collection container (export/import):
@@ -10,7 +12,12 @@ import { validateDocs, type Doc } from '../doc.js';
  *   then zero padding up to a multiple of 8: the data section starts there
  *   data section: binary blobs addressed by {offset, length} (relative to the data start):
  *     the vectors (count x dim float32, little-endian, row i = header.docs[i]) and expert files.
+ *
+ * Header versions: 1 (no lexical data), 2 (adds `lexical`, the options the term vectors were
+ * built with, and the pilot library's `fusion`). The term vectors themselves are not in the file:
+ * import rebuilds them from the documents. A newer version is refused with a clear error.
  */
+export const FILE_VERSIONS = [1, 2] as const;
 export const MAGIC = [0x52, 0x52, 0x43, 0x4f, 0x4c, 0x4c, 0x00, 0x01];
 
 export interface BlobRef {
@@ -20,7 +27,7 @@ export interface BlobRef {
 
 export interface CollectionFileHeader {
   format: 'routerretriever-collection';
-  version: 1;
+  version: (typeof FILE_VERSIONS)[number];
   name: string;
   fingerprint: string;
   dim: number;
@@ -31,6 +38,10 @@ export interface CollectionFileHeader {
   /** The authors' pilot library shape, in expert order. */
   pilots: Record<string, number[][]>;
   vectors: BlobRef;
+  /** Version 2: the collection's lexical options (import analyzes the documents with them). */
+  lexical?: LexicalOptions;
+  /** Version 2: the fusion setting stored with the pilot library. */
+  fusion?: FusionSetting;
 }
 
 function bad(msg: string): never {
@@ -73,7 +84,10 @@ export function decodeContainer(input: ArrayBuffer | Uint8Array): { header: Coll
   const dataStart = Math.ceil((12 + hlen) / 8) * 8;
   const data = bytes.subarray(Math.min(dataStart, bytes.length));
   const h = header as unknown as Record<string, unknown>;
-  if (typeof h !== 'object' || h === null || h.format !== 'routerretriever-collection' || h.version !== 1) bad('unknown format.');
+  if (typeof h !== 'object' || h === null || h.format !== 'routerretriever-collection') bad('unknown format.');
+  if (!(FILE_VERSIONS as readonly unknown[]).includes(h.version)) {
+    bad(`file version ${JSON.stringify(h.version)} is not supported (this SDK reads versions ${FILE_VERSIONS.join(' and ')}); it was probably written by a newer SDK: update the SDK to import it.`);
+  }
   if (typeof h.fingerprint !== 'string') bad('missing model fingerprint.');
   if (!Number.isInteger(h.dim) || (h.dim as number) < 1) bad('bad dim.');
   if (!Number.isInteger(h.count) || (h.count as number) < 0) bad('bad count.');

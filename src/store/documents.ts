@@ -1,20 +1,28 @@
 /**
- * Documents and their vectors: one docs record per document (the Doc and its slot) and
- * chunk records of `chunkSize` float32 rows. A write is validated first, then committed in
- * ONE transaction over DOC_STORES; the next issue's lexical postings join that same
- * transaction (one more store in DOC_STORES, one more step in commitDocs).
+ * Documents, their vectors and their term vectors: one docs record per document (the Doc and
+ * its slot), chunk records of `chunkSize` float32 rows, and term chunks of the same slots
+ * (./lexical.ts). A write is validated first, then committed in ONE transaction over
+ * DOC_STORES: a document is searchable by both indexes or by neither.
  */
 import { RouterRetrieverError } from '../boundary/errors.js';
 import { validateDocs, type Doc } from '../doc.js';
+import type { TermVector } from '../lexical/term-vector.js';
 import type { VectorChunk } from '../search/types.js';
 import { checkVector } from '../vectors.js';
 import { inBatches, readMeta, settle, type Connection, type WriteTx } from './connection.js';
+import { analyzeDocs, assignTerms, vectorChunksOf, writeTermRows, type AnalyzedBatch } from './lexical.js';
 import { META_KEY, PILOT_STATE_KEY, type ChunkRecord, type CollectionMeta, type DocRecord } from './schema.js';
 import { allocateSlots, releaseSlots, slotPosition } from './slots.js';
 
 /** The stores a document write spans. */
-export const DOC_STORES: ('meta' | 'docs' | 'vectors')[] = ['meta', 'docs', 'vectors'];
-type DocTx = WriteTx<'meta' | 'docs' | 'vectors'>;
+export const DOC_STORES: ('meta' | 'docs' | 'vectors' | 'terms' | 'lexicon')[] = ['meta', 'docs', 'vectors', 'terms', 'lexicon'];
+type DocTx = WriteTx<'meta' | 'docs' | 'vectors' | 'terms' | 'lexicon'>;
+
+/** What a committed write gives back: each document's slot and term vector (parallel to the docs). */
+export interface WrittenDocs {
+  slots: number[];
+  terms: TermVector[];
+}
 
 function approxJsonBytes(x: unknown): number {
   try {
@@ -49,11 +57,19 @@ export function validateBatch(docs: unknown, vectors: readonly Float32Array[] | 
   return rows;
 }
 
-/** Writes validated documents and their rows inside `tx`; returns their slots and the new meta. */
-async function commitDocs(tx: DocTx, docs: readonly Doc[], rows: readonly Float32Array[]): Promise<{ meta: CollectionMeta; slots: number[] }> {
+/** Writes validated documents, their rows and their term vectors inside `tx`; returns their slots, term vectors and the new meta. */
+async function commitDocs(
+  conn: Connection,
+  tx: DocTx,
+  docs: readonly Doc[],
+  rows: readonly Float32Array[],
+  analyzed: AnalyzedBatch,
+  onUndo: (undo: () => void) => void,
+): Promise<{ meta: CollectionMeta } & WrittenDocs> {
   const docStore = tx.objectStore('docs');
   const vecStore = tx.objectStore('vectors');
   const m = await metaIn(tx);
+  const termVectors = await assignTerms(conn, tx, m, analyzed, onUndo);
   const { dim, chunkSize } = m;
   const existing = await inBatches(docs, (d) => docStore.get(d.id));
   const alloc = allocateSlots(m, existing.map((e) => e?.slot));
@@ -73,6 +89,7 @@ async function commitDocs(tx: DocTx, docs: readonly Doc[], rows: readonly Float3
     rec.ids[row] = d.id;
   });
   await inBatches([...byChunk.values()], ({ rec }) => vecStore.put(rec));
+  await writeTermRows(tx, m, new Map(slots.map((s, i) => [s, termVectors[i]])));
   await inBatches(docs, (d, i) => {
     const rec: DocRecord = { id: d.id, text: d.text, slot: slots[i] };
     if (d.title !== undefined) rec.title = d.title;
@@ -81,18 +98,41 @@ async function commitDocs(tx: DocTx, docs: readonly Doc[], rows: readonly Float3
   });
   m.updatedAt = Date.now();
   await tx.objectStore('meta').put(m, META_KEY);
-  return { meta: m, slots };
+  return { meta: m, slots, terms: termVectors };
+}
+
+/**
+ * Validates, analyzes (unless `pre` holds these documents' tokens from analyzeDocs(), e.g.
+ * computed while the encoder embedded them), then commits documents with their vectors and term
+ * vectors in one transaction.
+ */
+export async function writeDocs(conn: Connection, docs: readonly Doc[], vectors: readonly Float32Array[] | Float32Array, pre?: AnalyzedBatch): Promise<WrittenDocs> {
+  const rows = validateBatch(docs, vectors, conn.meta.dim);
+  if (docs.length === 0) return { slots: [], terms: [] };
+  const dim = conn.meta.dim;
+  const usable = pre && pre.tokens.length === docs.length && pre.analyzer === conn.meta.lexical.analyzer;
+  const analyzed = usable ? pre : analyzeDocs(conn, docs);
+  const needed =
+    docs.length * dim * 4 +
+    analyzed.tokens.reduce((s, t) => s + t.length * 6, 0) +
+    docs.reduce((s, d) => s + d.id.length + d.text.length + (d.title?.length ?? 0) + approxJsonBytes(d.metadata) + 64, 0);
+  let undo: () => void = () => {};
+  try {
+    const r = await conn.write(DOC_STORES, needed, `writing ${docs.length} documents`, (tx) =>
+      commitDocs(conn, tx, docs, rows, analyzed, (u) => {
+        undo = u;
+      }),
+    );
+    conn.meta = r.meta;
+    return { slots: r.slots, terms: r.terms };
+  } catch (e) {
+    undo();
+    throw e;
+  }
 }
 
 export async function putDocs(conn: Connection, docs: readonly Doc[], vectors: readonly Float32Array[] | Float32Array): Promise<number[]> {
-  const rows = validateBatch(docs, vectors, conn.meta.dim);
-  if (docs.length === 0) return [];
-  const dim = conn.meta.dim;
-  const needed =
-    docs.length * dim * 4 + docs.reduce((s, d) => s + d.id.length + d.text.length + (d.title?.length ?? 0) + approxJsonBytes(d.metadata) + 64, 0);
-  const { meta, slots } = await conn.write(DOC_STORES, needed, `writing ${docs.length} documents`, (tx) => commitDocs(tx, docs, rows));
-  conn.meta = meta;
-  return slots;
+  return (await writeDocs(conn, docs, vectors)).slots;
 }
 
 export async function deleteDocs(conn: Connection, ids: readonly string[]): Promise<number> {
@@ -125,6 +165,7 @@ export async function deleteDocs(conn: Connection, ids: readonly string[]): Prom
     Object.assign(m, releaseSlots(m, freed), { updatedAt: Date.now() });
     puts.push(settle(tx.objectStore('meta').put(m, META_KEY)));
     await Promise.all(puts);
+    await writeTermRows(tx, m, new Map(freed.map((s) => [s, null])));
     return m;
   });
   conn.meta = meta;
@@ -158,18 +199,15 @@ export async function loadAll(conn: Connection): Promise<VectorChunk[]> {
   await tx.done;
   if (!m) throw new RouterRetrieverError('NOT_FOUND', `Collection "${conn.name}" has no metadata record.`);
   conn.meta = m;
-  recs.sort((a, b) => a.chunk - b.chunk);
-  return recs.map((r) => {
-    const rows = Math.max(0, Math.min(m.chunkSize, m.nextSlot - r.chunk * m.chunkSize));
-    return { dim: m.dim, vectors: new Float32Array(r.vectors, 0, rows * m.dim), ids: r.ids.slice(0, rows) };
-  });
+  return vectorChunksOf(m, recs);
 }
 
-/** Switches the collection to another base model: clears vectors and pilots, marks all docs pending. */
+/** Switches the collection to another base model: clears vectors, term rows and pilots, marks all docs pending (the lexicon stays: ids never change). */
 export async function reindex(conn: Connection, fingerprint: string, dim: number): Promise<void> {
-  const meta = await conn.write(['meta', 'docs', 'vectors', 'pilots'], 1024, 're-indexing', async (tx) => {
+  const meta = await conn.write(['meta', 'docs', 'vectors', 'terms', 'pilots'], 1024, 're-indexing', async (tx) => {
     const m = { ...(await readMeta(tx.objectStore('meta')))! };
     await tx.objectStore('vectors').clear();
+    await tx.objectStore('terms').clear();
     await tx.objectStore('pilots').clear();
     await tx.objectStore('meta').delete(PILOT_STATE_KEY);
     let cursor = await tx.objectStore('docs').openCursor();

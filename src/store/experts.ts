@@ -2,7 +2,8 @@
 import { RouterRetrieverError } from '../boundary/errors.js';
 import { checkVector, type PilotLibrary } from '../vectors.js';
 import { settle, type Connection } from './connection.js';
-import { PILOT_STATE_KEY, type ExpertRecord, type PilotRecord, type PilotStateRecord } from './schema.js';
+import type { FusionSetting } from '../hybrid/fusion-json.js';
+import { FUSION_KEY, PILOT_STATE_KEY, type ExpertRecord, type PilotRecord, type PilotStateRecord } from './schema.js';
 
 export async function putExpert(conn: Connection, expert: ExpertRecord): Promise<void> {
   if (typeof expert?.name !== 'string' || expert.name === '') throw new RouterRetrieverError('INVALID_INPUT', 'An expert needs a non-empty name.');
@@ -30,8 +31,8 @@ export async function deleteExpert(conn: Connection, name: string): Promise<void
   });
 }
 
-/** Replaces the whole pilot library (and the builder state, or deletes it). Expert order is kept. */
-export async function putPilots(conn: Connection, pilots: ReadonlyMap<string, readonly Float32Array[]>, state?: PilotStateRecord): Promise<void> {
+/** Replaces the whole pilot library (and the builder state and fusion setting, or deletes them). Expert order is kept. */
+export async function putPilots(conn: Connection, pilots: ReadonlyMap<string, readonly Float32Array[]>, state?: PilotStateRecord, fusion?: FusionSetting): Promise<void> {
   const dim = conn.meta.dim;
   const recs: PilotRecord[] = [];
   let order = 0;
@@ -47,7 +48,13 @@ export async function putPilots(conn: Connection, pilots: ReadonlyMap<string, re
     await Promise.all(recs.map((r) => settle(st.put(r))));
     if (state) await tx.objectStore('meta').put(state, PILOT_STATE_KEY);
     else await tx.objectStore('meta').delete(PILOT_STATE_KEY);
+    if (fusion) await tx.objectStore('meta').put({ ...fusion }, FUSION_KEY);
+    else await tx.objectStore('meta').delete(FUSION_KEY);
   });
+}
+
+export async function getFusion(conn: Connection): Promise<FusionSetting | undefined> {
+  return (await (await conn.db()).get('meta', FUSION_KEY)) as FusionSetting | undefined;
 }
 
 export async function getPilots(conn: Connection): Promise<PilotLibrary> {

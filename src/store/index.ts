@@ -12,6 +12,10 @@ export {
   type ExpertRecord,
   type PilotRecord,
   type PilotStateRecord,
+  type TermChunkRecord,
+  type LexiconRecord,
 } from './schema.js';
+export type { IndexSnapshot } from './lexical.js';
+export type { WrittenDocs } from './documents.js';
 export { allocateSlots, releaseSlots, slotPosition, type SlotState } from './slots.js';
-export { encodeContainer, decodeContainer, type CollectionFileHeader, type BlobRef } from './container.js';
+export { encodeContainer, decodeContainer, FILE_VERSIONS, type CollectionFileHeader, type BlobRef } from './container.js';

@@ -1,8 +1,10 @@
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import type { Doc } from '../doc.js';
+import type { LexicalOptions } from '../lexical/lexical-index.js';
+import { buildTermsInUpgrade, type UpgradeContext } from './lexical-rebuild.js';
 
 /** Current schema version of a collection database. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Every collection is its own database, named with this prefix. */
 export const DB_PREFIX = 'rr:';
@@ -13,6 +15,8 @@ export function dbName(collection: string): string {
 
 export const META_KEY = 'collection';
 export const PILOT_STATE_KEY = 'pilotState';
+/** meta[FUSION_KEY]: the fusion setting that came with the pilot library ({ method, weight }). */
+export const FUSION_KEY = 'fusion';
 
 /** Stored under meta[META_KEY]. */
 export interface CollectionMeta {
@@ -32,6 +36,12 @@ export interface CollectionMeta {
   freeSlots: number[];
   createdAt: number;
   updatedAt: number;
+  /** How the term vectors were built (analyzer) and are scored (k1, b, uniqueQueryTerms). Since v3. */
+  lexical: LexicalOptions;
+  /** Terms in the lexicon store (ids 0 .. lexiconSize - 1). Since v3. */
+  lexiconSize: number;
+  /** Bumped when the lexicon is rebuilt (another analyzer): ids of an older epoch mean nothing. Since v3. */
+  lexiconEpoch: number;
 }
 
 /** docs store (keyPath 'id'): the Doc and its vector slot; slot = -1: stored without a vector (yet). */
@@ -44,6 +54,30 @@ export interface ChunkRecord {
   chunk: number;
   ids: (string | null)[];
   vectors: ArrayBuffer;
+}
+
+/**
+ * terms store (keyPath 'chunk', since v3): the term vectors of chunkSize slots, like a vector
+ * chunk: row r's distinct term ids (ascending) are terms[offsets[r] .. offsets[r + 1]) with
+ * their frequencies in tfs at the same positions, and lengths[r] is its analyzed length (BM25's
+ * dl). A free row is empty with length 0; which rows are live is the vector chunk's `ids`.
+ */
+export interface TermChunkRecord {
+  chunk: number;
+  /** Uint32Array(chunkSize + 1). */
+  offsets: ArrayBuffer;
+  /** Uint32Array(chunkSize). */
+  lengths: ArrayBuffer;
+  /** Uint32Array of term ids. */
+  terms: ArrayBuffer;
+  /** Uint16Array, parallel to terms. */
+  tfs: ArrayBuffer;
+}
+
+/** lexicon store (keyPath 'from', since v3): append-only; the terms with ids from, from + 1, ... */
+export interface LexiconRecord {
+  from: number;
+  terms: string[];
 }
 
 /** experts store (keyPath 'name'): where the adapter comes from and its config; optional raw files. */
@@ -72,25 +106,31 @@ export interface PilotRecord {
  */
 export type PilotStateRecord = object;
 
-/** The on-disk layout (unchanged since schema version 2), typed for idb. */
+/** The on-disk layout (schema version 3), typed for idb. */
 export interface CollectionDB extends DBSchema {
   meta: { key: string; value: CollectionMeta | PilotStateRecord };
   docs: { key: string; value: DocRecord };
   vectors: { key: number; value: ChunkRecord };
   experts: { key: string; value: ExpertRecord };
   pilots: { key: string; value: PilotRecord };
+  terms: { key: number; value: TermChunkRecord };
+  lexicon: { key: number; value: LexiconRecord };
 }
 
 export type StoreName = StoreNames<CollectionDB>;
 export type Db = IDBPDatabase<CollectionDB>;
-type UpgradeTx = IDBPTransaction<CollectionDB, StoreName[], 'versionchange'>;
+export type UpgradeTx = IDBPTransaction<CollectionDB, StoreName[], 'versionchange'>;
+export type { UpgradeContext } from './lexical-rebuild.js';
 
 /**
  * Explicit migrations: MIGRATIONS[v] upgrades a database from version v to v + 1.
  * - 0 -> 1: meta, docs (keyPath id), vectors (keyPath chunk).
  * - 1 -> 2: experts and pilots stores; meta gets `dtype` ('float32') and its schemaVersion bumped.
+ * - 2 -> 3: terms and lexicon stores; the term vectors of the stored documents are built inside
+ *   the upgrade transaction (./lexical-upgrade.ts), so the collection is either migrated whole
+ *   or left at v2. This is the only time stored documents are analyzed again.
  */
-export const MIGRATIONS: ((db: Db, tx: UpgradeTx) => void)[] = [
+export const MIGRATIONS: ((db: Db, tx: UpgradeTx, ctx?: UpgradeContext) => void)[] = [
   (db) => {
     db.createObjectStore('meta');
     db.createObjectStore('docs', { keyPath: 'id' });
@@ -105,9 +145,14 @@ export const MIGRATIONS: ((db: Db, tx: UpgradeTx) => void)[] = [
       if (v1) void meta.put({ ...v1, dtype: v1.dtype ?? 'float32', schemaVersion: 2 } as CollectionMeta, META_KEY);
     });
   },
+  (db, tx, ctx) => {
+    db.createObjectStore('terms', { keyPath: 'chunk' });
+    db.createObjectStore('lexicon', { keyPath: 'from' });
+    buildTermsInUpgrade(tx, ctx);
+  },
 ];
 
 /** Runs the migrations from oldVersion up to newVersion (used by openDB's upgrade callback). */
-export function migrate(db: Db, oldVersion: number, newVersion: number, tx: UpgradeTx): void {
-  for (let v = oldVersion; v < newVersion; v++) MIGRATIONS[v](db, tx);
+export function migrate(db: Db, oldVersion: number, newVersion: number, tx: UpgradeTx, ctx?: UpgradeContext): void {
+  for (let v = oldVersion; v < newVersion; v++) MIGRATIONS[v](db, tx, ctx);
 }

@@ -2,11 +2,14 @@
 import { deleteDB, openDB } from 'idb';
 import { RouterRetrieverError, isRouterRetrieverError } from '../boundary/errors.js';
 import { toDoc } from '../doc.js';
+import { checkFusion, type FusionSetting } from '../hybrid/fusion-json.js';
+import type { LexicalOptions } from '../lexical/lexical-index.js';
+import { checkLexicalOptions } from '../lexical/options.js';
 import { exportPilotLibrary, parsePilotLibrary } from '../router/pilot-json.js';
 import { checkVector, type PilotLibrary } from '../vectors.js';
 import { readMeta, type Connection } from './connection.js';
 import { decodeContainer, encodeContainer, type BlobRef, type CollectionFileHeader } from './container.js';
-import { getPilots } from './experts.js';
+import { getFusion, getPilots } from './experts.js';
 import { dbName, type ExpertRecord } from './schema.js';
 
 function notAFile(msg: string): never {
@@ -22,6 +25,7 @@ export async function exportCollection(conn: Connection): Promise<ArrayBuffer> {
   const experts = await tx.objectStore('experts').getAll();
   await tx.done;
   const pilots = await getPilots(conn);
+  const fusion = await getFusion(conn);
   const vec = new Float32Array(docs.length * m.dim);
   docs.forEach((d, i) => {
     const c = chunks.get(Math.floor(d.slot / m.chunkSize))!;
@@ -32,7 +36,7 @@ export async function exportCollection(conn: Connection): Promise<ArrayBuffer> {
   let off = vec.byteLength;
   const header: CollectionFileHeader = {
     format: 'routerretriever-collection',
-    version: 1,
+    version: 2,
     name: m.name,
     fingerprint: m.fingerprint,
     dim: m.dim,
@@ -51,7 +55,9 @@ export async function exportCollection(conn: Connection): Promise<ArrayBuffer> {
     }),
     pilots: JSON.parse(exportPilotLibrary(pilots)) as Record<string, number[][]>,
     vectors: { offset: 0, length: vec.byteLength },
+    lexical: { ...m.lexical },
   };
+  if (fusion) header.fusion = { method: fusion.method, weight: fusion.weight };
   return encodeContainer(header, blobs);
 }
 
@@ -61,6 +67,9 @@ export interface CollectionFile {
   vectors: Float32Array;
   experts: ExpertRecord[];
   pilots: PilotLibrary;
+  /** The lexical options to rebuild the term vectors with (version 1 files: none, the defaults apply). */
+  lexical: Partial<LexicalOptions>;
+  fusion: FusionSetting | undefined;
 }
 
 export function readCollectionFile(file: ArrayBuffer | Uint8Array): CollectionFile {
@@ -87,7 +96,16 @@ export function readCollectionFile(file: ArrayBuffer | Uint8Array): CollectionFi
     if (Object.keys(files).length === 0) delete rec.files;
     return rec;
   });
-  return { header, vectors, experts, pilots };
+  let lexical: Partial<LexicalOptions>;
+  let fusion: FusionSetting | undefined;
+  try {
+    lexical = checkLexicalOptions(header.lexical, 'the lexical options');
+    fusion = header.fusion === undefined ? undefined : checkFusion(header.fusion, 'the fusion setting');
+  } catch (e) {
+    if (isRouterRetrieverError(e)) notAFile(e.message);
+    throw e;
+  }
+  return { header, vectors, experts, pilots, lexical, fusion };
 }
 
 /** True when collection `name` exists and has documents. */

@@ -3,7 +3,7 @@
  *
  *   <router-search collection="docs" model="/models/contriever-mini/" k="5" expert="auto"></router-search>
  *
- * Attributes (read when the element connects; k, expert and placeholder also live):
+ * Attributes (read when the element connects; k, expert, mode and placeholder also live):
  *   collection   IndexedDB collection name (required)
  *   model        base model folder URL or Hub id (required)
  *   experts      "name=url,name=url" adapters to register (optional)
@@ -11,6 +11,7 @@
  *   src          URL of a JSONL file ({id, title?, text} per line) indexed once if the collection is empty
  *   k            number of results (default 5)
  *   expert       'auto' (route), 'none' (base encoder) or an expert name (default 'auto')
+ *   mode         'hybrid' (dense and BM25 fused, the default), 'dense' or 'lexical'
  *   device       'auto' | 'webgpu' | 'wasm'
  *   placeholder  the input's placeholder
  * Events: `select` (detail: { hit }) when a result is chosen by click or Enter; `ready`
@@ -20,7 +21,7 @@
  */
 import { isRouterRetrieverError } from '../boundary/errors.js';
 import { RouterRetriever } from '../router-retriever.js';
-import type { Doc, Hit } from '../types.js';
+import type { Doc, Hit, SearchMode } from '../types.js';
 import type { DeviceRequest } from '../boundary/encoder-api.js';
 
 const shared = new Map<string, Promise<RouterRetriever>>();
@@ -107,6 +108,11 @@ export class RouterSearchElement extends HTMLElement {
   }
   get expert(): string {
     return this.getAttribute('expert') || 'auto';
+  }
+  /** The search mode attribute; anything else than 'dense' or 'lexical' is the SDK's default, 'hybrid'. */
+  get mode(): SearchMode {
+    const m = this.getAttribute('mode');
+    return m === 'dense' || m === 'lexical' ? m : 'hybrid';
   }
   set expert(v: string) {
     this.setAttribute('expert', v);
@@ -198,7 +204,7 @@ export class RouterSearchElement extends HTMLElement {
       return;
     }
     try {
-      const res = await rr.search(q, { k: this.k, expert: this.expert });
+      const res = await rr.search(q, { k: this.k, expert: this.expert, mode: this.mode });
       if (my !== this.seq) return;
       this.render(res.hits, q);
       const routed = res.route.expert ? ` · expert ${res.route.expert}` : '';

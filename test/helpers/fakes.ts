@@ -5,7 +5,13 @@
  */
 import { RouterRetrieverError } from '../../src/boundary/errors.js';
 import type { EncoderApi, ExpertInfo, ModelInfo } from '../../src/boundary/encoder-api.js';
-import type { Doc } from '../../src/doc.js';
+import { docText, type Doc } from '../../src/doc.js';
+import type { FusionSetting } from '../../src/hybrid/fusion-json.js';
+import { analyzerFor } from '../../src/lexical/analyzer.js';
+import { LEXICAL_DEFAULTS } from '../../src/lexical/lexical-index.js';
+import { Lexicon } from '../../src/lexical/lexicon.js';
+import { termVectorOf, type TermVector } from '../../src/lexical/term-vector.js';
+import type { IndexSnapshot } from '../../src/store/lexical.js';
 import type { RetrieverStore } from '../../src/retriever/store.js';
 import type { VectorChunk } from '../../src/search/types.js';
 import { allocateSlots, releaseSlots } from '../../src/store/slots.js';
@@ -74,30 +80,26 @@ export class FakeEncoder
 
 export const fakeModel = { dim: DIM, fingerprint: 'fake' } as ModelInfo;
 
-/** An in-memory stand-in for CollectionStore (one chunk per `chunkSize` slots, like the real one). */
+/** An in-memory stand-in for CollectionStore (one chunk per `chunkSize` slots, like the real one; term vectors per slot, one lexicon). */
 export class MemoryStore implements RetrieverStore {
   meta: CollectionMeta;
   readonly docs = new Map<string, DocRecord>();
-  readonly rows = new Map<number, { id: string; v: Float32Array }>();
+  readonly rows = new Map<number, { id: string; v: Float32Array; t: TermVector }>();
+  readonly lexicon = new Lexicon();
+  analyzedDocuments = 0;
   private expertRecs = new Map<string, ExpertRecord>();
   private pilots: PilotLibrary = new Map();
   private state: PilotStateRecord | undefined;
+  private fusion: FusionSetting | undefined;
   /** putDocs calls that committed. */
   commits = 0;
+  /** Makes the next write fail (as a QUOTA_EXCEEDED transaction would), committing nothing. */
+  failNextWrite = false;
 
   constructor(chunkSize = 4) {
     this.meta = {
-      name: 'mem',
-      schemaVersion: 2,
-      fingerprint: 'fake',
-      dim: DIM,
-      dtype: 'float32',
-      chunkSize,
-      count: 0,
-      nextSlot: 0,
-      freeSlots: [],
-      createdAt: 0,
-      updatedAt: 0,
+      name: 'mem', schemaVersion: 3, fingerprint: 'fake', dim: DIM, dtype: 'float32', chunkSize, count: 0, nextSlot: 0, freeSlots: [], createdAt: 0, updatedAt: 0,
+      lexical: { ...LEXICAL_DEFAULTS }, lexiconSize: 0, lexiconEpoch: 0,
     };
   }
   async getDoc(id: string) {
@@ -107,19 +109,36 @@ export class MemoryStore implements RetrieverStore {
     return ids.map((id) => this.docs.get(id));
   }
   async putDocs(docs: readonly Doc[], vectors: readonly Float32Array[] | Float32Array): Promise<number[]> {
+    return (await this.writeDocs(docs, vectors)).slots;
+  }
+  analyze(docs: readonly Doc[]) {
+    const analyze = analyzerFor(this.meta.lexical.analyzer);
+    this.analyzedDocuments += docs.length;
+    return { analyzer: this.meta.lexical.analyzer, tokens: docs.map((d) => analyze(docText(d))) };
+  }
+  async writeDocs(docs: readonly Doc[], vectors: readonly Float32Array[] | Float32Array, pre?: { tokens: string[][] }): Promise<{ slots: number[]; terms: TermVector[] }> {
+    const tokens = pre?.tokens ?? this.analyze(docs).tokens;
+    const before = this.lexicon.size;
+    const terms = tokens.map((t) => termVectorOf(t, this.lexicon));
+    if (this.failNextWrite) {
+      this.failNextWrite = false;
+      this.lexicon.truncate(before);
+      throw new RouterRetrieverError('QUOTA_EXCEEDED', 'Storage is full (fake).', { neededBytes: 1 });
+    }
     const flat = vectors instanceof Float32Array ? vectors : null;
-    const alloc = allocateSlots(
-      this.meta,
-      docs.map((d) => this.docs.get(d.id)?.slot),
-    );
-    this.meta = { ...this.meta, ...alloc.state };
+    const alloc = allocateSlots(this.meta, docs.map((d) => this.docs.get(d.id)?.slot));
+    this.meta = { ...this.meta, ...alloc.state, lexiconSize: this.lexicon.size };
     docs.forEach((d, i) => {
       const v = flat ? flat.slice(i * DIM, (i + 1) * DIM) : (vectors as Float32Array[])[i].slice();
       this.docs.set(d.id, { ...d, slot: alloc.slots[i] });
-      this.rows.set(alloc.slots[i], { id: d.id, v });
+      this.rows.set(alloc.slots[i], { id: d.id, v, t: terms[i] });
     });
     this.commits++;
-    return alloc.slots;
+    return { slots: alloc.slots, terms };
+  }
+  async loadIndex(): Promise<IndexSnapshot> {
+    const terms = [...this.rows].map(([row, r]) => ({ row, id: r.id, vector: r.t }));
+    return { vectors: await this.loadAll(), terms };
   }
   async deleteDocs(ids: readonly string[]): Promise<number> {
     const freed: number[] = [];
@@ -172,9 +191,13 @@ export class MemoryStore implements RetrieverStore {
     this.expertRecs.delete(name);
     this.pilots.delete(name);
   }
-  async putPilots(p: ReadonlyMap<string, readonly Float32Array[]>, state?: PilotStateRecord) {
+  async putPilots(p: ReadonlyMap<string, readonly Float32Array[]>, state?: PilotStateRecord, fusion?: FusionSetting) {
     this.pilots = new Map([...p].map(([k, v]) => [k, [...v]]));
     this.state = state;
+    this.fusion = fusion;
+  }
+  async getFusion() {
+    return this.fusion;
   }
   async getPilots() {
     return new Map(this.pilots);

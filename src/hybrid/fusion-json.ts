@@ -1,0 +1,66 @@
+/**
+ * The fusion setting: its default, its validation, and its place in the pilot library JSON.
+ * A pilot library file (the authors' shape `{ "expert": [[...]] }`) may carry one more top-level
+ * key, `"_fusion": { "method": "convex", "weight": 0.3 }`: the fusion learned with it, so that a
+ * model folder carries both. `splitFusion` is the one reader of that key (the SDK and the eval
+ * harness both call it); `_fusion` is never an expert.
+ */
+import { RouterRetrieverError } from '../boundary/errors.js';
+import type { FusionMethod } from './fusion.js';
+
+/**
+ * The lexical side's weight in the default convex fusion. Provisional: 0.3 is the weight a study
+ * of the shipped base encoder chose on training queries (min-max, top 100 each); to be replaced
+ * by the weight learned with the pilot library.
+ */
+export const DEFAULT_LEXICAL_WEIGHT = 0.3;
+
+export const FUSION_KEY = '_fusion';
+
+export interface FusionSetting {
+  method: FusionMethod;
+  /** Weight of the lexical side in [0, 1] (0 = dense only, 1 = lexical only). */
+  weight: number;
+}
+
+export const DEFAULT_FUSION: Readonly<FusionSetting> = Object.freeze({ method: 'convex', weight: DEFAULT_LEXICAL_WEIGHT });
+
+/** Checks a fusion setting; INVALID_INPUT names the field (`field`.method, `field`.weight). */
+export function checkFusion(x: unknown, field = 'fusion'): FusionSetting {
+  const f = x as Partial<FusionSetting> | null;
+  if (typeof f !== 'object' || f === null || Array.isArray(f)) {
+    throw new RouterRetrieverError('INVALID_INPUT', `${field} must be an object { method: 'convex' | 'rrf', weight: number in [0, 1] }.`, { field });
+  }
+  if (f.method !== 'convex' && f.method !== 'rrf') {
+    throw new RouterRetrieverError('INVALID_INPUT', `${field}.method must be 'convex' or 'rrf', got ${JSON.stringify(f.method) ?? 'undefined'}.`, { field: `${field}.method` });
+  }
+  if (typeof f.weight !== 'number' || !(f.weight >= 0 && f.weight <= 1)) {
+    throw new RouterRetrieverError('INVALID_INPUT', `${field}.weight must be a number in [0, 1] (the lexical side's weight), got ${JSON.stringify(f.weight) ?? 'undefined'}.`, {
+      field: `${field}.weight`,
+    });
+  }
+  return { method: f.method, weight: f.weight };
+}
+
+/**
+ * Splits a pilot library (JSON text or parsed) into its experts and its fusion setting. The
+ * experts part is returned unchecked (parsePilotLibrary validates it); the fusion is checked.
+ */
+export function splitFusion(input: string | unknown): { pilots: unknown; fusion: FusionSetting | undefined } {
+  let obj: unknown = input;
+  if (typeof input === 'string') {
+    try {
+      obj = JSON.parse(input);
+    } catch (e) {
+      throw new RouterRetrieverError('INVALID_INPUT', `The pilot library is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj) || !(FUSION_KEY in obj)) return { pilots: obj, fusion: undefined };
+  const { [FUSION_KEY]: raw, ...pilots } = obj as Record<string, unknown>;
+  return { pilots, fusion: checkFusion(raw, `The pilot library's "${FUSION_KEY}"`) };
+}
+
+/** The authors' JSON shape with the fusion setting added under "_fusion" (when there is one). */
+export function withFusion<T extends Record<string, unknown>>(pilots: T, fusion: FusionSetting | undefined): T {
+  return fusion ? { ...pilots, [FUSION_KEY]: { method: fusion.method, weight: fusion.weight } } : pilots;
+}
