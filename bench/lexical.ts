@@ -12,7 +12,15 @@
  * model, with the lexical side (RouterRetriever.add) and without (same slices, dense write
  * only), alternating, same documents and worker. --json writes bench/results/lexical.json.
  */
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -53,7 +61,8 @@ async function corpus(max: number): Promise<{ docs: Doc[]; queries: string[] }> 
   const queries: string[] = [];
   const beir = resolve(dataDir, 'beir');
   for (const c of readdirSync(beir).sort()) {
-    for (const d of readJsonl<{ _id: string; title?: string; text: string }>(resolve(beir, c, 'corpus.jsonl'))) docs.push({ id: `${c}:${d._id}`, title: d.title || undefined, text: d.text });
+    for (const d of readJsonl<{ _id: string; title?: string; text: string }>(resolve(beir, c, 'corpus.jsonl')))
+      docs.push({ id: `${c}:${d._id}`, title: d.title || undefined, text: d.text });
     const qs = readJsonl<{ text: string }>(resolve(beir, c, 'queries.jsonl'));
     // every k-th query of each collection: a fixed sample spread over the domains
     const step = Math.max(1, Math.floor(qs.length / Math.ceil(nQueries / 10)));
@@ -68,7 +77,8 @@ async function corpus(max: number): Promise<{ docs: Doc[]; queries: string[] }> 
       const d = JSON.parse(line) as { id: string; title?: string; text: string };
       d.text.split(/\n\s*\n/).forEach((p, i) => {
         const t = p.replace(/\s+/g, ' ').trim();
-        if (t.length >= 200 && docs.length < max) docs.push({ id: `${f.split('.')[0]}:${d.id}:${i}`, text: t.slice(0, 4000) });
+        if (t.length >= 200 && docs.length < max)
+          docs.push({ id: `${f.split('.')[0]}:${d.id}:${i}`, text: t.slice(0, 4000) });
       });
     }
     lines.close();
@@ -97,7 +107,9 @@ try {
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error('[page]', e.message));
   await page.goto(`${vite.origin}/bench/pages/lexical-bench.html`);
-  await page.waitForFunction(() => (window as unknown as { lexBenchReady?: boolean }).lexBenchReady === true, null, { timeout: 120_000 });
+  await page.waitForFunction(() => (window as unknown as { lexBenchReady?: boolean }).lexBenchReady === true, null, {
+    timeout: 120_000,
+  });
   console.log(await page.evaluate(() => (window as unknown as W).lexBench.info()));
   for (const n of sizes) {
     rows.push(await page.evaluate((n) => (window as unknown as W).lexBench.lexical(n, true), n));
@@ -145,6 +157,9 @@ if (denseRow) {
 console.log(`(${cpus().length} cores, load average ${loadavg()[0].toFixed(1)})`);
 if (opts.json) {
   const out = resolve(import.meta.dirname, 'results', 'lexical.json');
-  writeFileSync(out, `${JSON.stringify({ lexical: rows, dense: denseRow, cores: cpus().length, load: loadavg()[0] }, null, 2)}\n`);
+  writeFileSync(
+    out,
+    `${JSON.stringify({ lexical: rows, dense: denseRow, cores: cpus().length, load: loadavg()[0] }, null, 2)}\n`,
+  );
   console.log(`wrote ${out}`);
 }

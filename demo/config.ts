@@ -65,7 +65,11 @@ export function isModelRef(s: string): boolean {
 }
 
 function slug(s: string): string {
-  return s.replace(/^https?:\/\//, '').replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 60);
+  return s
+    .replace(/^https?:\/\//, '')
+    .replace(/[^\w.-]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 60);
 }
 
 export function readConfig(search = location.search): DemoConfig {

@@ -29,7 +29,16 @@ window.addEventListener('unhandledrejection', (ev) => showError(friendly(ev.reas
 // ---- sample metadata: sources, example queries ---------------------------------------------------
 interface SampleMeta {
   note: string;
-  sources: { name: string; label: string; attribution: string; licence: string; url: string; documents: number; smallDocuments: number; tinyDocuments: number }[];
+  sources: {
+    name: string;
+    label: string;
+    attribution: string;
+    licence: string;
+    url: string;
+    documents: number;
+    smallDocuments: number;
+    tinyDocuments: number;
+  }[];
   queries: { domain: string; id: string; text: string; kind: string; relevant: string[] }[];
 }
 let meta: SampleMeta | null = null;
@@ -42,7 +51,14 @@ async function loadMeta(): Promise<void> {
   const list = $('sources');
   for (const s of meta.sources) {
     const n = cfg.sample === 'small' ? s.smallDocuments : cfg.sample === 'tiny' ? s.tinyDocuments : s.documents;
-    list.append(el('li', {}, el('a', { href: s.url, rel: 'noopener' }, s.label), ` (${n} documents): ${s.attribution}. Licence: ${s.licence}.`));
+    list.append(
+      el(
+        'li',
+        {},
+        el('a', { href: s.url, rel: 'noopener' }, s.label),
+        ` (${n} documents): ${s.attribution}. Licence: ${s.licence}.`,
+      ),
+    );
   }
   const ex = $('examples');
   const seen = new Set<string>();
@@ -79,7 +95,10 @@ function kv(k: string, v: string, id?: string): void {
   $('model-info').append(el('dt', {}, k), dd);
 }
 
-async function resolveExperts(): Promise<{ experts: Record<string, string>; pilots: string | PilotLibraryJson | null }> {
+async function resolveExperts(): Promise<{
+  experts: Record<string, string>;
+  pilots: string | PilotLibraryJson | null;
+}> {
   const experts = { ...cfg.experts };
   let pilots: string | PilotLibraryJson | null = cfg.pilotLibrary;
   if (cfg.expertsBase && cfg.pilotLibrary && Object.keys(experts).length === 0) {
@@ -101,7 +120,11 @@ function fmtEta(s: number | null): string {
   return `${Math.floor(s / 60)} min ${Math.ceil(s % 60)} s left`;
 }
 
-async function indexDocs(docs: Doc[], ui: { box: string; bar: string; status: string; cancel: string; label: string }, what: string): Promise<boolean> {
+async function indexDocs(
+  docs: Doc[],
+  ui: { box: string; bar: string; status: string; cancel: string; label: string },
+  what: string,
+): Promise<boolean> {
   const r = rr!;
   const box = $(ui.box);
   const bar = $<HTMLProgressElement>(ui.bar);
@@ -173,7 +196,11 @@ async function indexSample(): Promise<void> {
   setState('indexing');
   performance.mark('rr-demo:index-start');
   const docs = await fetchSample();
-  const ok = await indexDocs(docs, { box: 'index-box', bar: 'index-progress', status: 'index-status', cancel: 'index-cancel', label: 'index-label' }, 'Indexing the sample collection');
+  const ok = await indexDocs(
+    docs,
+    { box: 'index-box', bar: 'index-progress', status: 'index-status', cancel: 'index-cancel', label: 'index-label' },
+    'Indexing the sample collection',
+  );
   performance.mark('rr-demo:index-end');
   if (ok) localStorage.setItem(sampleKey(), String(docs.length));
   else $('reindex-sample').hidden = false;
@@ -189,7 +216,7 @@ async function refreshStats(): Promise<void> {
     `Storage used by this site: ${bytes(s.usageBytes)} of ${bytes(s.quotaBytes)} available.`;
   $('coll-stats').dataset.documents = String(s.documents);
 }
-let avgDocBytes = 1200;
+const avgDocBytes = 1200;
 
 // ---- search ---------------------------------------------------------------------------------------
 const qInput = $<HTMLInputElement>('q');
@@ -211,7 +238,12 @@ function column(title: string, mode: string, res: SearchResult, terms: string[])
     const li = el(
       'li',
       { 'data-id': h.id, class: 'hit' },
-      el('div', { class: 'hit-head' }, el('span', { class: 'hit-title' }, h.doc.title || h.id), el('span', { class: 'score', title: scoreTitle(h.scores) }, h.score.toFixed(3))),
+      el(
+        'div',
+        { class: 'hit-head' },
+        el('span', { class: 'hit-title' }, h.doc.title || h.id),
+        el('span', { class: 'score', title: scoreTitle(h.scores) }, h.score.toFixed(3)),
+      ),
       el('p', { class: 'snippet' }, ...snippet(h.doc.text, terms)),
       el('p', { class: 'muted small' }, `${h.id}${domain ? ` · ${domain}` : ''}`),
     );
@@ -223,7 +255,11 @@ function column(title: string, mode: string, res: SearchResult, terms: string[])
     'section',
     { class: 'column', 'data-mode': mode, 'aria-label': title },
     el('h3', {}, title),
-    el('p', { class: 'muted small timing' }, `route ${t.route.toFixed(1)} ms · encode ${t.encode.toFixed(1)} ms · search ${t.search.toFixed(1)} ms · BM25 ${t.lexical.toFixed(1)} ms`),
+    el(
+      'p',
+      { class: 'muted small timing' },
+      `route ${t.route.toFixed(1)} ms · encode ${t.encode.toFixed(1)} ms · search ${t.search.toFixed(1)} ms · BM25 ${t.lexical.toFixed(1)} ms`,
+    ),
     ol,
   );
 }
@@ -253,7 +289,13 @@ async function runSearch(): Promise<void> {
     const chosen = auto.route.expert;
     $('route').replaceChildren(
       el('h3', {}, 'Routing'),
-      el('p', { class: 'small', id: 'route-choice', 'data-expert': chosen ?? '' }, chosen ? `Routed to expert “${chosen}” (${auto.route.mode} similarity to its pilot embeddings).` : 'No expert: the base encoder answers.'),
+      el(
+        'p',
+        { class: 'small', id: 'route-choice', 'data-expert': chosen ?? '' },
+        chosen
+          ? `Routed to expert “${chosen}” (${auto.route.mode} similarity to its pilot embeddings).`
+          : 'No expert: the base encoder answers.',
+      ),
       routeChart(auto.route.scores, chosen),
     );
     const cols = [column(`Auto routing${chosen ? ` → ${chosen}` : ''}`, 'auto', auto, terms)];
@@ -261,7 +303,8 @@ async function runSearch(): Promise<void> {
     $('columns').replaceChildren(...cols);
     $('columns').classList.toggle('two', cols.length === 2);
     const t = auto.timings;
-    $('timings').textContent = `Auto: route ${t.route.toFixed(1)} ms, encode ${t.encode.toFixed(1)} ms, search ${t.search.toFixed(1)} ms, BM25 ${t.lexical.toFixed(1)} ms, total ${t.total.toFixed(1)} ms on ${rr.info.backend.toUpperCase()}.`;
+    $('timings').textContent =
+      `Auto: route ${t.route.toFixed(1)} ms, encode ${t.encode.toFixed(1)} ms, search ${t.search.toFixed(1)} ms, BM25 ${t.lexical.toFixed(1)} ms, total ${t.total.toFixed(1)} ms on ${rr.info.backend.toUpperCase()}.`;
     body.dataset.lastQuery = q;
   } catch (e) {
     if (ac.signal.aborted || isRouterRetrieverError(e, 'CANCELLED')) return;
@@ -296,7 +339,14 @@ async function renderExperts(): Promise<void> {
   for (const n of rr.storedExperts()) {
     const b = el('button', { type: 'button', class: 'small-btn', 'aria-label': `Remove expert ${n}` }, 'Remove');
     b.addEventListener('click', () => void removeExpert(n));
-    list.append(el('li', { 'data-expert': n, class: 'muted' }, el('span', {}, `${n} (stored; its adapter came from files: add it again to use it)`), b));
+    list.append(
+      el(
+        'li',
+        { 'data-expert': n, class: 'muted' },
+        el('span', {}, `${n} (stored; its adapter came from files: add it again to use it)`),
+        b,
+      ),
+    );
   }
   if (!names.length) list.append(el('li', { class: 'muted' }, 'No experts: every query uses the base encoder.'));
   const keep = compareSel.value;
@@ -307,7 +357,8 @@ async function renderExperts(): Promise<void> {
   );
   compareSel.value = [...compareSel.options].some((o) => o.value === keep) ? keep : '';
   const st = await rr.encoderStats();
-  $('embed-counter').textContent = `The encoder has embedded ${st.texts} texts since the page loaded (documents and queries).`;
+  $('embed-counter').textContent =
+    `The encoder has embedded ${st.texts} texts since the page loaded (documents and queries).`;
   $('embed-counter').dataset.texts = String(st.texts);
 }
 
@@ -321,7 +372,8 @@ async function removeExpert(name: string): Promise<void> {
   }
   await renderExperts();
   const after = (await rr.encoderStats()).texts;
-  $('embed-counter').textContent += ` Removing “${name}” embedded ${after - before} texts: no document was re-embedded.`;
+  $('embed-counter').textContent +=
+    ` Removing “${name}” embedded ${after - before} texts: no document was re-embedded.`;
   $('expert-name').focus();
   void runSearch();
 }
@@ -339,15 +391,30 @@ async function readPilots(name: string): Promise<PilotSource> {
     if (json && typeof json === 'object' && !Array.isArray(json)) {
       const o = json as Record<string, unknown>;
       rows = o[name] ?? (Object.keys(o).length === 1 ? Object.values(o)[0] : undefined);
-      if (rows === undefined) throw new ImportError(`"${f.name}" has no pilot embeddings for "${name}" (it has: ${Object.keys(o).join(', ')}).`);
+      if (rows === undefined)
+        throw new ImportError(
+          `"${f.name}" has no pilot embeddings for "${name}" (it has: ${Object.keys(o).join(', ')}).`,
+        );
     }
-    if (!Array.isArray(rows) || rows.length === 0 || !rows.every((r) => Array.isArray(r) && r.length > 0 && r.every((x) => typeof x === 'number' && Number.isFinite(x)))) {
+    if (
+      !Array.isArray(rows) ||
+      rows.length === 0 ||
+      !rows.every(
+        (r) => Array.isArray(r) && r.length > 0 && r.every((x) => typeof x === 'number' && Number.isFinite(x)),
+      )
+    ) {
       throw new ImportError(`"${f.name}" must hold a list of pilot embeddings (lists of numbers).`);
     }
     return { pilotEmbeddings: rows as number[][] };
   }
-  const qs = $<HTMLTextAreaElement>('pilot-queries').value.split('\n').map((s) => s.trim()).filter(Boolean);
-  if (qs.length === 0) throw new ImportError('Give the expert pilot embeddings: a JSON file, or a few sample queries of its domain (one per line).');
+  const qs = $<HTMLTextAreaElement>('pilot-queries')
+    .value.split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (qs.length === 0)
+    throw new ImportError(
+      'Give the expert pilot embeddings: a JSON file, or a few sample queries of its domain (one per line).',
+    );
   return { pilotQueries: qs };
 }
 
@@ -361,10 +428,14 @@ $('expert-form').addEventListener('submit', async (e) => {
   btn.disabled = true;
   try {
     if (!name) throw new ImportError('Give the expert a name.');
-    if (rr.experts().includes(name)) throw new ImportError(`There is already an expert "${name}". Remove it first or pick another name.`);
+    if (rr.experts().includes(name))
+      throw new ImportError(`There is already an expert "${name}". Remove it first or pick another name.`);
     let adapter: ModelSpec;
     if (files.length) {
-      if (!files.some((f) => f.name === 'adapter_config.json')) throw new ImportError('Pick adapter_config.json together with the adapter weights (adapter_model.safetensors or adapter_model.bin).');
+      if (!files.some((f) => f.name === 'adapter_config.json'))
+        throw new ImportError(
+          'Pick adapter_config.json together with the adapter weights (adapter_model.safetensors or adapter_model.bin).',
+        );
       adapter = { id: name, files: Object.fromEntries(files.map((f) => [f.name, f])) };
     } else if (url && isModelRef(url)) adapter = url;
     else throw new ImportError('Pick the adapter files, or give the adapter folder URL.');
@@ -374,7 +445,8 @@ $('expert-form').addEventListener('submit', async (e) => {
     await renderExperts();
     const after = (await rr.encoderStats()).texts;
     const nq = 'pilotQueries' in pilots ? pilots.pilotQueries.length : 0;
-    $('embed-counter').textContent += ` Adding “${name}” embedded ${after - before} texts (${nq} pilot queries): no document was re-embedded.`;
+    $('embed-counter').textContent +=
+      ` Adding “${name}” embedded ${after - before} texts (${nq} pilot queries): no document was re-embedded.`;
     (e.target as HTMLFormElement).reset();
     void runSearch();
   } catch (err) {
@@ -394,13 +466,28 @@ async function importFile(f: File): Promise<void> {
   const split = (document.querySelector('input[name="split"]:checked') as HTMLInputElement).value as TextSplit;
   let docs: Doc[];
   try {
-    if (f.size > 200e6) throw new ImportError(`"${f.name}" is ${bytes(f.size)}; the playground imports files up to 200 MB.`);
+    if (f.size > 200e6)
+      throw new ImportError(`"${f.name}" is ${bytes(f.size)}; the playground imports files up to 200 MB.`);
     docs = parseDocuments(f.name, await f.text(), split);
   } catch (e) {
-    showError(e instanceof ImportError ? `Import of "${f.name}" failed: ${e.message} Nothing was changed in the collection.` : friendly(e, `Import of "${f.name}"`));
+    showError(
+      e instanceof ImportError
+        ? `Import of "${f.name}" failed: ${e.message} Nothing was changed in the collection.`
+        : friendly(e, `Import of "${f.name}"`),
+    );
     return;
   }
-  await indexDocs(docs, { box: 'import-box', bar: 'import-progress', status: 'import-status', cancel: 'import-cancel', label: 'import-label' }, `Importing ${docs.length} documents from "${f.name}"`);
+  await indexDocs(
+    docs,
+    {
+      box: 'import-box',
+      bar: 'import-progress',
+      status: 'import-status',
+      cancel: 'import-cancel',
+      label: 'import-label',
+    },
+    `Importing ${docs.length} documents from "${f.name}"`,
+  );
 }
 
 $<HTMLInputElement>('import-file').addEventListener('change', async (e) => {
@@ -460,7 +547,14 @@ async function start(): Promise<void> {
   let pilots: string | PilotLibraryJson | null;
   try {
     ({ experts, pilots } = await resolveExperts());
-    rr = await openRetriever({ collection: cfg.collection, model: cfg.model, experts, pilotLibrary: pilots, device: cfg.device, onProgress: onLoadProgress });
+    rr = await openRetriever({
+      collection: cfg.collection,
+      model: cfg.model,
+      experts,
+      pilotLibrary: pilots,
+      device: cfg.device,
+      onProgress: onLoadProgress,
+    });
   } catch (e) {
     setState('error');
     modelStatus.textContent = 'The model could not be loaded.';
@@ -472,7 +566,10 @@ async function start(): Promise<void> {
   modelStatus.textContent = `Model ready on ${info.backend.toUpperCase()} in ${(info.loadMs / 1000).toFixed(1)} s.`;
   kv('model', cfg.presetName ? `${cfg.model} (${cfg.presetName})` : cfg.model);
   kv('backend', `${info.backend.toUpperCase()}: ${info.backendReason}`, 'backend');
-  kv('embedding', `${info.dim} dimensions, ${info.layers} layers, ${info.pooling} pooling${info.normalize ? ', normalised' : ''}`);
+  kv(
+    'embedding',
+    `${info.dim} dimensions, ${info.layers} layers, ${info.pooling} pooling${info.normalize ? ', normalised' : ''}`,
+  );
   for (const w of info.warnings) kv('warning', w);
   await renderExperts();
 
@@ -501,7 +598,9 @@ async function start(): Promise<void> {
       offline.textContent = `Offline use: ${r ? `${r.failed.length} files could not be cached` : 'the service worker did not answer'}; reload once online.`;
     }
   } else {
-    offline.textContent = sw.supported ? 'Offline use: ready after the next load.' : 'Offline use: not available in this browser (no service worker).';
+    offline.textContent = sw.supported
+      ? 'Offline use: ready after the next load.'
+      : 'Offline use: not available in this browser (no service worker).';
   }
 }
 

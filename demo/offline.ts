@@ -18,10 +18,14 @@ export async function registerServiceWorker(timeoutMs = 4000): Promise<OfflineSt
   if (navigator.serviceWorker.controller) return { supported: true, controlled: true };
   const controlled = await new Promise<boolean>((resolve) => {
     const t = setTimeout(() => resolve(false), timeoutMs);
-    navigator.serviceWorker.addEventListener('controllerchange', () => {
-      clearTimeout(t);
-      resolve(true);
-    }, { once: true });
+    navigator.serviceWorker.addEventListener(
+      'controllerchange',
+      () => {
+        clearTimeout(t);
+        resolve(true);
+      },
+      { once: true },
+    );
   });
   return { supported: true, controlled };
 }

@@ -49,7 +49,9 @@ export function parseJsonl(text: string, prefix: string): Doc[] {
     try {
       o = JSON.parse(line);
     } catch {
-      throw new ImportError(`Line ${i + 1} is not valid JSON. Each line of a JSONL file must be one object like {"id": "1", "title": "…", "text": "…"}.`);
+      throw new ImportError(
+        `Line ${i + 1} is not valid JSON. Each line of a JSONL file must be one object like {"id": "1", "title": "…", "text": "…"}.`,
+      );
     }
     docs.push(toDoc(o, i + 1, prefix));
   });
@@ -134,10 +136,16 @@ export function parseText(text: string, split: TextSplit, prefix: string): Doc[]
 }
 
 export function parseDocuments(fileName: string, text: string, split: TextSplit): Doc[] {
-  if (text.includes('\u0000')) throw new ImportError(`"${fileName}" is a binary file, not text. Use JSONL, CSV or plain text.`);
+  if (text.includes('\u0000'))
+    throw new ImportError(`"${fileName}" is a binary file, not text. Use JSONL, CSV or plain text.`);
   const prefix = `${fileName.replace(/\.[^.]+$/, '')}:`;
   const fmt = detectFormat(fileName, text.slice(0, 200));
-  const docs = fmt === 'jsonl' ? parseJsonl(text, prefix) : fmt === 'csv' ? parseCsv(text, prefix) : parseText(text, split, prefix);
+  const docs =
+    fmt === 'jsonl'
+      ? parseJsonl(text, prefix)
+      : fmt === 'csv'
+        ? parseCsv(text, prefix)
+        : parseText(text, split, prefix);
   if (docs.length === 0) throw new ImportError(`"${fileName}" has no documents.`);
   const seen = new Set<string>();
   for (const d of docs) {

@@ -6,7 +6,16 @@
 import { EncoderClient } from '../src/encoder-client.js';
 import { RouterRetriever } from '../src/router-retriever.js';
 import type {
-  CollectionStats, Doc, IndexOptions, IndexResult, ModelInfo, ModelSpec, PilotLibraryJson, PilotSource, SearchOptions, SearchResult,
+  CollectionStats,
+  Doc,
+  IndexOptions,
+  IndexResult,
+  ModelInfo,
+  ModelSpec,
+  PilotLibraryJson,
+  PilotSource,
+  SearchOptions,
+  SearchResult,
 } from '../src/types.js';
 import type { DeviceRequest, EncoderStats, LoadProgress } from '../src/boundary/encoder-api.js';
 
@@ -45,10 +54,16 @@ class Adapter implements DemoRetriever {
     return this.rr.model;
   }
   experts(): string[] {
-    return this.rr.listExperts().filter((e) => e.loaded).map((e) => e.name);
+    return this.rr
+      .listExperts()
+      .filter((e) => e.loaded)
+      .map((e) => e.name);
   }
   storedExperts(): string[] {
-    return this.rr.listExperts().filter((e) => !e.loaded).map((e) => e.name);
+    return this.rr
+      .listExperts()
+      .filter((e) => !e.loaded)
+      .map((e) => e.name);
   }
   add(docs: Doc[], options?: IndexOptions): Promise<IndexResult> {
     return this.rr.add(docs, options);

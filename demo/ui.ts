@@ -1,7 +1,11 @@
 /** Small DOM helpers of the playground and the widget: escaping, highlighting, bars, errors in words. */
 import { isRouterRetrieverError } from '../src/boundary/errors.js';
 
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...kids: (Node | string)[]): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...kids: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k === 'class') e.className = v;
@@ -11,7 +15,11 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<
   return e;
 }
 
-const STOP = new Set('a an and are as at be by for from has have how in is it of on or that the this to was were what when where which who why with does do did can not no'.split(' '));
+const STOP = new Set(
+  'a an and are as at be by for from has have how in is it of on or that the this to was were what when where which who why with does do did can not no'.split(
+    ' ',
+  ),
+);
 
 /** Query terms worth highlighting: lower-cased words of 2+ letters that are not stop words. */
 export function queryTerms(q: string): string[] {
@@ -36,8 +44,8 @@ export function snippet(text: string, terms: string[], max = 240): Node[] {
     if (m && m.index > max / 3) start = text.lastIndexOf(' ', m.index - Math.floor(max / 4)) + 1;
   }
   let s = text.slice(start, start + max);
-  if (start + max < text.length) s = s.slice(0, Math.max(s.lastIndexOf(' '), max / 2)) + ' …';
-  if (start > 0) s = '… ' + s;
+  if (start + max < text.length) s = `${s.slice(0, Math.max(s.lastIndexOf(' '), max / 2))} …`;
+  if (start > 0) s = `… ${s}`;
   if (!re) return [document.createTextNode(s)];
   const out: Node[] = [];
   let last = 0;
@@ -55,7 +63,8 @@ export function snippet(text: string, terms: string[], max = 240): Node[] {
 /** The routing decision as an SVG bar chart: one bar per expert, the chosen one marked. */
 export function routeChart(scores: Record<string, number>, chosen: string | null): SVGSVGElement | HTMLElement {
   const entries = Object.entries(scores);
-  if (entries.length === 0) return el('p', { class: 'muted' }, 'No experts with pilot embeddings: the base encoder answers.');
+  if (entries.length === 0)
+    return el('p', { class: 'muted' }, 'No experts with pilot embeddings: the base encoder answers.');
   const ns = 'http://www.w3.org/2000/svg';
   const rowH = 22;
   const labelW = 110;
@@ -77,7 +86,7 @@ export function routeChart(scores: Record<string, number>, chosen: string | null
     const label = document.createElementNS(ns, 'text');
     label.setAttribute('x', '0');
     label.setAttribute('y', String(y + 15));
-    label.textContent = (name === chosen ? '▶ ' : '') + (name.length > 14 ? name.slice(0, 13) + '…' : name);
+    label.textContent = (name === chosen ? '▶ ' : '') + (name.length > 14 ? `${name.slice(0, 13)}…` : name);
     const w = Math.max(2, ((v - lo) / (hi - lo)) * (width - labelW - 50));
     const rect = document.createElementNS(ns, 'rect');
     rect.setAttribute('x', String(labelW));

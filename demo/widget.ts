@@ -3,7 +3,9 @@ import '../src/widget.js';
 import { readConfig, SAMPLE } from './config.js';
 
 const cfg = readConfig();
-const experts = Object.entries(cfg.experts).map(([n, u]) => `${n}=${u}`).join(',');
+const experts = Object.entries(cfg.experts)
+  .map(([n, u]) => `${n}=${u}`)
+  .join(',');
 
 function make(slot: string, attrs: Record<string, string>): HTMLElement {
   const w = document.createElement('router-search');
@@ -22,8 +24,20 @@ const common = {
   src: SAMPLE[cfg.sample],
   device: cfg.device,
 };
-const w1 = make('slot-1', { ...common, k: '5', expert: 'auto', placeholder: 'Search the sample collection', 'aria-label': 'Search the sample collection' });
-make('slot-2', { ...common, k: '3', expert: 'none', placeholder: 'Search (base encoder)', 'aria-label': 'Search with the base encoder' });
+const w1 = make('slot-1', {
+  ...common,
+  k: '5',
+  expert: 'auto',
+  placeholder: 'Search the sample collection',
+  'aria-label': 'Search the sample collection',
+});
+make('slot-2', {
+  ...common,
+  k: '3',
+  expert: 'none',
+  placeholder: 'Search (base encoder)',
+  'aria-label': 'Search with the base encoder',
+});
 
 const out = document.getElementById('selected')!;
 w1.addEventListener('select', (e) => {

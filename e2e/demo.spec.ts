@@ -11,9 +11,18 @@ const LABEL = PRESET === 'tiny' ? 'tiny-bert' : PRESET;
 const URL_ = `/demo/?preset=${PRESET}&sample=tiny`;
 const FIXTURES = join(import.meta.dirname, '..', 'test', 'fixtures');
 
-interface KnownQuery { id: string; text: string; expected: Record<string, string> }
-const meta = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'demo-data', 'queries.json'), 'utf8')) as { queries: KnownQuery[] };
-const SAMPLE_DOCS = readFileSync(join(import.meta.dirname, '..', 'public', 'demo-data', 'sample-tiny.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; title?: string; text: string });
+interface KnownQuery {
+  id: string;
+  text: string;
+  expected: Record<string, string>;
+}
+const meta = JSON.parse(
+  readFileSync(join(import.meta.dirname, '..', 'public', 'demo-data', 'queries.json'), 'utf8'),
+) as { queries: KnownQuery[] };
+const SAMPLE_DOCS = readFileSync(join(import.meta.dirname, '..', 'public', 'demo-data', 'sample-tiny.jsonl'), 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l) as { id: string; title?: string; text: string });
 const N = String(SAMPLE_DOCS.length);
 const N2 = String(SAMPLE_DOCS.length + 2);
 const known = meta.queries.filter((q) => q.expected[LABEL] || q.expected[`${LABEL}/none`]);
@@ -57,7 +66,10 @@ test.beforeEach(async ({ page }) => {
   });
 });
 
-test('first visit indexes with a progress bar; known queries; reload is instant; offline still searches', async ({ page, context }, info) => {
+test('first visit indexes with a progress bar; known queries; reload is instant; offline still searches', async ({
+  page,
+  context,
+}, info) => {
   test.setTimeout(420_000);
   const errors = watchConsole(page);
   await page.goto(URL_);
@@ -73,17 +85,30 @@ test('first visit indexes with a progress bar; known queries; reload is instant;
   await expect(page.locator('#coll-stats')).toHaveAttribute('data-documents', N);
   await expect(page.locator('#backend')).toContainText(/WEBGPU|WASM/);
   // Long tasks between the start and the end of indexing (outside the screenshot).
-  const tasks = await page.evaluate(([s0, s1]) => {
-    const [s] = performance.getEntriesByName('rr-demo:index-start');
-    const [e] = performance.getEntriesByName('rr-demo:index-end');
-    const all = (window as unknown as { __longtasks: { start: number; duration: number }[] }).__longtasks;
-    const inShot = (t: { start: number; duration: number }) => t.start < s1 && t.start + t.duration > s0;
-    return { during: all.filter((t) => t.start >= s.startTime && t.start <= e.startTime && !inShot(t)).map((t) => t.duration), all: all.map((t) => [Math.round(t.start), Math.round(t.duration)]), span: [s.startTime, e.startTime] };
-  }, [s0, s1]);
-  console.log(`long tasks (start, ms): ${JSON.stringify(tasks.all)}; indexing ${tasks.span.map(Math.round).join('-')} ms`);
+  const tasks = await page.evaluate(
+    ([s0, s1]) => {
+      const [s] = performance.getEntriesByName('rr-demo:index-start');
+      const [e] = performance.getEntriesByName('rr-demo:index-end');
+      const all = (window as unknown as { __longtasks: { start: number; duration: number }[] }).__longtasks;
+      const inShot = (t: { start: number; duration: number }) => t.start < s1 && t.start + t.duration > s0;
+      return {
+        during: all
+          .filter((t) => t.start >= s.startTime && t.start <= e.startTime && !inShot(t))
+          .map((t) => t.duration),
+        all: all.map((t) => [Math.round(t.start), Math.round(t.duration)]),
+        span: [s.startTime, e.startTime],
+      };
+    },
+    [s0, s1],
+  );
+  console.log(
+    `long tasks (start, ms): ${JSON.stringify(tasks.all)}; indexing ${tasks.span.map(Math.round).join('-')} ms`,
+  );
   // No wall-clock bound (load stretches tasks; bench:responsiveness measures them): the indexing
   // was cut into tasks, none of which held the page for the whole run.
-  expect(Math.max(0, ...tasks.during), 'no task as long as the whole indexing run').toBeLessThan(tasks.span[1] - tasks.span[0]);
+  expect(Math.max(0, ...tasks.during), 'no task as long as the whole indexing run').toBeLessThan(
+    tasks.span[1] - tasks.span[0],
+  );
 
   // Known queries return their expected top document (auto routing and the base column).
   expect(known.length).toBeGreaterThan(0);
@@ -91,7 +116,8 @@ test('first visit indexes with a progress bar; known queries; reload is instant;
   for (const q of known) {
     await search(page, q.text);
     if (q.expected[LABEL]) await expect(topOf(page, 'auto')).toHaveAttribute('data-id', q.expected[LABEL]);
-    if (q.expected[`${LABEL}/none`]) await expect(topOf(page, 'none')).toHaveAttribute('data-id', q.expected[`${LABEL}/none`]);
+    if (q.expected[`${LABEL}/none`])
+      await expect(topOf(page, 'none')).toHaveAttribute('data-id', q.expected[`${LABEL}/none`]);
   }
   await expect(page.locator('.route-chart .bar.chosen')).toHaveCount(1);
   await expect(page.locator('#timings')).toContainText(/route .* encode .* search/);
@@ -129,7 +155,9 @@ async function ready(page: Page): Promise<void> {
   await expect(page.locator('body')).toHaveAttribute('data-state', 'ready', { timeout: 150_000 });
 }
 
-test('import a JSONL file and find its document; a malformed file shows an error and the index still answers', async ({ page }, info) => {
+test('import a JSONL file and find its document; a malformed file shows an error and the index still answers', async ({
+  page,
+}, info) => {
   const errors = watchConsole(page);
   await ready(page);
   // mine-1 repeats the text of a sample document that a known query finds (so even the random
@@ -139,9 +167,17 @@ test('import a JSONL file and find its document; a malformed file shows an error
   const orig = SAMPLE_DOCS.find((d) => d.id === target)!;
   const jsonl = [
     { id: 'mine-1', title: orig.title, text: orig.text },
-    { id: 'mine-2', title: 'Sourdough starter', text: 'Feed the starter with equal weights of flour and water every day.' },
-  ].map((d) => JSON.stringify(d)).join('\n');
-  await page.getByLabel('Documents file').setInputFiles({ name: 'mine.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(jsonl) });
+    {
+      id: 'mine-2',
+      title: 'Sourdough starter',
+      text: 'Feed the starter with equal weights of flour and water every day.',
+    },
+  ]
+    .map((d) => JSON.stringify(d))
+    .join('\n');
+  await page
+    .getByLabel('Documents file')
+    .setInputFiles({ name: 'mine.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(jsonl) });
   await expect(page.locator('#import-status')).toContainText('Done: 2 added', { timeout: 60_000 });
   await expect(page.locator('#coll-stats')).toHaveAttribute('data-documents', N2);
   await page.getByLabel('Compare with').selectOption('none');
@@ -150,7 +186,11 @@ test('import a JSONL file and find its document; a malformed file shows an error
   await shot(page, info, '5-imported');
 
   // A malformed file: a plain-words alert, nothing lost.
-  await page.getByLabel('Documents file').setInputFiles({ name: 'broken.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from('{"id": "x", "text": "ok"}\n{not json\n') });
+  await page.getByLabel('Documents file').setInputFiles({
+    name: 'broken.jsonl',
+    mimeType: 'application/jsonl',
+    buffer: Buffer.from('{"id": "x", "text": "ok"}\n{not json\n'),
+  });
   const alert = page.getByRole('alert');
   await expect(alert).toBeVisible();
   await expect(alert).toContainText('Line 2 is not valid JSON');
@@ -168,13 +208,21 @@ test('add and remove an expert without re-embedding a document (keyboard only)',
   const counter = page.locator('#embed-counter');
   const before = Number(await counter.getAttribute('data-texts'));
   // Pilot embeddings from a file: the fixture's pilot library entry of expert-b.
-  const pilots = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'demo-data', 'tiny-pilots.json'), 'utf8')) as Record<string, number[][]>;
+  const pilots = JSON.parse(
+    readFileSync(join(import.meta.dirname, '..', 'public', 'demo-data', 'tiny-pilots.json'), 'utf8'),
+  ) as Record<string, number[][]>;
   test.skip(PRESET !== 'tiny', 'uses the fixture adapter');
   await page.locator('#add-expert summary').focus();
   await page.keyboard.press('Enter');
   await page.getByLabel('Name', { exact: true }).fill('my-expert');
-  await page.getByLabel(/^Files/).setInputFiles(['adapter_config.json', 'adapter_model.bin'].map((f) => join(FIXTURES, 'adapters', 'expert-b', f)));
-  await page.getByLabel(/A JSON file/).setInputFiles({ name: 'pilots.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(pilots['expert-b'])) });
+  await page
+    .getByLabel(/^Files/)
+    .setInputFiles(['adapter_config.json', 'adapter_model.bin'].map((f) => join(FIXTURES, 'adapters', 'expert-b', f)));
+  await page.getByLabel(/A JSON file/).setInputFiles({
+    name: 'pilots.json',
+    mimeType: 'application/json',
+    buffer: Buffer.from(JSON.stringify(pilots['expert-b'])),
+  });
   await page.getByRole('button', { name: 'Add expert' }).focus();
   await page.keyboard.press('Enter');
   await expect(page.locator('#expert-list li[data-expert="my-expert"]')).toBeVisible({ timeout: 30_000 });
@@ -203,17 +251,25 @@ test('phone width: no horizontal scrolling, search usable', async ({ page }, inf
   await ready(page);
   await search(page, 'shots fired');
   await page.getByLabel('Compare with').selectOption('none');
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
   expect(overflow).toBeLessThanOrEqual(0);
   await shot(page, info, '9-phone');
 });
 
 test('the bundled contriever-mini answers the known queries (auto routing and base)', async ({ page }, info) => {
-  test.skip(info.project.name === 'webgpu', 'SwiftShader runs the 6-layer model too slowly for CI; the wasm project checks it');
+  test.skip(
+    info.project.name === 'webgpu',
+    'SwiftShader runs the 6-layer model too slowly for CI; the wasm project checks it',
+  );
   test.skip(PRESET !== 'tiny', 'the default run of this spec already uses the preset given by E2E_PRESET');
   test.setTimeout(300_000);
   const mini = meta.queries.filter((q) => q.expected['contriever-mini'] || q.expected['contriever-mini/none']);
-  expect(mini.length, 'known queries recorded for contriever-mini (tools/make-demo-data.ts --expect)').toBeGreaterThanOrEqual(10);
+  expect(
+    mini.length,
+    'known queries recorded for contriever-mini (tools/make-demo-data.ts --expect)',
+  ).toBeGreaterThanOrEqual(10);
   const errors = watchConsole(page);
   await page.goto('/demo/?preset=contriever-mini&sample=tiny&collection=e2e-contriever-mini');
   await expect(page.locator('body')).toHaveAttribute('data-state', 'ready', { timeout: 240_000 });
@@ -221,8 +277,10 @@ test('the bundled contriever-mini answers the known queries (auto routing and ba
   await page.getByLabel('Compare with').selectOption('none');
   for (const q of mini) {
     await search(page, q.text);
-    if (q.expected['contriever-mini']) await expect(topOf(page, 'auto')).toHaveAttribute('data-id', q.expected['contriever-mini']);
-    if (q.expected['contriever-mini/none']) await expect(topOf(page, 'none')).toHaveAttribute('data-id', q.expected['contriever-mini/none']);
+    if (q.expected['contriever-mini'])
+      await expect(topOf(page, 'auto')).toHaveAttribute('data-id', q.expected['contriever-mini']);
+    if (q.expected['contriever-mini/none'])
+      await expect(topOf(page, 'none')).toHaveAttribute('data-id', q.expected['contriever-mini/none']);
   }
   await shot(page, info, 'contriever-mini-search');
   expect(errors, 'no console errors').toEqual([]);

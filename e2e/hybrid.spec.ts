@@ -15,12 +15,26 @@ async function load(page: Page): Promise<void> {
 
 /** Documents a BM25 side can tell apart, among generated filler. */
 const KNOWN = [
-  { id: 'vitd', title: 'Vitamin D supplementation and fracture risk', text: 'Randomised trials of vitamin D in older adults: fractures of the hip were fewer with daily doses.' },
-  { id: 'statin', title: 'Statins after myocardial infarction', text: 'Cholesterol lowering with statins reduced recurrent heart attacks.' },
-  { id: 'wing', title: 'Boundary layer on a swept wing', text: 'Transition of the boundary layer at supersonic speeds over swept wings.' },
+  {
+    id: 'vitd',
+    title: 'Vitamin D supplementation and fracture risk',
+    text: 'Randomised trials of vitamin D in older adults: fractures of the hip were fewer with daily doses.',
+  },
+  {
+    id: 'statin',
+    title: 'Statins after myocardial infarction',
+    text: 'Cholesterol lowering with statins reduced recurrent heart attacks.',
+  },
+  {
+    id: 'wing',
+    title: 'Boundary layer on a swept wing',
+    text: 'Transition of the boundary layer at supersonic speeds over swept wings.',
+  },
 ];
 
-test('hybrid results carry both scores; reload restores lexical hits with zero documents re-analyzed; delete removes from both', async ({ page }) => {
+test('hybrid results carry both scores; reload restores lexical hits with zero documents re-analyzed; delete removes from both', async ({
+  page,
+}) => {
   await load(page);
   const name = `e2e-hybrid-${Date.now()}`;
   await page.evaluate((n) => (window as unknown as W).rr.open(n), name);
@@ -32,7 +46,10 @@ test('hybrid results carry both scores; reload restores lexical hits with zero d
 
   const q = 'vitamin D fracture risk';
   // lexical weight 0.6: the one document with these terms scores >= 0.6, any other <= 0.4
-  const hybrid = await page.evaluate((q) => (window as unknown as W).rr.searchWith(q, { k: 10, fusion: { method: 'convex', weight: 0.6 } }), q);
+  const hybrid = await page.evaluate(
+    (q) => (window as unknown as W).rr.searchWith(q, { k: 10, fusion: { method: 'convex', weight: 0.6 } }),
+    q,
+  );
   expect(hybrid.ok).toBe(true);
   if (!hybrid.ok) return;
   expect(hybrid.hits[0].id).toBe('vitd');
@@ -43,7 +60,9 @@ test('hybrid results carry both scores; reload restores lexical hits with zero d
   expect(byDefault.ok && byDefault.hits.length).toBe(10);
 
   const textsBefore = (await page.evaluate(() => (window as unknown as W).rr.counts())).texts;
-  const lexical = await page.evaluate(() => (window as unknown as W).rr.searchWith('supersonic swept wing', { k: 5, mode: 'lexical' }));
+  const lexical = await page.evaluate(() =>
+    (window as unknown as W).rr.searchWith('supersonic swept wing', { k: 5, mode: 'lexical' }),
+  );
   expect(lexical.ok).toBe(true);
   if (!lexical.ok) return;
   expect(lexical.hits[0].id).toBe('wing');
@@ -56,9 +75,14 @@ test('hybrid results carry both scores; reload restores lexical hits with zero d
   expect(re.documents).toBe(403);
   expect(re.texts).toBe(0);
   expect((await page.evaluate(() => (window as unknown as W).rr.lexicalStats())).analyzedDocuments).toBe(0);
-  const lexAfter = await page.evaluate(() => (window as unknown as W).rr.searchWith('supersonic swept wing', { k: 5, mode: 'lexical' }));
+  const lexAfter = await page.evaluate(() =>
+    (window as unknown as W).rr.searchWith('supersonic swept wing', { k: 5, mode: 'lexical' }),
+  );
   expect(lexAfter.ok && lexAfter.hits).toEqual(lexical.hits);
-  const hybridAfter = await page.evaluate((q) => (window as unknown as W).rr.searchWith(q, { k: 10, fusion: { method: 'convex', weight: 0.6 } }), q);
+  const hybridAfter = await page.evaluate(
+    (q) => (window as unknown as W).rr.searchWith(q, { k: 10, fusion: { method: 'convex', weight: 0.6 } }),
+    q,
+  );
   expect(hybridAfter.ok && hybridAfter.hits.map((h) => h.id)).toEqual(hybrid.hits.map((h) => h.id));
 
   expect(await page.evaluate(() => (window as unknown as W).rr.deleteDocs(['vitd']))).toBe(1);

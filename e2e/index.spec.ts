@@ -19,7 +19,9 @@ async function load(page: Page, project: string): Promise<void> {
   await page.waitForFunction(() => (window as unknown as { rrReady?: boolean }).rrReady === true);
 }
 
-test('indexes documents with progress in slices that yield, reload restores with zero re-embedding', async ({ page }, testInfo) => {
+test('indexes documents with progress in slices that yield, reload restores with zero re-embedding', async ({
+  page,
+}, testInfo) => {
   const n = testInfo.project.name === 'webgpu' ? 300 : 2000;
   await load(page, testInfo.project.name);
   const opened = await page.evaluate(() => (window as unknown as W).rr.open('e2e-main'));
@@ -70,11 +72,17 @@ test('QuotaExceededError keeps what was committed searchable and reports neededB
   if (quota > usage + 1_200_000) {
     // This Chromium ignores the CDP override (estimate() still reports the default quota):
     // make IndexedDB itself throw QuotaExceededError after ~1.2 MB more.
-    testInfo.annotations.push({ type: 'quota', description: `CDP quota override ignored (quota ${quota}); IndexedDB put() limited in the page instead` });
+    testInfo.annotations.push({
+      type: 'quota',
+      description: `CDP quota override ignored (quota ${quota}); IndexedDB put() limited in the page instead`,
+    });
     await page.evaluate(() => (window as unknown as W).rr.limitIdbWrites(1_200_000));
   }
   const big = await page.evaluate(() => (window as unknown as W).rr.index(1536, 256, { metaBytes: 4000 }));
-  expect(big.ok, `usage before ${usage}; ${JSON.stringify(await page.evaluate(() => (window as unknown as W).rr.counts()))}`).toBe(false);
+  expect(
+    big.ok,
+    `usage before ${usage}; ${JSON.stringify(await page.evaluate(() => (window as unknown as W).rr.counts()))}`,
+  ).toBe(false);
   if (big.ok) return;
   expect(big.error.code).toBe('QUOTA_EXCEEDED');
   expect(Number(big.error.details?.neededBytes)).toBeGreaterThan(0);
@@ -82,7 +90,9 @@ test('QuotaExceededError keeps what was committed searchable and reports neededB
   expect(done % 256).toBe(0);
   const counts = await page.evaluate(() => (window as unknown as W).rr.counts());
   expect(counts.documents).toBe(256 + done);
-  console.log(`quota: failed after ${done} more docs, neededBytes ${String(big.error.details?.neededBytes)}; ${big.error.message}`);
+  console.log(
+    `quota: failed after ${done} more docs, neededBytes ${String(big.error.details?.neededBytes)}; ${big.error.message}`,
+  );
   const s = await page.evaluate(() => (window as unknown as W).rr.search('apple banana number 3', 'none', 256 + 1536));
   expect(s.ok).toBe(true);
   if (s.ok) expect(s.ids.length).toBe(256 + done);
@@ -94,7 +104,10 @@ test('adds and removes an expert without re-embedding documents', async ({ page 
   await page.evaluate(() => (window as unknown as W).rr.open('e2e-experts'));
   expect((await page.evaluate(() => (window as unknown as W).rr.index(300))).ok).toBe(true);
   const t0 = (await page.evaluate(() => (window as unknown as W).rr.counts())).texts;
-  await page.evaluate((url) => (window as unknown as W).rr.addExpert('expert-a', url, ['ocean protein', 'gene cell']), '/test/fixtures/adapters/expert-a/');
+  await page.evaluate(
+    (url) => (window as unknown as W).rr.addExpert('expert-a', url, ['ocean protein', 'gene cell']),
+    '/test/fixtures/adapters/expert-a/',
+  );
   const routed = await page.evaluate(() => (window as unknown as W).rr.search('ocean protein cell', 'auto'));
   expect(routed.ok && routed.route.expert).toBe('expert-a');
   await page.evaluate(() => (window as unknown as W).rr.removeExpert('expert-a'));
@@ -107,7 +120,10 @@ test('adds and removes an expert without re-embedding documents', async ({ page 
   expect(c.experts).toEqual([]);
 });
 
-test('a second tab opens the same collection and sees documents, also while the first stays open', async ({ page, context }, testInfo) => {
+test('a second tab opens the same collection and sees documents, also while the first stays open', async ({
+  page,
+  context,
+}, testInfo) => {
   await load(page, testInfo.project.name);
   await page.evaluate(() => (window as unknown as W).rr.open('e2e-tabs'));
   expect((await page.evaluate(() => (window as unknown as W).rr.index(100))).ok).toBe(true);
@@ -129,8 +145,13 @@ test('a second tab opens the same collection and sees documents, also while the 
   await page2.close();
 });
 
-test('searching 100k 768-d vectors yields to the event loop and equals the one-shot search', async ({ page }, testInfo) => {
-  test.skip(testInfo.project.name === 'webgpu', 'pure main-thread search, no GPU involved: checked once in the wasm project');
+test('searching 100k 768-d vectors yields to the event loop and equals the one-shot search', async ({
+  page,
+}, testInfo) => {
+  test.skip(
+    testInfo.project.name === 'webgpu',
+    'pure main-thread search, no GPU involved: checked once in the wasm project',
+  );
   await load(page, testInfo.project.name);
   const queries = 10;
   const r = await page.evaluate((q) => (window as unknown as W).rr.bigSearch(100_000, 768, q), queries);
@@ -143,7 +164,9 @@ test('searching 100k 768-d vectors yields to the event loop and equals the one-s
   expect(r.turns, msg).toBeGreaterThanOrEqual(queries);
 });
 
-test('int8 kernel in Chromium: the relaxed-SIMD and plain builds are exact (equal to a JS reference) and give identical searches', async ({ page }, testInfo) => {
+test('int8 kernel in Chromium: the relaxed-SIMD and plain builds are exact (equal to a JS reference) and give identical searches', async ({
+  page,
+}, testInfo) => {
   test.skip(testInfo.project.name === 'webgpu', 'pure WASM, no GPU involved: checked once in the wasm project');
   await load(page, testInfo.project.name);
   const r = await page.evaluate(async () => {
@@ -176,8 +199,16 @@ test('int8 kernel in Chromium: the relaxed-SIMD and plain builds are exact (equa
           new Int16Array(mem.buffer, dim, dim).set(q);
           const v = new Int8Array(mem.buffer, 32768, rows * dim);
           for (let i = 0; i < v.length; i++) v[i] = rows === 1 ? -128 : Math.floor(rnd() * 256) - 128;
-          const inst = new WebAssembly.Instance(new WebAssembly.Module(k.buildU7Module(dim, relaxed, shape)), { env: { mem } });
-          (inst.exports.dots_u7 as (a: number, b: number, c: number, d: number, e: number) => void)(0, 32768, dim, rows, 16384);
+          const inst = new WebAssembly.Instance(new WebAssembly.Module(k.buildU7Module(dim, relaxed, shape)), {
+            env: { mem },
+          });
+          (inst.exports.dots_u7 as (a: number, b: number, c: number, d: number, e: number) => void)(
+            0,
+            32768,
+            dim,
+            rows,
+            16384,
+          );
           const out = new Int32Array(mem.buffer, 16384, rows);
           for (let row = 0; row < rows; row++) {
             let want = 0;
@@ -197,11 +228,21 @@ test('int8 kernel in Chromium: the relaxed-SIMD and plain builds are exact (equa
     let same = true;
     for (let t = 0; t < 5; t++) {
       const q = Float32Array.from({ length: dim }, () => rnd() - 0.5);
-      same &&= JSON.stringify(relaxedIdx.search(q, 100, { candidates: 100 })) === JSON.stringify(plainIdx.search(q, 100, { candidates: 100 }));
+      same &&=
+        JSON.stringify(relaxedIdx.search(q, 100, { candidates: 100 })) ===
+        JSON.stringify(plainIdx.search(q, 100, { candidates: 100 }));
     }
-    return { checked, bad: bad.slice(0, 5), supported: k.relaxedDotSupported(), kernels: [relaxedIdx.kernel, plainIdx.kernel], same };
+    return {
+      checked,
+      bad: bad.slice(0, 5),
+      supported: k.relaxedDotSupported(),
+      kernels: [relaxedIdx.kernel, plainIdx.kernel],
+      same,
+    };
   });
-  console.log(`int8 kernel: relaxed SIMD supported ${r.supported}; ${r.checked} rows checked; Int8Index kernels ${r.kernels.join(' vs ')}`);
+  console.log(
+    `int8 kernel: relaxed SIMD supported ${r.supported}; ${r.checked} rows checked; Int8Index kernels ${r.kernels.join(' vs ')}`,
+  );
   expect(r.bad).toEqual([]);
   expect(r.checked).toBe(2 * 7 * 45);
   expect(r.supported).toBe(true); // relaxed SIMD ships in Chromium since 114

@@ -31,13 +31,21 @@ export function validateDocs(docs: unknown): asserts docs is Doc[] {
       invalid(`Document ${i} needs a non-empty string id (got ${JSON.stringify(doc.id)}).`, { index: i });
     }
     const prev = seen.get(doc.id);
-    if (prev !== undefined) invalid(`Document id "${doc.id}" appears twice in this batch (documents ${prev} and ${i}).`, { id: doc.id, index: i });
+    if (prev !== undefined)
+      invalid(`Document id "${doc.id}" appears twice in this batch (documents ${prev} and ${i}).`, {
+        id: doc.id,
+        index: i,
+      });
     seen.set(doc.id, i);
-    if (typeof doc.text !== 'string') invalid(`Document "${doc.id}" (index ${i}) needs a string text.`, { id: doc.id, index: i });
+    if (typeof doc.text !== 'string')
+      invalid(`Document "${doc.id}" (index ${i}) needs a string text.`, { id: doc.id, index: i });
     if (doc.title !== undefined && typeof doc.title !== 'string') {
       invalid(`The title of document "${doc.id}" (index ${i}) must be a string.`, { id: doc.id, index: i });
     }
-    if (doc.metadata !== undefined && (typeof doc.metadata !== 'object' || doc.metadata === null || Array.isArray(doc.metadata))) {
+    if (
+      doc.metadata !== undefined &&
+      (typeof doc.metadata !== 'object' || doc.metadata === null || Array.isArray(doc.metadata))
+    ) {
       invalid(`The metadata of document "${doc.id}" (index ${i}) must be a plain object.`, { id: doc.id, index: i });
     }
   });
@@ -51,7 +59,11 @@ export function docText(d: Doc | Pick<Doc, 'title' | 'text'>): string {
 /** True when a stored document has exactly this content (title, text, metadata). */
 export function sameContent(a: Doc | undefined, b: Doc): boolean {
   if (!a) return false;
-  return a.text === b.text && (a.title ?? undefined) === (b.title ?? undefined) && JSON.stringify(a.metadata ?? null) === JSON.stringify(b.metadata ?? null);
+  return (
+    a.text === b.text &&
+    (a.title ?? undefined) === (b.title ?? undefined) &&
+    JSON.stringify(a.metadata ?? null) === JSON.stringify(b.metadata ?? null)
+  );
 }
 
 /** Just the Doc fields of a record that carries more (e.g. the store's slot). */

@@ -94,10 +94,15 @@ export class RouterRetriever {
 
   /** Opens (or creates) a collection: loads the model, the vectors, the experts and the pilot library. */
   static async open(options: OpenOptions): Promise<RouterRetriever> {
-    if (typeof options !== 'object' || options === null) throw new RouterRetrieverError('INVALID_INPUT', 'open() takes an options object.');
-    if (typeof options.name !== 'string' || options.name === '') throw new RouterRetrieverError('INVALID_INPUT', 'open() needs a collection name.');
+    if (typeof options !== 'object' || options === null)
+      throw new RouterRetrieverError('INVALID_INPUT', 'open() takes an options object.');
+    if (typeof options.name !== 'string' || options.name === '')
+      throw new RouterRetrieverError('INVALID_INPUT', 'open() needs a collection name.');
     if (options.routing !== undefined && options.routing !== 'mean' && options.routing !== 'max') {
-      throw new RouterRetrieverError('INVALID_INPUT', `routing must be 'mean' or 'max', got ${String(options.routing)}.`);
+      throw new RouterRetrieverError(
+        'INVALID_INPUT',
+        `routing must be 'mean' or 'max', got ${String(options.routing)}.`,
+      );
     }
     RouterRetriever.checkHybridOptions(options);
     const { encoder, owns, info } = await RouterRetriever.startEncoder(options);
@@ -114,10 +119,16 @@ export class RouterRetriever {
     checkLexicalOptions(options.lexical, 'lexical');
     if (options.fusion !== undefined) checkFusion(options.fusion, 'fusion');
     const m = options.onLexicalMismatch;
-    if (m !== undefined && m !== 'error' && m !== 'rebuild') throw new RouterRetrieverError('INVALID_INPUT', `onLexicalMismatch must be 'error' or 'rebuild', got ${String(m)}.`);
+    if (m !== undefined && m !== 'error' && m !== 'rebuild')
+      throw new RouterRetrieverError(
+        'INVALID_INPUT',
+        `onLexicalMismatch must be 'error' or 'rebuild', got ${String(m)}.`,
+      );
   }
 
-  private static async startEncoder(options: Omit<OpenOptions, 'name'>): Promise<{ encoder: EncoderApi; owns: boolean; info: ModelInfo }> {
+  private static async startEncoder(
+    options: Omit<OpenOptions, 'name'>,
+  ): Promise<{ encoder: EncoderApi; owns: boolean; info: ModelInfo }> {
     const owns = !options.encoder;
     const encoder = options.encoder ?? new EncoderClient();
     try {
@@ -129,7 +140,12 @@ export class RouterRetriever {
     }
   }
 
-  private static async openWith(options: OpenOptions, encoder: EncoderApi, owns: boolean, info: ModelInfo): Promise<RouterRetriever> {
+  private static async openWith(
+    options: OpenOptions,
+    encoder: EncoderApi,
+    owns: boolean,
+    info: ModelInfo,
+  ): Promise<RouterRetriever> {
     const store = await CollectionStore.open(options.name, {
       fingerprint: info.fingerprint,
       dim: info.dim,
@@ -156,12 +172,19 @@ export class RouterRetriever {
    * collection: documents, vectors, expert records, pilots) and opens it. Its model
    * must be the same base model (MODEL_MISMATCH otherwise).
    */
-  static async importCollection(name: string, file: Blob | ArrayBuffer | Uint8Array, options: ImportCollectionOptions): Promise<RouterRetriever> {
+  static async importCollection(
+    name: string,
+    file: Blob | ArrayBuffer | Uint8Array,
+    options: ImportCollectionOptions,
+  ): Promise<RouterRetriever> {
     const bytes = file instanceof Blob ? new Uint8Array(await file.arrayBuffer()) : file;
     RouterRetriever.checkHybridOptions(options);
     const { encoder, owns, info } = await RouterRetriever.startEncoder(options);
     try {
-      const s = await CollectionStore.importCollection(name, bytes, { fingerprint: info.fingerprint, overwrite: options.overwrite });
+      const s = await CollectionStore.importCollection(name, bytes, {
+        fingerprint: info.fingerprint,
+        overwrite: options.overwrite,
+      });
       s.close();
       return await RouterRetriever.openWith({ ...options, name }, encoder, owns, info);
     } catch (e) {
@@ -191,7 +214,8 @@ export class RouterRetriever {
   /** Deletes documents (unknown ids are ignored). Returns how many were deleted. */
   delete(ids: string[]): Promise<number> {
     this.requireOpen();
-    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) throw new RouterRetrieverError('INVALID_INPUT', 'delete() takes an array of string ids.');
+    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string'))
+      throw new RouterRetrieverError('INVALID_INPUT', 'delete() takes an array of string ids.');
     return this.serial(() => this.indexing.delete(ids));
   }
 
@@ -252,7 +276,8 @@ export class RouterRetriever {
    */
   addExpert(name: string, adapter: ModelSpec, pilots?: PilotSource): Promise<void> {
     this.requireOpen();
-    if (typeof name !== 'string' || name === '') throw new RouterRetrieverError('INVALID_INPUT', 'An expert needs a non-empty name.');
+    if (typeof name !== 'string' || name === '')
+      throw new RouterRetrieverError('INVALID_INPUT', 'An expert needs a non-empty name.');
     return this.serial(() => this.experts.add(name, adapter, pilots));
   }
 
@@ -320,8 +345,21 @@ export class RouterRetriever {
       /* no StorageManager */
     }
     const index = this.live.index;
-    const lexical: LexicalStats = { terms: this.store.lexicon.size, analyzedDocuments: this.store.analyzedDocuments, memoryBytes: this.live.lexical.memoryBytes() };
-    return { documents: await this.store.docCount(), dim: this.model.dim, experts: this.experts.names(), usageBytes, quotaBytes, dtype: index.dtype, backend: index.backend, lexical };
+    const lexical: LexicalStats = {
+      terms: this.store.lexicon.size,
+      analyzedDocuments: this.store.analyzedDocuments,
+      memoryBytes: this.live.lexical.memoryBytes(),
+    };
+    return {
+      documents: await this.store.docCount(),
+      dim: this.model.dim,
+      experts: this.experts.names(),
+      usageBytes,
+      quotaBytes,
+      dtype: index.dtype,
+      backend: index.backend,
+      lexical,
+    };
   }
 
   /** Closes the collection (and the encoder worker if open() started it). */

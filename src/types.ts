@@ -2,14 +2,35 @@
  * Public types of the main-thread SDK (RouterRetriever). The class itself lives in
  * src/router-retriever.ts; the encoder boundary types in src/boundary/encoder-api.ts.
  */
-import type { DeviceRequest, EmbedProgress, EncoderApi, ExpertInfo, LoadProgress, ModelInfo, ModelSpec } from './boundary/encoder-api.js';
+import type {
+  DeviceRequest,
+  EmbedProgress,
+  EncoderApi,
+  ExpertInfo,
+  LoadProgress,
+  ModelInfo,
+  ModelSpec,
+} from './boundary/encoder-api.js';
 import type { Doc } from './doc.js';
 import type { FusionMethod } from './hybrid/fusion.js';
 import type { FusionSetting } from './hybrid/fusion-json.js';
 import type { AnalyzerName } from './lexical/analyzer.js';
 import type { LexicalOptions } from './lexical/lexical-index.js';
 
-export type { AnalyzerName, DeviceRequest, Doc, EmbedProgress, EncoderApi, ExpertInfo, FusionMethod, FusionSetting, LexicalOptions, LoadProgress, ModelInfo, ModelSpec };
+export type {
+  AnalyzerName,
+  DeviceRequest,
+  Doc,
+  EmbedProgress,
+  EncoderApi,
+  ExpertInfo,
+  FusionMethod,
+  FusionSetting,
+  LexicalOptions,
+  LoadProgress,
+  ModelInfo,
+  ModelSpec,
+};
 
 /**
  * The authors' pilot-library JSON: expert name -> list of pilot embeddings. The key "_fusion"

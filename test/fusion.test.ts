@@ -27,7 +27,11 @@ describe('fusion', () => {
     expect(out.map((h) => h.score)).toEqual([0.6, 0.4, 0.3, 0.2].map((x) => expect.closeTo(x, 12)));
     expect(out[0]).toMatchObject({ dense: 0.9, lexical: 4 });
     expect(out[2]).toMatchObject({ dense: 0.7, lexical: null });
-    expect(fuse(dense, lexical, 10, { method: 'convex', weight: 0 }).map((h) => h.id).slice(0, 3)).toEqual(['a', 'b', 'c']);
+    expect(
+      fuse(dense, lexical, 10, { method: 'convex', weight: 0 })
+        .map((h) => h.id)
+        .slice(0, 3),
+    ).toEqual(['a', 'b', 'c']);
     expect(fuse(dense, lexical, 2, { method: 'convex', weight: 1 }).map((h) => h.id)).toEqual(['c', 'd']);
   });
 

@@ -1,7 +1,14 @@
 /** The hybrid query path (src/retriever/query.ts) with a fake encoder and an in-memory store. */
 import { describe, expect, it } from 'vitest';
 import type { Doc } from '../src/doc.js';
-import { DEFAULT_FUSION, DEFAULT_LEXICAL_WEIGHT, checkFusion, splitFusion, withFusion, type FusionSetting } from '../src/hybrid/fusion-json.js';
+import {
+  DEFAULT_FUSION,
+  DEFAULT_LEXICAL_WEIGHT,
+  checkFusion,
+  splitFusion,
+  withFusion,
+  type FusionSetting,
+} from '../src/hybrid/fusion-json.js';
 import { ExpertRegistry } from '../src/retriever/experts.js';
 import { Indexing } from '../src/retriever/indexing.js';
 import { LiveIndex } from '../src/retriever/live-index.js';
@@ -53,7 +60,9 @@ function convexByHand(q: string, w: number, live: LiveIndex, dense: { id: string
   const dn = norm(dense);
   const ln = norm(lex);
   const ids = new Set([...dn.keys(), ...ln.keys()]);
-  return [...ids].map((id) => ({ id, score: (1 - w) * (dn.get(id) ?? 0) + w * (ln.get(id) ?? 0) })).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+  return [...ids]
+    .map((id) => ({ id, score: (1 - w) * (dn.get(id) ?? 0) + w * (ln.get(id) ?? 0) }))
+    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
 }
 
 describe('hybrid search', () => {
@@ -62,7 +71,9 @@ describe('hybrid search', () => {
     const before = encoder.embedded.length;
     const r = await query.search('vitamin d fracture', { mode: 'lexical', k: 3 });
     expect(encoder.embedded.length).toBe(before);
-    expect(r.hits.map((h) => [h.id, h.score])).toEqual(live.lexical.search('vitamin d fracture', 3).map((h) => [h.id, h.score]));
+    expect(r.hits.map((h) => [h.id, h.score])).toEqual(
+      live.lexical.search('vitamin d fracture', 3).map((h) => [h.id, h.score]),
+    );
     expect(r.hits[0]).toMatchObject({ id: 'd0', scores: { dense: null, fused: r.hits[0].score } });
     expect(r.hits[0].scores.lexical).toBe(r.hits[0].score);
     expect(r.route).toEqual({ expert: null, mode: 'mean', scores: {} });
@@ -74,7 +85,9 @@ describe('hybrid search', () => {
     const { query } = await setup();
     const q = 'roman history';
     const r = await query.search(q, { mode: 'dense', k: 8, expert: 'none' });
-    const want = docs.map((d) => ({ id: d.id, score: dot(fakeEmbedding(q, null), fakeEmbedding(d.text, null)) })).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+    const want = docs
+      .map((d) => ({ id: d.id, score: dot(fakeEmbedding(q, null), fakeEmbedding(d.text, null)) }))
+      .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
     expect(r.hits.map((h) => h.id)).toEqual(want.map((h) => h.id));
     r.hits.forEach((h, i) => {
       expect(h.score).toBeCloseTo(want[i].score, 4);
@@ -86,7 +99,10 @@ describe('hybrid search', () => {
   it("'hybrid' (the default) fuses min-max normalised lists with the default weight; each hit carries both sides", async () => {
     const { query, live } = await setup();
     const q = 'vitamin fracture adults';
-    const dense = (await query.search(q, { mode: 'dense', k: 100, expert: 'none' })).hits.map((h) => ({ id: h.id, score: h.score }));
+    const dense = (await query.search(q, { mode: 'dense', k: 100, expert: 'none' })).hits.map((h) => ({
+      id: h.id,
+      score: h.score,
+    }));
     const r = await query.search(q, { k: 5 });
     const want = convexByHand(q, DEFAULT_LEXICAL_WEIGHT, live, dense).slice(0, 5);
     expect(r.hits.map((h) => h.id)).toEqual(want.map((h) => h.id));
@@ -105,7 +121,11 @@ describe('hybrid search', () => {
     const q = 'older adults risk';
     const dense = (await query.search(q, { mode: 'dense', k: 8, expert: 'none' })).hits.map((h) => h.id);
     const lex = live.lexical.search(q, 8).map((h) => h.id);
-    expect((await query.search(q, { k: 8, fusion: { method: 'convex', weight: 0 } })).hits.map((h) => h.id).slice(0, dense.length)).toEqual(dense);
+    expect(
+      (await query.search(q, { k: 8, fusion: { method: 'convex', weight: 0 } })).hits
+        .map((h) => h.id)
+        .slice(0, dense.length),
+    ).toEqual(dense);
     // weight 1: the BM25 order (its last document normalises to 0, as a document it lacks does: compare the others)
     const lexOnly = (await query.search(q, { k: lex.length, fusion: { method: 'convex', weight: 1 } })).hits;
     expect(lexOnly.map((h) => h.id).slice(0, lex.length - 1)).toEqual(lex.slice(0, -1));
@@ -113,7 +133,12 @@ describe('hybrid search', () => {
     const rrf = await query.search(q, { k: 8, fusion: { method: 'rrf', weight: 0.5 } });
     const rank = (list: string[], id: string) => list.indexOf(id);
     const byHand = [...new Set([...dense, ...lex])]
-      .map((id) => ({ id, s: (rank(dense, id) >= 0 ? 0.5 / (61 + rank(dense, id)) : 0) + (rank(lex, id) >= 0 ? 0.5 / (61 + rank(lex, id)) : 0) }))
+      .map((id) => ({
+        id,
+        s:
+          (rank(dense, id) >= 0 ? 0.5 / (61 + rank(dense, id)) : 0) +
+          (rank(lex, id) >= 0 ? 0.5 / (61 + rank(lex, id)) : 0),
+      }))
       .sort((a, b) => b.s - a.s || (a.id < b.id ? -1 : 1));
     expect(rrf.hits.map((h) => h.id)).toEqual(byHand.map((h) => h.id));
   });
@@ -142,7 +167,8 @@ describe('hybrid search', () => {
     ]);
     // the dense side is the expert's: same hits' dense scores as forcing it in dense mode
     const forced = await query.search('bone density', { k: 100, mode: 'dense', expert: 'xa' });
-    for (const h of routed.hits) if (h.scores.dense !== null) expect(h.scores.dense).toBe(forced.hits.find((f) => f.id === h.id)!.score);
+    for (const h of routed.hits)
+      if (h.scores.dense !== null) expect(h.scores.dense).toBe(forced.hits.find((f) => f.id === h.id)!.score);
   });
 
   it('k above the fusion depth returns k hits; k 0 returns none', async () => {
@@ -176,7 +202,9 @@ describe('hybrid search', () => {
     const q = 'zebra vitamin';
     const before = await query.search(q, { k: 8 });
     store.failNextWrite = true;
-    await expect(indexing.upsert([{ id: 'z', text: 'zebra zebra vitamin' }], 3)).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' });
+    await expect(indexing.upsert([{ id: 'z', text: 'zebra zebra vitamin' }], 3)).rejects.toMatchObject({
+      code: 'QUOTA_EXCEEDED',
+    });
     expect(store.lexicon.size).toBe(lexBefore);
     expect(live.lexical.documents).toBe(docs.length);
     expect(live.index.rows).toBe(docs.length);
@@ -195,7 +223,10 @@ describe('the pilot library\'s "_fusion"', () => {
     expect(splitFusion(json)).toEqual({ pilots: { a: [[1, 0]] }, fusion: { method: 'rrf', weight: 0.25 } });
     expect(splitFusion(JSON.stringify(json))).toEqual(splitFusion(json));
     expect(splitFusion({ a: [[1]] })).toEqual({ pilots: { a: [[1]] }, fusion: undefined });
-    expect(withFusion({ a: [[1]] }, { method: 'convex', weight: 0.4 })).toEqual({ a: [[1]], _fusion: { method: 'convex', weight: 0.4 } });
+    expect(withFusion({ a: [[1]] }, { method: 'convex', weight: 0.4 })).toEqual({
+      a: [[1]],
+      _fusion: { method: 'convex', weight: 0.4 },
+    });
     expect(() => splitFusion({ _fusion: { method: 'convex', weight: -1 } })).toThrow(/_fusion"\.weight/);
     expect(() => splitFusion('{')).toThrow(/not valid JSON/);
     expect(checkFusion({ method: 'convex', weight: 0 })).toEqual({ method: 'convex', weight: 0 });
@@ -215,7 +246,9 @@ describe('the pilot library\'s "_fusion"', () => {
     const again = new ExpertRegistry({ encoder: new FakeEncoder(), store, dim: DIM, changed: () => undefined });
     await again.restore({});
     expect(again.fusion()).toEqual({ method: 'convex', weight: 0.45 });
-    await expect(experts.importLibrary({ xa: [pilot], _fusion: { method: 'convex', weight: 'high' } } as never)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(
+      experts.importLibrary({ xa: [pilot], _fusion: { method: 'convex', weight: 'high' } } as never),
+    ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     expect(experts.fusion()).toEqual({ method: 'convex', weight: 0.45 });
     await experts.importLibrary({ xa: [pilot] });
     expect(experts.fusion()).toBeUndefined();

@@ -20,14 +20,24 @@ afterEach(() => {
   while (opened.length) opened.pop()!.close();
 });
 
-async function mk(name: string, extra: Partial<Parameters<typeof CollectionStore.open>[1]> = {}): Promise<CollectionStore> {
+async function mk(
+  name: string,
+  extra: Partial<Parameters<typeof CollectionStore.open>[1]> = {},
+): Promise<CollectionStore> {
   const s = await CollectionStore.open(name, { fingerprint: 'fp', dim: 2, chunkSize: 4, ...extra });
   opened.push(s);
   return s;
 }
 
-const WORDS = 'apple banana cherry river mountain ocean protein cell gene market stock bond court law judge star planet orbit'.split(' ');
-const doc = (i: number, salt = 0): Doc => ({ id: `d${i}`, title: `${WORDS[(i + salt) % WORDS.length]} title`, text: `${WORDS[(i * 7 + salt) % WORDS.length]} ${WORDS[(i * 3 + 1) % WORDS.length]} running ${i}` });
+const WORDS =
+  'apple banana cherry river mountain ocean protein cell gene market stock bond court law judge star planet orbit'.split(
+    ' ',
+  );
+const doc = (i: number, salt = 0): Doc => ({
+  id: `d${i}`,
+  title: `${WORDS[(i + salt) % WORDS.length]} title`,
+  text: `${WORDS[(i * 7 + salt) % WORDS.length]} ${WORDS[(i * 3 + 1) % WORDS.length]} running ${i}`,
+});
 const vec = (i: number) => new Float32Array([i, 1]);
 const QUERIES = ['apple river', 'running protein cell', 'court law judge', 'title 3', 'zebra'];
 
@@ -77,11 +87,18 @@ describe('lexical index in the store', () => {
     const name = fresh();
     const s = await mk(name);
     const docs = Array.from({ length: 11 }, (_, i) => doc(i));
-    const written = await s.writeDocs(docs, docs.map((_, i) => vec(i)));
+    const written = await s.writeDocs(
+      docs,
+      docs.map((_, i) => vec(i)),
+    );
     expect(written.slots).toEqual(docs.map((_, i) => i));
     expect(written.terms[2].length).toBe(tokensOf(docs[2]).length);
     expect(s.analyzedDocuments).toBe(11);
-    expect(s.meta).toMatchObject({ schemaVersion: 3, lexiconSize: s.lexicon.size, lexical: { analyzer: 'english', k1: 0.9, b: 0.4, uniqueQueryTerms: false } });
+    expect(s.meta).toMatchObject({
+      schemaVersion: 3,
+      lexiconSize: s.lexicon.size,
+      lexical: { analyzer: 'english', k1: 0.9, b: 0.4, uniqueQueryTerms: false },
+    });
     const want = freshResults(docs);
     expect(await storedResults(s)).toEqual(want);
     s.close();
@@ -94,7 +111,10 @@ describe('lexical index in the store', () => {
   it('upsert replaces a row, delete frees it, in both indexes', async () => {
     const s = await mk(fresh());
     const docs = Array.from({ length: 6 }, (_, i) => doc(i));
-    await s.putDocs(docs, docs.map((_, i) => vec(i)));
+    await s.putDocs(
+      docs,
+      docs.map((_, i) => vec(i)),
+    );
     const changed = { id: 'd2', text: 'zebra crossing' };
     await s.putDocs([changed], [vec(20)]);
     await s.deleteDocs(['d4']);
@@ -115,7 +135,12 @@ describe('lexical index in the store', () => {
       const name = fresh();
       const s = await mk(name);
       await s.putDocs([doc(0), doc(1)], [vec(0), vec(1)]);
-      const before = { tokens: await storedTokens(s), results: await storedResults(s), meta: { ...s.meta }, lexicon: s.lexicon.size };
+      const before = {
+        tokens: await storedTokens(s),
+        results: await storedResults(s),
+        meta: { ...s.meta },
+        lexicon: s.lexicon.size,
+      };
       const proto = IDBObjectStore.prototype as unknown as { put: (...a: unknown[]) => unknown };
       const orig = proto.put;
       let calls = 0;
@@ -125,7 +150,10 @@ describe('lexical index in the store', () => {
       };
       try {
         // new terms (zebra, yak ...) so that the lexicon would grow
-        await expectCode(s.putDocs([{ id: 'x', text: 'zebra yak quagga' }, doc(7, 3)], [vec(5), vec(7)]), 'QUOTA_EXCEEDED');
+        await expectCode(
+          s.putDocs([{ id: 'x', text: 'zebra yak quagga' }, doc(7, 3)], [vec(5), vec(7)]),
+          'QUOTA_EXCEEDED',
+        );
       } finally {
         proto.put = orig;
       }
@@ -152,9 +180,15 @@ describe('lexical index in the store', () => {
     await b.putDocs([{ id: 'b1', text: 'gamma delta alpha' }], [vec(2)]); // b catches up with alpha, beta first
     await a.putDocs([{ id: 'a2', text: 'epsilon gamma' }], [vec(3)]);
     const c = await mk(name);
-    expect(await storedTokens(c)).toEqual({ a1: ['alpha', 'beta'], b1: ['alpha', 'delta', 'gamma'], a2: ['epsilon', 'gamma'] });
+    expect(await storedTokens(c)).toEqual({
+      a1: ['alpha', 'beta'],
+      b1: ['alpha', 'delta', 'gamma'],
+      a2: ['epsilon', 'gamma'],
+    });
     expect(c.lexicon.size).toBe(5);
-    expect(new Set([a.lexicon, b.lexicon].map((l) => l.since(0).slice(0, 4).join()))).toEqual(new Set(['alpha,beta,gamma,delta']));
+    expect(new Set([a.lexicon, b.lexicon].map((l) => l.since(0).slice(0, 4).join()))).toEqual(
+      new Set(['alpha,beta,gamma,delta']),
+    );
   });
 
   it('migrates a v2 collection: term vectors built once in the upgrade, then never again', async () => {
@@ -168,13 +202,35 @@ describe('lexical index in the store', () => {
     const docs = Array.from({ length: 6 }, (_, i) => doc(i));
     const buf0 = new Float32Array(8);
     const buf1 = new Float32Array(8);
-    await db.put('meta', { name, schemaVersion: 2, fingerprint: 'fp', dim: 2, dtype: 'float32', chunkSize: 4, count: 5, nextSlot: 6, freeSlots: [3], createdAt: 1, updatedAt: 1 } as never, 'collection');
+    await db.put(
+      'meta',
+      {
+        name,
+        schemaVersion: 2,
+        fingerprint: 'fp',
+        dim: 2,
+        dtype: 'float32',
+        chunkSize: 4,
+        count: 5,
+        nextSlot: 6,
+        freeSlots: [3],
+        createdAt: 1,
+        updatedAt: 1,
+      } as never,
+      'collection',
+    );
     for (const [i, d] of docs.entries()) await db.put('docs', { ...d, slot: i === 3 ? -1 : i }); // d3: stored without a vector
     await db.put('vectors', { chunk: 0, ids: ['d0', 'd1', 'd2', null], vectors: buf0.buffer });
     await db.put('vectors', { chunk: 1, ids: ['d4', 'd5', null, null], vectors: buf1.buffer });
     db.close();
     const s = await mk(name);
-    expect(s.meta).toMatchObject({ schemaVersion: 3, dtype: 'float32', count: 5, lexical: { analyzer: 'english' }, lexiconEpoch: 0 });
+    expect(s.meta).toMatchObject({
+      schemaVersion: 3,
+      dtype: 'float32',
+      count: 5,
+      lexical: { analyzer: 'english' },
+      lexiconEpoch: 0,
+    });
     expect(s.analyzedDocuments).toBe(5); // the one re-analysis: documents with a slot
     const live = docs.filter((_, i) => i !== 3);
     expect(await storedTokens(s)).toEqual(Object.fromEntries(live.map((d) => [d.id, tokensOf(d)])));
@@ -191,7 +247,10 @@ describe('lexical index in the store', () => {
     const name = fresh();
     const s = await mk(name);
     const docs = Array.from({ length: 5 }, (_, i) => doc(i));
-    await s.putDocs(docs, docs.map((_, i) => vec(i)));
+    await s.putDocs(
+      docs,
+      docs.map((_, i) => vec(i)),
+    );
     s.close();
     const err = await expectCode(mk(name, { lexical: { analyzer: 'plain' } }), 'MODEL_MISMATCH');
     expect(err.message).toMatch(/onLexicalMismatch: 'rebuild'/);
@@ -217,11 +276,18 @@ describe('lexical index in the store', () => {
   it('export/import: file version 2 with the lexical options and the fusion setting; the import rebuilds the term vectors; unknown versions are refused', async () => {
     const s = await mk(fresh(), { lexical: { analyzer: 'plain' } });
     const docs = Array.from({ length: 7 }, (_, i) => doc(i));
-    await s.putDocs(docs, docs.map((_, i) => vec(i)));
+    await s.putDocs(
+      docs,
+      docs.map((_, i) => vec(i)),
+    );
     await s.putPilots(new Map([['e', [vec(1)]]]), undefined, { method: 'rrf', weight: 0.6 });
     const file = await s.exportCollection();
     const { header, data } = decodeContainer(file);
-    expect(header).toMatchObject({ version: 2, lexical: { analyzer: 'plain' }, fusion: { method: 'rrf', weight: 0.6 } });
+    expect(header).toMatchObject({
+      version: 2,
+      lexical: { analyzer: 'plain' },
+      fusion: { method: 'rrf', weight: 0.6 },
+    });
     const t = await CollectionStore.importCollection(fresh(), file);
     opened.push(t);
     expect(t.meta.lexical.analyzer).toBe('plain');
@@ -246,7 +312,10 @@ describe('lexical index in the store', () => {
     const r = await mk(name, { fingerprint: 'other', onModelMismatch: 'reindex' });
     expect((await r.loadIndex()).terms).toEqual([]);
     const pending = await r.pendingDocs();
-    await r.putDocs(pending, pending.map((_, i) => vec(i)));
+    await r.putDocs(
+      pending,
+      pending.map((_, i) => vec(i)),
+    );
     expect(await storedTokens(r)).toEqual({ d0: tokensOf(doc(0)), d1: tokensOf(doc(1)) });
   });
 });

@@ -34,7 +34,10 @@ function rng(seed: number): () => number {
   };
 }
 
-const WORDS = 'apple banana cherry river mountain ocean protein cell gene market stock bond court law judge star planet orbit'.split(' ');
+const WORDS =
+  'apple banana cherry river mountain ocean protein cell gene market stock bond court law judge star planet orbit'.split(
+    ' ',
+  );
 
 function randomText(r: () => number): string {
   return Array.from({ length: 3 + Math.floor(r() * 20) }, () => WORDS[Math.floor(r() * WORDS.length)]).join(' ');
@@ -83,7 +86,8 @@ describe('LexicalIndex', () => {
       const want = naiveBm25(docs, analyzerFor('plain')(q));
       const got = idx.score(q);
       expect(got.rows.length).toBe([...want.keys()].length);
-      for (let i = 0; i < got.rows.length; i++) expect(got.scores[i]).toBeCloseTo(want.get(idx.idAt(got.rows[i])!)!, 10);
+      for (let i = 0; i < got.rows.length; i++)
+        expect(got.scores[i]).toBeCloseTo(want.get(idx.idAt(got.rows[i])!)!, 10);
     }
     expect(bm25Idf(10, 10)).toBeCloseTo(Math.log(1 + 0.5 / 10.5), 12);
   });
@@ -114,7 +118,9 @@ describe('LexicalIndex', () => {
       expect(a.length).toBeGreaterThan(0);
     }
     inc.compact();
-    expect(inc.search('court law judge', 50)).toEqual(fresh.search('court law judge', 50).map((h) => ({ ...h, score: expect.closeTo(h.score, 9) })));
+    expect(inc.search('court law judge', 50)).toEqual(
+      fresh.search('court law judge', 50).map((h) => ({ ...h, score: expect.closeTo(h.score, 9) })),
+    );
   });
 
   it('orders ties by id and keeps k', () => {

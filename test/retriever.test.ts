@@ -7,7 +7,8 @@ import { LiveIndex } from '../src/retriever/live-index.js';
 import { QueryEngine } from '../src/retriever/query.js';
 import { DIM, FakeEncoder, MemoryStore, fakeEmbedding } from './helpers/fakes.js';
 
-const docs = (n: number, prefix = 'd'): Doc[] => Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, text: `${'abcdefgh'[i % 8]} doc ${i}` }));
+const docs = (n: number, prefix = 'd'): Doc[] =>
+  Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, text: `${'abcdefgh'[i % 8]} doc ${i}` }));
 
 async function setup() {
   const encoder = new FakeEncoder();
@@ -65,7 +66,11 @@ describe('Indexing', () => {
     const err = await indexing.upsert(docs(10), 4, { signal: ac.signal }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'CANCELLED', details: { done: 8, total: 10 } });
     expect(store.commits).toBe(2);
-    expect([...(await store.storedIds())].sort()).toEqual(docs(8).map((d) => d.id).sort());
+    expect([...(await store.storedIds())].sort()).toEqual(
+      docs(8)
+        .map((d) => d.id)
+        .sort(),
+    );
     expect(live.index.rows).toBe(8);
   });
 
@@ -82,7 +87,15 @@ describe('Indexing', () => {
   });
 
   it('check() refuses bad documents and slice sizes before anything runs', () => {
-    expect(() => Indexing.check([{ id: 'a', text: 'x' }, { id: 'a', text: 'y' }], {})).toThrow(/appears twice/);
+    expect(() =>
+      Indexing.check(
+        [
+          { id: 'a', text: 'x' },
+          { id: 'a', text: 'y' },
+        ],
+        {},
+      ),
+    ).toThrow(/appears twice/);
     expect(() => Indexing.check([{ id: '', text: 'x' }], {})).toThrow(/non-empty string id/);
     expect(() => Indexing.check(docs(1), { sliceSize: 0 })).toThrow(/sliceSize/);
   });
@@ -108,7 +121,12 @@ describe('QueryEngine', () => {
     // as a previous session left it: xa came from a URL (re-added on open), xb from in-memory files
     await store.putExpert({ name: 'xa', source: 'mem://xa' });
     await store.putExpert({ name: 'xb' });
-    await store.putPilots(new Map([['xa', [unit(0)]], ['xb', [unit(1)]]]));
+    await store.putPilots(
+      new Map([
+        ['xa', [unit(0)]],
+        ['xb', [unit(1)]],
+      ]),
+    );
     await experts.restore({});
     expect(experts.list()).toEqual([
       { name: 'xa', loaded: true, source: 'mem://xa', pilots: 1 },

@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RouterRetriever } from '../src/router-retriever.js';
-import { isRouterRetrieverError, RouterRetrieverError } from '../src/boundary/errors.js';
+import { isRouterRetrieverError, type RouterRetrieverError } from '../src/boundary/errors.js';
 import { CollectionStore } from '../src/store/collection.js';
 import type { Doc } from '../src/types.js';
 import { EncoderEngine } from '../workers/engine/encoder-engine.js';
@@ -12,7 +12,10 @@ const model = folderSpec(join(FIXTURES, 'tiny-bert'));
 const expertA = folderSpec(join(FIXTURES, 'adapters', 'expert-a'));
 const expertB = folderSpec(join(FIXTURES, 'adapters', 'expert-b'));
 
-const WORDS = 'apple banana cherry river mountain ocean protein cell gene market stock bond court law judge star planet orbit'.split(' ');
+const WORDS =
+  'apple banana cherry river mountain ocean protein cell gene market stock bond court law judge star planet orbit'.split(
+    ' ',
+  );
 function makeDocs(n: number, prefix = 'd'): Doc[] {
   return Array.from({ length: n }, (_, i) => ({
     id: `${prefix}${i}`,
@@ -48,7 +51,10 @@ describe('RouterRetriever (Node, in-process encoder, fake-indexeddb)', () => {
     const rr = await open(fresh());
     const docs = makeDocs(300);
     const progress: { phase: string; done: number }[] = [];
-    const res = await rr.add(docs, { sliceSize: 128, onProgress: (p) => progress.push({ phase: p.phase, done: p.done }) });
+    const res = await rr.add(docs, {
+      sliceSize: 128,
+      onProgress: (p) => progress.push({ phase: p.phase, done: p.done }),
+    });
     expect(res).toEqual({ added: 300, replaced: 0, skipped: 0 });
     expect(progress.filter((p) => p.phase === 'store').map((p) => p.done)).toEqual([128, 256, 300]);
     expect(progress.some((p) => p.phase === 'embed')).toBe(true);
@@ -86,7 +92,10 @@ describe('RouterRetriever (Node, in-process encoder, fake-indexeddb)', () => {
     // its vector is the new content's: dense score = dot(query, embed(new content))
     const qv = await engine.embedQuery(qtext, null);
     const dv = await engine.embedDocuments([qtext]);
-    expect(hit.scores.dense).toBeCloseTo(qv.reduce((s, x, i) => s + x * dv[i], 0), 3);
+    expect(hit.scores.dense).toBeCloseTo(
+      qv.reduce((s, x, i) => s + x * dv[i], 0),
+      3,
+    );
     expect((await rr.stats()).documents).toBe(21);
     expect(await rr.delete([docs[3].id, 'nope'])).toBe(1);
     const r2 = await rr.search(changed.text, { k: 21, expert: 'none' });
@@ -102,7 +111,9 @@ describe('RouterRetriever (Node, in-process encoder, fake-indexeddb)', () => {
 
   it('reopening restores documents, experts (URL source) and pilots with zero re-embedding', async () => {
     const name = fresh();
-    const rr = await open(name, { experts: { 'expert-a': { adapter: expertA, pilots: { pilotQueries: ['apple banana', 'cherry'] } } } });
+    const rr = await open(name, {
+      experts: { 'expert-a': { adapter: expertA, pilots: { pilotQueries: ['apple banana', 'cherry'] } } },
+    });
     await rr.add(makeDocs(150));
     const q = 'river mountain';
     const first = await rr.search(q, { k: 10 });
@@ -164,7 +175,10 @@ describe('RouterRetriever (Node, in-process encoder, fake-indexeddb)', () => {
     await rr.search(qa, { k: 3, expert: 'none' });
     expect(await texts()).toBe(t);
     // max mode
-    const rm = await open(fresh(), { routing: 'max', experts: { 'expert-a': { adapter: expertA, pilots: { pilotEmbeddings: [unit(ea)] } } } });
+    const rm = await open(fresh(), {
+      routing: 'max',
+      experts: { 'expert-a': { adapter: expertA, pilots: { pilotEmbeddings: [unit(ea)] } } },
+    });
     expect((await rm.route(qa)).mode).toBe('max');
     await rm.close();
     await rr.close();
@@ -192,9 +206,23 @@ describe('RouterRetriever (Node, in-process encoder, fake-indexeddb)', () => {
 
   it('validates before writing anything and names the offending document', async () => {
     const rr = await open(fresh());
-    let e = await expectCode(() => rr.add([{ id: 'a', text: 'x' }, { id: '', text: 'y' }]), 'INVALID_INPUT');
+    let e = await expectCode(
+      () =>
+        rr.add([
+          { id: 'a', text: 'x' },
+          { id: '', text: 'y' },
+        ]),
+      'INVALID_INPUT',
+    );
     expect(e.message).toContain('Document 1');
-    e = await expectCode(() => rr.add([{ id: 'a', text: 'x' }, { id: 'a', text: 'y' }]), 'INVALID_INPUT');
+    e = await expectCode(
+      () =>
+        rr.add([
+          { id: 'a', text: 'x' },
+          { id: 'a', text: 'y' },
+        ]),
+      'INVALID_INPUT',
+    );
     expect(e.message).toContain('"a"');
     e = await expectCode(() => rr.add([{ id: 'b', text: 3 as unknown as string }]), 'INVALID_INPUT');
     expect(e.details.id).toBe('b');
@@ -248,17 +276,25 @@ describe('RouterRetriever (Node, in-process encoder, fake-indexeddb)', () => {
     const json = await rr.buildPilotLibrary([{ name: 'toy', queries, corpus }], { weighting: 'none' });
     // Golden from first principles: recompute with the engine directly.
     const dim = 32;
-    const base = await engine.embedQueries(queries.map((q) => q.text), null);
+    const base = await engine.embedQueries(
+      queries.map((q) => q.text),
+      null,
+    );
     const docs = await engine.embedDocuments(corpus.map((d) => `${d.title} ${d.text}`));
     const ndcg = async (expert: string) => {
-      const qe = await engine.embedQueries(queries.map((q) => q.text), expert);
+      const qe = await engine.embedQueries(
+        queries.map((q) => q.text),
+        expert,
+      );
       return queries.map((q, i) => {
         const scores = corpus.map((_, j) => {
           let s = 0;
           for (let t = 0; t < dim; t++) s += qe[i * dim + t] * docs[j * dim + t];
           return s;
         });
-        const rank = [...scores.keys()].sort((a, b) => scores[b] - scores[a] || (corpus[a].id < corpus[b].id ? -1 : 1)).indexOf(Number(Object.keys(q.relevant)[0].slice(1)));
+        const rank = [...scores.keys()]
+          .sort((a, b) => scores[b] - scores[a] || (corpus[a].id < corpus[b].id ? -1 : 1))
+          .indexOf(Number(Object.keys(q.relevant)[0].slice(1)));
         return rank < 10 ? 1 / Math.log2(rank + 2) : 0;
       });
     };
@@ -272,7 +308,10 @@ describe('RouterRetriever (Node, in-process encoder, fake-indexeddb)', () => {
         continue;
       }
       expect(json[e]).toHaveLength(1);
-      const want = Array.from({ length: dim }, (_, t) => members.reduce((s, i) => s + base[i * dim + t], 0) / members.length);
+      const want = Array.from(
+        { length: dim },
+        (_, t) => members.reduce((s, i) => s + base[i * dim + t], 0) / members.length,
+      );
       json[e][0].forEach((x, t) => expect(x).toBeCloseTo(want[t], 4));
     }
     // export / import round trip
@@ -289,14 +328,20 @@ describe('RouterRetriever (Node, in-process encoder, fake-indexeddb)', () => {
     // centroids. One domain, k = 1: the centroid of the queries the expert wins outright
     // (gain > 0); queries where both experts tie gain nothing and join no group.
     const gainJson = await rr.buildPilotLibrary([{ name: 'own', queries }]);
-    for (const [e, own, other] of [['expert-a', sa, sb], ['expert-b', sb, sa]] as const) {
+    for (const [e, own, other] of [
+      ['expert-a', sa, sb],
+      ['expert-b', sb, sa],
+    ] as const) {
       const members = own.flatMap((x, i) => (x > other[i] ? [i] : []));
       if (members.length === 0) {
         expect(gainJson[e] ?? []).toEqual([]);
         continue;
       }
       expect(gainJson[e]).toHaveLength(1);
-      const want = Array.from({ length: dim }, (_, t) => members.reduce((s, i) => s + base[i * dim + t], 0) / members.length);
+      const want = Array.from(
+        { length: dim },
+        (_, t) => members.reduce((s, i) => s + base[i * dim + t], 0) / members.length,
+      );
       gainJson[e][0].forEach((x, t) => expect(x).toBeCloseTo(want[t], 4));
     }
     await rr.close();
@@ -316,13 +361,19 @@ describe('RouterRetriever (Node, in-process encoder, fake-indexeddb)', () => {
   });
 
   it('exports the whole collection as one file and imports it elsewhere without embedding', async () => {
-    const rr = await open(fresh(), { experts: { 'expert-a': { adapter: expertA, pilots: { pilotQueries: ['apple'] } } } });
+    const rr = await open(fresh(), {
+      experts: { 'expert-a': { adapter: expertA, pilots: { pilotQueries: ['apple'] } } },
+    });
     await rr.add(makeDocs(60));
     const want = await rr.search('star planet', { k: 5, expert: 'none' });
     const blob = await rr.exportCollection();
     await rr.close();
     const name = fresh();
-    const rr2 = await RouterRetriever.importCollection(name, blob, { model, encoder: engine, experts: { 'expert-a': expertA } });
+    const rr2 = await RouterRetriever.importCollection(name, blob, {
+      model,
+      encoder: engine,
+      experts: { 'expert-a': expertA },
+    });
     expect(await texts()).toBe(0);
     expect((await rr2.stats()).documents).toBe(60);
     const got = await rr2.search('star planet', { k: 5, expert: 'none' });
@@ -350,7 +401,7 @@ describe('RouterRetriever (Node, in-process encoder, fake-indexeddb)', () => {
     await r8.close();
   });
 
-  it('a second instance on the same collection sees the first one\'s writes', async () => {
+  it("a second instance on the same collection sees the first one's writes", async () => {
     const name = fresh();
     const a = await open(name);
     await a.add(makeDocs(10));

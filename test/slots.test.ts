@@ -10,7 +10,11 @@ describe('slot allocation (pure)', () => {
     expect(state).toEqual({ count: 5, nextSlot: 7, freeSlots: [5, 2] }); // input untouched
   });
   it('releasing frees each live slot once, keeps the free list ascending', () => {
-    expect(releaseSlots({ count: 4, nextSlot: 6, freeSlots: [4] }, [3, 1, 3, -1, 4])).toEqual({ count: 2, nextSlot: 6, freeSlots: [1, 3, 4] });
+    expect(releaseSlots({ count: 4, nextSlot: 6, freeSlots: [4] }, [3, 1, 3, -1, 4])).toEqual({
+      count: 2,
+      nextSlot: 6,
+      freeSlots: [1, 3, 4],
+    });
   });
   it('a released slot is the next one allocated', () => {
     const a = allocateSlots({ count: 0, nextSlot: 0, freeSlots: [] }, [undefined, undefined, undefined]);

@@ -5,7 +5,8 @@ import { isRouterRetrieverError } from '../src/boundary/errors.js';
 import { buildPilotLibrary, pilotsOf, type PilotLibraryState } from '../src/router/index.js';
 import { SearchIndex, type VectorChunk } from '../src/search/index.js';
 
-const searchChunksSync = (q: Float32Array, chunks: VectorChunk[], k: number) => SearchIndex.fromChunks(chunks, q.length, { backend: 'js' }).search(q, k);
+const searchChunksSync = (q: Float32Array, chunks: VectorChunk[], k: number) =>
+  SearchIndex.fromChunks(chunks, q.length, { backend: 'js' }).search(q, k);
 import { CollectionStore, MIGRATIONS, dbName, type CollectionDB } from '../src/store/index.js';
 import type { Doc } from '../src/doc.js';
 import { REQUEST_BATCH } from '../src/store/collection.js';
@@ -30,7 +31,7 @@ async function expectCode(p: Promise<unknown>, code: string): Promise<Error> {
   try {
     await p;
   } catch (e) {
-    expect(isRouterRetrieverError(e) ? e.code : (e as Error).name + ': ' + (e as Error).message).toBe(code);
+    expect(isRouterRetrieverError(e) ? e.code : `${(e as Error).name}: ${(e as Error).message}`).toBe(code);
     return e as Error;
   }
   throw new Error(`expected ${code}`);
@@ -52,12 +53,22 @@ describe('CollectionStore', () => {
     const name = fresh();
     const s = await mk(name);
     const docs = Array.from({ length: 10 }, (_, i) => doc(i));
-    await s.putDocs(docs, docs.map((_, i) => vec(i)));
+    await s.putDocs(
+      docs,
+      docs.map((_, i) => vec(i)),
+    );
     const chunks = await s.loadAll();
     expect(chunks.map((c) => c.ids.length)).toEqual([4, 4, 2]); // 10 rows in chunks of 4, last trimmed
     expect(chunks[0].ids).toEqual(['d0', 'd1', 'd2', 'd3']);
     expect(Array.from(chunks[2].vectors.subarray(3, 6))).toEqual(Array.from(vec(9)));
-    expect(s.meta).toMatchObject({ count: 10, nextSlot: 10, dim: 3, dtype: 'float32', schemaVersion: 3, fingerprint: 'model-A' });
+    expect(s.meta).toMatchObject({
+      count: 10,
+      nextSlot: 10,
+      dim: 3,
+      dtype: 'float32',
+      schemaVersion: 3,
+      fingerprint: 'model-A',
+    });
     s.close();
     const s2 = await mk(name);
     expect(await snapshot(s2)).toEqual(Object.fromEntries(docs.map((d, i) => [d.id, Array.from(vec(i))])));
@@ -75,12 +86,22 @@ describe('CollectionStore', () => {
     const s = await mk(fresh());
     const n = REQUEST_BATCH * 3 + 5;
     const docs = Array.from({ length: n }, (_, i) => doc(i));
-    expect(await s.putDocs(docs, docs.map((_, i) => vec(i)))).toEqual(docs.map((_, i) => i));
+    expect(
+      await s.putDocs(
+        docs,
+        docs.map((_, i) => vec(i)),
+      ),
+    ).toEqual(docs.map((_, i) => i));
     const got = await s.getDocs(docs.map((d) => d.id).reverse());
     expect(got.map((r) => r?.slot)).toEqual(docs.map((_, i) => n - 1 - i));
     expect(await s.deleteDocs(['d3', 'd40'])).toBe(2);
     // an existing id keeps its slot; new ids take the freed slots, lowest first, then new ones
-    expect(await s.putDocs([doc(7), doc(1000), doc(1001), doc(1002)], [vec(70), vec(1), vec(2), vec(3)])).toEqual([7, 3, 40, n]);
+    expect(await s.putDocs([doc(7), doc(1000), doc(1001), doc(1002)], [vec(70), vec(1), vec(2), vec(3)])).toEqual([
+      7,
+      3,
+      40,
+      n,
+    ]);
     expect((await snapshot(s)).d7).toEqual(Array.from(vec(70)));
     expect(s.meta).toMatchObject({ count: n + 1, nextSlot: n + 1, freeSlots: [] });
   });
@@ -93,13 +114,20 @@ describe('CollectionStore', () => {
 
   it('delete frees slots; new ids reuse the lowest free slot; upsert keeps the slot', async () => {
     const s = await mk(fresh());
-    await s.putDocs([0, 1, 2, 3, 4, 5].map(doc), [0, 1, 2, 3, 4, 5].map((i) => vec(i)));
+    await s.putDocs(
+      [0, 1, 2, 3, 4, 5].map(doc),
+      [0, 1, 2, 3, 4, 5].map((i) => vec(i)),
+    );
     expect(await s.deleteDocs(['d4', 'd1', 'nope'])).toBe(2);
     expect(s.meta).toMatchObject({ count: 4, freeSlots: [1, 4], nextSlot: 6 });
     let chunks = await s.loadAll();
     expect(chunks[0].ids).toEqual(['d0', null, 'd2', 'd3']);
     expect(Array.from(chunks[1].vectors.subarray(0, 3))).toEqual([0, 0, 0]); // zeroed
-    expect(searchChunksSync(new Float32Array([1, 1, 1]), chunks, 10).map((h) => h.id).sort()).toEqual(['d0', 'd2', 'd3', 'd5']);
+    expect(
+      searchChunksSync(new Float32Array([1, 1, 1]), chunks, 10)
+        .map((h) => h.id)
+        .sort(),
+    ).toEqual(['d0', 'd2', 'd3', 'd5']);
     // upsert d2 (keeps slot 2) and add d7, d8, d9 (slots 1, 4, then 6)
     await s.putDocs([{ id: 'd2', text: 'new' }, doc(7), doc(8), doc(9)], [vec(20), vec(7), vec(8), vec(9)]);
     expect(s.meta).toMatchObject({ count: 7, freeSlots: [], nextSlot: 7 });
@@ -127,7 +155,10 @@ describe('CollectionStore', () => {
 
   it('QuotaExceededError mid-batch aborts only that transaction', async () => {
     const s = await mk(fresh());
-    await s.putDocs([0, 1, 2, 3, 4].map(doc), [0, 1, 2, 3, 4].map((i) => vec(i)));
+    await s.putDocs(
+      [0, 1, 2, 3, 4].map(doc),
+      [0, 1, 2, 3, 4].map((i) => vec(i)),
+    );
     const before = await snapshot(s);
     const metaBefore = { ...s.meta };
     const proto = IDBObjectStore.prototype as unknown as { put: (...a: unknown[]) => unknown };
@@ -139,7 +170,13 @@ describe('CollectionStore', () => {
     };
     let err: Error;
     try {
-      err = await expectCode(s.putDocs([5, 6, 7, 8, 9, 10].map(doc), [5, 6, 7, 8, 9, 10].map((i) => vec(i))), 'QUOTA_EXCEEDED');
+      err = await expectCode(
+        s.putDocs(
+          [5, 6, 7, 8, 9, 10].map(doc),
+          [5, 6, 7, 8, 9, 10].map((i) => vec(i)),
+        ),
+        'QUOTA_EXCEEDED',
+      );
     } finally {
       proto.put = orig;
     }
@@ -155,7 +192,10 @@ describe('CollectionStore', () => {
     expect(await snapshot(s2)).toEqual(before);
     const have = await s2.storedIds();
     const todo = [5, 6, 7, 8, 9, 10].filter((i) => !have.has(`d${i}`));
-    await s2.putDocs(todo.map(doc), todo.map((i) => vec(i)));
+    await s2.putDocs(
+      todo.map(doc),
+      todo.map((i) => vec(i)),
+    );
     expect(s2.meta).toMatchObject({ count: 11, nextSlot: 11 });
     expect(searchChunksSync(new Float32Array([1, 0, 0]), await s2.loadAll(), 20)).toHaveLength(11);
   });
@@ -190,7 +230,22 @@ describe('CollectionStore', () => {
     });
     const buf = new Float32Array(4 * 2);
     buf.set([1, 2], 0);
-    await db.put('meta', { name, schemaVersion: 1, fingerprint: 'fp', dim: 2, chunkSize: 4, count: 1, nextSlot: 1, freeSlots: [], createdAt: 1, updatedAt: 1 }, 'collection');
+    await db.put(
+      'meta',
+      {
+        name,
+        schemaVersion: 1,
+        fingerprint: 'fp',
+        dim: 2,
+        chunkSize: 4,
+        count: 1,
+        nextSlot: 1,
+        freeSlots: [],
+        createdAt: 1,
+        updatedAt: 1,
+      },
+      'collection',
+    );
     await db.put('docs', { id: 'a', text: 'hello', slot: 0 });
     await db.put('vectors', { chunk: 0, ids: ['a', null, null, null], vectors: buf.buffer });
     db.close();
@@ -227,16 +282,27 @@ describe('CollectionStore', () => {
 
   it('experts and pilots: order kept, expert removal drops its pilots, builder state round trips', async () => {
     const s = await mk(fresh(), 2);
-    const state = buildPilotLibrary(['zeta', 'alpha'], [
-      { name: 'D', queryEmbeddings: [new Float32Array([1, 0]), new Float32Array([0, 1])], scores: { zeta: [1, 0], alpha: [0, 1] } },
-    ]);
+    const state = buildPilotLibrary(
+      ['zeta', 'alpha'],
+      [
+        {
+          name: 'D',
+          queryEmbeddings: [new Float32Array([1, 0]), new Float32Array([0, 1])],
+          scores: { zeta: [1, 0], alpha: [0, 1] },
+        },
+      ],
+    );
     await s.putPilots(pilotsOf(state), state);
     const p = await s.getPilots();
     expect([...p.keys()]).toEqual(['zeta', 'alpha']);
     expect(p.get('alpha')).toEqual([new Float32Array([0, 1])]);
     const st = await s.getPilotState<PilotLibraryState>();
     expect(st && pilotsOf(st)).toEqual(pilotsOf(state));
-    await s.putExpert({ name: 'zeta', config: { r: 8 }, files: { 'adapter_model.safetensors': new Uint8Array([1, 2, 3]).buffer } });
+    await s.putExpert({
+      name: 'zeta',
+      config: { r: 8 },
+      files: { 'adapter_model.safetensors': new Uint8Array([1, 2, 3]).buffer },
+    });
     await s.deleteExpert('zeta');
     expect([...(await s.getPilots()).keys()]).toEqual(['alpha']);
     await expectCode(s.putPilots(new Map([['x', [new Float32Array(3)]]])), 'INVALID_INPUT');
@@ -244,10 +310,23 @@ describe('CollectionStore', () => {
 
   it('exports and imports a whole collection as one file', async () => {
     const s = await mk(fresh());
-    await s.putDocs([0, 1, 2, 3, 4, 5, 6].map(doc), [0, 1, 2, 3, 4, 5, 6].map((i) => vec(i)));
+    await s.putDocs(
+      [0, 1, 2, 3, 4, 5, 6].map(doc),
+      [0, 1, 2, 3, 4, 5, 6].map((i) => vec(i)),
+    );
     await s.deleteDocs(['d2']);
-    await s.putExpert({ name: 'sci', source: 'hf:sci', config: { r: 8, lora_alpha: 32 }, files: { 'a.bin': new Uint8Array([9, 8, 7]).buffer } });
-    await s.putPilots(new Map([['sci', [vec(1), vec(2)]], ['fiqa', [vec(3)]]]));
+    await s.putExpert({
+      name: 'sci',
+      source: 'hf:sci',
+      config: { r: 8, lora_alpha: 32 },
+      files: { 'a.bin': new Uint8Array([9, 8, 7]).buffer },
+    });
+    await s.putPilots(
+      new Map([
+        ['sci', [vec(1), vec(2)]],
+        ['fiqa', [vec(3)]],
+      ]),
+    );
     const file = await s.exportCollection();
     expect(Array.from(new Uint8Array(file, 0, 6))).toEqual([...'RRCOLL'].map((c) => c.charCodeAt(0)));
 

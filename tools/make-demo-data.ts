@@ -44,15 +44,64 @@ interface Source {
 }
 
 export const SOURCES: Source[] = [
-  { name: 'scifact', label: 'SciFact', attribution: 'Wadden et al. 2020, Allen Institute for AI', licence: 'CC BY-NC 2.0', url: 'https://github.com/allenai/scifact', hashSplit: false, fixtureExpert: 'expert-a' },
-  { name: 'nfcorpus', label: 'NFCorpus', attribution: 'Boteva et al. 2016', licence: 'research use only', url: 'https://www.cl.uni-heidelberg.de/statnlpgroup/nfcorpus/', hashSplit: false, fixtureExpert: 'expert-a' },
-  { name: 'arguana', label: 'ArguAna', attribution: 'Wachsmuth et al. 2018', licence: 'research use only', url: 'http://argumentation.bplaced.net/arguana/data', hashSplit: true, fixtureExpert: 'expert-b' },
-  { name: 'cranfield', label: 'Cranfield', attribution: 'Cleverdon, Cranfield collection (1960s)', licence: 'research use (public test collection)', url: 'http://ir.dcs.gla.ac.uk/resources/test_collections/cran/', hashSplit: true, fixtureExpert: 'expert-a' },
-  { name: 'wikiqa', label: 'WikiQA', attribution: 'Yang et al. 2015, Microsoft Research', licence: 'Microsoft Research Data License Agreement', url: 'https://www.microsoft.com/en-us/download/details.aspx?id=52419', hashSplit: false, fixtureExpert: 'expert-b' },
+  {
+    name: 'scifact',
+    label: 'SciFact',
+    attribution: 'Wadden et al. 2020, Allen Institute for AI',
+    licence: 'CC BY-NC 2.0',
+    url: 'https://github.com/allenai/scifact',
+    hashSplit: false,
+    fixtureExpert: 'expert-a',
+  },
+  {
+    name: 'nfcorpus',
+    label: 'NFCorpus',
+    attribution: 'Boteva et al. 2016',
+    licence: 'research use only',
+    url: 'https://www.cl.uni-heidelberg.de/statnlpgroup/nfcorpus/',
+    hashSplit: false,
+    fixtureExpert: 'expert-a',
+  },
+  {
+    name: 'arguana',
+    label: 'ArguAna',
+    attribution: 'Wachsmuth et al. 2018',
+    licence: 'research use only',
+    url: 'http://argumentation.bplaced.net/arguana/data',
+    hashSplit: true,
+    fixtureExpert: 'expert-b',
+  },
+  {
+    name: 'cranfield',
+    label: 'Cranfield',
+    attribution: 'Cleverdon, Cranfield collection (1960s)',
+    licence: 'research use (public test collection)',
+    url: 'http://ir.dcs.gla.ac.uk/resources/test_collections/cran/',
+    hashSplit: true,
+    fixtureExpert: 'expert-a',
+  },
+  {
+    name: 'wikiqa',
+    label: 'WikiQA',
+    attribution: 'Yang et al. 2015, Microsoft Research',
+    licence: 'Microsoft Research Data License Agreement',
+    url: 'https://www.microsoft.com/en-us/download/details.aspx?id=52419',
+    hashSplit: false,
+    fixtureExpert: 'expert-b',
+  },
 ];
 
-interface RawDoc { _id: string; title?: string; text: string }
-export interface SampleDoc { id: string; title?: string; text: string; metadata: { domain: string } }
+interface RawDoc {
+  _id: string;
+  title?: string;
+  text: string;
+}
+export interface SampleDoc {
+  id: string;
+  title?: string;
+  text: string;
+  metadata: { domain: string };
+}
 export interface KnownQuery {
   domain: string;
   id: string;
@@ -77,7 +126,10 @@ function fnv1a(s: string): number {
 const byHash = (a: string, b: string) => fnv1a(a) - fnv1a(b) || (a < b ? -1 : a > b ? 1 : 0);
 
 function readJsonl<T>(path: string): T[] {
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as T);
 }
 function readQrels(path: string): Map<string, Map<string, number>> {
   const out = new Map<string, Map<string, number>>();
@@ -97,11 +149,17 @@ const MAX_TEXT = 2000;
 function clip(text: string): string {
   if (text.length <= MAX_TEXT) return text;
   const cut = text.lastIndexOf(' ', MAX_TEXT);
-  return text.slice(0, cut > MAX_TEXT / 2 ? cut : MAX_TEXT) + ' …';
+  return `${text.slice(0, cut > MAX_TEXT / 2 ? cut : MAX_TEXT)} …`;
 }
 export const docText = (d: { title?: string; text: string }) => (d.title ? `${d.title} ${d.text}` : d.text);
 
-interface Built { full: SampleDoc[]; small: SampleDoc[]; tiny: SampleDoc[]; queries: KnownQuery[]; pilotQueries: Map<string, string[]> }
+interface Built {
+  full: SampleDoc[];
+  small: SampleDoc[];
+  tiny: SampleDoc[];
+  queries: KnownQuery[];
+  pilotQueries: Map<string, string[]>;
+}
 
 function build(beir: string, perDomain: number, small: number, knownPerDomain: number): Built {
   const full: SampleDoc[] = [];
@@ -118,8 +176,16 @@ function build(beir: string, perDomain: number, small: number, knownPerDomain: n
     const evalIds = [...qrels.keys()].filter((q) => !src.hashSplit || hashHalf(q) === 'test').sort(byHash);
     const trainIds = src.hashSplit
       ? [...qrels.keys()].filter((q) => hashHalf(q) === 'train').sort(byHash)
-      : existsSync(join(dir, 'qrels', 'train.tsv')) ? [...readQrels(join(dir, 'qrels', 'train.tsv')).keys()].sort(byHash) : [];
-    pilotQueries.set(src.name, trainIds.slice(0, 32).map((q) => qtext.get(q)!).filter(Boolean));
+      : existsSync(join(dir, 'qrels', 'train.tsv'))
+        ? [...readQrels(join(dir, 'qrels', 'train.tsv')).keys()].sort(byHash)
+        : [];
+    pilotQueries.set(
+      src.name,
+      trainIds
+        .slice(0, 32)
+        .map((q) => qtext.get(q)!)
+        .filter(Boolean),
+    );
 
     const chosen: string[] = [];
     const known: KnownQuery[] = [];
@@ -130,10 +196,20 @@ function build(beir: string, perDomain: number, small: number, knownPerDomain: n
       if (!text || rel.length === 0 || rel.length > 3) continue;
       // ArguAna's queries are whole arguments: keep the short ones for a search box.
       if (text.length > 400) continue;
-      known.push({ domain: src.name, id: `${src.name}:q${q}`, text, kind: 'judged', relevant: rel.map((d) => `${src.name}:${d}`), expected: {} });
+      known.push({
+        domain: src.name,
+        id: `${src.name}:q${q}`,
+        text,
+        kind: 'judged',
+        relevant: rel.map((d) => `${src.name}:${d}`),
+        expected: {},
+      });
       for (const d of rel) if (!chosen.includes(d)) chosen.push(d);
     }
-    const rest = corpus.map((d) => d._id).filter((id) => !chosen.includes(id) && byId.get(id)!.text.trim()).sort(byHash);
+    const rest = corpus
+      .map((d) => d._id)
+      .filter((id) => !chosen.includes(id) && byId.get(id)!.text.trim())
+      .sort(byHash);
     const order = [...chosen, ...rest].slice(0, perDomain);
     const docs = order.map((id) => {
       const d = byId.get(id)!;
@@ -145,27 +221,48 @@ function build(beir: string, perDomain: number, small: number, knownPerDomain: n
     smallDocs.push(...docs.slice(0, Math.max(small, chosen.length)));
     // The tiny sample (e2e on slow backends): the judged documents and the probe documents,
     // their text cut to 600 characters.
-    const tiny = docs.slice(0, chosen.length + knownPerDomain).map((d) => ({ ...d, text: d.text.length > 600 ? d.text.slice(0, d.text.lastIndexOf(' ', 600)) + ' …' : d.text }));
+    const tiny = docs.slice(0, chosen.length + knownPerDomain).map((d) => ({
+      ...d,
+      text: d.text.length > 600 ? `${d.text.slice(0, d.text.lastIndexOf(' ', 600))} …` : d.text,
+    }));
     tinyDocs.push(...tiny);
     // Probes: a document's whole (tiny-sample) text as the query; it should find itself.
     for (const d of tiny.slice(chosen.length)) {
       const words = docText(d);
-      known.push({ domain: src.name, id: `${src.name}:probe:${d.id}`, text: words, kind: 'probe', relevant: [d.id], expected: {} });
+      known.push({
+        domain: src.name,
+        id: `${src.name}:probe:${d.id}`,
+        text: words,
+        kind: 'probe',
+        relevant: [d.id],
+        expected: {},
+      });
     }
     queries.push(...known);
   }
   return { full, small: smallDocs, tiny: tinyDocs, queries, pilotQueries };
 }
 
-interface ExpectSpec { label: string; model: string; experts: string; pilots: string | null }
+interface ExpectSpec {
+  label: string;
+  model: string;
+  experts: string;
+  pilots: string | null;
+}
 
-async function verify(spec: ExpectSpec, docs: SampleDoc[], queries: KnownQuery[], fixturePilots: (enc: Encoder) => Promise<PilotLibrary>): Promise<void> {
+async function verify(
+  spec: ExpectSpec,
+  docs: SampleDoc[],
+  queries: KnownQuery[],
+  fixturePilots: (enc: Encoder) => Promise<PilotLibrary>,
+): Promise<void> {
   const { EncoderEngine } = await import('../workers/engine/encoder-engine.js');
   // onnxruntime-node runs the same graph natively (embeddings agree with WASM to ~1e-7; the
   // expectations keep a 1e-3 margin), which makes this tool minutes faster.
-  const engine = process.env.DEMO_DATA_RUNTIME === 'wasm'
-    ? new EncoderEngine()
-    : new EncoderEngine({ ort: (await import('onnxruntime-node')) as never, cpuProvider: 'cpu' });
+  const engine =
+    process.env.DEMO_DATA_RUNTIME === 'wasm'
+      ? new EncoderEngine()
+      : new EncoderEngine({ ort: (await import('onnxruntime-node')) as never, cpuProvider: 'cpu' });
   const info = await engine.load(folderSpec(spec.model), { device: 'wasm' });
   const expertNames = readdirSync(spec.experts).filter((n) => statSync(join(spec.experts, n)).isDirectory());
   for (const n of expertNames) {
@@ -176,18 +273,29 @@ async function verify(spec: ExpectSpec, docs: SampleDoc[], queries: KnownQuery[]
     }
   }
   const pilots: PilotLibrary = spec.pilots
-    ? new Map(Object.entries(JSON.parse(readFileSync(spec.pilots, 'utf8')) as Record<string, number[][]>).map(([k, v]) => [k, v.map((r) => Float32Array.from(r))]))
+    ? new Map(
+        Object.entries(JSON.parse(readFileSync(spec.pilots, 'utf8')) as Record<string, number[][]>).map(([k, v]) => [
+          k,
+          v.map((r) => Float32Array.from(r)),
+        ]),
+      )
     : await fixturePilots(engine);
   const dim = info.dim;
   const t0 = Date.now();
   const D = await engine.embedDocuments(docs.map(docText), { batchSize: 32 });
   console.error(`[${spec.label}] embedded ${docs.length} docs in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const top1 = (qv: Float32Array) => {
-    let b1 = -Infinity, b2 = -Infinity, i1 = -1;
+    let b1 = -Infinity,
+      b2 = -Infinity,
+      i1 = -1;
     for (let i = 0; i < docs.length; i++) {
       let s = 0;
       for (let j = 0; j < dim; j++) s += qv[j] * D[i * dim + j];
-      if (s > b1) { b2 = b1; b1 = s; i1 = i; } else if (s > b2) b2 = s;
+      if (s > b1) {
+        b2 = b1;
+        b1 = s;
+        i1 = i;
+      } else if (s > b2) b2 = s;
     }
     return { id: docs[i1].id, margin: (b1 - b2) / Math.max(1e-9, Math.abs(b1)) };
   };
@@ -238,15 +346,25 @@ async function main() {
     const [label, rest] = e.split('=');
     if (!rest) badArg(`--expect must be label=model,experts[,pilots], got "${e}"`);
     const [model, experts, pilots] = rest.split(',');
-    expects.push({ label, model: resolve(root, model), experts: resolve(root, experts), pilots: pilots ? resolve(root, pilots) : null });
+    expects.push({
+      label,
+      model: resolve(root, model),
+      experts: resolve(root, experts),
+      pilots: pilots ? resolve(root, pilots) : null,
+    });
   }
   if (!expects.some((e) => e.label === 'tiny-bert')) {
-    expects.unshift({ label: 'tiny-bert', model: join(root, 'test/fixtures/tiny-bert'), experts: join(root, 'test/fixtures/adapters'), pilots: null });
+    expects.unshift({
+      label: 'tiny-bert',
+      model: join(root, 'test/fixtures/tiny-bert'),
+      experts: join(root, 'test/fixtures/adapters'),
+      pilots: null,
+    });
   }
 
   const built = build(beir, perDomain, small, 6);
   mkdirSync(out, { recursive: true });
-  const jsonl = (ds: SampleDoc[]) => ds.map((d) => JSON.stringify(d)).join('\n') + '\n';
+  const jsonl = (ds: SampleDoc[]) => `${ds.map((d) => JSON.stringify(d)).join('\n')}\n`;
   writeFileSync(join(out, 'sample.jsonl'), jsonl(built.full));
   writeFileSync(join(out, 'sample-small.jsonl'), jsonl(built.small));
   writeFileSync(join(out, 'sample-tiny.jsonl'), jsonl(built.tiny));
@@ -257,15 +375,19 @@ async function main() {
   const fixturePilots = async (enc: Encoder): Promise<PilotLibrary> => {
     const lib: PilotLibrary = new Map();
     for (const ex of ['expert-a', 'expert-b'] as const) {
-      const texts = SOURCES.filter((s) => s.fixtureExpert === ex).flatMap((s) => built.pilotQueries.get(s.name)!.slice(0, 16));
+      const texts = SOURCES.filter((s) => s.fixtureExpert === ex).flatMap((s) =>
+        built.pilotQueries.get(s.name)!.slice(0, 16),
+      );
       const E = await enc.embedQueries(texts, null);
       const dim = E.length / texts.length;
       const c = new Float32Array(dim);
       for (let i = 0; i < texts.length; i++) for (let j = 0; j < dim; j++) c[j] += E[i * dim + j] / texts.length;
       lib.set(ex, [c]);
     }
-    tinyPilots = Object.fromEntries([...lib].map(([k, v]) => [k, v.map((r) => Array.from(r, (x) => Number(x.toPrecision(7))))]));
-    return new Map([...lib].map(([k, v]) => [k, v.map((r) => Float32Array.from(tinyPilots[k][0]))]));
+    tinyPilots = Object.fromEntries(
+      [...lib].map(([k, v]) => [k, v.map((r) => Array.from(r, (x) => Number(x.toPrecision(7))))]),
+    );
+    return new Map([...lib].map(([k, v]) => [k, v.map(() => Float32Array.from(tinyPilots[k][0]))]));
   };
 
   for (const e of expects) {
@@ -274,22 +396,28 @@ async function main() {
     const qs = e.label === 'tiny-bert' ? built.queries : built.queries.filter((q) => q.kind === 'judged');
     await verify(e, docs, qs, fixturePilots);
   }
-  writeFileSync(join(out, 'tiny-pilots.json'), JSON.stringify(tinyPilots) + '\n');
+  writeFileSync(join(out, 'tiny-pilots.json'), `${JSON.stringify(tinyPilots)}\n`);
   const meta = {
     note: 'Sample data for demonstration only; not part of the SDK package. Each source keeps its own licence.',
     generatedBy: 'tools/make-demo-data.ts',
     files: { full: 'sample.jsonl', small: 'sample-small.jsonl', tiny: 'sample-tiny.jsonl' },
     counts: { full: built.full.length, small: built.small.length, tiny: built.tiny.length },
     sources: SOURCES.map(({ name, label, attribution, licence, url }) => ({
-      name, label, attribution, licence, url,
+      name,
+      label,
+      attribution,
+      licence,
+      url,
       documents: built.full.filter((d) => d.metadata.domain === name).length,
       smallDocuments: built.small.filter((d) => d.metadata.domain === name).length,
       tinyDocuments: built.tiny.filter((d) => d.metadata.domain === name).length,
     })),
     queries: built.queries,
   };
-  writeFileSync(join(out, 'queries.json'), JSON.stringify(meta, null, 1) + '\n');
-  console.error(`wrote ${built.full.length} docs (${built.small.length} small), ${built.queries.length} known queries to ${out}`);
+  writeFileSync(join(out, 'queries.json'), `${JSON.stringify(meta, null, 1)}\n`);
+  console.error(
+    `wrote ${built.full.length} docs (${built.small.length} small), ${built.queries.length} known queries to ${out}`,
+  );
 }
 
 await main();

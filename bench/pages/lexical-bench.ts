@@ -31,7 +31,8 @@ const tick = () => new Promise((r) => setTimeout(r, 0));
 async function storedLexicalBytes(name: string): Promise<{ terms: number; lexicon: number; vectors: number }> {
   const db = await openDB(`rr:${name}`);
   let terms = 0;
-  for (const r of await db.getAll('terms')) terms += r.offsets.byteLength + r.lengths.byteLength + r.terms.byteLength + r.tfs.byteLength;
+  for (const r of await db.getAll('terms'))
+    terms += r.offsets.byteLength + r.lengths.byteLength + r.terms.byteLength + r.tfs.byteLength;
   let lexicon = 0;
   const enc = new TextEncoder();
   for (const r of await db.getAll('lexicon')) for (const t of r.terms as string[]) lexicon += enc.encode(t).length + 1;
@@ -85,7 +86,10 @@ const bench = {
       const ts = performance.now();
       for (let s = 0; s < docs.length; s += 1024) {
         const part = docs.slice(s, s + 1024);
-        await store.putDocs(part, part.map(() => one));
+        await store.putDocs(
+          part,
+          part.map(() => one),
+        );
         await tick();
       }
       out.store_docs_per_s = n / ((performance.now() - ts) / 1000);
@@ -100,7 +104,11 @@ const bench = {
       loaded.load(snap.terms);
       out.reopen_ms = performance.now() - tr;
       out.reopen_analyzed = re.analyzedDocuments;
-      out.reopen_same = JSON.stringify(queries.slice(0, 20).map((q) => loaded.search(q, 10))) === JSON.stringify(queries.slice(0, 20).map((q) => idx.search(q, 10))) ? 1 : 0;
+      out.reopen_same =
+        JSON.stringify(queries.slice(0, 20).map((q) => loaded.search(q, 10))) ===
+        JSON.stringify(queries.slice(0, 20).map((q) => idx.search(q, 10)))
+          ? 1
+          : 0;
       re.close();
       await CollectionStore.deleteCollection(name);
     }

@@ -2,12 +2,21 @@
  * Exposes RouterRetriever to Playwright as window.rr (e2e/index.spec.ts): the real
  * worker, the real IndexedDB, plus main-thread responsiveness probes.
  */
-import { RouterRetriever, isRouterRetrieverError, type Doc, type OpenOptions, type SearchOptions } from '../../src/index.js';
+import {
+  RouterRetriever,
+  isRouterRetrieverError,
+  type Doc,
+  type OpenOptions,
+  type SearchOptions,
+} from '../../src/index.js';
 import { SearchIndex } from '../../src/search/search-index.js';
 
 const MODEL = '/test/fixtures/tiny-bert/';
 const EXPERT_A = '/test/fixtures/adapters/expert-a/';
-const WORDS = 'apple banana cherry river mountain ocean protein cell gene market stock bond court law judge star planet orbit'.split(' ');
+const WORDS =
+  'apple banana cherry river mountain ocean protein cell gene market stock bond court law judge star planet orbit'.split(
+    ' ',
+  );
 
 /** Incompressible filler (IndexedDB compresses values): a pseudo-random string. */
 function noise(seed: number, n: number): string {
@@ -27,7 +36,9 @@ function makeDocs(n: number, from = 0, pad = 0, metaBytes = 0): Doc[] {
       ...(metaBytes > 0 ? { metadata: { blob: noise(i, metaBytes) } } : {}),
       id: `d${i}`,
       title: `${WORDS[i % WORDS.length]} ${i}`,
-      text: `${WORDS[(i * 7) % WORDS.length]} ${WORDS[(i * 3 + 1) % WORDS.length]} ${WORDS[(i * 5 + 2) % WORDS.length]} number ${i}` + ' filler'.repeat(pad),
+      text:
+        `${WORDS[(i * 7) % WORDS.length]} ${WORDS[(i * 3 + 1) % WORDS.length]} ${WORDS[(i * 5 + 2) % WORDS.length]} number ${i}` +
+        ' filler'.repeat(pad),
     };
   });
 }
@@ -41,7 +52,10 @@ type PostTask = (cb: () => void, opts: { priority: 'user-blocking'; delay: numbe
  * handling is: the SDK's sliced scan yields with scheduler.yield(), whose continuation runs
  * before ordinary timers, so a plain setTimeout probe would not get a turn between slices.
  */
-async function observe<T>(fn: () => Promise<T>, probe = true): Promise<{ result: T; longTasks: number[]; maxGapMs: number; turns: number; ms: number }> {
+async function observe<T>(
+  fn: () => Promise<T>,
+  probe = true,
+): Promise<{ result: T; longTasks: number[]; maxGapMs: number; turns: number; ms: number }> {
   const longTasks: number[] = [];
   const po = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) longTasks.push(e.duration);
@@ -53,7 +67,12 @@ async function observe<T>(fn: () => Promise<T>, probe = true): Promise<{ result:
   let last = performance.now();
   const postTask = (globalThis as unknown as { scheduler?: { postTask?: PostTask } }).scheduler?.postTask;
   const schedule = (cb: () => void) =>
-    postTask ? void postTask.call((globalThis as unknown as { scheduler: unknown }).scheduler, cb, { priority: 'user-blocking', delay: 1 }) : setTimeout(cb, 1);
+    postTask
+      ? void postTask.call((globalThis as unknown as { scheduler: unknown }).scheduler, cb, {
+          priority: 'user-blocking',
+          delay: 1,
+        })
+      : setTimeout(cb, 1);
   const tick = () => {
     if (!running) return;
     const t = performance.now();
@@ -81,7 +100,12 @@ let current: RouterRetriever | undefined;
 let big: { idx: SearchIndex; queries: Float32Array[] } | undefined;
 
 function errInfo(e: unknown): { code?: string; message: string; details?: Record<string, unknown> } {
-  if (isRouterRetrieverError(e)) return { code: e.code, message: e.message, details: JSON.parse(JSON.stringify(e.details)) as Record<string, unknown> };
+  if (isRouterRetrieverError(e))
+    return {
+      code: e.code,
+      message: e.message,
+      details: JSON.parse(JSON.stringify(e.details)) as Record<string, unknown>,
+    };
   return { message: String((e as Error)?.message ?? e) };
 }
 
@@ -97,15 +121,36 @@ const harness = {
   async counts() {
     const enc = (current as unknown as { encoder: { stats(): Promise<{ calls: number; texts: number }> } }).encoder;
     const s = await current!.stats();
-    return { documents: s.documents, texts: (await enc.stats()).texts, experts: s.experts, usage: s.usageBytes, quota: s.quotaBytes };
+    return {
+      documents: s.documents,
+      texts: (await enc.stats()).texts,
+      experts: s.experts,
+      usage: s.usageBytes,
+      quota: s.quotaBytes,
+    };
   },
   /** Indexes n generated docs (from `from`), observing the main thread. */
-  async index(n: number, from = 0, opts: { pad?: number; sliceSize?: number; metaBytes?: number; probe?: boolean } = {}) {
+  async index(
+    n: number,
+    from = 0,
+    opts: { pad?: number; sliceSize?: number; metaBytes?: number; probe?: boolean } = {},
+  ) {
     const docs = makeDocs(n, from, opts.pad ?? 0, opts.metaBytes ?? 0);
     const progress: { phase: string; done: number; total: number; docsPerSec: number; etaSec: number | null }[] = [];
     try {
-      const o = await observe(() => current!.add(docs, { sliceSize: opts.sliceSize, onProgress: (p) => progress.push({ ...p }) }), opts.probe);
-      return { ok: true as const, result: o.result, longTasks: o.longTasks, maxGapMs: o.maxGapMs, turns: o.turns, ms: o.ms, progress };
+      const o = await observe(
+        () => current!.add(docs, { sliceSize: opts.sliceSize, onProgress: (p) => progress.push({ ...p }) }),
+        opts.probe,
+      );
+      return {
+        ok: true as const,
+        result: o.result,
+        longTasks: o.longTasks,
+        maxGapMs: o.maxGapMs,
+        turns: o.turns,
+        ms: o.ms,
+        progress,
+      };
     } catch (e) {
       return { ok: false as const, error: errInfo(e), progress };
     }
@@ -113,7 +158,13 @@ const harness = {
   async search(q: string, expert: string = 'auto', k = 10) {
     try {
       const r = await current!.search(q, { k, expert });
-      return { ok: true as const, ids: r.hits.map((h) => h.id), first: r.hits[0]?.doc, route: r.route, timings: r.timings };
+      return {
+        ok: true as const,
+        ids: r.hits.map((h) => h.id),
+        first: r.hits[0]?.doc,
+        route: r.route,
+        timings: r.timings,
+      };
     } catch (e) {
       return { ok: false as const, error: errInfo(e) };
     }
@@ -122,7 +173,12 @@ const harness = {
   async searchWith(q: string, options: Omit<SearchOptions, 'signal'> = {}) {
     try {
       const r = await current!.search(q, options);
-      return { ok: true as const, hits: r.hits.map((h) => ({ id: h.id, score: h.score, scores: h.scores, title: h.doc.title })), route: r.route, timings: r.timings };
+      return {
+        ok: true as const,
+        hits: r.hits.map((h) => ({ id: h.id, score: h.score, scores: h.scores, title: h.doc.title })),
+        route: r.route,
+        timings: r.timings,
+      };
     } catch (e) {
       return { ok: false as const, error: errInfo(e) };
     }
@@ -203,7 +259,14 @@ const harness = {
       }
       return per.length;
     }, probe);
-    return { backend: idx.backend, longTasks: o.longTasks, maxGapMs: o.maxGapMs, turns: o.turns, totalMs: o.ms, msPerQuery: per.reduce((a, b) => a + b, 0) / per.length };
+    return {
+      backend: idx.backend,
+      longTasks: o.longTasks,
+      maxGapMs: o.maxGapMs,
+      turns: o.turns,
+      totalMs: o.ms,
+      msPerQuery: per.reduce((a, b) => a + b, 0) / per.length,
+    };
   },
   /** Builds a 100k x 768 index and searches it sliced (observed), then checks sliced = one-shot results. */
   async bigSearch(n = 100_000, dim = 768, queries = 10) {

@@ -23,21 +23,36 @@ export interface FusionSetting {
   weight: number;
 }
 
-export const DEFAULT_FUSION: Readonly<FusionSetting> = Object.freeze({ method: 'convex', weight: DEFAULT_LEXICAL_WEIGHT });
+export const DEFAULT_FUSION: Readonly<FusionSetting> = Object.freeze({
+  method: 'convex',
+  weight: DEFAULT_LEXICAL_WEIGHT,
+});
 
 /** Checks a fusion setting; INVALID_INPUT names the field (`field`.method, `field`.weight). */
 export function checkFusion(x: unknown, field = 'fusion'): FusionSetting {
   const f = x as Partial<FusionSetting> | null;
   if (typeof f !== 'object' || f === null || Array.isArray(f)) {
-    throw new RouterRetrieverError('INVALID_INPUT', `${field} must be an object { method: 'convex' | 'rrf', weight: number in [0, 1] }.`, { field });
+    throw new RouterRetrieverError(
+      'INVALID_INPUT',
+      `${field} must be an object { method: 'convex' | 'rrf', weight: number in [0, 1] }.`,
+      { field },
+    );
   }
   if (f.method !== 'convex' && f.method !== 'rrf') {
-    throw new RouterRetrieverError('INVALID_INPUT', `${field}.method must be 'convex' or 'rrf', got ${JSON.stringify(f.method) ?? 'undefined'}.`, { field: `${field}.method` });
+    throw new RouterRetrieverError(
+      'INVALID_INPUT',
+      `${field}.method must be 'convex' or 'rrf', got ${JSON.stringify(f.method) ?? 'undefined'}.`,
+      { field: `${field}.method` },
+    );
   }
   if (typeof f.weight !== 'number' || !(f.weight >= 0 && f.weight <= 1)) {
-    throw new RouterRetrieverError('INVALID_INPUT', `${field}.weight must be a number in [0, 1] (the lexical side's weight), got ${JSON.stringify(f.weight) ?? 'undefined'}.`, {
-      field: `${field}.weight`,
-    });
+    throw new RouterRetrieverError(
+      'INVALID_INPUT',
+      `${field}.weight must be a number in [0, 1] (the lexical side's weight), got ${JSON.stringify(f.weight) ?? 'undefined'}.`,
+      {
+        field: `${field}.weight`,
+      },
+    );
   }
   return { method: f.method, weight: f.weight };
 }
@@ -55,7 +70,8 @@ export function splitFusion(input: string | unknown): { pilots: unknown; fusion:
       throw new RouterRetrieverError('INVALID_INPUT', `The pilot library is not valid JSON: ${(e as Error).message}`);
     }
   }
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj) || !(FUSION_KEY in obj)) return { pilots: obj, fusion: undefined };
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj) || !(FUSION_KEY in obj))
+    return { pilots: obj, fusion: undefined };
   const { [FUSION_KEY]: raw, ...pilots } = obj as Record<string, unknown>;
   return { pilots, fusion: checkFusion(raw, `The pilot library's "${FUSION_KEY}"`) };
 }

@@ -83,5 +83,7 @@ export function fuse(dense: readonly Hit[], lexical: readonly Hit[], k: number, 
       e.score += w * ln[i];
     });
   }
-  return [...out.values()].sort((a, b) => (a.score !== b.score ? b.score - a.score : a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, Math.max(0, k));
+  return [...out.values()]
+    .sort((a, b) => (a.score !== b.score ? b.score - a.score : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .slice(0, Math.max(0, k));
 }

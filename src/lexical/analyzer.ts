@@ -14,7 +14,9 @@ export type Analyzer = (text: string) => string[];
 
 /** Lucene's EnglishAnalyzer.ENGLISH_STOP_WORDS_SET (33 words), Anserini's default. */
 export const ENGLISH_STOP_WORDS: ReadonlySet<string> = new Set(
-  'a an and are as at be but by for if in into is it no not of on or such that the their then there these they this to was will with'.split(' '),
+  'a an and are as at be but by for if in into is it no not of on or such that the their then there these they this to was will with'.split(
+    ' ',
+  ),
 );
 
 const SPLIT = /[^\p{L}\p{N}]+/u;

@@ -136,7 +136,8 @@ export class LexicalIndex {
     const T = Math.max(this.lexicon.size, baseT);
     const counts = new Uint32Array(T + 1);
     for (let t = 0; t < baseT; t++) {
-      for (let p = this.offsets[t]; p < this.offsets[t + 1]; p++) if (this.state[this.postRows[p]] === BASE) counts[t + 1]++;
+      for (let p = this.offsets[t]; p < this.offsets[t + 1]; p++)
+        if (this.state[this.postRows[p]] === BASE) counts[t + 1]++;
     }
     for (const v of this.delta.values()) for (const t of v.terms) counts[t + 1]++;
     for (let t = 0; t < T; t++) counts[t + 1] += counts[t];

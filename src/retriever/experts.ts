@@ -15,7 +15,12 @@ import { scoreQueries } from '../eval/query-scores.js';
 import { centroid } from '../router/kmeans.js';
 import { splitFusion, withFusion, type FusionSetting } from '../hybrid/fusion-json.js';
 import { exportPilotLibrary, parsePilotLibrary } from '../router/pilot-json.js';
-import { addExpert as addToState, buildPilotLibrary as buildState, pilotsOf, removeExpert as removeFromState } from '../router/pilots.js';
+import {
+  addExpert as addToState,
+  buildPilotLibrary as buildState,
+  pilotsOf,
+  removeExpert as removeFromState,
+} from '../router/pilots.js';
 import type { PilotLibraryState, PilotWeighting } from '../router/pilot-state.js';
 import type { ExpertSpec, ModelSpec, OpenOptions, PilotDomain, PilotLibraryJson, PilotSource } from '../types.js';
 import { rowsOf, type PilotLibrary } from '../vectors.js';
@@ -39,7 +44,18 @@ export interface BuildPilotOptions {
 
 export interface ExpertsDeps {
   encoder: Pick<EncoderApi, 'addExpert' | 'removeExpert' | 'embedQueries' | 'embedDocuments'>;
-  store: Pick<RetrieverStore, 'putExpert' | 'getExperts' | 'deleteExpert' | 'putPilots' | 'getPilots' | 'getPilotState' | 'getFusion' | 'loadAll' | 'meta'>;
+  store: Pick<
+    RetrieverStore,
+    | 'putExpert'
+    | 'getExperts'
+    | 'deleteExpert'
+    | 'putPilots'
+    | 'getPilots'
+    | 'getPilotState'
+    | 'getFusion'
+    | 'loadAll'
+    | 'meta'
+  >;
   dim: number;
   /** Called after every committed change (cross-tab notice). */
   changed: () => void;
@@ -117,7 +133,12 @@ export class ExpertRegistry {
   }
 
   list(): { name: string; loaded: boolean; source?: string; pilots: number }[] {
-    return [...this.experts].map(([name, s]) => ({ name, loaded: s.loaded, source: s.source, pilots: this.pilots.get(name)?.length ?? 0 }));
+    return [...this.experts].map(([name, s]) => ({
+      name,
+      loaded: s.loaded,
+      source: s.source,
+      pilots: this.pilots.get(name)?.length ?? 0,
+    }));
   }
 
   /** The pilot library restricted to experts whose adapter is loaded. */
@@ -133,7 +154,11 @@ export class ExpertRegistry {
     if (this.isLoaded(name)) await encoder.removeExpert(name).catch(() => undefined);
     const info = await encoder.addExpert(name, adapter);
     const src = typeof adapter === 'string' ? adapter : undefined;
-    await store.putExpert({ name, source: src, config: { r: info.r, lora_alpha: info.alpha, target_modules: info.targets } });
+    await store.putExpert({
+      name,
+      source: src,
+      config: { r: info.r, lora_alpha: info.alpha, target_modules: info.targets },
+    });
     this.experts.set(name, { loaded: true, source: src });
     if (source) {
       const next: PilotLibrary = new Map(this.pilots);
@@ -142,7 +167,10 @@ export class ExpertRegistry {
       await this.save(next, undefined);
     } else if (this.state && this.domains.length > 0 && !this.state.experts.includes(name)) {
       const scores: Record<string, Float64Array> = {};
-      for (const d of this.domains) scores[d.name] = scoreQueries(d.corpus, rowsOf(await encoder.embedQueries(d.texts, name), dim), d.qrels, { depth: d.depth });
+      for (const d of this.domains)
+        scores[d.name] = scoreQueries(d.corpus, rowsOf(await encoder.embedQueries(d.texts, name), dim), d.qrels, {
+          depth: d.depth,
+        });
       const { state } = addToState(this.state, name, scores);
       await this.save(pilotsOf(state), state);
     }
@@ -151,13 +179,17 @@ export class ExpertRegistry {
   private async pilotsFrom(name: string, source: PilotSource): Promise<Float32Array[]> {
     if ('pilotEmbeddings' in source) {
       const list = parsePilotLibrary({ [name]: source.pilotEmbeddings }, { dim: this.deps.dim }).get(name)!;
-      if (list.length === 0) throw new RouterRetrieverError('INVALID_INPUT', `pilotEmbeddings of expert "${name}" is empty.`);
+      if (list.length === 0)
+        throw new RouterRetrieverError('INVALID_INPUT', `pilotEmbeddings of expert "${name}" is empty.`);
       return list;
     }
     if ('pilotQueries' in source) {
       const qs = source.pilotQueries;
       if (!Array.isArray(qs) || qs.length === 0 || qs.some((q) => typeof q !== 'string')) {
-        throw new RouterRetrieverError('INVALID_INPUT', `pilotQueries of expert "${name}" must be a non-empty array of strings.`);
+        throw new RouterRetrieverError(
+          'INVALID_INPUT',
+          `pilotQueries of expert "${name}" must be a non-empty array of strings.`,
+        );
       }
       return [centroid(rowsOf(await this.deps.encoder.embedQueries(qs, null), this.deps.dim))];
     }
@@ -166,19 +198,25 @@ export class ExpertRegistry {
 
   async remove(name: string): Promise<void> {
     const st = this.experts.get(name);
-    if (!st && !this.pilots.has(name)) throw new RouterRetrieverError('NOT_FOUND', `No expert named "${name}".`, { expert: name });
+    if (!st && !this.pilots.has(name))
+      throw new RouterRetrieverError('NOT_FOUND', `No expert named "${name}".`, { expert: name });
     if (st?.loaded) await this.deps.encoder.removeExpert(name).catch(() => undefined);
     await this.deps.store.deleteExpert(name);
     this.experts.delete(name);
     let state = this.state;
-    if (state?.experts.includes(name)) state = state.experts.length > 1 ? removeFromState(state, name).state : undefined;
+    if (state?.experts.includes(name))
+      state = state.experts.length > 1 ? removeFromState(state, name).state : undefined;
     const next: PilotLibrary = new Map(this.pilots);
     next.delete(name);
     await this.save(next, state);
   }
 
   /** Stores the library with a fusion setting: 'keep' (default) the current one, null none. */
-  private async save(lib: PilotLibrary, state: PilotLibraryState | undefined, keepOrFusion: FusionSetting | null | 'keep' = 'keep'): Promise<void> {
+  private async save(
+    lib: PilotLibrary,
+    state: PilotLibraryState | undefined,
+    keepOrFusion: FusionSetting | null | 'keep' = 'keep',
+  ): Promise<void> {
     const fusion = keepOrFusion === 'keep' ? this.fusionSetting : (keepOrFusion ?? undefined);
     await this.deps.store.putPilots(lib, state, fusion);
     this.pilots = lib;
@@ -189,8 +227,13 @@ export class ExpertRegistry {
 
   /** Checks a buildPilotLibrary() call before anything runs. */
   checkBuild(domains: PilotDomain[]): void {
-    if (!Array.isArray(domains) || domains.length === 0) throw new RouterRetrieverError('INVALID_INPUT', 'buildPilotLibrary() needs at least one domain.');
-    if (this.loaded().length === 0) throw new RouterRetrieverError('INVALID_INPUT', 'buildPilotLibrary() needs at least one loaded expert (addExpert first).');
+    if (!Array.isArray(domains) || domains.length === 0)
+      throw new RouterRetrieverError('INVALID_INPUT', 'buildPilotLibrary() needs at least one domain.');
+    if (this.loaded().length === 0)
+      throw new RouterRetrieverError(
+        'INVALID_INPUT',
+        'buildPilotLibrary() needs at least one loaded expert (addExpert first).',
+      );
   }
 
   /** The paper's pilot library over the LOADED experts (see RouterRetriever.buildPilotLibrary). */
@@ -202,17 +245,26 @@ export class ExpertRegistry {
     const inputs = [];
     let collection: DenseCorpus | undefined;
     for (const d of domains) {
-      if (typeof d?.name !== 'string' || d.name === '') throw new RouterRetrieverError('INVALID_INPUT', 'Every domain needs a name.');
-      if (!Array.isArray(d.queries) || d.queries.length === 0) throw new RouterRetrieverError('INVALID_INPUT', `Domain "${d.name}" has no training queries.`);
+      if (typeof d?.name !== 'string' || d.name === '')
+        throw new RouterRetrieverError('INVALID_INPUT', 'Every domain needs a name.');
+      if (!Array.isArray(d.queries) || d.queries.length === 0)
+        throw new RouterRetrieverError('INVALID_INPUT', `Domain "${d.name}" has no training queries.`);
       d.queries.forEach((q, i) => {
         if (typeof q?.text !== 'string' || typeof q.relevant !== 'object' || q.relevant === null) {
-          throw new RouterRetrieverError('INVALID_INPUT', `Query ${i} of domain "${d.name}" needs { text, relevant: { docId: grade } }.`);
+          throw new RouterRetrieverError(
+            'INVALID_INPUT',
+            `Query ${i} of domain "${d.name}" needs { text, relevant: { docId: grade } }.`,
+          );
         }
       });
       let corpus: DenseCorpus;
       if (d.corpus) {
         validateDocs(d.corpus);
-        corpus = new DenseCorpus(d.corpus.map((x) => x.id), await encoder.embedDocuments(d.corpus.map(docText)), dim);
+        corpus = new DenseCorpus(
+          d.corpus.map((x) => x.id),
+          await encoder.embedDocuments(d.corpus.map(docText)),
+          dim,
+        );
       } else {
         collection ??= new DenseCorpus(await store.loadAll(), dim);
         corpus = collection;
@@ -221,11 +273,16 @@ export class ExpertRegistry {
       const qrels = d.queries.map((q) => new Map(Object.entries(q.relevant).filter(([, g]) => g > 0)));
       const base = rowsOf(await encoder.embedQueries(texts, null), dim);
       const scores: Record<string, Float64Array> = {};
-      for (const e of experts) scores[e] = scoreQueries(corpus, rowsOf(await encoder.embedQueries(texts, e), dim), qrels, { depth });
+      for (const e of experts)
+        scores[e] = scoreQueries(corpus, rowsOf(await encoder.embedQueries(texts, e), dim), qrels, { depth });
       inputs.push({ name: d.name, queryEmbeddings: base, scores });
       data.push({ name: d.name, texts, qrels, corpus, depth });
     }
-    const state = buildState(experts, inputs, { k: options.k, seed: options.seed, weighting: options.weighting ?? 'gain' });
+    const state = buildState(experts, inputs, {
+      k: options.k,
+      seed: options.seed,
+      weighting: options.weighting ?? 'gain',
+    });
     const pilots = pilotsOf(state);
     if (![...pilots.values()].some((list) => list.length > 0)) {
       throw new RouterRetrieverError(
@@ -259,6 +316,7 @@ export async function loadPilotJson(src: PilotLibraryJson | string): Promise<Pil
   } catch (e) {
     throw new RouterRetrieverError('NETWORK', `Could not fetch the pilot library ${src}: ${(e as Error).message}`);
   }
-  if (!res.ok) throw new RouterRetrieverError('FILE_NOT_FOUND', `Could not fetch the pilot library ${src}: HTTP ${res.status}.`);
+  if (!res.ok)
+    throw new RouterRetrieverError('FILE_NOT_FOUND', `Could not fetch the pilot library ${src}: HTTP ${res.status}.`);
   return res.text();
 }

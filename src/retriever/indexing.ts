@@ -24,17 +24,33 @@ export interface RouterIndexOptions extends IndexOptions {
 
 export interface IndexingDeps {
   encoder: Pick<EncoderApi, 'embedDocuments' | 'cancel'>;
-  store: Pick<RetrieverStore, 'getDoc' | 'getDocs' | 'writeDocs' | 'analyze' | 'deleteDocs' | 'storedIds' | 'pendingDocs' | 'loadIndex' | 'lexicon' | 'meta'>;
+  store: Pick<
+    RetrieverStore,
+    | 'getDoc'
+    | 'getDocs'
+    | 'writeDocs'
+    | 'analyze'
+    | 'deleteDocs'
+    | 'storedIds'
+    | 'pendingDocs'
+    | 'loadIndex'
+    | 'lexicon'
+    | 'meta'
+  >;
   live: LiveIndex;
   /** Called after every committed change (cross-tab notice). */
   changed: () => void;
 }
 
 function cancelled(done: number, total: number): RouterRetrieverError {
-  return new RouterRetrieverError('CANCELLED', `Indexing was cancelled after ${done} of ${total} documents; those stay stored and searchable.`, {
-    done,
-    total,
-  });
+  return new RouterRetrieverError(
+    'CANCELLED',
+    `Indexing was cancelled after ${done} of ${total} documents; those stay stored and searchable.`,
+    {
+      done,
+      total,
+    },
+  );
 }
 
 let jobCounter = 0;
@@ -46,13 +62,14 @@ export class Indexing {
   static check(docs: unknown, options: RouterIndexOptions): number {
     validateDocs(docs);
     const slice = options.sliceSize ?? DEFAULT_SLICE;
-    if (!Number.isInteger(slice) || slice < 1) throw new RouterRetrieverError('INVALID_INPUT', `sliceSize must be a positive integer, got ${slice}.`);
+    if (!Number.isInteger(slice) || slice < 1)
+      throw new RouterRetrieverError('INVALID_INPUT', `sliceSize must be a positive integer, got ${slice}.`);
     return slice;
   }
 
   /** Embeds and stores `docs` (validated by check()) slice by slice. */
   async upsert(docs: Doc[], slice: number, options: RouterIndexOptions = {}): Promise<IndexResult> {
-    const { encoder, store, live } = this.deps;
+    const { store, live } = this.deps;
     const result: IndexResult = { added: 0, replaced: 0, skipped: 0 };
     const total = docs.length;
     const signal = options.signal;
@@ -64,7 +81,13 @@ export class Indexing {
       const secs = (performance.now() - t0) / 1000;
       const rate = secs > 0 ? embeddedNow / secs : 0;
       const left = total - d;
-      options.onProgress({ phase, done: d, total, docsPerSec: rate, etaSec: rate > 0 ? left / rate : left === 0 ? 0 : null });
+      options.onProgress({
+        phase,
+        done: d,
+        total,
+        docsPerSec: rate,
+        etaSec: rate > 0 ? left / rate : left === 0 ? 0 : null,
+      });
     };
     for (let s = 0; s < total; s += slice) {
       if (signal?.aborted) throw cancelled(done, total);
@@ -81,7 +104,9 @@ export class Indexing {
         }
       });
       if (todo.length > 0) {
-        const embedding = this.embed(todo, options, done, total, (p) => report('embed', done + (part.length - todo.length) + p, embedded + p));
+        const embedding = this.embed(todo, options, done, total, (p) =>
+          report('embed', done + (part.length - todo.length) + p, embedded + p),
+        );
         // The analysis runs on this thread while the worker embeds: it adds no time to the slice
         // unless it takes longer than the embedding (bench/lexical.ts measures both).
         let analyzed: AnalyzedBatch | undefined;
@@ -110,14 +135,22 @@ export class Indexing {
     return result;
   }
 
-  private async embed(todo: Doc[], options: RouterIndexOptions, done: number, total: number, progress: (n: number) => void): Promise<Float32Array> {
+  private async embed(
+    todo: Doc[],
+    options: RouterIndexOptions,
+    done: number,
+    total: number,
+    progress: (n: number) => void,
+  ): Promise<Float32Array> {
     const { encoder } = this.deps;
     const signal = options.signal;
     const jobId = `rr-index-${++jobCounter}`;
     const onAbort = () => void encoder.cancel(jobId).catch(() => undefined);
     signal?.addEventListener('abort', onAbort);
     try {
-      return await encoder.embedDocuments(todo.map(docText), { jobId, batchSize: options.batchSize }, (p) => progress(p.done));
+      return await encoder.embedDocuments(todo.map(docText), { jobId, batchSize: options.batchSize }, (p) =>
+        progress(p.done),
+      );
     } catch (e) {
       if ((e as { code?: string }).code === 'CANCELLED' || signal?.aborted) throw cancelled(done, total);
       throw e;
@@ -127,17 +160,27 @@ export class Indexing {
   }
 
   /** One store transaction for the slice; QUOTA_EXCEEDED says how much of this call was stored. */
-  private async commit(todo: Doc[], flat: Float32Array, analyzed: AnalyzedBatch, done: number, total: number): Promise<{ slots: number[]; terms: TermVector[] }> {
+  private async commit(
+    todo: Doc[],
+    flat: Float32Array,
+    analyzed: AnalyzedBatch,
+    done: number,
+    total: number,
+  ): Promise<{ slots: number[]; terms: TermVector[] }> {
     try {
       return await this.deps.store.writeDocs(todo, flat, analyzed);
     } catch (e) {
       if ((e as { code?: string }).code === 'QUOTA_EXCEEDED') {
         const err = e as RouterRetrieverError;
-        throw new RouterRetrieverError('QUOTA_EXCEEDED', `${err.message} (${done} of ${total} documents of this call were stored.)`, {
-          ...err.details,
-          done,
-          total,
-        });
+        throw new RouterRetrieverError(
+          'QUOTA_EXCEEDED',
+          `${err.message} (${done} of ${total} documents of this call were stored.)`,
+          {
+            ...err.details,
+            done,
+            total,
+          },
+        );
       }
       throw e;
     }

@@ -25,7 +25,10 @@ export class LiveIndex {
     return new LiveIndex(index, lexical, int8);
   }
 
-  private static async build(store: IndexSource, int8: boolean | 'auto'): Promise<{ index: VectorIndex; lexical: LexicalIndex }> {
+  private static async build(
+    store: IndexSource,
+    int8: boolean | 'auto',
+  ): Promise<{ index: VectorIndex; lexical: LexicalIndex }> {
     const snap = await store.loadIndex();
     const m = store.meta;
     const dtype = int8 === true || (int8 === 'auto' && m.count >= INT8_AUTO_THRESHOLD) ? 'int8' : 'float32';

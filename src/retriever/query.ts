@@ -80,14 +80,23 @@ export class QueryEngine {
   async encode(query: string, want: 'auto' | 'none' | string): Promise<EncodedQuery> {
     const { encoder, routing } = this.deps;
     if (want !== 'auto' && want !== 'none' && !this.deps.isLoaded(want)) {
-      throw new RouterRetrieverError('NOT_FOUND', `No expert named "${want}" is loaded. Loaded: ${this.deps.loaded().join(', ') || 'none'}.`, {
-        expert: want,
-      });
+      throw new RouterRetrieverError(
+        'NOT_FOUND',
+        `No expert named "${want}" is loaded. Loaded: ${this.deps.loaded().join(', ') || 'none'}.`,
+        {
+          expert: want,
+        },
+      );
     }
     const te = performance.now();
     if (want !== 'auto') {
       const embedding = want === 'none' ? await this.baseEmbedding(query) : await encoder.embedQuery(query, want);
-      return { embedding, route: { expert: want === 'none' ? null : want, mode: routing, scores: {} }, encodeMs: performance.now() - te, routeMs: 0 };
+      return {
+        embedding,
+        route: { expert: want === 'none' ? null : want, mode: routing, scores: {} },
+        encodeMs: performance.now() - te,
+        routeMs: 0,
+      };
     }
     const base = await this.baseEmbedding(query);
     let encodeMs = performance.now() - te;
@@ -118,7 +127,13 @@ export class QueryEngine {
     const hits: Hit[] = [];
     found.forEach((h, i) => {
       const r = recs[i];
-      if (r) hits.push({ id: h.id, score: h.score, scores: { dense: h.dense, lexical: h.lexical, fused: h.score }, doc: toDoc(r) });
+      if (r)
+        hits.push({
+          id: h.id,
+          score: h.score,
+          scores: { dense: h.dense, lexical: h.lexical, fused: h.score },
+          doc: toDoc(r),
+        });
     });
     return hits;
   }
@@ -149,14 +164,21 @@ export class QueryEngine {
     }
     let ranked: FusedHit[];
     if (mode === 'dense') ranked = dense.map((h) => ({ id: h.id, score: h.score, dense: h.score, lexical: null }));
-    else if (mode === 'lexical') ranked = lexical.map((h) => ({ id: h.id, score: h.score, dense: null, lexical: h.score }));
+    else if (mode === 'lexical')
+      ranked = lexical.map((h) => ({ id: h.id, score: h.score, dense: null, lexical: h.score }));
     else ranked = fuse(dense, lexical, k, { method: fusion.method, weight: fusion.weight, depth });
     const hits = await this.hydrate(ranked);
     const route = q?.route ?? { expert: null, mode: this.deps.routing, scores: {} };
     return {
       hits,
       route,
-      timings: { route: q?.routeMs ?? 0, encode: q?.encodeMs ?? 0, search: searchMs, lexical: lexicalMs, total: performance.now() - t0 },
+      timings: {
+        route: q?.routeMs ?? 0,
+        encode: q?.encodeMs ?? 0,
+        search: searchMs,
+        lexical: lexicalMs,
+        total: performance.now() - t0,
+      },
     };
   }
 }

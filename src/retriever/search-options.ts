@@ -15,15 +15,29 @@ export interface CheckedSearch {
 
 export function checkSearchOptions(options: SearchOptions | undefined, defaultFusion: FusionSetting): CheckedSearch {
   const o = options ?? {};
-  if (typeof o !== 'object' || o === null) throw new RouterRetrieverError('INVALID_INPUT', 'search() options must be an object { k?, mode?, fusion?, expert?, signal? }.');
+  if (typeof o !== 'object' || o === null)
+    throw new RouterRetrieverError(
+      'INVALID_INPUT',
+      'search() options must be an object { k?, mode?, fusion?, expert?, signal? }.',
+    );
   const k = o.k ?? 10;
-  if (!Number.isInteger(k) || k < 0) throw new RouterRetrieverError('INVALID_INPUT', `k must be a non-negative integer, got ${k}.`, { field: 'k' });
+  if (!Number.isInteger(k) || k < 0)
+    throw new RouterRetrieverError('INVALID_INPUT', `k must be a non-negative integer, got ${k}.`, { field: 'k' });
   const mode = o.mode ?? 'hybrid';
   if (mode !== 'hybrid' && mode !== 'dense' && mode !== 'lexical') {
-    throw new RouterRetrieverError('INVALID_INPUT', `mode must be 'hybrid', 'dense' or 'lexical', got ${JSON.stringify(mode)}.`, { field: 'mode' });
+    throw new RouterRetrieverError(
+      'INVALID_INPUT',
+      `mode must be 'hybrid', 'dense' or 'lexical', got ${JSON.stringify(mode)}.`,
+      { field: 'mode' },
+    );
   }
   const fusion = o.fusion === undefined ? defaultFusion : checkFusion(o.fusion, 'fusion');
   const expert = o.expert ?? 'auto';
-  if (typeof expert !== 'string' || expert === '') throw new RouterRetrieverError('INVALID_INPUT', `expert must be 'auto', 'none' or an expert name, got ${JSON.stringify(expert)}.`, { field: 'expert' });
+  if (typeof expert !== 'string' || expert === '')
+    throw new RouterRetrieverError(
+      'INVALID_INPUT',
+      `expert must be 'auto', 'none' or an expert name, got ${JSON.stringify(expert)}.`,
+      { field: 'expert' },
+    );
   return { k, mode, fusion, expert };
 }

@@ -18,7 +18,15 @@ import * as documents from './documents.js';
 import * as experts from './experts.js';
 import * as lexical from './lexical.js';
 import { writeAllTerms } from './lexical-rebuild.js';
-import { META_KEY, SCHEMA_VERSION, type CollectionMeta, type DocRecord, type ExpertRecord, type PilotStateRecord, type UpgradeContext } from './schema.js';
+import {
+  META_KEY,
+  SCHEMA_VERSION,
+  type CollectionMeta,
+  type DocRecord,
+  type ExpertRecord,
+  type PilotStateRecord,
+  type UpgradeContext,
+} from './schema.js';
 import * as transfer from './transfer.js';
 
 export { REQUEST_BATCH } from './connection.js';
@@ -71,13 +79,17 @@ export class CollectionStore {
   /** Opens (or creates) a collection. See OpenCollectionOptions for model mismatches. */
   static async open(name: string, options: OpenCollectionOptions): Promise<CollectionStore> {
     if (typeof name !== 'string' || name === '') invalid('A collection needs a non-empty name.');
-    if (typeof options?.fingerprint !== 'string' || options.fingerprint === '') invalid('open() needs the base model fingerprint.');
-    if (!Number.isInteger(options.dim) || options.dim < 1) invalid(`dim must be a positive integer, got ${options.dim}.`);
+    if (typeof options?.fingerprint !== 'string' || options.fingerprint === '')
+      invalid('open() needs the base model fingerprint.');
+    if (!Number.isInteger(options.dim) || options.dim < 1)
+      invalid(`dim must be a positive integer, got ${options.dim}.`);
     const chunkSize = options.chunkSize ?? 1024;
-    if (!Number.isInteger(chunkSize) || chunkSize < 1) invalid(`chunkSize must be a positive integer, got ${chunkSize}.`);
+    if (!Number.isInteger(chunkSize) || chunkSize < 1)
+      invalid(`chunkSize must be a positive integer, got ${chunkSize}.`);
     const givenLexical = checkLexicalOptions(options.lexical);
     const onLexicalMismatch = options.onLexicalMismatch ?? 'error';
-    if (onLexicalMismatch !== 'error' && onLexicalMismatch !== 'rebuild') invalid(`onLexicalMismatch must be 'error' or 'rebuild', got ${String(onLexicalMismatch)}.`);
+    if (onLexicalMismatch !== 'error' && onLexicalMismatch !== 'rebuild')
+      invalid(`onLexicalMismatch must be 'error' or 'rebuild', got ${String(onLexicalMismatch)}.`);
     let conn: Connection | undefined;
     // A v2 collection is migrated with the lexical options given (its term vectors are built in the upgrade).
     const ctx: UpgradeContext = { lexical: { ...LEXICAL_DEFAULTS, ...givenLexical }, analyzed: 0 };
@@ -135,7 +147,11 @@ export class CollectionStore {
   }
 
   /** Opening with other lexical options: scoring ones are stored, another analyzer is an error or a rebuild. */
-  private static async applyLexical(conn: Connection, given: Partial<LexicalOptions>, onMismatch: 'error' | 'rebuild'): Promise<void> {
+  private static async applyLexical(
+    conn: Connection,
+    given: Partial<LexicalOptions>,
+    onMismatch: 'error' | 'rebuild',
+  ): Promise<void> {
     const stored = conn.meta.lexical;
     const wanted: LexicalOptions = { ...stored, ...given };
     if (wanted.analyzer !== stored.analyzer) {
@@ -147,10 +163,15 @@ export class CollectionStore {
           { stored: stored.analyzer, given: wanted.analyzer },
         );
       }
-      const r = await conn.write(['meta', 'docs', 'terms', 'lexicon'], 1024 + conn.meta.count * 600, 'rebuilding the lexical index', async (tx) => {
-        const m = (await readMeta(tx.objectStore('meta')))!;
-        return writeAllTerms(tx, m, wanted);
-      });
+      const r = await conn.write(
+        ['meta', 'docs', 'terms', 'lexicon'],
+        1024 + conn.meta.count * 600,
+        'rebuilding the lexical index',
+        async (tx) => {
+          const m = (await readMeta(tx.objectStore('meta')))!;
+          return writeAllTerms(tx, m, wanted);
+        },
+      );
       conn.meta = r.meta;
       conn.lexicon.truncate(0);
       for (let t = 0; t < r.lexicon.size; t++) conn.lexicon.idOf(r.lexicon.term(t));
@@ -197,7 +218,11 @@ export class CollectionStore {
    * putDocs(), also returning each document's term vector (ids in `lexicon`), for the live
    * lexical index. `analyzed` (from analyze(), same documents) skips the analysis here.
    */
-  writeDocs(docs: readonly Doc[], vectors: readonly Float32Array[] | Float32Array, analyzed?: lexical.AnalyzedBatch): Promise<documents.WrittenDocs> {
+  writeDocs(
+    docs: readonly Doc[],
+    vectors: readonly Float32Array[] | Float32Array,
+    analyzed?: lexical.AnalyzedBatch,
+  ): Promise<documents.WrittenDocs> {
     return documents.writeDocs(this.conn, docs, vectors, analyzed);
   }
 
@@ -269,7 +294,11 @@ export class CollectionStore {
   }
 
   /** Replaces the whole pilot library and the builder state (opaque here; none = deleted). Expert order is kept. */
-  putPilots(pilots: ReadonlyMap<string, readonly Float32Array[]>, state?: PilotStateRecord, fusion?: FusionSetting): Promise<void> {
+  putPilots(
+    pilots: ReadonlyMap<string, readonly Float32Array[]>,
+    state?: PilotStateRecord,
+    fusion?: FusionSetting,
+  ): Promise<void> {
     return experts.putPilots(this.conn, pilots, state, fusion);
   }
 
@@ -307,17 +336,25 @@ export class CollectionStore {
     const f = transfer.readCollectionFile(file);
     const { header } = f;
     if (options.fingerprint !== undefined && options.fingerprint !== header.fingerprint) {
-      throw new RouterRetrieverError('MODEL_MISMATCH', `The collection file was indexed with model ${header.fingerprint}, not ${options.fingerprint}.`, {
-        stored: header.fingerprint,
-        given: options.fingerprint,
-      });
+      throw new RouterRetrieverError(
+        'MODEL_MISMATCH',
+        `The collection file was indexed with model ${header.fingerprint}, not ${options.fingerprint}.`,
+        {
+          stored: header.fingerprint,
+          given: options.fingerprint,
+        },
+      );
     }
     if ((await transfer.hasDocuments(name)) && !options.overwrite) {
       invalid(`Collection "${name}" already exists and has documents; pass { overwrite: true } to replace it.`);
     }
     await transfer.dropDatabase(name);
     // The term vectors are rebuilt from the documents (putDocs analyzes them) with the file's analyzer.
-    const store = await CollectionStore.open(name, { fingerprint: header.fingerprint, dim: header.dim, lexical: f.lexical });
+    const store = await CollectionStore.open(name, {
+      fingerprint: header.fingerprint,
+      dim: header.dim,
+      lexical: f.lexical,
+    });
     const cs = store.meta.chunkSize;
     const dim = header.dim;
     for (let s = 0; s < header.count; s += cs) {

@@ -7,7 +7,17 @@
 import { deleteDB, openDB, type IDBPTransaction } from 'idb';
 import { RouterRetrieverError } from '../boundary/errors.js';
 import { Lexicon } from '../lexical/lexicon.js';
-import { META_KEY, SCHEMA_VERSION, dbName, migrate, type CollectionDB, type CollectionMeta, type Db, type StoreName, type UpgradeContext } from './schema.js';
+import {
+  META_KEY,
+  SCHEMA_VERSION,
+  dbName,
+  migrate,
+  type CollectionDB,
+  type CollectionMeta,
+  type Db,
+  type StoreName,
+  type UpgradeContext,
+} from './schema.js';
 
 export type WriteTx<S extends StoreName> = IDBPTransaction<CollectionDB, S[], 'readwrite'>;
 
@@ -49,7 +59,9 @@ export async function inBatches<T, R>(items: readonly T[], f: (x: T, i: number) 
 type MetaValue = CollectionDB['meta']['value'];
 
 /** The collection meta record, from the db or a transaction's meta store (which also holds the pilot builder state, under another key). */
-export async function readMeta(from: Db | { get(key: string): Promise<MetaValue | undefined> }): Promise<CollectionMeta | undefined> {
+export async function readMeta(
+  from: Db | { get(key: string): Promise<MetaValue | undefined> },
+): Promise<CollectionMeta | undefined> {
   const v = 'objectStoreNames' in from ? await from.get('meta', META_KEY) : await from.get(META_KEY);
   return v as CollectionMeta | undefined;
 }
@@ -67,7 +79,10 @@ export function connect(name: string, onLost: () => void, ctx?: UpgradeContext):
     terminated: onLost,
   }).catch((e: unknown) => {
     if ((e as { name?: string }).name === 'VersionError') {
-      throw new RouterRetrieverError('NOT_READY', `Collection "${name}" was upgraded by a newer version of the SDK (in another tab?). Reload the page.`);
+      throw new RouterRetrieverError(
+        'NOT_READY',
+        `Collection "${name}" was upgraded by a newer version of the SDK (in another tab?). Reload the page.`,
+      );
     }
     throw e;
   });
@@ -103,7 +118,8 @@ export class Connection {
 
   /** The connection, reopened after a versionchange from another tab. */
   db(): Promise<Db> {
-    if (this.closed) return Promise.reject(new RouterRetrieverError('NOT_READY', `Collection "${this.name}" is closed.`));
+    if (this.closed)
+      return Promise.reject(new RouterRetrieverError('NOT_READY', `Collection "${this.name}" is closed.`));
     if (!this.dbp) {
       const p = connect(this.name, () => this.lost()).then(async (db) => {
         const meta = await readMeta(db);
@@ -115,7 +131,10 @@ export class Connection {
         if (meta.createdAt !== this.meta.createdAt) {
           // Deleted and created again (an import elsewhere): this instance's lexicon and slots describe the old one.
           db.close();
-          throw new RouterRetrieverError('NOT_READY', `Collection "${this.name}" was replaced (in another tab?). Open it again.`);
+          throw new RouterRetrieverError(
+            'NOT_READY',
+            `Collection "${this.name}" was replaced (in another tab?). Open it again.`,
+          );
         }
         this.meta = meta;
         return db;
@@ -142,7 +161,12 @@ export class Connection {
    * transaction; a QuotaExceededError becomes RouterRetrieverError('QUOTA_EXCEEDED')
    * with details.neededBytes = `neededBytes` (an estimate of what the write needed).
    */
-  async write<S extends StoreName, T>(stores: S[], neededBytes: number, what: string, fn: (tx: WriteTx<S>) => Promise<T>): Promise<T> {
+  async write<S extends StoreName, T>(
+    stores: S[],
+    neededBytes: number,
+    what: string,
+    fn: (tx: WriteTx<S>) => Promise<T>,
+  ): Promise<T> {
     const db = await this.db();
     const tx = db.transaction(stores, 'readwrite');
     const done = tx.done;

@@ -86,7 +86,9 @@ export function decodeContainer(input: ArrayBuffer | Uint8Array): { header: Coll
   const h = header as unknown as Record<string, unknown>;
   if (typeof h !== 'object' || h === null || h.format !== 'routerretriever-collection') bad('unknown format.');
   if (!(FILE_VERSIONS as readonly unknown[]).includes(h.version)) {
-    bad(`file version ${JSON.stringify(h.version)} is not supported (this SDK reads versions ${FILE_VERSIONS.join(' and ')}); it was probably written by a newer SDK: update the SDK to import it.`);
+    bad(
+      `file version ${JSON.stringify(h.version)} is not supported (this SDK reads versions ${FILE_VERSIONS.join(' and ')}); it was probably written by a newer SDK: update the SDK to import it.`,
+    );
   }
   if (typeof h.fingerprint !== 'string') bad('missing model fingerprint.');
   if (!Number.isInteger(h.dim) || (h.dim as number) < 1) bad('bad dim.');
@@ -101,10 +103,15 @@ export function decodeContainer(input: ArrayBuffer | Uint8Array): { header: Coll
   const checkRef = (r: unknown, what: string): BlobRef => {
     const ref = r as BlobRef;
     if (
-      typeof ref !== 'object' || ref === null ||
-      !Number.isInteger(ref.offset) || !Number.isInteger(ref.length) ||
-      ref.offset < 0 || ref.length < 0 || ref.offset + ref.length > data.length
-    ) bad(`${what} points outside the file (truncated?).`);
+      typeof ref !== 'object' ||
+      ref === null ||
+      !Number.isInteger(ref.offset) ||
+      !Number.isInteger(ref.length) ||
+      ref.offset < 0 ||
+      ref.length < 0 ||
+      ref.offset + ref.length > data.length
+    )
+      bad(`${what} points outside the file (truncated?).`);
     return ref;
   };
   const v = checkRef(h.vectors, 'the vector section');

@@ -15,7 +15,13 @@ import { META_KEY, PILOT_STATE_KEY, type ChunkRecord, type CollectionMeta, type 
 import { allocateSlots, releaseSlots, slotPosition } from './slots.js';
 
 /** The stores a document write spans. */
-export const DOC_STORES: ('meta' | 'docs' | 'vectors' | 'terms' | 'lexicon')[] = ['meta', 'docs', 'vectors', 'terms', 'lexicon'];
+export const DOC_STORES: ('meta' | 'docs' | 'vectors' | 'terms' | 'lexicon')[] = [
+  'meta',
+  'docs',
+  'vectors',
+  'terms',
+  'lexicon',
+];
 type DocTx = WriteTx<'meta' | 'docs' | 'vectors' | 'terms' | 'lexicon'>;
 
 /** What a committed write gives back: each document's slot and term vector (parallel to the docs). */
@@ -34,22 +40,33 @@ function approxJsonBytes(x: unknown): number {
 
 async function metaIn(tx: DocTx): Promise<CollectionMeta> {
   const m = await readMeta(tx.objectStore('meta'));
-  if (!m) throw new RouterRetrieverError('NOT_FOUND', 'The collection has no metadata record (deleted in another tab?).');
+  if (!m)
+    throw new RouterRetrieverError('NOT_FOUND', 'The collection has no metadata record (deleted in another tab?).');
   return { ...m };
 }
 
 /** Validates a batch before any write; returns one vector view per document. */
-export function validateBatch(docs: unknown, vectors: readonly Float32Array[] | Float32Array, dim: number): Float32Array[] {
+export function validateBatch(
+  docs: unknown,
+  vectors: readonly Float32Array[] | Float32Array,
+  dim: number,
+): Float32Array[] {
   validateDocs(docs);
   let rows: Float32Array[];
   if (vectors instanceof Float32Array) {
     if (vectors.length !== docs.length * dim) {
-      throw new RouterRetrieverError('INVALID_INPUT', `Expected ${docs.length} x ${dim} = ${docs.length * dim} floats, got ${vectors.length}.`);
+      throw new RouterRetrieverError(
+        'INVALID_INPUT',
+        `Expected ${docs.length} x ${dim} = ${docs.length * dim} floats, got ${vectors.length}.`,
+      );
     }
     rows = docs.map((_, i) => vectors.subarray(i * dim, (i + 1) * dim));
   } else {
     if (!Array.isArray(vectors) || vectors.length !== docs.length) {
-      throw new RouterRetrieverError('INVALID_INPUT', `Expected ${docs.length} vectors, got ${(vectors as unknown[] | undefined)?.length}.`);
+      throw new RouterRetrieverError(
+        'INVALID_INPUT',
+        `Expected ${docs.length} vectors, got ${(vectors as unknown[] | undefined)?.length}.`,
+      );
     }
     rows = [...vectors];
   }
@@ -72,14 +89,21 @@ async function commitDocs(
   const termVectors = await assignTerms(conn, tx, m, analyzed, onUndo);
   const { dim, chunkSize } = m;
   const existing = await inBatches(docs, (d) => docStore.get(d.id));
-  const alloc = allocateSlots(m, existing.map((e) => e?.slot));
+  const alloc = allocateSlots(
+    m,
+    existing.map((e) => e?.slot),
+  );
   Object.assign(m, alloc.state);
   const slots = alloc.slots;
   const chunkIds = [...new Set(slots.map((s) => slotPosition(s, chunkSize).chunk))];
   const recs = await inBatches(chunkIds, (c) => vecStore.get(c));
   const byChunk = new Map<number, { rec: ChunkRecord; f: Float32Array }>();
   chunkIds.forEach((c, i) => {
-    const rec = recs[i] ?? { chunk: c, ids: new Array<string | null>(chunkSize).fill(null), vectors: new ArrayBuffer(chunkSize * dim * 4) };
+    const rec = recs[i] ?? {
+      chunk: c,
+      ids: new Array<string | null>(chunkSize).fill(null),
+      vectors: new ArrayBuffer(chunkSize * dim * 4),
+    };
     byChunk.set(c, { rec, f: new Float32Array(rec.vectors) });
   });
   docs.forEach((d, i) => {
@@ -106,7 +130,12 @@ async function commitDocs(
  * computed while the encoder embedded them), then commits documents with their vectors and term
  * vectors in one transaction.
  */
-export async function writeDocs(conn: Connection, docs: readonly Doc[], vectors: readonly Float32Array[] | Float32Array, pre?: AnalyzedBatch): Promise<WrittenDocs> {
+export async function writeDocs(
+  conn: Connection,
+  docs: readonly Doc[],
+  vectors: readonly Float32Array[] | Float32Array,
+  pre?: AnalyzedBatch,
+): Promise<WrittenDocs> {
   const rows = validateBatch(docs, vectors, conn.meta.dim);
   if (docs.length === 0) return { slots: [], terms: [] };
   const dim = conn.meta.dim;
@@ -115,7 +144,10 @@ export async function writeDocs(conn: Connection, docs: readonly Doc[], vectors:
   const needed =
     docs.length * dim * 4 +
     analyzed.tokens.reduce((s, t) => s + t.length * 6, 0) +
-    docs.reduce((s, d) => s + d.id.length + d.text.length + (d.title?.length ?? 0) + approxJsonBytes(d.metadata) + 64, 0);
+    docs.reduce(
+      (s, d) => s + d.id.length + d.text.length + (d.title?.length ?? 0) + approxJsonBytes(d.metadata) + 64,
+      0,
+    );
   let undo: () => void = () => {};
   try {
     const r = await conn.write(DOC_STORES, needed, `writing ${docs.length} documents`, (tx) =>
@@ -131,7 +163,11 @@ export async function writeDocs(conn: Connection, docs: readonly Doc[], vectors:
   }
 }
 
-export async function putDocs(conn: Connection, docs: readonly Doc[], vectors: readonly Float32Array[] | Float32Array): Promise<number[]> {
+export async function putDocs(
+  conn: Connection,
+  docs: readonly Doc[],
+  vectors: readonly Float32Array[] | Float32Array,
+): Promise<number[]> {
   return (await writeDocs(conn, docs, vectors)).slots;
 }
 

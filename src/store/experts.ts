@@ -6,7 +6,8 @@ import type { FusionSetting } from '../hybrid/fusion-json.js';
 import { FUSION_KEY, PILOT_STATE_KEY, type ExpertRecord, type PilotRecord, type PilotStateRecord } from './schema.js';
 
 export async function putExpert(conn: Connection, expert: ExpertRecord): Promise<void> {
-  if (typeof expert?.name !== 'string' || expert.name === '') throw new RouterRetrieverError('INVALID_INPUT', 'An expert needs a non-empty name.');
+  if (typeof expert?.name !== 'string' || expert.name === '')
+    throw new RouterRetrieverError('INVALID_INPUT', 'An expert needs a non-empty name.');
   let config = 0;
   try {
     config = JSON.stringify(expert.config)?.length ?? 0;
@@ -32,7 +33,12 @@ export async function deleteExpert(conn: Connection, name: string): Promise<void
 }
 
 /** Replaces the whole pilot library (and the builder state and fusion setting, or deletes them). Expert order is kept. */
-export async function putPilots(conn: Connection, pilots: ReadonlyMap<string, readonly Float32Array[]>, state?: PilotStateRecord, fusion?: FusionSetting): Promise<void> {
+export async function putPilots(
+  conn: Connection,
+  pilots: ReadonlyMap<string, readonly Float32Array[]>,
+  state?: PilotStateRecord,
+  fusion?: FusionSetting,
+): Promise<void> {
   const dim = conn.meta.dim;
   const recs: PilotRecord[] = [];
   let order = 0;

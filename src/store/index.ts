@@ -18,4 +18,10 @@ export {
 export type { IndexSnapshot } from './lexical.js';
 export type { WrittenDocs } from './documents.js';
 export { allocateSlots, releaseSlots, slotPosition, type SlotState } from './slots.js';
-export { encodeContainer, decodeContainer, FILE_VERSIONS, type CollectionFileHeader, type BlobRef } from './container.js';
+export {
+  encodeContainer,
+  decodeContainer,
+  FILE_VERSIONS,
+  type CollectionFileHeader,
+  type BlobRef,
+} from './container.js';

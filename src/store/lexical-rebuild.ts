@@ -68,7 +68,13 @@ export async function writeAllTerms(
   for (const [c, rows] of chunks) await terms.put(encodeTermChunk(c, m.chunkSize, rows));
   if (lexicon.size > 0) await lexStore.put({ from: 0, terms: lexicon.since(0) });
   const epoch = typeof m.lexiconEpoch === 'number' ? m.lexiconEpoch + 1 : 0;
-  const meta: CollectionMeta = { ...m, lexical: { ...lexical }, lexiconSize: lexicon.size, lexiconEpoch: epoch, updatedAt: Date.now() };
+  const meta: CollectionMeta = {
+    ...m,
+    lexical: { ...lexical },
+    lexiconSize: lexicon.size,
+    lexiconEpoch: epoch,
+    updatedAt: Date.now(),
+  };
   await tx.objectStore('meta').put(meta, META_KEY);
   return { meta, lexicon, analyzed };
 }

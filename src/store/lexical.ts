@@ -31,11 +31,18 @@ export function analyzeDocs(conn: Connection, docs: readonly Doc[]): AnalyzedBat
 }
 
 function corrupt(msg: string): never {
-  throw new RouterRetrieverError('NOT_READY', `The stored lexicon is inconsistent (${msg}). Reopen the collection; if this persists, export and import it again.`);
+  throw new RouterRetrieverError(
+    'NOT_READY',
+    `The stored lexicon is inconsistent (${msg}). Reopen the collection; if this persists, export and import it again.`,
+  );
 }
 
 /** Appends the stored terms this instance has not seen (written by another instance). */
-async function catchUp(conn: Connection, store: { getAll(q: IDBKeyRange): Promise<{ from: number; terms: string[] }[]> }, m: CollectionMeta): Promise<void> {
+async function catchUp(
+  conn: Connection,
+  store: { getAll(q: IDBKeyRange): Promise<{ from: number; terms: string[] }[]> },
+  m: CollectionMeta,
+): Promise<void> {
   const lex = conn.lexicon;
   if (lex.size >= m.lexiconSize) return;
   for (const r of await store.getAll(IDBKeyRange.lowerBound(lex.size))) {
@@ -53,7 +60,13 @@ async function catchUp(conn: Connection, store: { getAll(q: IDBKeyRange): Promis
  * lexicon if the transaction fails (unless a later write already changed the lexicon: that one
  * then starts by dropping them itself, as the stored size says).
  */
-export async function assignTerms(conn: Connection, tx: LexTx, m: CollectionMeta, batch: AnalyzedBatch, onUndo: (undo: () => void) => void): Promise<TermVector[]> {
+export async function assignTerms(
+  conn: Connection,
+  tx: LexTx,
+  m: CollectionMeta,
+  batch: AnalyzedBatch,
+  onUndo: (undo: () => void) => void,
+): Promise<TermVector[]> {
   if (m.lexical.analyzer !== batch.analyzer) {
     throw new RouterRetrieverError(
       'NOT_READY',
@@ -61,7 +74,10 @@ export async function assignTerms(conn: Connection, tx: LexTx, m: CollectionMeta
     );
   }
   if (m.lexiconEpoch !== conn.lexiconEpoch) {
-    throw new RouterRetrieverError('NOT_READY', `The lexical index of collection "${conn.name}" was rebuilt (in another tab?). Open it again and retry.`);
+    throw new RouterRetrieverError(
+      'NOT_READY',
+      `The lexical index of collection "${conn.name}" was rebuilt (in another tab?). Open it again and retry.`,
+    );
   }
   const lex = conn.lexicon;
   if (lex.size > m.lexiconSize) {
@@ -85,7 +101,11 @@ export async function assignTerms(conn: Connection, tx: LexTx, m: CollectionMeta
 }
 
 /** Inside a write: applies `changes` (slot -> term vector, or null to free the row) to the terms chunks. */
-export async function writeTermRows(tx: LexTx, m: CollectionMeta, changes: ReadonlyMap<number, TermVector | null>): Promise<void> {
+export async function writeTermRows(
+  tx: LexTx,
+  m: CollectionMeta,
+  changes: ReadonlyMap<number, TermVector | null>,
+): Promise<void> {
   const byChunk = new Map<number, Map<number, TermVector | null>>();
   for (const [slot, v] of changes) {
     const { chunk, row } = slotPosition(slot, m.chunkSize);
@@ -141,7 +161,8 @@ export async function loadIndex(conn: Connection): Promise<IndexSnapshot> {
   for (const rec of vecRecs) {
     const rows = decodeTermChunk(termRecs.get(rec.chunk), m.chunkSize);
     rec.ids.forEach((id, r) => {
-      if (id !== null && rec.chunk * m.chunkSize + r < m.nextSlot) terms.push({ row: rec.chunk * m.chunkSize + r, id, vector: rows[r] ?? EMPTY });
+      if (id !== null && rec.chunk * m.chunkSize + r < m.nextSlot)
+        terms.push({ row: rec.chunk * m.chunkSize + r, id, vector: rows[r] ?? EMPTY });
     });
   }
   return { vectors, terms };

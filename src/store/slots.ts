@@ -17,7 +17,10 @@ export interface SlotState {
  * Slots for a batch, parallel to `current` (each document's stored slot, or -1/undefined for
  * a document without one). Returns the slots and the state after the batch.
  */
-export function allocateSlots(state: SlotState, current: readonly (number | undefined)[]): { slots: number[]; state: SlotState } {
+export function allocateSlots(
+  state: SlotState,
+  current: readonly (number | undefined)[],
+): { slots: number[]; state: SlotState } {
   const free = [...state.freeSlots].sort((a, b) => a - b);
   let fi = 0;
   let { count, nextSlot } = state;

@@ -9,7 +9,11 @@ import type { TermVector } from '../lexical/term-vector.js';
 import type { TermChunkRecord } from './schema.js';
 
 /** A chunk record of `rows` (null = free row), chunkSize rows long. */
-export function encodeTermChunk(chunk: number, chunkSize: number, rows: readonly (TermVector | null)[]): TermChunkRecord {
+export function encodeTermChunk(
+  chunk: number,
+  chunkSize: number,
+  rows: readonly (TermVector | null)[],
+): TermChunkRecord {
   const offsets = new Uint32Array(chunkSize + 1);
   const lengths = new Uint32Array(chunkSize);
   let n = 0;
@@ -42,13 +46,22 @@ export function decodeTermChunk(rec: TermChunkRecord | undefined, chunkSize: num
   for (let r = 0; r < chunkSize; r++) {
     const a = offsets[r];
     const b = offsets[r + 1];
-    rows[r] = { terms: new Uint32Array(rec.terms, a * 4, b - a), tfs: new Uint16Array(rec.tfs, a * 2, b - a), length: lengths[r] };
+    rows[r] = {
+      terms: new Uint32Array(rec.terms, a * 4, b - a),
+      tfs: new Uint16Array(rec.tfs, a * 2, b - a),
+      length: lengths[r],
+    };
   }
   return rows;
 }
 
 /** The record with `changes` (row -> vector, or null to free the row) applied. */
-export function updateTermChunk(rec: TermChunkRecord | undefined, chunk: number, chunkSize: number, changes: ReadonlyMap<number, TermVector | null>): TermChunkRecord {
+export function updateTermChunk(
+  rec: TermChunkRecord | undefined,
+  chunk: number,
+  chunkSize: number,
+  changes: ReadonlyMap<number, TermVector | null>,
+): TermChunkRecord {
   const rows = decodeTermChunk(rec, chunkSize);
   for (const [r, v] of changes) rows[r] = v;
   return encodeTermChunk(chunk, chunkSize, rows);

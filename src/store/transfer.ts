@@ -75,9 +75,12 @@ export interface CollectionFile {
 export function readCollectionFile(file: ArrayBuffer | Uint8Array): CollectionFile {
   const { header, data } = decodeContainer(file);
   const { dim } = header;
-  const vectors = new Float32Array(data.slice(header.vectors.offset, header.vectors.offset + header.vectors.length).buffer);
+  const vectors = new Float32Array(
+    data.slice(header.vectors.offset, header.vectors.offset + header.vectors.length).buffer,
+  );
   try {
-    for (let i = 0; i < header.count; i++) checkVector(vectors.subarray(i * dim, (i + 1) * dim), dim, `the vector of document "${header.docs[i].id}"`);
+    for (let i = 0; i < header.count; i++)
+      checkVector(vectors.subarray(i * dim, (i + 1) * dim), dim, `the vector of document "${header.docs[i].id}"`);
   } catch (e) {
     if (isRouterRetrieverError(e)) notAFile(e.message);
     throw e;
@@ -91,7 +94,8 @@ export function readCollectionFile(file: ArrayBuffer | Uint8Array): CollectionFi
   }
   const experts = header.experts.map((ex) => {
     const files: Record<string, ArrayBuffer> = {};
-    for (const [fname, ref] of Object.entries(ex.files ?? {})) files[fname] = data.slice(ref.offset, ref.offset + ref.length).buffer;
+    for (const [fname, ref] of Object.entries(ex.files ?? {}))
+      files[fname] = data.slice(ref.offset, ref.offset + ref.length).buffer;
     const rec: ExpertRecord = { ...ex, files };
     if (Object.keys(files).length === 0) delete rec.files;
     return rec;

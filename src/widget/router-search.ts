@@ -120,7 +120,10 @@ export class RouterSearchElement extends HTMLElement {
 
   connectedCallback(): void {
     this.input.placeholder = this.getAttribute('placeholder') ?? 'Search…';
-    this.input.setAttribute('aria-label', this.getAttribute('aria-label') ?? this.getAttribute('placeholder') ?? 'Search');
+    this.input.setAttribute(
+      'aria-label',
+      this.getAttribute('aria-label') ?? this.getAttribute('placeholder') ?? 'Search',
+    );
     if (!this.ready) this.ready = this.open();
   }
 
@@ -162,7 +165,13 @@ export class RouterSearchElement extends HTMLElement {
     try {
       let p = shared.get(key);
       if (!p) {
-        p = RouterRetriever.open({ name: collection, model, device, experts, ...(pilots ? { pilotLibrary: pilots } : {}) });
+        p = RouterRetriever.open({
+          name: collection,
+          model,
+          device,
+          experts,
+          ...(pilots ? { pilotLibrary: pilots } : {}),
+        });
         shared.set(key, p);
         p.catch(() => shared.delete(key));
       }
@@ -172,7 +181,10 @@ export class RouterSearchElement extends HTMLElement {
       if (documents === 0 && src) {
         const res = await fetch(src);
         if (!res.ok) throw new Error(`Could not download ${src} (HTTP ${res.status}).`);
-        const docs = (await res.text()).split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Doc);
+        const docs = (await res.text())
+          .split('\n')
+          .filter((l) => l.trim())
+          .map((l) => JSON.parse(l) as Doc);
         await rr.add(docs, { onProgress: (pr) => this.say(`Indexing ${pr.done} of ${pr.total} documents…`) });
         documents = (await rr.stats()).documents;
       }
@@ -221,7 +233,9 @@ export class RouterSearchElement extends HTMLElement {
     this.active = -1;
     this.input.removeAttribute('aria-activedescendant');
     this.input.setAttribute('aria-expanded', String(hits.length > 0));
-    const terms = (q.toLowerCase().match(/[\p{L}\p{N}]{3,}/gu) ?? []).map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    const terms = (q.toLowerCase().match(/[\p{L}\p{N}]{3,}/gu) ?? []).map((t) =>
+      t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    );
     const re = terms.length ? new RegExp(`(${terms.join('|')})`, 'giu') : null;
     const mark = (parent: HTMLElement, text: string) => {
       if (!re) {
@@ -263,7 +277,8 @@ export class RouterSearchElement extends HTMLElement {
     if (this.hits.length === 0) return;
     const n = this.hits.length;
     this.active = ((to % n) + n) % n;
-    for (const li of this.list.children) li.setAttribute('aria-selected', String(Number((li as HTMLElement).dataset.i) === this.active));
+    for (const li of this.list.children)
+      li.setAttribute('aria-selected', String(Number((li as HTMLElement).dataset.i) === this.active));
     const li = this.list.children[this.active] as HTMLElement;
     this.input.setAttribute('aria-activedescendant', li.id);
     li.scrollIntoView({ block: 'nearest' });
@@ -296,7 +311,6 @@ export class RouterSearchElement extends HTMLElement {
 export function defineRouterSearch(tag = 'router-search'): void {
   if (!customElements.get(tag)) customElements.define(tag, RouterSearchElement);
 }
-
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -98,8 +98,20 @@ export class MemoryStore implements RetrieverStore {
 
   constructor(chunkSize = 4) {
     this.meta = {
-      name: 'mem', schemaVersion: 3, fingerprint: 'fake', dim: DIM, dtype: 'float32', chunkSize, count: 0, nextSlot: 0, freeSlots: [], createdAt: 0, updatedAt: 0,
-      lexical: { ...LEXICAL_DEFAULTS }, lexiconSize: 0, lexiconEpoch: 0,
+      name: 'mem',
+      schemaVersion: 3,
+      fingerprint: 'fake',
+      dim: DIM,
+      dtype: 'float32',
+      chunkSize,
+      count: 0,
+      nextSlot: 0,
+      freeSlots: [],
+      createdAt: 0,
+      updatedAt: 0,
+      lexical: { ...LEXICAL_DEFAULTS },
+      lexiconSize: 0,
+      lexiconEpoch: 0,
     };
   }
   async getDoc(id: string) {
@@ -116,7 +128,11 @@ export class MemoryStore implements RetrieverStore {
     this.analyzedDocuments += docs.length;
     return { analyzer: this.meta.lexical.analyzer, tokens: docs.map((d) => analyze(docText(d))) };
   }
-  async writeDocs(docs: readonly Doc[], vectors: readonly Float32Array[] | Float32Array, pre?: { tokens: string[][] }): Promise<{ slots: number[]; terms: TermVector[] }> {
+  async writeDocs(
+    docs: readonly Doc[],
+    vectors: readonly Float32Array[] | Float32Array,
+    pre?: { tokens: string[][] },
+  ): Promise<{ slots: number[]; terms: TermVector[] }> {
     const tokens = pre?.tokens ?? this.analyze(docs).tokens;
     const before = this.lexicon.size;
     const terms = tokens.map((t) => termVectorOf(t, this.lexicon));
@@ -126,7 +142,10 @@ export class MemoryStore implements RetrieverStore {
       throw new RouterRetrieverError('QUOTA_EXCEEDED', 'Storage is full (fake).', { neededBytes: 1 });
     }
     const flat = vectors instanceof Float32Array ? vectors : null;
-    const alloc = allocateSlots(this.meta, docs.map((d) => this.docs.get(d.id)?.slot));
+    const alloc = allocateSlots(
+      this.meta,
+      docs.map((d) => this.docs.get(d.id)?.slot),
+    );
     this.meta = { ...this.meta, ...alloc.state, lexiconSize: this.lexicon.size };
     docs.forEach((d, i) => {
       const v = flat ? flat.slice(i * DIM, (i + 1) * DIM) : (vectors as Float32Array[])[i].slice();
