@@ -13,7 +13,7 @@ export {
   type ImportCollectionOptions,
 } from './router-retriever.js';
 export type { PilotWeighting } from './router/pilots.js';
-export { DEFAULT_LEXICAL_WEIGHT, DEFAULT_FUSION } from './hybrid/fusion-json.js';
+export { DEFAULT_LEXICAL_WEIGHT, DEFAULT_LEXICAL_WEIGHT_BASE, DEFAULT_FUSION } from './hybrid/fusion-json.js';
 export { LEXICAL_DEFAULTS } from './lexical/lexical-index.js';
 export { EncoderClient, startEncoderWorker } from './encoder-client.js';
 export { RouterRetrieverError, isRouterRetrieverError, type ErrorCode } from './boundary/errors.js';

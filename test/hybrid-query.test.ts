@@ -4,6 +4,7 @@ import type { Doc } from '../src/doc.js';
 import {
   DEFAULT_FUSION,
   DEFAULT_LEXICAL_WEIGHT,
+  DEFAULT_LEXICAL_WEIGHT_BASE,
   checkFusion,
   splitFusion,
   withFusion,
@@ -104,7 +105,10 @@ describe('hybrid search', () => {
       score: h.score,
     }));
     const r = await query.search(q, { k: 5 });
-    const want = convexByHand(q, DEFAULT_LEXICAL_WEIGHT, live, dense).slice(0, 5);
+    // No expert is routable here, so the query stays on the base encoder: the base weight applies.
+    const want = convexByHand(q, DEFAULT_LEXICAL_WEIGHT_BASE, live, dense).slice(0, 5);
+    const other = convexByHand(q, DEFAULT_LEXICAL_WEIGHT, live, dense).slice(0, 5);
+    expect(other.map((h) => h.score)).not.toEqual(want.map((h) => h.score));
     expect(r.hits.map((h) => h.id)).toEqual(want.map((h) => h.id));
     for (const [i, h] of r.hits.entries()) expect(h.score).toBeCloseTo(want[i].score, 10);
     const top = r.hits[0];
@@ -230,7 +234,9 @@ describe('the pilot library\'s "_fusion"', () => {
     expect(() => splitFusion({ _fusion: { method: 'convex', weight: -1 } })).toThrow(/_fusion"\.weight/);
     expect(() => splitFusion('{')).toThrow(/not valid JSON/);
     expect(checkFusion({ method: 'convex', weight: 0 })).toEqual({ method: 'convex', weight: 0 });
-    expect(DEFAULT_FUSION).toEqual({ method: 'convex', weight: 0.3 });
+    expect(DEFAULT_FUSION).toEqual({ method: 'convex', weight: 0.6, baseWeight: 0.75 });
+    expect(checkFusion({ method: 'rrf', weight: 0.5, baseWeight: 0.7 })).toEqual({ method: 'rrf', weight: 0.5, baseWeight: 0.7 });
+    expect(() => checkFusion({ method: 'convex', weight: 0.5, baseWeight: 2 })).toThrow(/fusion\.baseWeight/);
   });
 
   it('importLibrary keeps it beside the pilots (not an expert), stores it, exports it back; a library without it clears it', async () => {

@@ -34,10 +34,11 @@ export interface RunEvalConfig {
   /** How an expert's pilots are weighted (src/router/pilots.ts): 'gain' (default), 'size' or 'none' (the paper). */
   pilotWeighting?: PilotWeighting;
   /**
-   * Fusion of the hybrid rows: method (default convex) and lexical weight; weight null or
-   * absent = learned per row on the pilot queries (./hybrid-rows.ts).
+   * Fusion of the hybrid rows: method (default convex) and lexical weight (hybrid-router; with
+   * baseWeight, hybrid-base uses that one, as search() does for a query left on the base);
+   * weight null or absent = learned per row on the pilot queries (./hybrid-rows.ts).
    */
-  fusion?: { method?: FusionMethod; weight?: number | null };
+  fusion?: { method?: FusionMethod; weight?: number | null; baseWeight?: number };
   /** DatasetRouter training queries kept per domain (default 100). */
   datasetRouterPerDomain?: number;
   /** Extra fields for the JSON's meta. */

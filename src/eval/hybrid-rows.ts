@@ -143,6 +143,8 @@ export function computeHybridRows(p: {
   hybrids: readonly string[];
   method: FusionMethod;
   weight: number | null;
+  /** hybrid-base's weight when given (default `weight`). */
+  baseWeight?: number;
   rankings: RankingStore;
   k: number;
   evalOpts: EvalOptions;
@@ -167,7 +169,7 @@ export function computeHybridRows(p: {
   const rows = new Map<string, PerQueryScores>();
   for (const h of p.hybrids) {
     const denseOf: DenseSource = h === 'hybrid-base' ? () => 'base' : (ds, qid) => routed.get(key(ds, qid))!;
-    let weight = p.weight;
+    let weight = h === 'hybrid-base' && p.weight !== null ? (p.baseWeight ?? p.weight) : p.weight;
     if (weight === null) {
       if (pilotSets.length === 0)
         throw new RouterRetrieverError(

@@ -339,6 +339,7 @@ export async function runEvaluation(
         hybrids,
         method: fusionMethod,
         weight: fixedWeight,
+        baseWeight: config.fusion?.baseWeight,
         rankings,
         k,
         evalOpts,

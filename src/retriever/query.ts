@@ -166,7 +166,11 @@ export class QueryEngine {
     if (mode === 'dense') ranked = dense.map((h) => ({ id: h.id, score: h.score, dense: h.score, lexical: null }));
     else if (mode === 'lexical')
       ranked = lexical.map((h) => ({ id: h.id, score: h.score, dense: null, lexical: h.score }));
-    else ranked = fuse(dense, lexical, k, { method: fusion.method, weight: fusion.weight, depth });
+    else {
+      // The base encoder's list is weaker than an expert's: a query left on the base leans more on BM25.
+      const weight = q?.route.expert === null ? (fusion.baseWeight ?? fusion.weight) : fusion.weight;
+      ranked = fuse(dense, lexical, k, { method: fusion.method, weight, depth });
+    }
     const hits = await this.hydrate(ranked);
     const route = q?.route ?? { expert: null, mode: this.deps.routing, scores: {} };
     return {

@@ -53,7 +53,9 @@ import { BM25_PROFILES, type Bm25Profile } from '../../src/eval/bm25.js';
 import type { DenseBackend } from '../../src/eval/dense.js';
 import { resolveMethodList, runEvaluation, type RoutingRecord, type RunEvalOutput } from '../../src/eval/run-eval.js';
 import type { ResultJson } from '../../src/eval/table.js';
+import { splitFusion } from '../../src/hybrid/fusion-json.js';
 import { exportPilotLibrary, parsePilotLibrary } from '../../src/router/pilot-json.js';
+import type { PilotLibraryJson } from '../../src/types.js';
 import { badArg, listOf, oneOf, parseCli, positiveInt } from '../lib/args.js';
 import { loadBeirDir } from './beir-node.js';
 import { EmbeddingCache } from './embedding-cache.js';
@@ -254,7 +256,13 @@ export async function runEval(rawArgs: EvalArgs, deps: EvalDeps = {}): Promise<R
   const methods = resolveMethods(args);
   const expertNames = args.experts.map((e) => e.name);
   const dense = methods.some((m) => m !== 'bm25');
-  const pilotLibrary = args.pilotLibrary ? parsePilotLibrary(await readFile(resolve(args.pilotLibrary), 'utf8')) : null;
+  // A pilot library file may carry the fusion learned with it ("_fusion"): used unless --fusion-weight is given.
+  const libraryFile = args.pilotLibrary ? splitFusion(await readFile(resolve(args.pilotLibrary), 'utf8')) : null;
+  const pilotLibrary = libraryFile ? parsePilotLibrary(libraryFile.pilots as PilotLibraryJson) : null;
+  const fusion =
+    args.fusionWeight === null && libraryFile?.fusion
+      ? libraryFile.fusion
+      : { method: args.fusionMethod, weight: args.fusionWeight };
   const t0 = performance.now();
   const backend = dense ? await (deps.createBackend ?? defaultCreateBackend)(args, log) : null;
   const cache = new EmbeddingCache(args.cacheDir);
@@ -278,7 +286,7 @@ export async function runEval(rawArgs: EvalArgs, deps: EvalDeps = {}): Promise<R
         pilotK: args.pilotK,
         pilotUninformative: args.pilotUninformative,
         pilotWeighting: args.pilotWeighting,
-        fusion: { method: args.fusionMethod, weight: args.fusionWeight },
+        fusion,
         meta: {
           created: new Date().toISOString(),
           model: args.model,
