@@ -2,10 +2,12 @@
 import { isRouterRetrieverError } from '../src/boundary/errors.js';
 import type { Doc, ModelSpec, PilotLibraryJson, PilotSource, SearchResult } from '../src/types.js';
 import type { LoadProgress } from '../src/boundary/encoder-api.js';
+import type { RouterRetriever } from '../src/router-retriever.js';
+import { splitFusion } from '../src/hybrid/fusion-json.js';
 import { isModelRef, readConfig, SAMPLE } from './config.js';
 import { cacheLoadedResources, registerServiceWorker } from './offline.js';
 import { ImportError, parseDocuments, type TextSplit } from './parse.js';
-import { openRetriever, type DemoRetriever } from './retriever.js';
+import { expertNames, openRetriever, type DemoRetriever } from './retriever.js';
 import { bytes, el, friendly, queryTerms, routeChart, snippet } from './ui.js';
 
 const cfg = readConfig();
@@ -78,7 +80,8 @@ async function loadMeta(): Promise<void> {
 }
 
 // ---- model ------------------------------------------------------------------------------------
-let rr: DemoRetriever | null = null;
+let demo: DemoRetriever | null = null;
+let rr: RouterRetriever | null = null;
 const modelBar = $<HTMLProgressElement>('model-progress');
 const modelStatus = $('model-status');
 
@@ -106,7 +109,8 @@ async function resolveExperts(): Promise<{
     const res = await fetch(cfg.pilotLibrary);
     if (!res.ok) throw new Error(`The pilot library ${cfg.pilotLibrary} could not be downloaded (HTTP ${res.status}).`);
     pilots = (await res.json()) as PilotLibraryJson;
-    for (const name of Object.keys(pilots)) experts[name] = `${cfg.expertsBase}${name}/`;
+    // "_fusion" is the fusion learned with the library, not an expert.
+    for (const name of Object.keys(splitFusion(pilots).pilots as object)) experts[name] = `${cfg.expertsBase}${name}/`;
   }
   return { experts, pilots };
 }
@@ -304,7 +308,7 @@ async function runSearch(): Promise<void> {
     $('columns').classList.toggle('two', cols.length === 2);
     const t = auto.timings;
     $('timings').textContent =
-      `Auto: route ${t.route.toFixed(1)} ms, encode ${t.encode.toFixed(1)} ms, search ${t.search.toFixed(1)} ms, BM25 ${t.lexical.toFixed(1)} ms, total ${t.total.toFixed(1)} ms on ${rr.info.backend.toUpperCase()}.`;
+      `Auto: route ${t.route.toFixed(1)} ms, encode ${t.encode.toFixed(1)} ms, search ${t.search.toFixed(1)} ms, BM25 ${t.lexical.toFixed(1)} ms, total ${t.total.toFixed(1)} ms on ${rr.model.backend.toUpperCase()}.`;
     body.dataset.lastQuery = q;
   } catch (e) {
     if (ac.signal.aborted || isRouterRetrieverError(e, 'CANCELLED')) return;
@@ -328,7 +332,7 @@ compareSel.addEventListener('change', () => void runSearch());
 async function renderExperts(): Promise<void> {
   if (!rr) return;
   const list = $('expert-list');
-  const names = rr.experts();
+  const names = expertNames(rr, true);
   list.replaceChildren(
     ...names.map((n) => {
       const b = el('button', { type: 'button', class: 'small-btn', 'aria-label': `Remove expert ${n}` }, 'Remove');
@@ -336,7 +340,7 @@ async function renderExperts(): Promise<void> {
       return el('li', { 'data-expert': n }, el('span', {}, n), b);
     }),
   );
-  for (const n of rr.storedExperts()) {
+  for (const n of expertNames(rr, false)) {
     const b = el('button', { type: 'button', class: 'small-btn', 'aria-label': `Remove expert ${n}` }, 'Remove');
     b.addEventListener('click', () => void removeExpert(n));
     list.append(
@@ -356,7 +360,7 @@ async function renderExperts(): Promise<void> {
     ...names.map((n) => el('option', { value: n }, `expert “${n}”`)),
   );
   compareSel.value = [...compareSel.options].some((o) => o.value === keep) ? keep : '';
-  const st = await rr.encoderStats();
+  const st = await demo!.encoder.stats();
   $('embed-counter').textContent =
     `The encoder has embedded ${st.texts} texts since the page loaded (documents and queries).`;
   $('embed-counter').dataset.texts = String(st.texts);
@@ -364,14 +368,14 @@ async function renderExperts(): Promise<void> {
 
 async function removeExpert(name: string): Promise<void> {
   if (!rr) return;
-  const before = (await rr.encoderStats()).texts;
+  const before = (await demo!.encoder.stats()).texts;
   try {
     await rr.removeExpert(name);
   } catch (e) {
     showError(friendly(e, `Removing expert "${name}"`));
   }
   await renderExperts();
-  const after = (await rr.encoderStats()).texts;
+  const after = (await demo!.encoder.stats()).texts;
   $('embed-counter').textContent +=
     ` Removing “${name}” embedded ${after - before} texts: no document was re-embedded.`;
   $('expert-name').focus();
@@ -428,7 +432,7 @@ $('expert-form').addEventListener('submit', async (e) => {
   btn.disabled = true;
   try {
     if (!name) throw new ImportError('Give the expert a name.');
-    if (rr.experts().includes(name))
+    if (expertNames(rr, true).includes(name))
       throw new ImportError(`There is already an expert "${name}". Remove it first or pick another name.`);
     let adapter: ModelSpec;
     if (files.length) {
@@ -440,10 +444,10 @@ $('expert-form').addEventListener('submit', async (e) => {
     } else if (url && isModelRef(url)) adapter = url;
     else throw new ImportError('Pick the adapter files, or give the adapter folder URL.');
     const pilots = await readPilots(name);
-    const before = (await rr.encoderStats()).texts;
+    const before = (await demo!.encoder.stats()).texts;
     await rr.addExpert(name, adapter, pilots);
     await renderExperts();
-    const after = (await rr.encoderStats()).texts;
+    const after = (await demo!.encoder.stats()).texts;
     const nq = 'pilotQueries' in pilots ? pilots.pilotQueries.length : 0;
     $('embed-counter').textContent +=
       ` Adding “${name}” embedded ${after - before} texts (${nq} pilot queries): no document was re-embedded.`;
@@ -547,7 +551,7 @@ async function start(): Promise<void> {
   let pilots: string | PilotLibraryJson | null;
   try {
     ({ experts, pilots } = await resolveExperts());
-    rr = await openRetriever({
+    demo = await openRetriever({
       collection: cfg.collection,
       model: cfg.model,
       experts,
@@ -555,13 +559,14 @@ async function start(): Promise<void> {
       device: cfg.device,
       onProgress: onLoadProgress,
     });
+    rr = demo.rr;
   } catch (e) {
     setState('error');
     modelStatus.textContent = 'The model could not be loaded.';
     showError(friendly(e, `Loading the model ${cfg.model}`));
     return;
   }
-  const info = rr.info;
+  const info = rr.model;
   modelBar.value = 1;
   modelStatus.textContent = `Model ready on ${info.backend.toUpperCase()} in ${(info.loadMs / 1000).toFixed(1)} s.`;
   kv('model', cfg.presetName ? `${cfg.model} (${cfg.presetName})` : cfg.model);

@@ -27,6 +27,7 @@
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { hashHalf } from '../src/eval/splits.js';
+import { splitFusion } from '../src/hybrid/fusion-json.js';
 import { routeQuery, type PilotLibrary } from '../src/router/route.js';
 import { folderSpec } from './node-folder.js';
 import { badArg, parseCli, positiveInt } from './lib/args.js';
@@ -274,10 +275,9 @@ async function verify(
   }
   const pilots: PilotLibrary = spec.pilots
     ? new Map(
-        Object.entries(JSON.parse(readFileSync(spec.pilots, 'utf8')) as Record<string, number[][]>).map(([k, v]) => [
-          k,
-          v.map((r) => Float32Array.from(r)),
-        ]),
+        Object.entries(splitFusion(readFileSync(spec.pilots, 'utf8')).pilots as Record<string, number[][]>).map(
+          ([k, v]) => [k, v.map((r) => Float32Array.from(r))],
+        ),
       )
     : await fixturePilots(engine);
   const dim = info.dim;
