@@ -235,7 +235,11 @@ describe('the pilot library\'s "_fusion"', () => {
     expect(() => splitFusion('{')).toThrow(/not valid JSON/);
     expect(checkFusion({ method: 'convex', weight: 0 })).toEqual({ method: 'convex', weight: 0 });
     expect(DEFAULT_FUSION).toEqual({ method: 'convex', weight: 0.6, baseWeight: 0.75 });
-    expect(checkFusion({ method: 'rrf', weight: 0.5, baseWeight: 0.7 })).toEqual({ method: 'rrf', weight: 0.5, baseWeight: 0.7 });
+    expect(checkFusion({ method: 'rrf', weight: 0.5, baseWeight: 0.7 })).toEqual({
+      method: 'rrf',
+      weight: 0.5,
+      baseWeight: 0.7,
+    });
     expect(() => checkFusion({ method: 'convex', weight: 0.5, baseWeight: 2 })).toThrow(/fusion\.baseWeight/);
   });
 

@@ -69,7 +69,9 @@ export function checkFusion(x: unknown, field = 'fusion'): FusionSetting {
       { field: `${field}.baseWeight` },
     );
   }
-  return f.baseWeight === undefined ? { method: f.method, weight: f.weight } : { method: f.method, weight: f.weight, baseWeight: f.baseWeight };
+  return f.baseWeight === undefined
+    ? { method: f.method, weight: f.weight }
+    : { method: f.method, weight: f.weight, baseWeight: f.baseWeight };
 }
 
 /**
