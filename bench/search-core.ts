@@ -6,7 +6,6 @@
  */
 import { mulberry32 as rng } from '../src/router/random.js';
 import { Int8Index, SearchIndex, TopK, dotRows, type Hit, type VectorChunk } from '../src/search/index.js';
-import { instantiateDotsU7 } from '../src/search/wasm-kernel.js';
 
 export const DIM = 768;
 export const K = 10;
@@ -156,6 +155,9 @@ export async function runInt8(n: number, runtime: string, onProgress?: (done: nu
   const qs = queries(n, 15); // 15 timed queries: a steadier median on a shared machine (the 5 used before swung 1.5-1.9x)
   const idx = new Int8Index(DIM);
   idx.reserve(n);
+  // The fallback build, same rows: same exact candidate scores (test/search-kernel.test.ts), timed beside.
+  const plainIdx = idx.kernel === 'relaxed' ? new Int8Index(DIM, { kernel: 'plain' }) : null;
+  plainIdx?.reserve(n);
   const heaps = qs.map(() => new TopK(K));
   const buf = new Float32Array(1024 * DIM);
   const scores = new Float64Array(1024);
@@ -164,6 +166,7 @@ export async function runInt8(n: number, runtime: string, onProgress?: (done: nu
     for (let i = 0; i < rows; i++) {
       row(s + i, buf, i * DIM);
       idx.setRow(s + i, `d${s + i}`, buf.subarray(i * DIM, (i + 1) * DIM));
+      plainIdx?.setRow(s + i, `d${s + i}`, buf.subarray(i * DIM, (i + 1) * DIM));
     }
     qs.forEach((q, qi) => {
       dotRows(q, buf, DIM, 0, rows, scores);
@@ -184,15 +187,10 @@ export async function runInt8(n: number, runtime: string, onProgress?: (done: nu
   const ms = time(qs, (q) => idx.search(q, K, { rescore }));
   const best = lastBest;
   let plainMs: number | undefined;
-  if (idx.kernel === 'relaxed') {
-    // The fallback build on the same memory (same exact candidate scores, see test/search-kernel.test.ts).
-    const priv = idx as unknown as { wasm: { memory: WebAssembly.Memory }; dotsI8: unknown };
-    const relaxedFn = priv.dotsI8;
-    priv.dotsI8 = instantiateDotsU7(priv.wasm.memory, DIM, 'plain').fn;
-    const same = qs.every((q, i) => JSON.stringify(idx.search(q, K, { rescore })) === JSON.stringify(got[i]));
+  if (plainIdx) {
+    const same = qs.every((q, i) => JSON.stringify(plainIdx.search(q, K, { rescore })) === JSON.stringify(got[i]));
     if (!same) throw new Error('the plain and relaxed int8 kernels disagree');
-    plainMs = time(qs, (q) => idx.search(q, K, { rescore }));
-    priv.dotsI8 = relaxedFn;
+    plainMs = time(qs, (q) => plainIdx.search(q, K, { rescore }));
   }
   const codes = (idx as unknown as { codes: Int8Array }).codes.subarray(0, n * DIM);
   const scales = (idx as unknown as { scales: Float32Array }).scales;
