@@ -234,7 +234,7 @@ describe('the pilot library\'s "_fusion"', () => {
     expect(() => splitFusion({ _fusion: { method: 'convex', weight: -1 } })).toThrow(/_fusion"\.weight/);
     expect(() => splitFusion('{')).toThrow(/not valid JSON/);
     expect(checkFusion({ method: 'convex', weight: 0 })).toEqual({ method: 'convex', weight: 0 });
-    expect(DEFAULT_FUSION).toEqual({ method: 'convex', weight: 0.6, baseWeight: 0.75 });
+    expect(DEFAULT_FUSION).toEqual({ method: 'convex', weight: 0.65, baseWeight: 0.8 });
     expect(checkFusion({ method: 'rrf', weight: 0.5, baseWeight: 0.7 })).toEqual({
       method: 'rrf',
       weight: 0.5,

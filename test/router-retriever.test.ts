@@ -462,7 +462,7 @@ describe('RouterRetriever (Node, in-process encoder, fake-indexeddb)', () => {
     await given.importPilotLibrary({ x: [pilot] });
     await given.close();
     const plain = await open(name);
-    expect(plain.defaultFusion()).toEqual({ method: 'convex', weight: 0.6, baseWeight: 0.75 });
+    expect(plain.defaultFusion()).toEqual({ method: 'convex', weight: 0.65, baseWeight: 0.8 });
     const e = await expectCode(plain.search('x', { fusion: { method: 'convex', weight: 3 } }), 'INVALID_INPUT');
     expect(e.message).toContain('fusion.weight');
     await plain.close();

@@ -9,16 +9,17 @@ import { RouterRetrieverError } from '../boundary/errors.js';
 import type { FusionMethod } from './fusion.js';
 
 /**
- * The lexical side's weights in the default convex fusion (min-max over each side's top 100),
- * learned on training queries only: the grid 0, 0.05, ..., 1 on the pilot queries of the five
- * expert domains (scifact, nfcorpus, wikiqa train; arguana, cranfield hash halves), macro
- * nDCG@10 with the shipped model. BM25 + the routed expert peaks at 0.6 (45.8; 0.75 gives
- * 45.0); BM25 + the base encoder at 0.75 (42.7; 0.6 gives 42.4). `npm run eval` with
- * `--methods hybrid-base,hybrid-router` prints both curves (meta.fusion).
+ * The lexical side's weights in the default convex fusion (min-max over each side's top 100,
+ * BM25 with the SDK's default `english` analyzer), learned on training queries only: the grid
+ * 0, 0.05, ..., 1 on the pilot queries of the five expert domains (scifact, nfcorpus, wikiqa
+ * train; arguana, cranfield hash halves), macro nDCG@10 with the shipped model. BM25 + the
+ * routed expert peaks at 0.65 (47.4; 0.8 gives 46.8); BM25 + the base encoder at 0.8 (45.0; 0.65
+ * gives 44.6). `npm run eval -- --bm25-profile anserini --methods hybrid-base,hybrid-router ...`
+ * prints both curves (meta.fusion of bench/results/quality-hybrid.json).
  */
-export const DEFAULT_LEXICAL_WEIGHT = 0.6;
+export const DEFAULT_LEXICAL_WEIGHT = 0.65;
 /** The lexical weight when a query stays on the base encoder (no expert chosen). */
-export const DEFAULT_LEXICAL_WEIGHT_BASE = 0.75;
+export const DEFAULT_LEXICAL_WEIGHT_BASE = 0.8;
 
 export const FUSION_KEY = '_fusion';
 
