@@ -34,6 +34,7 @@ import { parseArgs } from 'node:util';
 import { ensureBenchModel } from '../tools/make-random-bert.js';
 import { launchChromium } from './lib/chromium.js';
 import { formatTable, median, quantile } from './lib/table.js';
+import { scifactTexts } from './lib/scifact.js';
 import { startVite } from './lib/vite-server.js';
 import type { EncoderBenchApi } from './pages/encoder-bench.js';
 
@@ -75,17 +76,8 @@ const batchSize = Number(args.batch);
 const QUERY = 'Does vitamin D supplementation reduce the risk of respiratory infections in young children?';
 
 function loadDocs(n: number): { docs: string[]; source: string } {
-  const path = resolve(ROOT, '..', 'shared', 'data', 'beir', 'scifact', 'corpus.jsonl');
-  if (existsSync(path)) {
-    const docs: string[] = [];
-    for (const line of readFileSync(path, 'utf8').split('\n')) {
-      if (!line.trim()) continue;
-      const d = JSON.parse(line) as { title?: string; text?: string };
-      docs.push(`${d.title ?? ''} ${d.text ?? ''}`.trim());
-      if (docs.length >= n) break;
-    }
-    return { docs, source: `SciFact corpus.jsonl, first ${docs.length}` };
-  }
+  const real = scifactTexts(n);
+  if (real) return { docs: real, source: `SciFact corpus.jsonl, first ${real.length}` };
   const words =
     'protein cell gene expression patients clinical trial risk increased reduced mice tumor receptor signaling pathway levels associated'.split(
       ' ',

@@ -9,7 +9,7 @@
  *   npx tsx bench/tokenizer.ts [--docs 5183] [--passes 3] [--json]
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -18,6 +18,7 @@ import { buildBertBaseUncasedVocab } from '../tools/build-vocab.js';
 import { bertTokenizerFromVocab } from '../workers/tokenizer/from-vocab.js';
 import { HfTokenizer } from '../workers/tokenizer/tokenizer.js';
 import { formatTable } from './lib/table.js';
+import { SCIFACT_CORPUS, scifactTexts } from './lib/scifact.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BASELINE_COMMIT = '37a06e9';
@@ -31,15 +32,8 @@ const { values: args } = parseArgs({
 const passes = Math.max(2, Number(args.passes));
 
 function loadDocs(n: number): string[] {
-  const path = resolve(ROOT, '..', 'shared', 'data', 'beir', 'scifact', 'corpus.jsonl');
-  if (!existsSync(path)) throw new Error(`${path} is missing: this bench reads SciFact's corpus.`);
-  const docs: string[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const d = JSON.parse(line) as { title?: string; text?: string };
-    docs.push(`${d.title ?? ''} ${d.text ?? ''}`.trim());
-    if (docs.length >= n) break;
-  }
+  const docs = scifactTexts(n);
+  if (!docs) throw new Error(`${SCIFACT_CORPUS} is missing: this bench reads SciFact's corpus.`);
   return docs;
 }
 

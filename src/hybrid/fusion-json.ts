@@ -6,6 +6,7 @@
  * harness both call it); `_fusion` is never an expert.
  */
 import { RouterRetrieverError } from '../boundary/errors.js';
+import { pilotLibraryValue } from '../router/pilot-json.js';
 import type { FusionMethod } from './fusion.js';
 
 /**
@@ -80,14 +81,7 @@ export function checkFusion(x: unknown, field = 'fusion'): FusionSetting {
  * experts part is returned unchecked (parsePilotLibrary validates it); the fusion is checked.
  */
 export function splitFusion(input: string | unknown): { pilots: unknown; fusion: FusionSetting | undefined } {
-  let obj: unknown = input;
-  if (typeof input === 'string') {
-    try {
-      obj = JSON.parse(input);
-    } catch (e) {
-      throw new RouterRetrieverError('INVALID_INPUT', `The pilot library is not valid JSON: ${(e as Error).message}`);
-    }
-  }
+  const obj = pilotLibraryValue(input);
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj) || !(FUSION_KEY in obj))
     return { pilots: obj, fusion: undefined };
   const { [FUSION_KEY]: raw, ...pilots } = obj as Record<string, unknown>;

@@ -18,14 +18,7 @@ export function exportPilotLibrary(pilots: PilotLibrary): string {
  * Key order gives the expert order (ties in routing). Throws INVALID_INPUT.
  */
 export function parsePilotLibrary(input: string | unknown, options: { dim?: number } = {}): PilotLibrary {
-  let obj: unknown = input;
-  if (typeof input === 'string') {
-    try {
-      obj = JSON.parse(input);
-    } catch (e) {
-      throw new RouterRetrieverError('INVALID_INPUT', `The pilot library is not valid JSON: ${(e as Error).message}`);
-    }
-  }
+  const obj = pilotLibraryValue(input);
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
     throw new RouterRetrieverError(
       'INVALID_INPUT',
@@ -80,4 +73,14 @@ export function parsePilotLibrary(input: string | unknown, options: { dim?: numb
     out.set(expert, vecs);
   }
   return out;
+}
+
+/** A pilot library given as JSON text or as a parsed value: the parsed value (INVALID_INPUT when not JSON). */
+export function pilotLibraryValue(input: string | unknown): unknown {
+  if (typeof input !== 'string') return input;
+  try {
+    return JSON.parse(input);
+  } catch (e) {
+    throw new RouterRetrieverError('INVALID_INPUT', `The pilot library is not valid JSON: ${(e as Error).message}`);
+  }
 }
