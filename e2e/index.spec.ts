@@ -66,17 +66,18 @@ test('QuotaExceededError keeps what was committed searchable and reports neededB
   const usage = (await page.evaluate(() => (window as unknown as W).rr.counts())).usage ?? 0;
   const cdp = await page.context().newCDPSession(page);
   const origin = new URL(page.url()).origin;
-  // Room for about one more slice (256 documents with 4 kB of metadata: ~1 MB), not for six.
-  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + 1_200_000 });
+  // Room for one or two more slices (256 documents with 4 kB of metadata, their vectors and term
+  // vectors: ~1.1 MB each; with 1.2 MB no slice fitted), not for six.
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + 2_400_000 });
   const quota = (await page.evaluate(() => (window as unknown as W).rr.counts())).quota ?? Infinity;
-  if (quota > usage + 1_200_000) {
+  if (quota > usage + 2_400_000) {
     // This Chromium ignores the CDP override (estimate() still reports the default quota):
-    // make IndexedDB itself throw QuotaExceededError after ~1.2 MB more.
+    // make IndexedDB itself throw QuotaExceededError after ~2.4 MB more.
     testInfo.annotations.push({
       type: 'quota',
       description: `CDP quota override ignored (quota ${quota}); IndexedDB put() limited in the page instead`,
     });
-    await page.evaluate(() => (window as unknown as W).rr.limitIdbWrites(1_200_000));
+    await page.evaluate(() => (window as unknown as W).rr.limitIdbWrites(2_400_000));
   }
   const big = await page.evaluate(() => (window as unknown as W).rr.index(1536, 256, { metaBytes: 4000 }));
   expect(
