@@ -284,10 +284,10 @@ async function runSearch(): Promise<void> {
   const k = Number($<HTMLSelectElement>('k').value);
   const other = compareSel.value;
   try {
-    // Dense columns until the known queries of public/demo-data/queries.json (checked by
-    // e2e/demo.spec.ts) are recomputed for the default hybrid search: they are dense top-1s.
-    const auto = await rr.search(q, { k, expert: 'auto', mode: 'dense', signal: ac.signal });
-    const cmp = other ? await rr.search(q, { k, expert: other, mode: 'dense', signal: ac.signal }) : null;
+    // The default hybrid search (BM25 fused with the routed, or the base, dense list): what
+    // public/demo-data/queries.json records and e2e/demo.spec.ts checks.
+    const auto = await rr.search(q, { k, expert: 'auto', signal: ac.signal });
+    const cmp = other ? await rr.search(q, { k, expert: other, signal: ac.signal }) : null;
     if (my !== seq) return;
     const terms = queryTerms(q);
     const chosen = auto.route.expert;

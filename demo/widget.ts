@@ -15,8 +15,6 @@ function make(slot: string, attrs: Record<string, string>): HTMLElement {
 }
 
 const common = {
-  // Dense until the known queries (public/demo-data/queries.json, e2e/widget.spec.ts) are recomputed for hybrid search.
-  mode: 'dense',
   collection: `${cfg.collection}-widget`,
   model: cfg.model,
   experts,

@@ -19,7 +19,7 @@
  *
  * --expect runs the real pipeline in Node (EncoderEngine on ORT WASM): base-encoder document
  * embeddings, mean routing over the pilot library, the routed expert's query embedding, exact
- * dot-product top-k. A query keeps an expectation for that model only if its top document is
+ * dot-product top 100 fused with the SDK's BM25 top 100 (the default hybrid search). A query keeps an expectation for that model only if its top document is
  * unambiguous (relative margin over the second >= 1e-3) and, for judged queries, relevant.
  * "Probe" queries (the start of a document's own text) give the tiny random fixture something
  * to find; their expected document is the one they were cut from.
@@ -27,7 +27,10 @@
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { hashHalf } from '../src/eval/splits.js';
-import { splitFusion } from '../src/hybrid/fusion-json.js';
+import { fuse } from '../src/hybrid/fusion.js';
+import { DEFAULT_FUSION, splitFusion } from '../src/hybrid/fusion-json.js';
+import { LexicalIndex } from '../src/lexical/lexical-index.js';
+import { FUSION_DEPTH } from '../src/retriever/search-options.js';
 import { routeQuery, type PilotLibrary } from '../src/router/route.js';
 import { folderSpec } from './node-folder.js';
 import { badArg, parseCli, positiveInt } from './lib/args.js';
@@ -284,34 +287,36 @@ async function verify(
   const t0 = Date.now();
   const D = await engine.embedDocuments(docs.map(docText), { batchSize: 32 });
   console.error(`[${spec.label}] embedded ${docs.length} docs in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  const top1 = (qv: Float32Array) => {
-    let b1 = -Infinity,
-      b2 = -Infinity,
-      i1 = -1;
-    for (let i = 0; i < docs.length; i++) {
+  // What the page's default search returns: BM25 (the SDK's LexicalIndex, default analyzer) fused
+  // with the dense list, the default fusion weights (routed: weight; base: baseWeight).
+  const lexical = new LexicalIndex();
+  docs.forEach((d, i) => lexical.setRow(i, d.id, lexical.termVector(docText(d))));
+  const denseTop = (qv: Float32Array) => {
+    const hits = docs.map((d, i) => {
       let s = 0;
       for (let j = 0; j < dim; j++) s += qv[j] * D[i * dim + j];
-      if (s > b1) {
-        b2 = b1;
-        b1 = s;
-        i1 = i;
-      } else if (s > b2) b2 = s;
-    }
-    return { id: docs[i1].id, margin: (b1 - b2) / Math.max(1e-9, Math.abs(b1)) };
+      return { id: d.id, score: s };
+    });
+    return hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1)).slice(0, FUSION_DEPTH);
+  };
+  const top1 = (text: string, qv: Float32Array, routed: boolean) => {
+    const weight = routed ? DEFAULT_FUSION.weight : (DEFAULT_FUSION.baseWeight ?? DEFAULT_FUSION.weight);
+    const [a, b] = fuse(denseTop(qv), lexical.search(text, FUSION_DEPTH), 2, { method: 'convex', weight });
+    return { id: a.id, margin: b ? (a.score - b.score) / Math.max(1e-9, Math.abs(a.score)) : 1 };
   };
   let kept = 0;
   let keptBase = 0;
   for (const q of queries) {
     const base = await engine.embedQuery(q.text, null);
     const r = routeQuery(base, pilots, 'mean');
-    const auto = top1(await engine.embedQuery(q.text, r.expert));
+    const auto = top1(q.text, await engine.embedQuery(q.text, r.expert), true);
     if (q.relevant.includes(auto.id) && auto.margin >= 1e-3) {
       q.expected[spec.label] = auto.id;
       (q.routed ??= {})[spec.label] = r.expert;
       kept++;
     }
     // The base encoder alone (the page's "base" column), for the same checks.
-    const b = top1(base);
+    const b = top1(q.text, base, false);
     if (q.relevant.includes(b.id) && b.margin >= 1e-3) {
       q.expected[`${spec.label}/none`] = b.id;
       keptBase++;
