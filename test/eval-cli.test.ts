@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DenseBackend } from '../src/eval/dense.js';
 import { exactTopK } from '../src/eval/dense.js';
+import { evaluateQuery } from '../src/eval/metrics.js';
 import { EmbeddingCache, cacheKey } from '../tools/eval/embedding-cache.js';
 import { loadBeirDir } from '../tools/eval/beir-node.js';
 import { parseBeirTexts } from '../src/eval/beir.js';
@@ -223,6 +224,63 @@ describe('eval CLI', () => {
       qrels: { test: await read('qrels/test.tsv'), train: await read('qrels/train.tsv') },
     });
     expect(fromTexts).toEqual(await loadBeirDir(alpha));
+  });
+
+  it('--run-out writes a TREC run per row with a ranking; trec_eval over a run gives the row', async () => {
+    const { root, alpha, beta } = await fixture();
+    const runDir = join(root, 'runs');
+    const outFile = join(root, 'runs.json');
+    const argv = ['--model', 'fake', '--expert', 'alpha=/a', '--expert', 'beta=/b', '--data', alpha, '--data', beta];
+    const code = await main(
+      [...argv, '--cache-dir', join(root, 'cache'), '--k', '20', '--out', outFile, '--run-out', runDir],
+      {
+        createBackend: async () => fakeBackend(),
+        log: () => {},
+      },
+    );
+    expect(code).toBe(0);
+    const json = JSON.parse(await readFile(outFile, 'utf8'));
+    const files = (await readdir(join(runDir, 'alpha'))).sort();
+    // Every row but the oracles (they choose per query by the qrels).
+    expect(files).toEqual(
+      [
+        'base',
+        'bm25',
+        'dataset-router',
+        'expert-alpha',
+        'expert-beta',
+        'hybrid-base',
+        'hybrid-router',
+        'router-max',
+        'router-mean',
+      ]
+        .map((m) => `${m}.run`)
+        .sort(),
+    );
+    const qrels = (await loadBeirDir(alpha)).qrels.get('test')!;
+    for (const m of ['bm25', 'hybrid-router', 'router-mean']) {
+      const lines = (await readFile(join(runDir, 'alpha', `${m}.run`), 'utf8')).trim().split('\n');
+      const byQuery = new Map<string, { ids: string[]; scores: number[] }>();
+      for (const line of lines) {
+        const [qid, q0, doc, rank, score, tag] = line.split(' ');
+        expect([q0, tag]).toEqual(['Q0', m]);
+        const r = byQuery.get(qid) ?? { ids: [], scores: [] };
+        expect(Number(rank)).toBe(r.ids.length + 1);
+        r.ids.push(doc);
+        r.scores.push(Number(score));
+        byQuery.set(qid, r);
+      }
+      let sum = 0;
+      let n = 0;
+      for (const [qid, judged] of qrels) {
+        const metrics = evaluateQuery(qid, byQuery.get(qid), judged);
+        if (metrics) {
+          sum += metrics.ndcg_at_10;
+          n++;
+        }
+      }
+      expect(sum / n, m).toBeCloseTo(json.rows.find((r: { method: string }) => r.method === m).ndcg_at_10.alpha, 5);
+    }
   });
 
   it('--experts-dir registers every subfolder with an adapter_config.json, sorted', async () => {

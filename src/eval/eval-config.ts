@@ -4,6 +4,7 @@ import type { PilotWeighting } from '../router/pilots.js';
 import type { PilotLibrary } from '../vectors.js';
 import type { Bm25Profile } from './bm25.js';
 import type { DenseBackend } from './dense.js';
+import type { Runs } from './runs.js';
 import type { ResultJson } from './table.js';
 
 export interface RunEvalConfig {
@@ -39,6 +40,8 @@ export interface RunEvalConfig {
    * weight null or absent = learned per row on the pilot queries (./hybrid-rows.ts).
    */
   fusion?: { method?: FusionMethod; weight?: number | null; baseWeight?: number };
+  /** Keep each row's ranking of every scored query (RunEvalOutput.runs, for TREC run files). */
+  keepRuns?: boolean;
   /** DatasetRouter training queries kept per domain (default 100). */
   datasetRouterPerDomain?: number;
   /** Extra fields for the JSON's meta. */
@@ -68,4 +71,6 @@ export interface RunEvalOutput {
   routing: RoutingRecord[];
   /** The pilot library router-mean / router-max used (built or given), else null. */
   pilotLibrary: PilotLibrary | null;
+  /** With keepRuns: method -> dataset -> query id -> ranking (./runs.ts). */
+  runs?: Runs;
 }

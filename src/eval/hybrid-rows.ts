@@ -149,7 +149,12 @@ export function computeHybridRows(p: {
   k: number;
   evalOpts: EvalOptions;
   log: (line: string) => void;
-}): { rows: Map<string, PerQueryScores>; meta: Record<string, unknown> } {
+}): {
+  rows: Map<string, PerQueryScores>;
+  meta: Record<string, unknown>;
+  /** Per row, the dense side and weight it used (for the run files). */
+  used: Map<string, { denseOf: DenseSource; weight: number }>;
+} {
   const routed = new Map<string, string>(); // dataset + query id -> expert (router-mean)
   const key = (ds: string, qid: string) => `${ds}\u0000${qid}`;
   const row = (flat: Float32Array, i: number) => flat.subarray(i * p.dim, (i + 1) * p.dim);
@@ -167,6 +172,7 @@ export function computeHybridRows(p: {
     .map((s) => ({ dataset: s.name, qids: s.pilotIds, qrels: s.pilotQrels }));
   const meta: Record<string, unknown> = { method: p.method };
   const rows = new Map<string, PerQueryScores>();
+  const used = new Map<string, { denseOf: DenseSource; weight: number }>();
   for (const h of p.hybrids) {
     const denseOf: DenseSource = h === 'hybrid-base' ? () => 'base' : (ds, qid) => routed.get(key(ds, qid))!;
     let weight = h === 'hybrid-base' && p.weight !== null ? (p.baseWeight ?? p.weight) : p.weight;
@@ -185,6 +191,7 @@ export function computeHybridRows(p: {
     }
     meta[`${h}_weight`] = weight;
     rows.set(h, hybridScores(p.rankings, tests, denseOf, { method: p.method, weight }, p.k, p.evalOpts));
+    used.set(h, { denseOf, weight });
   }
-  return { rows, meta };
+  return { rows, meta, used };
 }

@@ -37,6 +37,7 @@ import { scoreQueries } from './query-scores.js';
 import { evaluateQuery, type QueryMetrics, type Qrels } from './metrics.js';
 import { ROUTER_METHODS, isHybrid, isOracle } from './methods.js';
 import { computeHybridRows, RankingStore } from './hybrid-rows.js';
+import { collectRuns } from './runs.js';
 import { resolveSplit } from './splits.js';
 import {
   buildResultJson,
@@ -106,7 +107,7 @@ export async function runEvaluation(
   // hybrid-router routes as router-mean does, with the same pilot library.
   const needPilots = routers.some((r) => r !== 'dataset-router') || hybrids.includes('hybrid-router');
   const rankings = new RankingStore();
-  const keepRankings = hybrids.length > 0;
+  const keepRankings = hybrids.length > 0 || config.keepRuns === true;
   const given = config.pilotLibrary ?? null;
   if (denseMethods.length > 0 && !backend)
     throw new RouterRetrieverError('NOT_READY', `methods ${denseMethods.join(', ')} need an encoder`);
@@ -261,6 +262,7 @@ export async function runEvaluation(
   // Routers.
   const routing: RoutingRecord[] = [];
   let fusionMeta: Record<string, unknown> | undefined;
+  let hybridUsed: ReturnType<typeof computeHybridRows>['used'] = new Map();
   const accuracies: RoutingAccuracy[] = [];
   let pilots: PilotLibrary | null = null;
   let datasetRouterMap: Record<string, string> | undefined;
@@ -347,6 +349,7 @@ export async function runEvaluation(
       });
       for (const [m, perQuery] of h.rows) rows.set(m, perQuery);
       fusionMeta = h.meta;
+      hybridUsed = h.used;
     }
   }
 
@@ -379,16 +382,8 @@ export async function runEvaluation(
   ];
   const rt = formatRoutingTable(result);
   if (rt) parts.push(rt);
-  return { result, markdown: parts.join('\n\n'), routing, pilotLibrary: pilots };
-}
-
-/** Mean metrics of one row on one dataset (convenience for reports and tests). */
-export function rowMean(out: RunEvalOutput, method: string, dataset: string): QueryMetrics | null {
-  const r = out.result.rows.find((x) => x.method === method);
-  if (!r || r.ndcg_at_10[dataset] == null) return null;
-  return {
-    ndcg_at_10: r.ndcg_at_10[dataset]!,
-    recall_at_100: r.recall_at_100[dataset]!,
-    mrr_at_10: r.mrr_at_10[dataset]!,
-  };
+  const runs = config.keepRuns
+    ? collectRuns({ methods, datasets: states, rankings, routing, hybrid: hybridUsed, fusionMethod, k })
+    : undefined;
+  return { result, markdown: parts.join('\n\n'), routing, pilotLibrary: pilots, runs };
 }

@@ -31,6 +31,8 @@
  *   --json                   write the JSON result (to --out, else bench/results/eval-<time>.json)
  *   --out FILE               JSON result file (implies --json)
  *   --routing-out FILE       per-query routing decisions, JSONL (default: next to the JSON, .routing.jsonl)
+ *   --run-out DIR            TREC run files, DIR/<dataset>/<method>.run (qid Q0 docid rank score tag), for
+ *                            every row with a ranking (not the oracles)
  *   --max-docs N             keep the first N documents of each corpus
  *   --max-length N           tokens per text (documents are truncated to N; default the model's)
  *   --doc-max-length N       documents only are truncated to N tokens (queries keep --max-length)
@@ -54,6 +56,7 @@ import type { DenseBackend } from '../../src/eval/dense.js';
 import { resolveMethodList, runEvaluation, type RoutingRecord, type RunEvalOutput } from '../../src/eval/run-eval.js';
 import type { ResultJson } from '../../src/eval/table.js';
 import { splitFusion } from '../../src/hybrid/fusion-json.js';
+import { formatTrecRun } from '../../src/eval/runs.js';
 import { exportPilotLibrary, parsePilotLibrary } from '../../src/router/pilot-json.js';
 import type { PilotLibraryJson } from '../../src/types.js';
 import { badArg, listOf, oneOf, parseCli, positiveInt } from '../lib/args.js';
@@ -82,6 +85,8 @@ export interface EvalArgs {
   json: boolean;
   out: string | null;
   routingOut: string | null;
+  /** A folder for TREC run files, one per row and dataset. */
+  runOut: string | null;
   maxDocs: number | null;
   maxLength: number | null;
   docMaxLength: number | null;
@@ -128,6 +133,7 @@ const EVAL_OPTIONS = {
   json: { type: 'boolean' },
   out: str,
   'routing-out': str,
+  'run-out': str,
   'max-docs': str,
   'max-length': str,
   'doc-max-length': str,
@@ -177,6 +183,7 @@ export function parseEvalArgs(
     json: Boolean(v.json) || v.out !== undefined,
     out: v.out ?? null,
     routingOut: v['routing-out'] ?? null,
+    runOut: v['run-out'] ?? null,
     maxDocs: positiveInt('--max-docs', v['max-docs'], null),
     maxLength: positiveInt('--max-length', v['max-length'], null),
     docMaxLength: positiveInt('--doc-max-length', v['doc-max-length'], null),
@@ -287,6 +294,7 @@ export async function runEval(rawArgs: EvalArgs, deps: EvalDeps = {}): Promise<R
         pilotUninformative: args.pilotUninformative,
         pilotWeighting: args.pilotWeighting,
         fusion,
+        keepRuns: args.runOut !== null,
         meta: {
           created: new Date().toISOString(),
           model: args.model,
@@ -351,6 +359,21 @@ export async function writeOutputs(
     pilots = `${routing ? routing.replace(/\.routing\.jsonl$/, '') : base}.pilots.json`;
     await writeFile(pilots, `${exportPilotLibrary(out.pilotLibrary)}\n`);
     log(`wrote ${pilots} (the pilot library built, reusable with --pilot-library)`);
+  }
+  if (args.runOut && out.runs) {
+    let files = 0;
+    for (const [method, byDataset] of out.runs) {
+      for (const [dataset, run] of byDataset) {
+        const dir = join(resolve(args.runOut), dataset);
+        await mkdir(dir, { recursive: true });
+        await writeFile(
+          join(dir, `${method.replace(/[^\w.-]/g, '-')}.run`),
+          formatTrecRun(run, method, args.k, args.ignoreIdenticalIds),
+        );
+        files++;
+      }
+    }
+    log(`wrote ${files} TREC run files under ${args.runOut} (<dataset>/<method>.run: qid Q0 docid rank score tag)`);
   }
   return { json, routing, pilots };
 }
