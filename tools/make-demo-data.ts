@@ -26,6 +26,7 @@
  */
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { docText } from '../src/doc.js';
 import { hashHalf } from '../src/eval/splits.js';
 import { fuse } from '../src/hybrid/fusion.js';
 import { DEFAULT_FUSION, splitFusion } from '../src/hybrid/fusion-json.js';
@@ -155,7 +156,6 @@ function clip(text: string): string {
   const cut = text.lastIndexOf(' ', MAX_TEXT);
   return `${text.slice(0, cut > MAX_TEXT / 2 ? cut : MAX_TEXT)} …`;
 }
-export const docText = (d: { title?: string; text: string }) => (d.title ? `${d.title} ${d.text}` : d.text);
 
 interface Built {
   full: SampleDoc[];

@@ -9,7 +9,7 @@
  * stemming, query terms counted as often as they appear: Anserini's default).
  */
 import { RouterRetrieverError } from '../boundary/errors.js';
-import type { Doc } from '../doc.js';
+import { type Doc, docText } from '../doc.js';
 import { analyzerFor } from '../lexical/analyzer.js';
 import { LexicalIndex, type LexicalOptions } from '../lexical/lexical-index.js';
 import { compareTrec, type Ranking } from './metrics.js';
@@ -25,10 +25,7 @@ export type Bm25Profile = keyof typeof BM25_PROFILES;
 export const analyze = analyzerFor('english');
 
 export class Bm25Index {
-  private constructor(
-    private readonly index: LexicalIndex,
-    readonly ids: readonly string[],
-  ) {}
+  private constructor(private readonly index: LexicalIndex) {}
 
   get numDocs(): number {
     return this.index.documents;
@@ -40,22 +37,16 @@ export class Bm25Index {
     options: Partial<LexicalOptions> = BM25_PROFILES.anserini,
   ): Bm25Index {
     const index = new LexicalIndex(options);
-    const ids: string[] = [];
     const seen = new Set<string>();
     const rows: { row: number; id: string; vector: ReturnType<LexicalIndex['termVector']> }[] = [];
     for (const doc of docs) {
       if (seen.has(doc.id))
         throw new RouterRetrieverError('INVALID_INPUT', `BM25: duplicate document id "${doc.id}"`, { id: doc.id });
       seen.add(doc.id);
-      rows.push({
-        row: ids.length,
-        id: doc.id,
-        vector: index.termVector(doc.title ? `${doc.title} ${doc.text}` : doc.text),
-      });
-      ids.push(doc.id);
+      rows.push({ row: rows.length, id: doc.id, vector: index.termVector(docText(doc)) });
     }
     index.load(rows);
-    return new Bm25Index(index, ids);
+    return new Bm25Index(index);
   }
 
   /**
@@ -64,10 +55,10 @@ export class Bm25Index {
    */
   search(query: string, k = 1000): Ranking {
     const { rows, scores } = this.index.score(query);
-    const ids = this.ids;
+    const id = (i: number) => this.index.idAt(rows[i])!;
     const order = selectTopK(Array.from(rows.keys()), Math.max(0, k), (a, b) =>
-      compareTrec(scores[a], ids[rows[a]], scores[b], ids[rows[b]]),
+      compareTrec(scores[a], id(a), scores[b], id(b)),
     );
-    return { ids: order.map((i) => ids[rows[i]]), scores: Float64Array.from(order, (i) => scores[i]) };
+    return { ids: order.map(id), scores: Float64Array.from(order, (i) => scores[i]) };
   }
 }

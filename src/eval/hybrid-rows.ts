@@ -75,17 +75,16 @@ export function hybridScores(
   fusion: { method: FusionMethod; weight: number },
   k: number,
   evalOpts: EvalOptions,
+  /** Keep each fused ranking in `rankings` under this source name (the row's, for its run file). */
+  keepAs?: string,
 ): PerQueryScores {
   const out: PerQueryScores = new Map();
   for (const s of sets) {
     const scores = new Map<string, QueryMetrics>();
     for (const qid of s.qids) {
-      const m = evaluateQuery(
-        qid,
-        fusedRanking(rankings, s.dataset, qid, denseOf(s.dataset, qid), fusion, k),
-        s.qrels.get(qid)!,
-        evalOpts,
-      );
+      const fused = fusedRanking(rankings, s.dataset, qid, denseOf(s.dataset, qid), fusion, k);
+      if (fused && keepAs) rankings.set(s.dataset, keepAs, qid, fused);
+      const m = evaluateQuery(qid, fused, s.qrels.get(qid)!, evalOpts);
       if (m) scores.set(qid, m);
     }
     out.set(s.dataset, scores);
@@ -149,12 +148,7 @@ export function computeHybridRows(p: {
   k: number;
   evalOpts: EvalOptions;
   log: (line: string) => void;
-}): {
-  rows: Map<string, PerQueryScores>;
-  meta: Record<string, unknown>;
-  /** Per row, the dense side and weight it used (for the run files). */
-  used: Map<string, { denseOf: DenseSource; weight: number }>;
-} {
+}): { rows: Map<string, PerQueryScores>; meta: Record<string, unknown> } {
   const routed = new Map<string, string>(); // dataset + query id -> expert (router-mean)
   const key = (ds: string, qid: string) => `${ds}\u0000${qid}`;
   const row = (flat: Float32Array, i: number) => flat.subarray(i * p.dim, (i + 1) * p.dim);
@@ -172,7 +166,6 @@ export function computeHybridRows(p: {
     .map((s) => ({ dataset: s.name, qids: s.pilotIds, qrels: s.pilotQrels }));
   const meta: Record<string, unknown> = { method: p.method };
   const rows = new Map<string, PerQueryScores>();
-  const used = new Map<string, { denseOf: DenseSource; weight: number }>();
   for (const h of p.hybrids) {
     const denseOf: DenseSource = h === 'hybrid-base' ? () => 'base' : (ds, qid) => routed.get(key(ds, qid))!;
     let weight = h === 'hybrid-base' && p.weight !== null ? (p.baseWeight ?? p.weight) : p.weight;
@@ -190,8 +183,7 @@ export function computeHybridRows(p: {
       );
     }
     meta[`${h}_weight`] = weight;
-    rows.set(h, hybridScores(p.rankings, tests, denseOf, { method: p.method, weight }, p.k, p.evalOpts));
-    used.set(h, { denseOf, weight });
+    rows.set(h, hybridScores(p.rankings, tests, denseOf, { method: p.method, weight }, p.k, p.evalOpts, h));
   }
-  return { rows, meta, used };
+  return { rows, meta };
 }

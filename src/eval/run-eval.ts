@@ -262,7 +262,6 @@ export async function runEvaluation(
   // Routers.
   const routing: RoutingRecord[] = [];
   let fusionMeta: Record<string, unknown> | undefined;
-  let hybridUsed: ReturnType<typeof computeHybridRows>['used'] = new Map();
   const accuracies: RoutingAccuracy[] = [];
   let pilots: PilotLibrary | null = null;
   let datasetRouterMap: Record<string, string> | undefined;
@@ -349,7 +348,6 @@ export async function runEvaluation(
       });
       for (const [m, perQuery] of h.rows) rows.set(m, perQuery);
       fusionMeta = h.meta;
-      hybridUsed = h.used;
     }
   }
 
@@ -382,8 +380,6 @@ export async function runEvaluation(
   ];
   const rt = formatRoutingTable(result);
   if (rt) parts.push(rt);
-  const runs = config.keepRuns
-    ? collectRuns({ methods, datasets: states, rankings, routing, hybrid: hybridUsed, fusionMethod, k })
-    : undefined;
+  const runs = config.keepRuns ? collectRuns({ methods, datasets: states, rankings, routing }) : undefined;
   return { result, markdown: parts.join('\n\n'), routing, pilotLibrary: pilots, runs };
 }

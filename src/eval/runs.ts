@@ -4,8 +4,8 @@
  * (bm25, base, expert:<name>, the routers: the chosen expert's ranking, the hybrid rows: the
  * fused ranking); the oracles pick per query by the qrels and have none.
  */
-import type { FusionMethod } from '../hybrid/fusion.js';
-import { type DenseSource, fusedRanking, type RankingStore } from './hybrid-rows.js';
+import type { RankingStore } from './hybrid-rows.js';
+import { isHybrid } from './methods.js';
 import type { Ranking } from './metrics.js';
 
 /** method -> dataset -> query id -> ranking. */
@@ -17,9 +17,6 @@ export function collectRuns(p: {
   rankings: RankingStore;
   /** Router decisions (method, dataset, query id -> expert), as in RunEvalOutput.routing. */
   routing: readonly { method: string; dataset: string; query_id: string; expert: string }[];
-  hybrid: ReadonlyMap<string, { denseOf: DenseSource; weight: number }>;
-  fusionMethod: FusionMethod;
-  k: number;
 }): Runs {
   const routed = new Map<string, string>();
   for (const r of p.routing) routed.set(`${r.method}\u0000${r.dataset}\u0000${r.query_id}`, r.expert);
@@ -30,17 +27,8 @@ export function collectRuns(p: {
       const byQuery = new Map<string, Ranking>();
       for (const qid of ds.testIds) {
         let r: Ranking | undefined;
-        const h = p.hybrid.get(m);
-        if (h)
-          r = fusedRanking(
-            p.rankings,
-            ds.name,
-            qid,
-            h.denseOf(ds.name, qid),
-            { method: p.fusionMethod, weight: h.weight },
-            p.k + 1,
-          );
-        else if (m === 'bm25' || m === 'base') r = p.rankings.get(ds.name, m, qid);
+        // The hybrid rows keep their fused rankings under their own name (./hybrid-rows.ts).
+        if (m === 'bm25' || m === 'base' || isHybrid(m)) r = p.rankings.get(ds.name, m, qid);
         else if (m.startsWith('expert:')) r = p.rankings.get(ds.name, m.slice(7), qid);
         else {
           const e = routed.get(`${m}\u0000${ds.name}\u0000${qid}`);

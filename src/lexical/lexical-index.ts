@@ -76,31 +76,31 @@ export class LexicalIndex {
 
   /** Sets (or with `id` null clears) a row. */
   setRow(row: number, id: string | null, vector?: TermVector): void {
+    if (id === null || !vector) {
+      this.grow(row + 1);
+      this.clearRow(row);
+      return;
+    }
+    this.toDelta(row, id, vector);
+    if (this.delta.size >= Math.max(MIN_DELTA_TO_COMPACT, this.baseDocs / 8)) this.compact();
+  }
+
+  /** Builds the base from many rows at once (a collection opened from storage). */
+  load(rows: Iterable<{ row: number; id: string; vector: TermVector }>): void {
+    for (const r of rows) this.toDelta(r.row, r.id, r.vector);
+    this.compact();
+  }
+
+  /** Puts a document at a row (replacing what was there) as part of the delta. */
+  private toDelta(row: number, id: string, vector: TermVector): void {
     this.grow(row + 1);
     this.clearRow(row);
-    if (id === null || !vector) return;
     this.ids[row] = id;
     this.state[row] = DELTA;
     this.lengths[row] = vector.length;
     this.delta.set(row, vector);
     this.live++;
     this.totalLength += vector.length;
-    if (this.delta.size >= Math.max(MIN_DELTA_TO_COMPACT, this.baseDocs / 8)) this.compact();
-  }
-
-  /** Builds the base from many rows at once (a collection opened from storage). */
-  load(rows: Iterable<{ row: number; id: string; vector: TermVector }>): void {
-    for (const r of rows) {
-      this.grow(r.row + 1);
-      this.clearRow(r.row);
-      this.ids[r.row] = r.id;
-      this.state[r.row] = DELTA;
-      this.lengths[r.row] = r.vector.length;
-      this.delta.set(r.row, r.vector);
-      this.live++;
-      this.totalLength += r.vector.length;
-    }
-    this.compact();
   }
 
   private clearRow(row: number): void {
