@@ -22,6 +22,21 @@ function bagOfWords(text: string): Float32Array {
 }
 
 /** A deterministic fake encoder: bag of hashed words; expert "beta" reverses the vector. */
+/** Every row with a model and the experts alpha and beta, in the table's order. */
+const ALL_ROWS = [
+  'bm25',
+  'base',
+  'hybrid-base',
+  'expert:alpha',
+  'expert:beta',
+  'dataset-router',
+  'router-mean',
+  'router-max',
+  'hybrid-router',
+  'dataset-oracle',
+  'instance-oracle',
+];
+
 function fakeBackend(fingerprint = 'fake-v1'): DenseBackend & { docCalls: number } {
   const b = {
     fingerprint,
@@ -115,19 +130,7 @@ describe('eval CLI', () => {
       'd',
     ]);
     expect([b.expertsDir, b.pilotLibrary, b.maxLength, b.routeExperts]).toEqual(['E', 'p.json', 256, ['x', 'y']]);
-    expect(resolveMethods(a)).toEqual([
-      'bm25',
-      'base',
-      'hybrid-base',
-      'expert:alpha',
-      'expert:beta',
-      'dataset-router',
-      'router-mean',
-      'router-max',
-      'hybrid-router',
-      'dataset-oracle',
-      'instance-oracle',
-    ]);
+    expect(resolveMethods(a)).toEqual(ALL_ROWS);
     expect(resolveMethods({ ...a, methods: ['bm25', 'experts'] })).toEqual(['bm25', 'expert:alpha', 'expert:beta']);
     expect(a.pilotWeighting).toBe('gain'); // chosen on training queries (bench/results/routing-selection.md)
     expect(parseArgs(['--data', 'd', '--pilot-weighting', 'none']).pilotWeighting).toBe('none');
@@ -161,19 +164,7 @@ describe('eval CLI', () => {
     const logs: string[] = [];
     const out = await runEval(args, { createBackend: async () => backend, log: (s) => logs.push(s) });
     expect(out.result.datasets).toEqual(['alpha', 'beta']);
-    expect(out.result.rows.map((r) => r.method)).toEqual([
-      'bm25',
-      'base',
-      'hybrid-base',
-      'expert:alpha',
-      'expert:beta',
-      'dataset-router',
-      'router-mean',
-      'router-max',
-      'hybrid-router',
-      'dataset-oracle',
-      'instance-oracle',
-    ]);
+    expect(out.result.rows.map((r) => r.method)).toEqual(ALL_ROWS);
     // beta has no train qrels: scored on its hash "test" half, printed.
     expect(out.result.splits).toEqual({ alpha: 'qrels/test.tsv', beta: 'sha1-odd-half(qrels/test.tsv)' });
     expect(logs.some((l) => l.includes('beta: pilot queries') && l.includes('sha1-even-half'))).toBe(true);
