@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isRouterRetrieverError } from '../src/boundary/errors.js';
+import { encoderBackend } from '../src/eval/dense.js';
+import { parseArgs } from '../tools/eval/cli.js';
 import { chooseDevice, type WebGpuProbe } from '../workers/engine/device.js';
 import { BUILT_DTYPES, checkDtype, resolveDtype } from '../workers/engine/dtype.js';
 import { EncoderEngine } from '../workers/engine/encoder-engine.js';
@@ -131,5 +133,22 @@ describe('EncoderEngine reports the dtype beside the backend', () => {
     const err = await engine.load(model(), { device: 'wasm', dtype: 'int8' as never }).catch((e: unknown) => e);
     expect(isRouterRetrieverError(err, 'INVALID_INPUT')).toBe(true);
     expect((err as Error).message).toMatch(/Unknown dtype "int8"/);
+  });
+});
+
+describe('the eval at another dtype', () => {
+  it('--dtype picks the encoder precision (default fp32) and rejects others', () => {
+    expect(parseArgs(['--data', 'd']).dtype).toBe('fp32');
+    expect(parseArgs(['--data', 'd', '--dtype', 'q8']).dtype).toBe('q8');
+    expect(() => parseArgs(['--data', 'd', '--dtype', 'fp64'])).toThrow(/--dtype/);
+  });
+
+  it('caches q8 document vectors apart from fp32 ones (fp32 keys unchanged)', () => {
+    const info = { fingerprint: 'abc', pooling: 'mean', normalize: false, maxLength: 512, dim: 4 } as const;
+    const enc = { embedDocuments: async () => new Float32Array(), embedQueries: async () => new Float32Array() };
+    const fp32 = encoderBackend(enc, { ...info, dtype: 'fp32' } as never).fingerprint;
+    const q8 = encoderBackend(enc, { ...info, dtype: 'q8' } as never).fingerprint;
+    expect(fp32).toBe('abc:mean:raw:len512');
+    expect(q8).toBe('abc:mean:raw:len512:q8');
   });
 });

@@ -38,6 +38,7 @@
  *   --doc-max-length N       documents only are truncated to N tokens (queries keep --max-length)
  *   --runtime wasm|node      onnxruntime-web WASM (default, as in the browser) or onnxruntime-node (native, faster;
  *                            same graph, tokenizer and merged weights)
+ *   --dtype fp32|q8          encoder precision (default fp32; q8: int8 linear layers; cached apart)
  *   --threads N              ORT WASM threads (default 1; the eval shares the machine)
  *   --batch-size N           texts per encoder batch (default 32)
  *   --k N                    documents kept per query (default 100: Recall@100 needs no more)
@@ -91,6 +92,7 @@ export interface EvalArgs {
   maxLength: number | null;
   docMaxLength: number | null;
   runtime: 'wasm' | 'node';
+  dtype: 'fp32' | 'q8';
   threads: number;
   batchSize: number;
   k: number;
@@ -109,7 +111,6 @@ function unitInterval(flag: string, value: string | undefined): number | null {
   return w;
 }
 const USAGE = 'the header of tools/eval/cli.ts';
-
 export function parseArgs(argv: readonly string[]): EvalArgs {
   return parseEvalArgs(argv, {}).args;
 }
@@ -138,6 +139,7 @@ const EVAL_OPTIONS = {
   'max-length': str,
   'doc-max-length': str,
   runtime: str,
+  dtype: str,
   threads: str,
   'batch-size': str,
   k: str,
@@ -188,6 +190,7 @@ export function parseEvalArgs(
     maxLength: positiveInt('--max-length', v['max-length'], null),
     docMaxLength: positiveInt('--doc-max-length', v['doc-max-length'], null),
     runtime: oneOf('--runtime', v.runtime, ['wasm', 'node'], 'wasm'),
+    dtype: oneOf('--dtype', v.dtype, ['fp32', 'q8'], 'fp32'),
     threads: positiveInt('--threads', v.threads, 1),
     batchSize: positiveInt('--batch-size', v['batch-size'], 32),
     k: positiveInt('--k', v.k, 100),
@@ -243,6 +246,7 @@ export function encoderFor(args: EvalArgs, log: (line: string) => void): ReturnT
     maxLength: args.maxLength ?? undefined,
     docMaxLength: args.docMaxLength ?? undefined,
     runtime: args.runtime,
+    dtype: args.dtype,
     threads: args.threads,
     batchSize: args.batchSize,
     log,
