@@ -1,9 +1,12 @@
 /**
  * The q8 linear layer as ONNX nodes: DynamicQuantizeLinear on the activation, MatMulInteger
  * with int8 weights (quantized at build time, ./quantize.ts), then the scale multiply. The
- * caller adds the fp32 bias. This is the node pattern onnxruntime's CPU provider (the one the
- * WASM build runs) fuses into DynamicQuantizeMatMul, so the pattern is kept whole inside each
- * If branch (DynamicQuantizeLinear included) rather than sharing one quantized activation.
+ * caller adds the fp32 bias. onnxruntime's CPU provider (the one the WASM build runs) fuses the
+ * pattern: into DynamicQuantizeMatMul, or, where its common-subexpression pass has merged the
+ * DynamicQuantizeLinear of the Q, K and V inputs into one, into MatMulIntegerToFloat per projection
+ * (onnxruntime-node's optimized fixture graph: per layer 3 DynamicQuantizeMatMul, 3
+ * MatMulIntegerToFloat, 1 DynamicQuantizeLinear). The pattern is kept whole inside each If branch,
+ * DynamicQuantizeLinear included, so that each branch fuses on its own.
  *
  * A fed (expert) weight is two inputs: `<key>` int8 [in, out] and `<key>.scale` float32 [out].
  */
