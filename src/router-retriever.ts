@@ -48,7 +48,8 @@ export class RouterRetriever {
   readonly name: string;
   /** The base model as the encoder reports it. */
   readonly model: ModelInfo;
-  readonly routing: RoutingMode;
+  /** The routing asked for ('auto': 'knn' while the pilot library has an abstention rule, else 'mean'). */
+  readonly routing: RoutingMode | 'auto';
   /** OpenOptions.fusion (checked), if given. */
   private readonly fusion: FusionSetting | undefined;
   private readonly sync: CrossTabSync;
@@ -69,7 +70,7 @@ export class RouterRetriever {
   ) {
     this.name = options.name;
     this.model = model;
-    this.routing = options.routing ?? 'mean';
+    this.routing = options.routing ?? 'auto';
     this.fusion = options.fusion === undefined ? undefined : checkFusion(options.fusion, 'fusion');
     this.sync = new CrossTabSync(options.name);
     const changed = () => this.sync.notify();
@@ -80,6 +81,7 @@ export class RouterRetriever {
       store,
       live,
       routing: this.routing,
+      abstainRule: () => this.experts.abstainRule(),
       routable: () => this.experts.routable(),
       isLoaded: (e) => this.experts.isLoaded(e),
       loaded: () => this.experts.loaded(),

@@ -22,6 +22,7 @@ async function setup() {
     store,
     live,
     routing: 'mean',
+    abstainRule: () => experts.abstainRule(),
     routable: () => experts.routable(),
     isLoaded: (e) => experts.isLoaded(e),
     loaded: () => experts.loaded(),
@@ -111,7 +112,7 @@ describe('QueryEngine', () => {
     expect(encoder.embedded.slice(before)).toEqual([{ text: 'c doc', expert: null }]);
     expect(r.hits.map((h) => h.id)[0]).toBe('d2');
     expect(r.hits[0].doc).toEqual({ id: 'd2', text: 'c doc 2' });
-    expect(r.route).toEqual({ expert: null, mode: 'mean', scores: {} });
+    expect(r.route).toEqual({ expert: null, mode: 'mean', scores: {}, abstained: false });
   });
 
   it('routes only to loaded experts; a stored expert whose adapter was in-memory keeps its pilots but is skipped until added again', async () => {

@@ -6,7 +6,7 @@
 import { RouterRetrieverError } from '../../src/boundary/errors.js';
 import type { EncoderApi, ExpertInfo, ModelInfo } from '../../src/boundary/encoder-api.js';
 import { docText, type Doc } from '../../src/doc.js';
-import type { FusionSetting } from '../../src/hybrid/fusion-json.js';
+import type { PilotExtras } from '../../src/router/library-file.js';
 import { analyzerFor } from '../../src/lexical/analyzer.js';
 import { LEXICAL_DEFAULTS } from '../../src/lexical/lexical-index.js';
 import { Lexicon } from '../../src/lexical/lexicon.js';
@@ -90,7 +90,7 @@ export class MemoryStore implements RetrieverStore {
   private expertRecs = new Map<string, ExpertRecord>();
   private pilots: PilotLibrary = new Map();
   private state: PilotStateRecord | undefined;
-  private fusion: FusionSetting | undefined;
+  private extras: PilotExtras = {};
   /** putDocs calls that committed. */
   commits = 0;
   /** Makes the next write fail (as a QUOTA_EXCEEDED transaction would), committing nothing. */
@@ -210,13 +210,13 @@ export class MemoryStore implements RetrieverStore {
     this.expertRecs.delete(name);
     this.pilots.delete(name);
   }
-  async putPilots(p: ReadonlyMap<string, readonly Float32Array[]>, state?: PilotStateRecord, fusion?: FusionSetting) {
+  async putPilots(p: ReadonlyMap<string, readonly Float32Array[]>, state?: PilotStateRecord, extras: PilotExtras = {}) {
     this.pilots = new Map([...p].map(([k, v]) => [k, [...v]]));
     this.state = state;
-    this.fusion = fusion;
+    this.extras = { ...extras };
   }
-  async getFusion() {
-    return this.fusion;
+  async getPilotExtras() {
+    return { ...this.extras };
   }
   async getPilots() {
     return new Map(this.pilots);
