@@ -6,6 +6,7 @@
  * pipeline, CRUD), query.ts (encode/route, index search, hydrate; the query cache),
  * experts.ts (experts and the pilot library), sync.ts (cross-tab changes).
  */
+import { checkExpertName } from './router/library-file.js';
 import { RouterRetrieverError } from './boundary/errors.js';
 import { EncoderClient } from './encoder-client.js';
 import { DEFAULT_FUSION, checkFusion, type FusionSetting } from './hybrid/fusion-json.js';
@@ -278,8 +279,7 @@ export class RouterRetriever {
    */
   addExpert(name: string, adapter: ModelSpec, pilots?: PilotSource): Promise<void> {
     this.requireOpen();
-    if (typeof name !== 'string' || name === '')
-      throw new RouterRetrieverError('INVALID_INPUT', 'An expert needs a non-empty name.');
+    checkExpertName(name);
     return this.serial(() => this.experts.add(name, adapter, pilots));
   }
 
