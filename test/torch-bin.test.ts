@@ -344,6 +344,21 @@ describe('hostile checkpoints: refused before the work they ask for', () => {
     await expectCode(parseTorchBin(big), 'MODEL_FORMAT', /declares 17825792 bytes, more than the/);
   });
 
+  it('a storage of type None is MODEL_FORMAT, not a TypeError', async () => {
+    const t: Call = {
+      call: G('torch._utils _rebuild_tensor_v2'),
+      args: [
+        { pid: ['storage', null, '0', 'cpu', 1] },
+        0,
+        [1],
+        [1],
+        false,
+        { call: G('collections OrderedDict'), args: [] },
+      ],
+    };
+    await expectCode(parseTorchBin(torchZip(w(t), { '0': one })), 'MODEL_FORMAT');
+  });
+
   it('a wrong CRC-32 and a duplicated entry name are refused', async () => {
     const good = torchZip(w(tensor('0', 'float32', 1, 0, [1], [1])), { '0': one });
     const r = ZipReader.open(good);

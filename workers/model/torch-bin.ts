@@ -122,13 +122,15 @@ function parseTorchZip(zip: ZipReader, file: string, inflated: Map<string, Uint8
     if (!Array.isArray(pid) || pid.length < 5 || pid[0] !== 'storage') {
       fail(file, `unexpected persistent id ${safeJson(pid)}; only tensor storages are supported`);
     }
-    const type = pid[1] as PickleGlobal;
+    const type = pid[1] as PickleGlobal | null;
+    if (typeof type !== 'object' || type === null || typeof type.name !== 'string')
+      fail(file, `storage type ${safeJson(type)} is not a torch storage class`);
     const key = pid[2];
     if (typeof key !== 'string' && typeof key !== 'number') fail(file, `storage key ${safeJson(key)} is not a string`);
     const keyStr = String(key);
     if (!/^[A-Za-z0-9_.-]+$/.test(keyStr) || keyStr.includes('..'))
       fail(file, `storage key ${safeJson(key)} is not a plain name`);
-    const dtype = TORCH_STORAGE_DTYPES[type.name];
+    const dtype = Object.hasOwn(TORCH_STORAGE_DTYPES, type.name) ? TORCH_STORAGE_DTYPES[type.name] : undefined;
     if (type.module !== 'torch' || dtype === undefined)
       fail(file, `storage type ${type.module}.${type.name} is not supported`);
     const cached = storages.get(keyStr);
