@@ -132,7 +132,7 @@ export class MemoryStore implements RetrieverStore {
     docs: readonly Doc[],
     vectors: readonly Float32Array[] | Float32Array,
     pre?: { tokens: string[][] },
-  ): Promise<{ slots: number[]; terms: TermVector[] }> {
+  ): Promise<{ slots: number[]; terms: TermVector[]; replaced: boolean[] }> {
     const tokens = pre?.tokens ?? this.analyze(docs).tokens;
     const before = this.lexicon.size;
     const terms = tokens.map((t) => termVectorOf(t, this.lexicon));
@@ -142,6 +142,7 @@ export class MemoryStore implements RetrieverStore {
       throw new RouterRetrieverError('QUOTA_EXCEEDED', 'Storage is full (fake).', { neededBytes: 1 });
     }
     const flat = vectors instanceof Float32Array ? vectors : null;
+    const replaced = docs.map((d) => (this.docs.get(d.id)?.slot ?? -1) >= 0);
     const alloc = allocateSlots(
       this.meta,
       docs.map((d) => this.docs.get(d.id)?.slot),
@@ -153,7 +154,7 @@ export class MemoryStore implements RetrieverStore {
       this.rows.set(alloc.slots[i], { id: d.id, v, t: terms[i] });
     });
     this.commits++;
-    return { slots: alloc.slots, terms };
+    return { slots: alloc.slots, terms, replaced };
   }
   async loadIndex(): Promise<IndexSnapshot> {
     const terms = [...this.rows].map(([row, r]) => ({ row, id: r.id, vector: r.t }));
