@@ -3,7 +3,7 @@ import { isRouterRetrieverError } from '../src/boundary/errors.js';
 import type { Doc, ModelSpec, PilotLibraryJson, PilotSource, SearchResult } from '../src/types.js';
 import type { LoadProgress } from '../src/boundary/encoder-api.js';
 import type { RouterRetriever } from '../src/router-retriever.js';
-import { splitFusion } from '../src/hybrid/fusion-json.js';
+import { libraryExperts } from '../src/router/library-file.js';
 import { isModelRef, readConfig, SAMPLE } from './config.js';
 import { cacheLoadedResources, registerServiceWorker } from './offline.js';
 import { ImportError, parseDocuments, type TextSplit } from './parse.js';
@@ -109,8 +109,8 @@ async function resolveExperts(): Promise<{
     const res = await fetch(cfg.pilotLibrary);
     if (!res.ok) throw new Error(`The pilot library ${cfg.pilotLibrary} could not be downloaded (HTTP ${res.status}).`);
     pilots = (await res.json()) as PilotLibraryJson;
-    // "_fusion" is the fusion learned with the library, not an expert.
-    for (const name of Object.keys(splitFusion(pilots).pilots as object)) experts[name] = `${cfg.expertsBase}${name}/`;
+    // "_fusion" and "_abstain" are what was learned with the library, not experts.
+    for (const name of libraryExperts(pilots)) experts[name] = `${cfg.expertsBase}${name}/`;
   }
   return { experts, pilots };
 }
@@ -230,6 +230,43 @@ let timer: ReturnType<typeof setTimeout> | undefined;
 let inflight: AbortController | null = null;
 
 /** The hover text of a hit's score: the fused score and each side's raw score (— where that side did not rank it). */
+/** Why the query went where it did, in words and a chart (the kNN gains, or the pilot similarities). */
+function routeExplained(r: SearchResult['route']): (HTMLElement | SVGSVGElement)[] {
+  const chosen = r.expert;
+  const attrs = {
+    class: 'small',
+    id: 'route-choice',
+    'data-expert': chosen ?? '',
+    'data-abstained': String(r.abstained),
+  };
+  if (r.knn) {
+    const pts = (g: number) => `${g >= 0 ? '+' : ''}${(g * 100).toFixed(1)}`;
+    const [bestName, bestGain] = Object.entries(r.knn.gains).sort((a, b) => b[1] - a[1])[0] ?? ['', 0];
+    const text = chosen
+      ? `Routed to expert “${chosen}”: on the ${r.knn.k} most similar training queries it gained ${pts(r.knn.gains[chosen])} nDCG@10 points over the base encoder (it needs more than ${pts(r.knn.minGain)}).`
+      : `Kept on the base encoder: on the ${r.knn.k} most similar training queries no expert gained more than ${pts(r.knn.minGain)} nDCG@10 points (best: “${bestName}”, ${pts(bestGain)}).`;
+    const gains = Object.fromEntries(Object.entries(r.knn.gains).map(([e, g]) => [e, g * 100]));
+    return [
+      el('p', attrs, text),
+      routeChart(gains, chosen, {
+        threshold: r.knn.minGain * 100,
+        what: 'nDCG@10 points each expert gained over the base encoder on the most similar training queries',
+        digits: 1,
+      }),
+    ];
+  }
+  return [
+    el(
+      'p',
+      attrs,
+      chosen
+        ? `Routed to expert “${chosen}” (${r.mode} similarity to its pilot embeddings).`
+        : 'No expert: the base encoder answers.',
+    ),
+    routeChart(r.scores, chosen),
+  ];
+}
+
 function scoreTitle(s: SearchResult['hits'][number]['scores']): string {
   const side = (x: number | null) => (x === null ? '—' : x.toFixed(3));
   return `fused ${s.fused.toFixed(3)} · dense (dot product) ${side(s.dense)} · BM25 ${side(s.lexical)}`;
@@ -291,17 +328,7 @@ async function runSearch(): Promise<void> {
     if (my !== seq) return;
     const terms = queryTerms(q);
     const chosen = auto.route.expert;
-    $('route').replaceChildren(
-      el('h3', {}, 'Routing'),
-      el(
-        'p',
-        { class: 'small', id: 'route-choice', 'data-expert': chosen ?? '' },
-        chosen
-          ? `Routed to expert “${chosen}” (${auto.route.mode} similarity to its pilot embeddings).`
-          : 'No expert: the base encoder answers.',
-      ),
-      routeChart(auto.route.scores, chosen),
-    );
+    $('route').replaceChildren(el('h3', {}, 'Routing'), ...routeExplained(auto.route));
     const cols = [column(`Auto routing${chosen ? ` → ${chosen}` : ''}`, 'auto', auto, terms)];
     if (cmp) cols.push(column(other === 'none' ? 'Base encoder (no expert)' : `Expert “${other}”`, other, cmp, terms));
     $('columns').replaceChildren(...cols);

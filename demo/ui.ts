@@ -60,9 +60,18 @@ export function snippet(text: string, terms: string[], max = 240): Node[] {
   return out;
 }
 
-/** The routing decision as an SVG bar chart: one bar per expert, the chosen one marked. */
-export function routeChart(scores: Record<string, number>, chosen: string | null): SVGSVGElement | HTMLElement {
+/**
+ * The routing decision as an SVG bar chart: one bar per expert, the chosen one marked; with
+ * `threshold`, a dashed line where a bar must reach for its expert to be chosen.
+ */
+export function routeChart(
+  scores: Record<string, number>,
+  chosen: string | null,
+  opts: { threshold?: number; what?: string; digits?: number } = {},
+): SVGSVGElement | HTMLElement {
   const entries = Object.entries(scores);
+  const what = opts.what ?? "similarity of the query to each expert's pilot embeddings";
+  const digits = opts.digits ?? 3;
   if (entries.length === 0)
     return el('p', { class: 'muted' }, 'No experts with pilot embeddings: the base encoder answers.');
   const ns = 'http://www.w3.org/2000/svg';
@@ -70,14 +79,15 @@ export function routeChart(scores: Record<string, number>, chosen: string | null
   const labelW = 110;
   const width = 320;
   const vals = entries.map(([, v]) => v);
-  const lo = Math.min(0, ...vals);
-  const hi = Math.max(...vals, lo + 1e-9);
+  const lo = Math.min(0, ...vals, opts.threshold ?? 0);
+  const hi = Math.max(...vals, opts.threshold ?? -Infinity, lo + 1e-9);
   const svg = document.createElementNS(ns, 'svg');
   svg.setAttribute('viewBox', `0 0 ${width} ${entries.length * rowH}`);
   svg.setAttribute('class', 'route-chart');
   svg.setAttribute('role', 'img');
-  const desc = entries.map(([n, v]) => `${n} ${v.toFixed(3)}${n === chosen ? ' (chosen)' : ''}`).join(', ');
-  svg.setAttribute('aria-label', `Routing: similarity of the query to each expert's pilot embeddings: ${desc}`);
+  const desc = entries.map(([n, v]) => `${n} ${v.toFixed(digits)}${n === chosen ? ' (chosen)' : ''}`).join(', ');
+  const bar = opts.threshold === undefined ? '' : `; an expert needs more than ${opts.threshold.toFixed(digits)}`;
+  svg.setAttribute('aria-label', `Routing: ${what}: ${desc}${bar}`);
   entries.forEach(([name, v], i) => {
     const y = i * rowH;
     const g = document.createElementNS(ns, 'g');
@@ -97,10 +107,23 @@ export function routeChart(scores: Record<string, number>, chosen: string | null
     const val = document.createElementNS(ns, 'text');
     val.setAttribute('x', String(labelW + w + 4));
     val.setAttribute('y', String(y + 15));
-    val.textContent = v.toFixed(3);
+    val.textContent = v.toFixed(digits);
     g.append(label, rect, val);
     svg.append(g);
   });
+  if (opts.threshold !== undefined) {
+    const x = labelW + Math.max(2, ((opts.threshold - lo) / (hi - lo)) * (width - labelW - 50));
+    const line = document.createElementNS(ns, 'line');
+    for (const [k, v] of [
+      ['x1', x],
+      ['x2', x],
+      ['y1', 0],
+      ['y2', entries.length * rowH],
+    ] as const)
+      line.setAttribute(k, v.toFixed(1));
+    line.setAttribute('class', 'threshold');
+    svg.append(line);
+  }
   return svg;
 }
 

@@ -15,6 +15,8 @@ interface KnownQuery {
   id: string;
   text: string;
   expected: Record<string, string>;
+  /** Model label -> the expert the router chose (null: kept on the base encoder). */
+  routed?: Record<string, string | null>;
 }
 const meta = JSON.parse(
   readFileSync(join(import.meta.dirname, '..', 'public', 'demo-data', 'queries.json'), 'utf8'),
@@ -281,7 +283,19 @@ test('the bundled contriever-mini answers the known queries (auto routing and ba
       await expect(topOf(page, 'auto')).toHaveAttribute('data-id', q.expected['contriever-mini']);
     if (q.expected['contriever-mini/none'])
       await expect(topOf(page, 'none')).toHaveAttribute('data-id', q.expected['contriever-mini/none']);
+    // The routing panel shows the abstaining router's decision, the one the Node pipeline recorded
+    // (an expert, or kept on the base encoder), with the gain threshold drawn.
+    const routed = q.routed?.['contriever-mini'];
+    if (routed !== undefined) {
+      await expect(page.locator('#route-choice')).toHaveAttribute('data-expert', routed ?? '');
+      await expect(page.locator('#route-choice')).toHaveAttribute('data-abstained', String(routed === null));
+      await expect(page.locator('.route-chart .threshold')).toHaveCount(1);
+    }
   }
+  expect(
+    mini.filter((q) => q.routed?.['contriever-mini'] === null).length,
+    'some known queries stay on the base',
+  ).toBeGreaterThan(0);
   await shot(page, info, 'contriever-mini-search');
   expect(errors, 'no console errors').toEqual([]);
 });

@@ -205,6 +205,19 @@ test.describe('encoder worker', () => {
     expect(truncated.code).toBe('MODEL_FORMAT');
   });
 
+  test("a vocabulary longer than the embedding table is refused at load, on this project's backend too", async ({
+    page,
+  }, info) => {
+    const device = info.project.name === 'webgpu' ? 'webgpu' : 'wasm';
+    const r = await h(page, 'load', { hostile: 'long-vocab' }, { device });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.code).toBe('MODEL_FORMAT');
+    expect(r.message).toMatch(
+      /word_embeddings\.weight" has shape \[30522, 32\] but config\.json implies \[30572, 32\]/,
+    );
+  });
+
   test('device webgpu without an adapter is a BACKEND error; forced wasm works everywhere', async ({ page }) => {
     if (isWebGpuProject()) {
       const { info } = ok(await h(page, 'load', TINY, { device: 'wasm' }));

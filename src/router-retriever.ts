@@ -6,6 +6,7 @@
  * pipeline, CRUD), query.ts (encode/route, index search, hydrate; the query cache),
  * experts.ts (experts and the pilot library), sync.ts (cross-tab changes).
  */
+import { checkExpertName } from './router/library-file.js';
 import { RouterRetrieverError } from './boundary/errors.js';
 import { EncoderClient } from './encoder-client.js';
 import { DEFAULT_FUSION, checkFusion, type FusionSetting } from './hybrid/fusion-json.js';
@@ -48,7 +49,8 @@ export class RouterRetriever {
   readonly name: string;
   /** The base model as the encoder reports it. */
   readonly model: ModelInfo;
-  readonly routing: RoutingMode;
+  /** The routing asked for ('auto': 'knn' while the pilot library has an abstention rule, else 'mean'). */
+  readonly routing: RoutingMode | 'auto';
   /** OpenOptions.fusion (checked), if given. */
   private readonly fusion: FusionSetting | undefined;
   private readonly sync: CrossTabSync;
@@ -69,7 +71,7 @@ export class RouterRetriever {
   ) {
     this.name = options.name;
     this.model = model;
-    this.routing = options.routing ?? 'mean';
+    this.routing = options.routing ?? 'auto';
     this.fusion = options.fusion === undefined ? undefined : checkFusion(options.fusion, 'fusion');
     this.sync = new CrossTabSync(options.name);
     const changed = () => this.sync.notify();
@@ -80,6 +82,7 @@ export class RouterRetriever {
       store,
       live,
       routing: this.routing,
+      abstainRule: () => this.experts.abstainRule(),
       routable: () => this.experts.routable(),
       isLoaded: (e) => this.experts.isLoaded(e),
       loaded: () => this.experts.loaded(),
@@ -277,8 +280,7 @@ export class RouterRetriever {
    */
   addExpert(name: string, adapter: ModelSpec, pilots?: PilotSource): Promise<void> {
     this.requireOpen();
-    if (typeof name !== 'string' || name === '')
-      throw new RouterRetrieverError('INVALID_INPUT', 'An expert needs a non-empty name.');
+    checkExpertName(name);
     return this.serial(() => this.experts.add(name, adapter, pilots));
   }
 

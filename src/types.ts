@@ -55,7 +55,12 @@ export interface ExpertSpec {
   pilots?: PilotSource;
 }
 
-export type RoutingMode = 'mean' | 'max';
+/**
+ * 'knn': the abstaining router (src/router/abstain.ts): an expert only where training queries like
+ * this one gained with it over the base, else the base encoder. 'mean': the paper (the best mean
+ * similarity to an expert's pilots). 'max': the authors' code (the single most similar pilot).
+ */
+export type RoutingMode = 'knn' | 'mean' | 'max';
 
 export interface OpenOptions {
   /** Collection name: one IndexedDB database per collection. */
@@ -69,8 +74,8 @@ export interface OpenOptions {
   device?: DeviceRequest;
   /** Precision of the encoder (default 'fp32'; 'q8': int8 linear layers on WASM; 'auto'): see LoadOptions.dtype. */
   dtype?: DtypeRequest;
-  /** 'mean' (the paper, default) or 'max' (the authors' code). */
-  routing?: RoutingMode;
+  /** 'auto' (default): 'knn' when the pilot library has an abstention rule ("_abstain"), else 'mean'. */
+  routing?: RoutingMode | 'auto';
   /** Opened with another base model: 'error' (default) or re-embed every document. */
   onModelMismatch?: 'error' | 'reindex';
   /** Use int8 vectors (scan int8, rescore exactly): true, false, or 'auto' (default: from 200k documents). */
@@ -125,11 +130,25 @@ export interface SearchOptions {
 }
 
 export interface RouteResult {
-  /** Chosen expert, or null when no expert/pilots exist (base encoder). */
+  /** Chosen expert, or null: the base encoder (no expert is routable, or the router abstained). */
   expert: string | null;
+  /** The rule that decided ('knn' asked for without a rule in the library routes by 'mean'). */
   mode: RoutingMode;
-  /** Per-expert similarity (mean or max over its pilots). */
+  /** Per-expert similarity (mean, or max in mode 'max', over its pilots). */
   scores: Record<string, number>;
+  /** True when experts were routable but the rule kept the query on the base encoder. */
+  abstained: boolean;
+  /** Mode 'knn': why. */
+  knn?: {
+    /** Per expert: its mean nDCG@10 gain over the base on the k nearest training queries. */
+    gains: Record<string, number>;
+    /** The best gain minus minGain: > 0 means an expert was chosen. */
+    margin: number;
+    /** Mean cosine similarity of the query to those training queries. */
+    similarity: number;
+    k: number;
+    minGain: number;
+  };
 }
 
 /** A hit's scores on each side; null where the side did not rank it (not in its top max(k, 100), or not run). */

@@ -32,6 +32,7 @@ const ALL_ROWS = [
   'dataset-router',
   'router-mean',
   'router-max',
+  'router',
   'hybrid-router',
   'dataset-oracle',
   'instance-oracle',
@@ -176,8 +177,18 @@ describe('eval CLI', () => {
       expect(row('dataset-oracle').ndcg_at_10[d]).toBeCloseTo(best, 12);
       expect(row('instance-oracle').ndcg_at_10[d]!).toBeGreaterThanOrEqual(best - 1e-12);
     }
-    expect(out.result.routing_accuracy!.map((a) => a.method)).toEqual(['dataset-router', 'router-mean', 'router-max']);
-    expect(out.routing.length).toBe(3 * (row('base').num_queries.alpha + row('base').num_queries.beta));
+    expect(out.result.routing_accuracy!.map((a) => a.method)).toEqual([
+      'dataset-router',
+      'router-mean',
+      'router-max',
+      'router',
+    ]);
+    expect(out.routing.length).toBe(4 * (row('base').num_queries.alpha + row('base').num_queries.beta));
+    // The abstaining router sends each query to an expert or keeps it on the base, scoring as that row.
+    const decided = out.routing.filter((x) => x.method === 'router' && x.dataset === 'alpha');
+    for (const r of decided) expect(['base', 'alpha', 'beta']).toContain(r.expert);
+    const mean = decided.reduce((t, r) => t + r.ndcg_at_10, 0) / decided.length;
+    expect(row('router').ndcg_at_10.alpha).toBeCloseTo(mean, 12);
     expect(out.routing[0]).toMatchObject({ dataset: 'alpha', method: 'dataset-router' });
     expect(out.markdown).toContain('| nDCG@10 x100 | alpha | beta | avg |');
     expect(out.markdown).toContain('routing acc.');
@@ -242,6 +253,7 @@ describe('eval CLI', () => {
         'expert-beta',
         'hybrid-base',
         'hybrid-router',
+        'router',
         'router-max',
         'router-mean',
       ]

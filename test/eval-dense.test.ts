@@ -91,6 +91,7 @@ describe('eval CLI dense path on the tiny fixture model', () => {
       'dataset-router',
       'router-mean',
       'router-max',
+      'router',
       'hybrid-router',
       'dataset-oracle',
       'instance-oracle',
@@ -132,7 +133,7 @@ describe('eval CLI dense path on the tiny fixture model', () => {
         parseArgs([
           ...argv,
           '--methods',
-          'bm25,base,router-mean,hybrid-base,hybrid-router',
+          'bm25,base,router,hybrid-base,hybrid-router',
           '--fusion-weight',
           String(weight),
         ]),
@@ -141,7 +142,8 @@ describe('eval CLI dense path on the tiny fixture model', () => {
     const [dense, lexical] = [await ends(0), await ends(1)];
     const row = (o: typeof out, m: string) => o.result.rows.find((r) => r.method === m)!.ndcg_at_10;
     expect(row(dense, 'hybrid-base')).toEqual(row(dense, 'base'));
-    expect(row(dense, 'hybrid-router')).toEqual(row(dense, 'router-mean'));
+    // hybrid-router routes as search() does by default: the abstaining router built with the library.
+    expect(row(dense, 'hybrid-router')).toEqual(row(dense, 'router'));
     for (const d of ['alpha', 'beta']) expect(row(lexical, 'hybrid-base')[d]).toBeCloseTo(row(lexical, 'bm25')[d]!, 2);
     expect(row(lexical, 'hybrid-router')).toEqual(row(lexical, 'hybrid-base'));
 
@@ -159,7 +161,12 @@ describe('eval CLI dense path on the tiny fixture model', () => {
         .map((r) => r.query_id)
         .sort(),
     ).toEqual(betaTest.sort());
-    expect(out.result.routing_accuracy!.map((a) => a.method)).toEqual(['dataset-router', 'router-mean', 'router-max']);
+    expect(out.result.routing_accuracy!.map((a) => a.method)).toEqual([
+      'dataset-router',
+      'router-mean',
+      'router-max',
+      'router',
+    ]);
     expect(docCalls).toBeGreaterThan(0);
 
     // Second run: no document is embedded again; same numbers.
@@ -179,10 +186,12 @@ describe('eval CLI dense path on the tiny fixture model', () => {
     // The built pilot library is written and can be fed back with --pilot-library.
     const pilotsFile = outFile.replace(/\.json$/, '.pilots.json');
     const again = await runEval(
-      parseArgs([...argv, '--pilot-library', pilotsFile, '--methods', 'router-mean,router-max']),
+      parseArgs([...argv, '--pilot-library', pilotsFile, '--methods', 'router-mean,router-max,router']),
       deps([]),
     );
-    for (const m of ['router-mean', 'router-max']) {
+    // The file carries the abstention rule built with it ("_abstain"): the router row is the same too.
+    expect(again.result.meta?.abstain).toMatchObject({ source: 'given', k: 50, min_gain: 0.02 });
+    for (const m of ['router-mean', 'router-max', 'router']) {
       expect(again.result.rows.find((r) => r.method === m)!.ndcg_at_10.alpha).toEqual(
         out.result.rows.find((r) => r.method === m)!.ndcg_at_10.alpha,
       );

@@ -7,10 +7,10 @@ import {
   DEFAULT_LEXICAL_WEIGHT_BASE,
   checkFusion,
   splitFusion,
-  withFusion,
   type FusionSetting,
 } from '../src/hybrid/fusion-json.js';
 import { ExpertRegistry } from '../src/retriever/experts.js';
+import { writeLibraryFile } from '../src/router/library-file.js';
 import { Indexing } from '../src/retriever/indexing.js';
 import { LiveIndex } from '../src/retriever/live-index.js';
 import { QueryEngine } from '../src/retriever/query.js';
@@ -40,6 +40,7 @@ async function setup(defaultFusion?: FusionSetting) {
     store,
     live,
     routing: 'mean',
+    abstainRule: () => experts.abstainRule(),
     routable: () => experts.routable(),
     isLoaded: (e) => experts.isLoaded(e),
     loaded: () => experts.loaded(),
@@ -77,7 +78,7 @@ describe('hybrid search', () => {
     );
     expect(r.hits[0]).toMatchObject({ id: 'd0', scores: { dense: null, fused: r.hits[0].score } });
     expect(r.hits[0].scores.lexical).toBe(r.hits[0].score);
-    expect(r.route).toEqual({ expert: null, mode: 'mean', scores: {} });
+    expect(r.route).toEqual({ expert: null, mode: 'mean', scores: {}, abstained: false });
     expect(r.timings.encode).toBe(0);
     expect(typeof r.timings.lexical).toBe('number');
   });
@@ -222,12 +223,12 @@ describe('hybrid search', () => {
 });
 
 describe('the pilot library\'s "_fusion"', () => {
-  it('splitFusion takes it out (string or object), checks it, and withFusion puts it back', () => {
+  it('splitFusion takes it out (string or object), checks it, and writeLibraryFile puts it back', () => {
     const json = { a: [[1, 0]], _fusion: { method: 'rrf', weight: 0.25 } };
     expect(splitFusion(json)).toEqual({ pilots: { a: [[1, 0]] }, fusion: { method: 'rrf', weight: 0.25 } });
     expect(splitFusion(JSON.stringify(json))).toEqual(splitFusion(json));
     expect(splitFusion({ a: [[1]] })).toEqual({ pilots: { a: [[1]] }, fusion: undefined });
-    expect(withFusion({ a: [[1]] }, { method: 'convex', weight: 0.4 })).toEqual({
+    expect(writeLibraryFile({ a: [[1]] }, { fusion: { method: 'convex', weight: 0.4 } })).toEqual({
       a: [[1]],
       _fusion: { method: 'convex', weight: 0.4 },
     });
@@ -249,7 +250,7 @@ describe('the pilot library\'s "_fusion"', () => {
     await experts.importLibrary({ xa: [pilot], _fusion: { method: 'convex', weight: 0.45 } } as never);
     expect(experts.fusion()).toEqual({ method: 'convex', weight: 0.45 });
     expect([...(await store.getPilots()).keys()]).toEqual(['xa']);
-    expect(await store.getFusion()).toEqual({ method: 'convex', weight: 0.45 });
+    expect((await store.getPilotExtras()).fusion).toEqual({ method: 'convex', weight: 0.45 });
     expect(experts.exportLibrary()).toEqual({ xa: [pilot], _fusion: { method: 'convex', weight: 0.45 } });
     // kept when experts change, restored from the store
     await experts.add('xb', { files: {} } as never, { pilotEmbeddings: [pilot] });

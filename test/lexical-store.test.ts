@@ -3,6 +3,7 @@
  * the documents and vectors, failed transactions leaving both indexes as they were, reopening
  * without analyzing any document, the v2 -> v3 migration, lexical options, export/import.
  */
+import { buildAbstainRule } from '../src/router/abstain.js';
 import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -280,18 +281,25 @@ describe('lexical index in the store', () => {
       docs,
       docs.map((_, i) => vec(i)),
     );
-    await s.putPilots(new Map([['e', [vec(1)]]]), undefined, { method: 'rrf', weight: 0.6 });
+    const abstain = buildAbstainRule(
+      ['e'],
+      [{ queryEmbeddings: [vec(1), vec(2)], baseScores: [0, 0.5], scores: { e: [1, 0.25] } }],
+    );
+    const extras = { fusion: { method: 'rrf' as const, weight: 0.6, baseWeight: 0.7 }, abstain };
+    await s.putPilots(new Map([['e', [vec(1)]]]), undefined, extras);
+    expect(await s.getPilotExtras()).toEqual(extras);
     const file = await s.exportCollection();
     const { header, data } = decodeContainer(file);
     expect(header).toMatchObject({
       version: 2,
       lexical: { analyzer: 'plain' },
-      fusion: { method: 'rrf', weight: 0.6 },
+      fusion: { method: 'rrf', weight: 0.6, baseWeight: 0.7 },
     });
     const t = await CollectionStore.importCollection(fresh(), file);
     opened.push(t);
     expect(t.meta.lexical.analyzer).toBe('plain');
-    expect(await t.getFusion()).toEqual({ method: 'rrf', weight: 0.6 });
+    // The pilot library's extras travel with the file: the fusion (baseWeight too) and the abstention rule.
+    expect(await t.getPilotExtras()).toEqual(extras);
     expect(await storedResults(t)).toEqual(freshResults(docs, 'plain'));
     // a version 1 file (no lexical data) imports with the default options
     const v1 = encodeContainer({ ...header, version: 1, lexical: undefined, fusion: undefined }, [data]);

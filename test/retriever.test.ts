@@ -22,6 +22,7 @@ async function setup() {
     store,
     live,
     routing: 'mean',
+    abstainRule: () => experts.abstainRule(),
     routable: () => experts.routable(),
     isLoaded: (e) => experts.isLoaded(e),
     loaded: () => experts.loaded(),
@@ -42,6 +43,16 @@ describe('Indexing', () => {
     expect(live.index.rows).toBe(10);
     const hits = await live.index.searchAsync(fakeEmbedding('a doc 0', null), 1);
     expect(hits[0].id).toBe('d0');
+  });
+
+  it('counts added and replaced from what the write found: ids another tab stored meanwhile are replacements', async () => {
+    const { encoder, store, indexing } = await setup();
+    // While this call embeds, "another tab" stores two of its ids (the fake store writes at once).
+    encoder.onDocuments = (call) => {
+      if (call === 1) void store.writeDocs(docs(2), new Float32Array(2 * DIM).fill(0.5));
+    };
+    expect(await indexing.upsert(docs(5), 10)).toEqual({ added: 3, replaced: 2, skipped: 0 });
+    expect(store.docs.size).toBe(5);
   });
 
   it('skips identical content without embedding it; a changed document is re-embedded and keeps its slot', async () => {
@@ -111,7 +122,7 @@ describe('QueryEngine', () => {
     expect(encoder.embedded.slice(before)).toEqual([{ text: 'c doc', expert: null }]);
     expect(r.hits.map((h) => h.id)[0]).toBe('d2');
     expect(r.hits[0].doc).toEqual({ id: 'd2', text: 'c doc 2' });
-    expect(r.route).toEqual({ expert: null, mode: 'mean', scores: {} });
+    expect(r.route).toEqual({ expert: null, mode: 'mean', scores: {}, abstained: false });
   });
 
   it('routes only to loaded experts; a stored expert whose adapter was in-memory keeps its pilots but is skipped until added again', async () => {

@@ -64,7 +64,7 @@ describe('RouterRetriever (Node, in-process encoder, fake-indexeddb)', () => {
     expect(r.hits).toHaveLength(5);
     expect(r.hits[0].id).toBe(target.id);
     expect(r.hits[0].doc).toEqual(target);
-    expect(r.route).toEqual({ expert: null, mode: 'mean', scores: {} });
+    expect(r.route).toEqual({ expert: null, mode: 'mean', scores: {}, abstained: false });
     expect(r.timings.total).toBeGreaterThanOrEqual(r.timings.search);
     for (let i = 1; i < r.hits.length; i++) expect(r.hits[i - 1].score).toBeGreaterThanOrEqual(r.hits[i].score);
     const st = await rr.stats();

@@ -9,7 +9,7 @@
 import 'fake-indexeddb/auto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { splitFusion } from '../src/hybrid/fusion-json.js';
+import { libraryExperts } from '../src/router/library-file.js';
 import { RouterRetriever } from '../src/router-retriever.js';
 import { EncoderEngine } from '../workers/engine/encoder-engine.js';
 import { oneOf, parseCli, positiveInt } from './lib/args.js';
@@ -36,9 +36,7 @@ const sample = oneOf('--sample', v.sample, ['full', 'small', 'tiny'], 'full');
 const ort = await import('onnxruntime-node');
 const encoder = new EncoderEngine({ ort: ort as never, cpuProvider: 'cpu' });
 const library = readFileSync(join(MODEL, 'pilot-library.json'), 'utf8');
-const experts = Object.fromEntries(
-  Object.keys(splitFusion(library).pilots as object).map((n) => [n, folderSpec(join(MODEL, 'experts', n))]),
-);
+const experts = Object.fromEntries(libraryExperts(library).map((n) => [n, folderSpec(join(MODEL, 'experts', n))]));
 const rr = await RouterRetriever.open({
   name: `demo-${sample}`,
   model: folderSpec(MODEL),

@@ -18,8 +18,8 @@
  * and have at most 3 relevant documents, all of which are included in BOTH samples.
  *
  * --expect runs the real pipeline in Node (EncoderEngine on ORT WASM): base-encoder document
- * embeddings, mean routing over the pilot library, the routed expert's query embedding, exact
- * dot-product top 100 fused with the SDK's BM25 top 100 (the default hybrid search). A query keeps an expectation for that model only if its top document is
+ * embeddings, routing as the SDK's default does (the library's abstention rule when it has one,
+ * else the pilot mean), the chosen encoder's query embedding, exact dot-product top 100 fused with the SDK's BM25 top 100 (the default hybrid search). A query keeps an expectation for that model only if its top document is
  * unambiguous (relative margin over the second >= 1e-3) and, for judged queries, relevant.
  * "Probe" queries (the start of a document's own text) give the tiny random fixture something
  * to find; their expected document is the one they were cut from.
@@ -29,7 +29,9 @@ import { join, resolve } from 'node:path';
 import { docText } from '../src/doc.js';
 import { hashHalf } from '../src/eval/splits.js';
 import { fuse } from '../src/hybrid/fusion.js';
-import { DEFAULT_FUSION, splitFusion } from '../src/hybrid/fusion-json.js';
+import { DEFAULT_FUSION } from '../src/hybrid/fusion-json.js';
+import { decideRoute, type AbstainRule } from '../src/router/abstain.js';
+import { readLibraryFile } from '../src/router/library-file.js';
 import { LexicalIndex } from '../src/lexical/lexical-index.js';
 import { FUSION_DEPTH } from '../src/retriever/search-options.js';
 import { routeQuery, type PilotLibrary } from '../src/router/route.js';
@@ -116,8 +118,8 @@ export interface KnownQuery {
   relevant: string[];
   /** Model label -> the document id the pipeline ranks first (only where verified). */
   expected: Record<string, string>;
-  /** Model label -> the expert the router picked. */
-  routed?: Record<string, string>;
+  /** Model label -> the expert the router picked (null: it kept the query on the base encoder). */
+  routed?: Record<string, string | null>;
 }
 
 function fnv1a(s: string): number {
@@ -276,13 +278,17 @@ async function verify(
       console.error(`[${spec.label}] skipping expert folder ${n}: ${(e as Error).message}`);
     }
   }
-  const pilots: PilotLibrary = spec.pilots
+  const file = spec.pilots ? readLibraryFile(readFileSync(spec.pilots, 'utf8')) : null;
+  const pilots: PilotLibrary = file
     ? new Map(
-        Object.entries(splitFusion(readFileSync(spec.pilots, 'utf8')).pilots as Record<string, number[][]>).map(
-          ([k, v]) => [k, v.map((r) => Float32Array.from(r))],
-        ),
+        Object.entries(file.pilots as Record<string, number[][]>).map(([k, v]) => [
+          k,
+          v.map((r) => Float32Array.from(r)),
+        ]),
       )
     : await fixturePilots(engine);
+  // The page routes as the SDK does by default: the library's abstention rule when it has one.
+  const rule: AbstainRule | undefined = file?.abstain;
   const dim = info.dim;
   const t0 = Date.now();
   const D = await engine.embedDocuments(docs.map(docText), { batchSize: 32 });
@@ -308,8 +314,9 @@ async function verify(
   let keptBase = 0;
   for (const q of queries) {
     const base = await engine.embedQuery(q.text, null);
-    const r = routeQuery(base, pilots, 'mean');
-    const auto = top1(q.text, await engine.embedQuery(q.text, r.expert), true);
+    const r = rule ? decideRoute(base, rule, new Set(pilots.keys())) : routeQuery(base, pilots, 'mean');
+    const auto =
+      r.expert === null ? top1(q.text, base, false) : top1(q.text, await engine.embedQuery(q.text, r.expert), true);
     if (q.relevant.includes(auto.id) && auto.margin >= 1e-3) {
       q.expected[spec.label] = auto.id;
       (q.routed ??= {})[spec.label] = r.expert;

@@ -1,5 +1,6 @@
 /** The evaluation's configuration, hooks and output (src/eval/run-eval.ts). */
 import type { FusionMethod } from '../hybrid/fusion.js';
+import type { AbstainRule } from '../router/abstain.js';
 import type { PilotWeighting } from '../router/pilots.js';
 import type { PilotLibrary } from '../vectors.js';
 import type { Bm25Profile } from './bm25.js';
@@ -28,6 +29,14 @@ export interface RunEvalConfig {
   ignoreIdenticalIds?: boolean;
   /** Use this pilot library for router-mean / router-max instead of building one. */
   pilotLibrary?: PilotLibrary | null;
+  /**
+   * The abstention rule of the `router` row and of hybrid-router (the given library's
+   * "_abstain"). Absent: built from the pilot queries when the pilot library is built too, or
+   * when `router` is asked for; a given library without one routes hybrid-router by router-mean.
+   */
+  abstain?: AbstainRule | null;
+  /** k and minGain of a rule built here (defaults: src/router/abstain.ts). */
+  abstainBuild?: { k?: number; minGain?: number };
   /** Centroids per (expert, domain) group (default 1, the paper's). */
   pilotK?: number;
   /** Queries on which every expert scores the same: 'first' expert (the paper) or 'skip'. */
@@ -71,6 +80,8 @@ export interface RunEvalOutput {
   routing: RoutingRecord[];
   /** The pilot library router-mean / router-max used (built or given), else null. */
   pilotLibrary: PilotLibrary | null;
+  /** The abstention rule `router` / hybrid-router used (built or given), else null. */
+  abstain: AbstainRule | null;
   /** With keepRuns: method -> dataset -> query id -> ranking (./runs.ts). */
   runs?: Runs;
 }

@@ -2,15 +2,14 @@
  * Hybrid rows of the evaluation: BM25 fused with a dense ranking, per query, with the SDK's own
  * fusion (src/hybrid/fusion.ts), so a row scores what `search()` returns.
  * - `hybrid-base`: BM25 + the base encoder's ranking.
- * - `hybrid-router`: BM25 + the ranking of the expert the router chose for the query (the
- *   SDK's default search).
+ * - `hybrid-router`: BM25 + the ranking of the encoder the router chose for the query (the
+ *   SDK's default search: the abstaining router when there is a rule, else router-mean).
  * The fusion weight is given, or learned on the pilot (training) queries only: the grid point
- * with the best macro mean nDCG@10 over the domains that have such queries.
+ * with the best macro mean nDCG@10 over the domains that have such queries. A query fused with
+ * the base ranking uses `baseWeight` (hybrid-base's weight), as search() does.
  */
 import { RouterRetrieverError } from '../boundary/errors.js';
 import { fuse, type FusionMethod } from '../hybrid/fusion.js';
-import { routeMean } from '../router/route.js';
-import type { PilotLibrary } from '../vectors.js';
 import type { Hit } from '../search/types.js';
 import { evaluateQuery, type EvalOptions, type QueryMetrics, type Qrels, type Ranking } from './metrics.js';
 import type { PerQueryScores } from './table.js';
@@ -47,6 +46,13 @@ export interface QuerySet {
 /** Which dense ranking a query is fused with ('base' or an expert name). */
 export type DenseSource = (dataset: string, qid: string) => string;
 
+/** A fusion: the lexical weight, and the one for a query fused with the base ranking (default `weight`). */
+export interface EvalFusion {
+  method: FusionMethod;
+  weight: number;
+  baseWeight?: number;
+}
+
 function hits(r: Ranking): Hit[] {
   return r.ids.map((id, i) => ({ id, score: r.scores[i] }));
 }
@@ -57,13 +63,14 @@ export function fusedRanking(
   dataset: string,
   qid: string,
   dense: string,
-  fusion: { method: FusionMethod; weight: number },
+  fusion: EvalFusion,
   k: number,
 ): Ranking | undefined {
   const d = rankings.get(dataset, dense, qid);
   const l = rankings.get(dataset, 'bm25', qid);
   if (!d || !l) return undefined;
-  const fused = fuse(hits(d), hits(l), k, { ...fusion, depth: DEPTH });
+  const weight = dense === 'base' ? (fusion.baseWeight ?? fusion.weight) : fusion.weight;
+  const fused = fuse(hits(d), hits(l), k, { method: fusion.method, weight, depth: DEPTH });
   return { ids: fused.map((h) => h.id), scores: fused.map((h) => h.score) };
 }
 
@@ -72,7 +79,7 @@ export function hybridScores(
   rankings: RankingStore,
   sets: readonly QuerySet[],
   denseOf: DenseSource,
-  fusion: { method: FusionMethod; weight: number },
+  fusion: EvalFusion,
   k: number,
   evalOpts: EvalOptions,
   /** Keep each fused ranking in `rankings` under this source name (the row's, for its run file). */
@@ -104,7 +111,10 @@ export function macroNdcg(scores: PerQueryScores): number {
   return means.length ? means.reduce((a, b) => a + b, 0) / means.length : 0;
 }
 
-/** The grid weight with the best macro nDCG@10 on `sets` (the lower weight on ties), and the curve. */
+/**
+ * The grid weight with the best macro nDCG@10 on `sets` (the lower weight on ties), and the
+ * curve; queries fused with the base ranking keep `baseWeight` when it is given.
+ */
 export function learnWeight(
   rankings: RankingStore,
   sets: readonly QuerySet[],
@@ -112,10 +122,11 @@ export function learnWeight(
   method: FusionMethod,
   k: number,
   evalOpts: EvalOptions,
+  baseWeight?: number,
 ): { weight: number; curve: [number, number][] } {
   const curve = WEIGHT_GRID.map((w): [number, number] => [
     w,
-    macroNdcg(hybridScores(rankings, sets, denseOf, { method, weight: w }, k, evalOpts)),
+    macroNdcg(hybridScores(rankings, sets, denseOf, { method, weight: w, baseWeight }, k, evalOpts)),
   ]);
   let best = curve[0];
   for (const c of curve) if (c[1] > best[1] + 1e-12) best = c;
@@ -137,7 +148,8 @@ export interface HybridDataset {
 /** The hybrid rows on the test queries, each with its weight given or learned on the pilot queries. */
 export function computeHybridRows(p: {
   states: readonly HybridDataset[];
-  pilots: PilotLibrary | null;
+  /** The router of hybrid-router: a base query embedding -> 'base' or an expert. */
+  route: ((q: Float32Array) => string) | null;
   dim: number;
   hybrids: readonly string[];
   method: FusionMethod;
@@ -149,15 +161,14 @@ export function computeHybridRows(p: {
   evalOpts: EvalOptions;
   log: (line: string) => void;
 }): { rows: Map<string, PerQueryScores>; meta: Record<string, unknown> } {
-  const routed = new Map<string, string>(); // dataset + query id -> expert (router-mean)
+  const routed = new Map<string, string>(); // dataset + query id -> 'base' or an expert
   const key = (ds: string, qid: string) => `${ds}\u0000${qid}`;
   const row = (flat: Float32Array, i: number) => flat.subarray(i * p.dim, (i + 1) * p.dim);
-  if (p.pilots) {
+  const route = p.route;
+  if (route) {
     for (const s of p.states) {
-      if (s.baseTest)
-        s.testIds.forEach((qid, i) => routed.set(key(s.name, qid), routeMean(row(s.baseTest!, i), p.pilots!).expert));
-      if (s.basePilot)
-        s.pilotIds.forEach((qid, i) => routed.set(key(s.name, qid), routeMean(row(s.basePilot!, i), p.pilots!).expert));
+      if (s.baseTest) s.testIds.forEach((qid, i) => routed.set(key(s.name, qid), route(row(s.baseTest!, i))));
+      if (s.basePilot) s.pilotIds.forEach((qid, i) => routed.set(key(s.name, qid), route(row(s.basePilot!, i))));
     }
   }
   const tests: QuerySet[] = p.states.map((s) => ({ dataset: s.name, qids: s.testIds, qrels: s.testQrels }));
@@ -166,7 +177,9 @@ export function computeHybridRows(p: {
     .map((s) => ({ dataset: s.name, qids: s.pilotIds, qrels: s.pilotQrels }));
   const meta: Record<string, unknown> = { method: p.method };
   const rows = new Map<string, PerQueryScores>();
-  for (const h of p.hybrids) {
+  // hybrid-base first: its weight is hybrid-router's for the queries that stay on the base.
+  let baseWeight = p.weight === null ? undefined : (p.baseWeight ?? p.weight);
+  for (const h of [...p.hybrids].sort((a, b) => Number(a !== 'hybrid-base') - Number(b !== 'hybrid-base'))) {
     const denseOf: DenseSource = h === 'hybrid-base' ? () => 'base' : (ds, qid) => routed.get(key(ds, qid))!;
     let weight = h === 'hybrid-base' && p.weight !== null ? (p.baseWeight ?? p.weight) : p.weight;
     if (weight === null) {
@@ -175,15 +188,25 @@ export function computeHybridRows(p: {
           'NOT_FOUND',
           `${h}: no pilot queries to learn the fusion weight from; give --fusion-weight`,
         );
-      const learned = learnWeight(p.rankings, pilotSets, denseOf, p.method, p.k, p.evalOpts);
+      const learned = learnWeight(
+        p.rankings,
+        pilotSets,
+        denseOf,
+        p.method,
+        p.k,
+        p.evalOpts,
+        h === 'hybrid-base' ? undefined : baseWeight,
+      );
       weight = learned.weight;
       meta[`${h}_curve`] = learned.curve.map(([w, v]) => [w, Math.round(v * 1e4) / 1e4]);
       p.log(
         `${h}: lexical weight ${weight} learned on ${pilotSets.map((q) => `${q.dataset} (${q.qids.length})`).join(', ')}`,
       );
     }
+    if (h === 'hybrid-base') baseWeight = weight;
     meta[`${h}_weight`] = weight;
-    rows.set(h, hybridScores(p.rankings, tests, denseOf, { method: p.method, weight }, p.k, p.evalOpts, h));
+    const fusion = { method: p.method, weight, baseWeight: h === 'hybrid-base' ? weight : baseWeight };
+    rows.set(h, hybridScores(p.rankings, tests, denseOf, fusion, p.k, p.evalOpts, h));
   }
   return { rows, meta };
 }

@@ -1,7 +1,8 @@
 /** The evaluation's rows (methods): names, expansion and validation. */
 import { RouterRetrieverError } from '../boundary/errors.js';
 
-export const ROUTER_METHODS = ['dataset-router', 'router-mean', 'router-max'] as const;
+/** 'router': the abstaining router (src/router/abstain.ts), the SDK's default routing. */
+export const ROUTER_METHODS = ['dataset-router', 'router-mean', 'router-max', 'router'] as const;
 export const ORACLE_METHODS = ['dataset-oracle', 'instance-oracle'] as const;
 /** BM25 fused with the base ranking, or with the routed expert's (the SDK's default search); see ./hybrid-rows.ts. */
 export const HYBRID_METHODS = ['hybrid-base', 'hybrid-router'] as const;

@@ -26,8 +26,8 @@
  * - Oracles: over the routing experts (default: all experts), see ./table.ts.
  */
 import { RouterRetrieverError } from '../boundary/errors.js';
-import { buildPilotLibrary, pilotsOf, type PilotDomain } from '../router/pilots.js';
-import { routeMax, routeMean, type PilotLibrary } from '../router/route.js';
+import type { AbstainRule } from '../router/abstain.js';
+import { routeMean, type PilotLibrary } from '../router/route.js';
 import type { DatasetRouter } from '../router/dataset-router.js';
 import { buildDatasetRouter } from './dataset-router-rows.js';
 import { docText, qrelsWithQueries, type BeirDataset } from './beir.js';
@@ -37,6 +37,8 @@ import { scoreQueries } from './query-scores.js';
 import { evaluateQuery, type QueryMetrics, type Qrels } from './metrics.js';
 import { ROUTER_METHODS, isHybrid, isOracle } from './methods.js';
 import { computeHybridRows, RankingStore } from './hybrid-rows.js';
+import { abstainDecide, computeRouterRows } from './router-rows.js';
+import { resolveRouting } from './routing-state.js';
 import { collectRuns } from './runs.js';
 import { resolveSplit } from './splits.js';
 import {
@@ -45,7 +47,6 @@ import {
   formatMarkdownTable,
   formatRoutingTable,
   instanceOracle,
-  routingAccuracy,
   type MethodScores,
   type PerQueryScores,
   type RoutingAccuracy,
@@ -69,6 +70,8 @@ interface DatasetState {
   basePilot: Float32Array | null;
   /** expert -> pilot-query nDCG@10 aligned with pilotIds. */
   pilotNdcg: Map<string, Float64Array>;
+  /** The base encoder's pilot-query nDCG@10 (when an abstention rule is built). */
+  basePilotNdcg: Float64Array | null;
   pilotSource: string | null;
   testQrels: Qrels;
   pilotQrels: Qrels;
@@ -104,11 +107,14 @@ export async function runEvaluation(
   const fusionMethod = config.fusion?.method ?? 'convex';
   const fixedWeight = config.fusion?.weight ?? null;
   const learnFusion = hybrids.length > 0 && fixedWeight === null;
-  // hybrid-router routes as router-mean does, with the same pilot library.
-  const needPilots = routers.some((r) => r !== 'dataset-router') || hybrids.includes('hybrid-router');
+  // hybrid-router routes as the SDK does: the abstaining router when there is a rule, else router-mean.
+  const needPilots =
+    routers.some((r) => r === 'router-mean' || r === 'router-max') || hybrids.includes('hybrid-router');
   const rankings = new RankingStore();
   const keepRankings = hybrids.length > 0 || config.keepRuns === true;
   const given = config.pilotLibrary ?? null;
+  const givenRule = config.abstain ?? null;
+  const buildRule = !givenRule && (routers.includes('router') || (hybrids.includes('hybrid-router') && !given));
   if (denseMethods.length > 0 && !backend)
     throw new RouterRetrieverError('NOT_READY', `methods ${denseMethods.join(', ')} need an encoder`);
   if (given) {
@@ -119,7 +125,7 @@ export async function runEvaluation(
     if (backend && first && first.length !== backend.dim)
       bad(`the pilot library has ${first.length}-d pilots but the model's embeddings are ${backend.dim}-d`);
   }
-  const needPilotQueries = methods.includes('dataset-router') || (needPilots && !given) || learnFusion;
+  const needPilotQueries = methods.includes('dataset-router') || (needPilots && !given) || learnFusion || buildRule;
   // A dataset without train qrels is halved only when its queries must also build something.
   const hashSplit = config.hashSplit === 'always' || ((config.hashSplit ?? 'auto') === 'auto' && needPilotQueries);
   const needBase = methods.includes('base') || routers.length > 0 || hybrids.length > 0;
@@ -133,6 +139,7 @@ export async function runEvaluation(
   const pilotSplits: Record<string, string> = {};
   const rows = new Map<string, PerQueryScores>(methods.map((m) => [m, new Map()]));
   const expertScores = new Map<string, PerQueryScores>(routeExperts.map((n) => [n, new Map()]));
+  const baseScores: PerQueryScores = new Map();
   const states: DatasetState[] = [];
   const timings: Record<string, number> = {};
   const time = (key: string, ms: number) => (timings[key] = (timings[key] ?? 0) + ms);
@@ -169,6 +176,7 @@ export async function runEvaluation(
       baseTest: null,
       basePilot: null,
       pilotNdcg: new Map(),
+      basePilotNdcg: null,
       pilotSource,
       testQrels: qrels,
       pilotQrels,
@@ -212,7 +220,7 @@ export async function runEvaluation(
         );
         const tEmb = performance.now() - t0;
         const scores = new Map<string, QueryMetrics>();
-        const wantTest = enc !== null || methods.includes('base') || keepRankings;
+        const wantTest = enc !== null || methods.includes('base') || routers.includes('router') || keepRankings;
         const source = enc ?? 'base';
         if (wantTest) {
           testIds.forEach((qid, i) => {
@@ -227,18 +235,23 @@ export async function runEvaluation(
             rankings.set(ds.name, source, qid, corpus.search(rowOf(emb, testIds.length + j, backend.dim), kSearch)),
           );
         }
+        const pilotScores = () =>
+          scoreQueries(
+            corpus,
+            pilotIds.map((_, j) => rowOf(emb, testIds.length + j, backend.dim)),
+            pilotIds.map((qid) => pilotQrels.get(qid)!),
+            { depth: k, queryIds: pilotIds, ...evalOpts },
+          );
         if (enc === null) {
           if (methods.includes('base')) rows.get('base')!.set(ds.name, scores);
+          baseScores.set(ds.name, scores);
           st.baseTest = emb.slice(0, testIds.length * backend.dim);
           if (withPilots) st.basePilot = emb.slice(testIds.length * backend.dim);
+          if (withPilots && buildRule) st.basePilotNdcg = pilotScores();
         } else {
           expertScores.get(enc)?.set(ds.name, scores);
           rows.get(`expert:${enc}`)?.set(ds.name, scores);
-          if (withPilots) {
-            const qs = pilotIds.map((_, j) => rowOf(emb, testIds.length + j, backend.dim));
-            const qrelsOf = pilotIds.map((qid) => pilotQrels.get(qid)!);
-            st.pilotNdcg.set(enc, scoreQueries(corpus, qs, qrelsOf, { depth: k, queryIds: pilotIds, ...evalOpts }));
-          }
+          if (withPilots) st.pilotNdcg.set(enc, pilotScores());
         }
         const ms = performance.now() - t0;
         time('queries_ms', ms);
@@ -264,6 +277,7 @@ export async function runEvaluation(
   let fusionMeta: Record<string, unknown> | undefined;
   const accuracies: RoutingAccuracy[] = [];
   let pilots: PilotLibrary | null = null;
+  let rule: AbstainRule | null = givenRule;
   let datasetRouterMap: Record<string, string> | undefined;
   if ((routers.length > 0 || hybrids.length > 0) && backend) {
     const dim = backend.dim;
@@ -277,65 +291,47 @@ export async function runEvaluation(
           `no dataset has ${pilotSplit} queries for the pilot library / DatasetRouter`,
         );
     }
-    const queryEmbeddings = (s: DatasetState) => s.pilotIds.map((_, i) => rowOf(s.basePilot!, i, dim));
-    if (needPilots) {
-      if (given) {
-        pilots = given;
-        log(`pilot library: given (${[...given].map(([e, l]) => `${e} ${l.length}`).join(', ')})`);
-      } else {
-        const domains: PilotDomain[] = usable.map((s) => ({
-          name: s.name,
-          queryEmbeddings: queryEmbeddings(s),
-          scores: s.pilotNdcg,
-        }));
-        pilots = pilotsOf(buildPilotLibrary(routeExperts, domains, pilotBuild));
-        log(
-          `pilot library: built from ${usable.map((s) => `${s.name} (${s.pilotIds.length}, ${s.pilotSource})`).join(', ')}; pilots per expert: ${[...pilots].map(([e, l]) => `${e} ${l.length}`).join(', ')}`,
-        );
-      }
-    }
+    ({ pilots, rule } = resolveRouting({
+      given,
+      givenRule,
+      needPilots,
+      buildRule,
+      usable,
+      routeExperts,
+      dim,
+      pilotBuild,
+      abstainBuild: config.abstainBuild,
+      log,
+    }));
     let dsRouter: DatasetRouter | null = null;
     if (methods.includes('dataset-router')) {
       const built = buildDatasetRouter(usable, routeExperts, dim, config.datasetRouterPerDomain ?? 100, log);
       dsRouter = built.router;
       datasetRouterMap = built.experts;
     }
-    for (const kind of routers) {
-      const decisions = new Map<string, Map<string, string>>();
-      for (const s of states) {
-        const byQuery = new Map<string, string>();
-        const scores = new Map<string, QueryMetrics>();
-        s.testIds.forEach((qid, i) => {
-          const q = rowOf(s.baseTest!, i, dim);
-          const d =
-            kind === 'dataset-router'
-              ? dsRouter!.route(q)
-              : kind === 'router-mean'
-                ? routeMean(q, pilots!)
-                : routeMax(q, pilots!);
-          const m = expertScores.get(d.expert)!.get(s.name)!.get(qid);
-          if (!m) return; // no relevant document: not scored (as every other row)
-          byQuery.set(qid, d.expert);
-          scores.set(qid, m);
-          routing.push({
-            dataset: s.name,
-            query_id: qid,
-            method: kind,
-            expert: d.expert,
-            scores: d.scores,
-            oracle_best: inst.best.get(s.name)?.get(qid) ?? [],
-            ndcg_at_10: m.ndcg_at_10,
-          });
-        });
-        decisions.set(s.name, byQuery);
-        rows.get(kind)!.set(s.name, scores);
-      }
-      accuracies.push(routingAccuracy(kind, decisions, inst.best));
-    }
+    const r = computeRouterRows({
+      routers,
+      states,
+      dim,
+      pilots,
+      dsRouter,
+      rule,
+      routeExperts,
+      scoresOf: (e) => (e === 'base' ? baseScores : expertScores.get(e)),
+      oracleBest: inst.best,
+    });
+    for (const [m, perQuery] of r.rows) rows.set(m, perQuery);
+    routing.push(...r.routing);
+    accuracies.push(...r.accuracies);
     if (hybrids.length > 0) {
+      const decide = rule
+        ? abstainDecide(rule, routeExperts)
+        : pilots
+          ? (q: Float32Array) => routeMean(q, pilots!)
+          : null;
       const h = computeHybridRows({
         states,
-        pilots,
+        route: decide && ((q) => decide(q).expert),
         dim,
         hybrids,
         method: fusionMethod,
@@ -360,6 +356,9 @@ export async function runEvaluation(
       pilot_split: needPilotQueries ? pilotSplit : undefined,
       pilot_splits: needPilotQueries ? pilotSplits : undefined,
       pilot_library: routers.some((r) => r !== 'dataset-router') ? (given ? 'given' : 'built') : undefined,
+      abstain: rule
+        ? { source: givenRule ? 'given' : 'built', k: rule.k, min_gain: rule.minGain, instances: rule.scales.length }
+        : undefined,
       pilot_build: routers.some((r) => r !== 'dataset-router') && !given ? pilotBuild : undefined,
       dataset_router_experts: datasetRouterMap,
       bm25_profile: methods.includes('bm25') || hybrids.length > 0 ? bm25Profile : undefined,
@@ -381,5 +380,5 @@ export async function runEvaluation(
   const rt = formatRoutingTable(result);
   if (rt) parts.push(rt);
   const runs = config.keepRuns ? collectRuns({ methods, datasets: states, rankings, routing }) : undefined;
-  return { result, markdown: parts.join('\n\n'), routing, pilotLibrary: pilots, runs };
+  return { result, markdown: parts.join('\n\n'), routing, pilotLibrary: pilots, abstain: rule, runs };
 }

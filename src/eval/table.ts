@@ -2,8 +2,8 @@
  * The evaluation table: oracles from per-query scores, routing accuracy, the
  * JSON result shape kept under bench/results/, and the paper-style markdown.
  *
- * Method names: `bm25`, `base`, `expert:<name>`, `dataset-router`, `router-mean`,
- * `router-max`, `dataset-oracle`, `instance-oracle`.
+ * Method names: `bm25`, `base`, `hybrid-base`, `expert:<name>`, `dataset-router`, `router-mean`,
+ * `router-max`, `router` (abstaining), `hybrid-router`, `dataset-oracle`, `instance-oracle`.
  *
  * Oracles (over the expert rows only, like the paper):
  * - DatasetOracle: per dataset, the expert with the best MEAN nDCG@10 on that
@@ -22,6 +22,7 @@ export const METHOD_ORDER = [
   'dataset-router',
   'router-mean',
   'router-max',
+  'router',
   'hybrid-router',
   'dataset-oracle',
   'instance-oracle',

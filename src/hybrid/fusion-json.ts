@@ -2,8 +2,9 @@
  * The fusion setting: its default, its validation, and its place in the pilot library JSON.
  * A pilot library file (the authors' shape `{ "expert": [[...]] }`) may carry one more top-level
  * key, `"_fusion": { "method": "convex", "weight": 0.3 }`: the fusion learned with it, so that a
- * model folder carries both. `splitFusion` is the one reader of that key (the SDK and the eval
- * harness both call it); `_fusion` is never an expert.
+ * model folder carries both. `splitFusion` is the one reader of that key (through
+ * src/router/library-file.ts, which the SDK, the eval harness and the tools call); `_fusion` is
+ * never an expert.
  */
 import { RouterRetrieverError } from '../boundary/errors.js';
 import { pilotLibraryValue } from '../router/pilot-json.js';
@@ -86,9 +87,4 @@ export function splitFusion(input: string | unknown): { pilots: unknown; fusion:
     return { pilots: obj, fusion: undefined };
   const { [FUSION_KEY]: raw, ...pilots } = obj as Record<string, unknown>;
   return { pilots, fusion: checkFusion(raw, `The pilot library's "${FUSION_KEY}"`) };
-}
-
-/** The authors' JSON shape with the fusion setting added under "_fusion" (when there is one). */
-export function withFusion<T extends Record<string, unknown>>(pilots: T, fusion: FusionSetting | undefined): T {
-  return fusion ? { ...pilots, [FUSION_KEY]: { ...fusion } } : pilots;
 }

@@ -13,7 +13,9 @@ import { docText, validateDocs } from '../doc.js';
 import { DenseCorpus } from '../eval/dense.js';
 import { scoreQueries } from '../eval/query-scores.js';
 import { centroid } from '../router/kmeans.js';
-import { splitFusion, withFusion, type FusionSetting } from '../hybrid/fusion-json.js';
+import type { FusionSetting } from '../hybrid/fusion-json.js';
+import { buildAbstainRule, withExpertGains, withoutExpert, type AbstainRule } from '../router/abstain.js';
+import { checkExpertName, readLibraryFile, writeLibraryFile, type PilotExtras } from '../router/library-file.js';
 import { exportPilotLibrary, parsePilotLibrary } from '../router/pilot-json.js';
 import {
   addExpert as addToState,
@@ -23,6 +25,7 @@ import {
 } from '../router/pilots.js';
 import type { PilotLibraryState, PilotWeighting } from '../router/pilot-state.js';
 import type { ExpertSpec, ModelSpec, OpenOptions, PilotDomain, PilotLibraryJson, PilotSource } from '../types.js';
+import { nameRecord } from '../records.js';
 import { rowsOf, type PilotLibrary } from '../vectors.js';
 import type { RetrieverStore } from './store.js';
 
@@ -40,6 +43,12 @@ export interface BuildPilotOptions {
    * 9-20 % of test queries to their domain's expert, gain-weighted ones 91 %).
    */
   weighting?: PilotWeighting;
+  /**
+   * The abstention rule built with the library (src/router/abstain.ts): k neighbours and the
+   * gain over the base needed to leave it (defaults 50 and 0.02, selected on training queries),
+   * or false for none (every query then goes to an expert, as in the paper).
+   */
+  abstain?: { k?: number; minGain?: number } | false;
 }
 
 export interface ExpertsDeps {
@@ -52,7 +61,7 @@ export interface ExpertsDeps {
     | 'putPilots'
     | 'getPilots'
     | 'getPilotState'
-    | 'getFusion'
+    | 'getPilotExtras'
     | 'loadAll'
     | 'meta'
   >;
@@ -74,6 +83,8 @@ interface DomainData {
   qrels: Map<string, number>[];
   corpus: DenseCorpus;
   depth: number;
+  /** The base encoder's per-query nDCG@10 (an added expert's gains are measured against it). */
+  baseScores: Float64Array;
 }
 
 function isExpertSpec(x: ModelSpec | ExpertSpec): x is ExpertSpec {
@@ -84,8 +95,8 @@ export class ExpertRegistry {
   private readonly experts = new Map<string, ExpertState>();
   private pilots: PilotLibrary = new Map();
   private state: PilotLibraryState | undefined;
-  /** The fusion setting that came with the imported pilot library ("_fusion"), kept with it. */
-  private fusionSetting: FusionSetting | undefined;
+  /** What came with the pilot library ("_fusion", "_abstain"), kept with it. */
+  private extras: PilotExtras = {};
   private domains: DomainData[] = [];
 
   constructor(private readonly deps: ExpertsDeps) {}
@@ -112,12 +123,17 @@ export class ExpertRegistry {
   async reloadPilots(): Promise<void> {
     this.pilots = await this.deps.store.getPilots();
     this.state = await this.deps.store.getPilotState<PilotLibraryState>();
-    this.fusionSetting = await this.deps.store.getFusion();
+    this.extras = await this.deps.store.getPilotExtras();
   }
 
   /** The pilot library's fusion setting, if it carried one. */
   fusion(): FusionSetting | undefined {
-    return this.fusionSetting;
+    return this.extras.fusion;
+  }
+
+  /** The pilot library's abstention rule, if it has one. */
+  abstainRule(): AbstainRule | undefined {
+    return this.extras.abstain;
   }
 
   isLoaded(name: string): boolean {
@@ -150,6 +166,7 @@ export class ExpertRegistry {
 
   /** Loads the adapter, stores the record and computes the expert's pilots (given, from queries, or scored on this session's domains). */
   async add(name: string, adapter: ModelSpec, source: PilotSource | undefined): Promise<void> {
+    checkExpertName(name);
     const { encoder, store, dim } = this.deps;
     if (this.isLoaded(name)) await encoder.removeExpert(name).catch(() => undefined);
     const info = await encoder.addExpert(name, adapter);
@@ -163,16 +180,21 @@ export class ExpertRegistry {
     if (source) {
       const next: PilotLibrary = new Map(this.pilots);
       next.set(name, await this.pilotsFrom(name, source));
-      // Hand-given pilots: the builder state (if any) no longer describes the library.
-      await this.save(next, undefined);
+      // Hand-given pilots: the builder state (if any) no longer describes the library, and the
+      // abstention rule has no gains for this expert (it could never choose it): both are dropped.
+      await this.save(next, undefined, { fusion: this.extras.fusion });
     } else if (this.state && this.domains.length > 0 && !this.state.experts.includes(name)) {
-      const scores: Record<string, Float64Array> = {};
+      const scores = nameRecord<Float64Array>();
       for (const d of this.domains)
         scores[d.name] = scoreQueries(d.corpus, rowsOf(await encoder.embedQueries(d.texts, name), dim), d.qrels, {
           depth: d.depth,
         });
       const { state } = addToState(this.state, name, scores);
-      await this.save(pilotsOf(state), state);
+      // The rule's rows are the build's domains in order: the new expert's gains extend it.
+      const rule = this.extras.abstain;
+      const gains = this.domains.flatMap((d) => Array.from(scores[d.name], (s, i) => s - d.baseScores[i]));
+      const abstain = rule && gains.length === rule.scales.length ? withExpertGains(rule, name, gains) : undefined;
+      await this.save(pilotsOf(state), state, { fusion: this.extras.fusion, abstain });
     }
   }
 
@@ -208,20 +230,20 @@ export class ExpertRegistry {
       state = state.experts.length > 1 ? removeFromState(state, name).state : undefined;
     const next: PilotLibrary = new Map(this.pilots);
     next.delete(name);
-    await this.save(next, state);
+    const abstain = this.extras.abstain && withoutExpert(this.extras.abstain, name);
+    await this.save(next, state, { fusion: this.extras.fusion, abstain });
   }
 
-  /** Stores the library with a fusion setting: 'keep' (default) the current one, null none. */
+  /** Stores the library with its extras (default: the current ones). */
   private async save(
     lib: PilotLibrary,
     state: PilotLibraryState | undefined,
-    keepOrFusion: FusionSetting | null | 'keep' = 'keep',
+    extras: PilotExtras = this.extras,
   ): Promise<void> {
-    const fusion = keepOrFusion === 'keep' ? this.fusionSetting : (keepOrFusion ?? undefined);
-    await this.deps.store.putPilots(lib, state, fusion);
+    await this.deps.store.putPilots(lib, state, extras);
     this.pilots = lib;
     this.state = state;
-    this.fusionSetting = fusion;
+    this.extras = extras;
     this.deps.changed();
   }
 
@@ -272,11 +294,12 @@ export class ExpertRegistry {
       const texts = d.queries.map((q) => q.text);
       const qrels = d.queries.map((q) => new Map(Object.entries(q.relevant).filter(([, g]) => g > 0)));
       const base = rowsOf(await encoder.embedQueries(texts, null), dim);
-      const scores: Record<string, Float64Array> = {};
+      const scores = nameRecord<Float64Array>();
       for (const e of experts)
         scores[e] = scoreQueries(corpus, rowsOf(await encoder.embedQueries(texts, e), dim), qrels, { depth });
-      inputs.push({ name: d.name, queryEmbeddings: base, scores });
-      data.push({ name: d.name, texts, qrels, corpus, depth });
+      const baseScores = scoreQueries(corpus, base, qrels, { depth });
+      inputs.push({ name: d.name, queryEmbeddings: base, scores, baseScores });
+      data.push({ name: d.name, texts, qrels, corpus, depth, baseScores });
     }
     const state = buildState(experts, inputs, {
       k: options.k,
@@ -290,20 +313,21 @@ export class ExpertRegistry {
         `No training query separates the experts (${experts.join(', ')} score the same on every query), so there is no pilot to route by; the library was not changed. Add training queries that some expert answers better, load a second expert, or pass { weighting: 'none' } for the paper's unweighted pilots.`,
       );
     }
+    const abstain = options.abstain === false ? undefined : buildAbstainRule(experts, inputs, options.abstain);
     this.domains = data;
-    await this.save(pilots, state);
+    await this.save(pilots, state, { fusion: this.extras.fusion, abstain });
     return this.exportLibrary();
   }
 
-  /** The authors' JSON shape, with "_fusion" when the library carries a fusion setting. */
+  /** The authors' JSON shape, with "_fusion" and "_abstain" when the library carries them. */
   exportLibrary(): PilotLibraryJson {
-    return withFusion(JSON.parse(exportPilotLibrary(this.pilots)) as PilotLibraryJson, this.fusionSetting);
+    return writeLibraryFile(JSON.parse(exportPilotLibrary(this.pilots)) as PilotLibraryJson, this.extras);
   }
 
-  /** Replaces the library, and its fusion setting with the file's "_fusion" (none: no setting). */
+  /** Replaces the library and its extras with the file's "_fusion" and "_abstain" (absent: none). */
   async importLibrary(json: PilotLibraryJson | string): Promise<void> {
-    const { pilots, fusion } = splitFusion(json);
-    await this.save(parsePilotLibrary(pilots, { dim: this.deps.dim }), undefined, fusion ?? null);
+    const { pilots, ...extras } = readLibraryFile(json, this.deps.dim);
+    await this.save(parsePilotLibrary(pilots, { dim: this.deps.dim }), undefined, extras);
   }
 }
 

@@ -12,6 +12,7 @@ import type { AnalyzedBatch } from '../store/lexical.js';
 import type { IndexOptions, IndexProgress, IndexResult } from '../types.js';
 import { rowsOf } from '../vectors.js';
 import type { LiveIndex } from './live-index.js';
+import type { WrittenDocs } from '../store/documents.js';
 import type { RetrieverStore } from './store.js';
 
 /** Documents embedded and committed per IndexedDB transaction. */
@@ -97,11 +98,7 @@ export class Indexing {
       part.forEach((d, i) => {
         const e = existing[i];
         if (e && e.slot >= 0 && sameContent(e, d)) result.skipped++;
-        else {
-          todo.push(d);
-          if (e && e.slot >= 0) result.replaced++;
-          else result.added++;
-        }
+        else todo.push(d);
       });
       if (todo.length > 0) {
         const embedding = this.embed(todo, options, done, total, (p) =>
@@ -118,7 +115,11 @@ export class Indexing {
         }
         const flat = await embedding;
         if (signal?.aborted) throw cancelled(done, total);
-        const { slots, terms } = await this.commit(todo, flat, analyzed, done, total);
+        const { slots, terms, replaced } = await this.commit(todo, flat, analyzed, done, total);
+        // Counted from what the write found, not from the read before the embedding: another tab
+        // may have stored some of these ids meanwhile (two tabs adding 200 shared ids both said
+        // all were added).
+        for (const r of replaced) r ? result.replaced++ : result.added++;
         // The committed slots and term vectors come back from the write: no second read, no second analysis.
         const vecs = rowsOf(flat, store.meta.dim);
         todo.forEach((d, i) => {
@@ -166,7 +167,7 @@ export class Indexing {
     analyzed: AnalyzedBatch,
     done: number,
     total: number,
-  ): Promise<{ slots: number[]; terms: TermVector[] }> {
+  ): Promise<WrittenDocs> {
     try {
       return await this.deps.store.writeDocs(todo, flat, analyzed);
     } catch (e) {

@@ -10,6 +10,7 @@ import type { EncoderApi } from '../boundary/encoder-api.js';
 import { toDoc } from '../doc.js';
 import { fuse, type FusedHit } from '../hybrid/fusion.js';
 import { DEFAULT_FUSION, type FusionSetting } from '../hybrid/fusion-json.js';
+import { decideRoute, type AbstainRule } from '../router/abstain.js';
 import { routeQuery } from '../router/route.js';
 import type { Hit as IndexHit } from '../search/types.js';
 import type { Hit, RouteResult, RoutingMode, SearchOptions, SearchResult } from '../types.js';
@@ -25,7 +26,9 @@ export interface QueryDeps {
   encoder: Pick<EncoderApi, 'embedQuery'>;
   store: Pick<RetrieverStore, 'getDocs'>;
   live: LiveIndex;
-  routing: RoutingMode;
+  routing: RoutingMode | 'auto';
+  /** The pilot library's abstention rule, if it has one. */
+  abstainRule: () => AbstainRule | undefined;
   /** The pilot library restricted to loaded experts. */
   routable: () => PilotLibrary;
   isLoaded: (expert: string) => boolean;
@@ -63,13 +66,30 @@ export class QueryEngine {
     return v;
   }
 
-  /** Routes a base-encoder embedding over the loaded experts' pilots (null expert: none routable). */
+  /** The rule that routes now: 'auto' and 'knn' are 'knn' only while the library has an abstention rule. */
+  routingMode(): RoutingMode {
+    const want = this.deps.routing;
+    if (want === 'max') return 'max';
+    return want !== 'mean' && this.deps.abstainRule() ? 'knn' : 'mean';
+  }
+
+  /** Routes a base-encoder embedding over the loaded experts (null expert: the base encoder). */
   routeEmbedding(base: Float32Array): RouteResult {
-    const mode = this.deps.routing;
+    const mode = this.routingMode();
     const lib = this.deps.routable();
-    if (lib.size === 0) return { expert: null, mode, scores: {} };
-    const r = routeQuery(base, lib, mode);
-    return { expert: r.expert, mode, scores: r.scores };
+    if (lib.size === 0) return { expert: null, mode, scores: {}, abstained: false };
+    const r = routeQuery(base, lib, mode === 'max' ? 'max' : 'mean');
+    const rule = this.deps.abstainRule();
+    if (mode !== 'knn' || !rule) return { expert: r.expert, mode, scores: r.scores, abstained: false };
+    const d = decideRoute(base, rule, new Set(lib.keys()));
+    const { gains, margin, similarity, k, minGain } = d;
+    return {
+      expert: d.expert,
+      mode,
+      scores: r.scores,
+      abstained: d.expert === null,
+      knn: { gains, margin, similarity, k, minGain },
+    };
   }
 
   async route(query: string): Promise<RouteResult> {
@@ -78,7 +98,7 @@ export class QueryEngine {
 
   /** Step 1: the embedding to search with ('auto' routes, 'none' = base encoder, a name forces that expert). */
   async encode(query: string, want: 'auto' | 'none' | string): Promise<EncodedQuery> {
-    const { encoder, routing } = this.deps;
+    const { encoder } = this.deps;
     if (want !== 'auto' && want !== 'none' && !this.deps.isLoaded(want)) {
       throw new RouterRetrieverError(
         'NOT_FOUND',
@@ -93,7 +113,7 @@ export class QueryEngine {
       const embedding = want === 'none' ? await this.baseEmbedding(query) : await encoder.embedQuery(query, want);
       return {
         embedding,
-        route: { expert: want === 'none' ? null : want, mode: routing, scores: {} },
+        route: { expert: want === 'none' ? null : want, mode: this.routingMode(), scores: {}, abstained: false },
         encodeMs: performance.now() - te,
         routeMs: 0,
       };
@@ -172,7 +192,7 @@ export class QueryEngine {
       ranked = fuse(dense, lexical, k, { method: fusion.method, weight, depth });
     }
     const hits = await this.hydrate(ranked);
-    const route = q?.route ?? { expert: null, mode: this.deps.routing, scores: {} };
+    const route = q?.route ?? { expert: null, mode: this.routingMode(), scores: {}, abstained: false };
     return {
       hits,
       route,

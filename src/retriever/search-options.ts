@@ -6,6 +6,9 @@ import type { SearchMode, SearchOptions } from '../types.js';
 /** How many of each side's best take part in a fusion (the dense side is searched this deep, or k when larger). */
 export const FUSION_DEPTH = 100;
 
+/** The largest k: results are materialised as arrays of hits (a k of 2^31 was a plain RangeError). */
+export const MAX_K = 100_000;
+
 export interface CheckedSearch {
   k: number;
   mode: SearchMode;
@@ -21,8 +24,10 @@ export function checkSearchOptions(options: SearchOptions | undefined, defaultFu
       'search() options must be an object { k?, mode?, fusion?, expert?, signal? }.',
     );
   const k = o.k ?? 10;
-  if (!Number.isInteger(k) || k < 0)
-    throw new RouterRetrieverError('INVALID_INPUT', `k must be a non-negative integer, got ${k}.`, { field: 'k' });
+  if (!Number.isInteger(k) || k < 0 || k > MAX_K)
+    throw new RouterRetrieverError('INVALID_INPUT', `k must be an integer from 0 to ${MAX_K}, got ${String(k)}.`, {
+      field: 'k',
+    });
   const mode = o.mode ?? 'hybrid';
   if (mode !== 'hybrid' && mode !== 'dense' && mode !== 'lexical') {
     throw new RouterRetrieverError(

@@ -12,7 +12,7 @@ export type RetrieverStore = Pick<
   | 'loadIndex'
   | 'lexicon'
   | 'analyzedDocuments'
-  | 'getFusion'
+  | 'getPilotExtras'
   | 'deleteDocs'
   | 'storedIds'
   | 'pendingDocs'

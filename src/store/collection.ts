@@ -7,7 +7,7 @@
  */
 import { RouterRetrieverError } from '../boundary/errors.js';
 import type { Doc } from '../doc.js';
-import type { FusionSetting } from '../hybrid/fusion-json.js';
+import type { PilotExtras } from '../router/library-file.js';
 import { LEXICAL_DEFAULTS, type LexicalOptions } from '../lexical/lexical-index.js';
 import type { Lexicon } from '../lexical/lexicon.js';
 import { checkLexicalOptions } from '../lexical/options.js';
@@ -293,18 +293,21 @@ export class CollectionStore {
     return experts.deleteExpert(this.conn, name);
   }
 
-  /** Replaces the whole pilot library and the builder state (opaque here; none = deleted). Expert order is kept. */
+  /**
+   * Replaces the whole pilot library, the builder state (opaque here) and the extras (fusion,
+   * abstention rule), in one transaction; what is not given is deleted. Expert order is kept.
+   */
   putPilots(
     pilots: ReadonlyMap<string, readonly Float32Array[]>,
     state?: PilotStateRecord,
-    fusion?: FusionSetting,
+    extras: PilotExtras = {},
   ): Promise<void> {
-    return experts.putPilots(this.conn, pilots, state, fusion);
+    return experts.putPilots(this.conn, pilots, state, extras);
   }
 
-  /** The fusion setting stored with the pilot library (its "_fusion" key), if any. */
-  getFusion(): Promise<FusionSetting | undefined> {
-    return experts.getFusion(this.conn);
+  /** The fusion setting ("_fusion") and abstention rule ("_abstain") stored with the pilot library. */
+  getPilotExtras(): Promise<PilotExtras> {
+    return experts.getPilotExtras(this.conn);
   }
 
   getPilots(): Promise<PilotLibrary> {
@@ -362,7 +365,7 @@ export class CollectionStore {
       await store.putDocs(header.docs.slice(s, e), f.vectors.subarray(s * dim, e * dim));
     }
     for (const ex of f.experts) await store.putExpert(ex);
-    await store.putPilots(f.pilots, undefined, f.fusion);
+    await store.putPilots(f.pilots, undefined, f.extras);
     return store;
   }
 }

@@ -1,6 +1,7 @@
 import { RouterRetrieverError, isRouterRetrieverError } from '../boundary/errors.js';
 import { validateDocs, type Doc } from '../doc.js';
 import type { FusionSetting } from '../hybrid/fusion-json.js';
+import type { AbstainRuleJson } from '../router/abstain-json.js';
 import type { LexicalOptions } from '../lexical/lexical-index.js';
 
 /**
@@ -42,6 +43,8 @@ export interface CollectionFileHeader {
   lexical?: LexicalOptions;
   /** Version 2: the fusion setting stored with the pilot library. */
   fusion?: FusionSetting;
+  /** Version 2, optional: the abstention rule stored with the pilot library ("_abstain" JSON). */
+  abstain?: AbstainRuleJson;
 }
 
 function bad(msg: string): never {

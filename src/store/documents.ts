@@ -28,6 +28,8 @@ type DocTx = WriteTx<'meta' | 'docs' | 'vectors' | 'terms' | 'lexicon'>;
 export interface WrittenDocs {
   slots: number[];
   terms: TermVector[];
+  /** Per document: whether the write replaced a stored one (read inside the transaction, so true across tabs). */
+  replaced: boolean[];
 }
 
 function approxJsonBytes(x: unknown): number {
@@ -122,7 +124,7 @@ async function commitDocs(
   });
   m.updatedAt = Date.now();
   await tx.objectStore('meta').put(m, META_KEY);
-  return { meta: m, slots, terms: termVectors };
+  return { meta: m, slots, terms: termVectors, replaced: existing.map((e) => e !== undefined && e.slot >= 0) };
 }
 
 /**
@@ -137,7 +139,7 @@ export async function writeDocs(
   pre?: AnalyzedBatch,
 ): Promise<WrittenDocs> {
   const rows = validateBatch(docs, vectors, conn.meta.dim);
-  if (docs.length === 0) return { slots: [], terms: [] };
+  if (docs.length === 0) return { slots: [], terms: [], replaced: [] };
   const dim = conn.meta.dim;
   const usable = pre && pre.tokens.length === docs.length && pre.analyzer === conn.meta.lexical.analyzer;
   const analyzed = usable ? pre : analyzeDocs(conn, docs);
@@ -156,7 +158,7 @@ export async function writeDocs(
       }),
     );
     conn.meta = r.meta;
-    return { slots: r.slots, terms: r.terms };
+    return { slots: r.slots, terms: r.terms, replaced: r.replaced };
   } catch (e) {
     undo();
     throw e;

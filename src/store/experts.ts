@@ -2,8 +2,15 @@
 import { RouterRetrieverError } from '../boundary/errors.js';
 import { checkVector, type PilotLibrary } from '../vectors.js';
 import { settle, type Connection } from './connection.js';
-import type { FusionSetting } from '../hybrid/fusion-json.js';
-import { FUSION_KEY, PILOT_STATE_KEY, type ExpertRecord, type PilotRecord, type PilotStateRecord } from './schema.js';
+import type { PilotExtras } from '../router/library-file.js';
+import {
+  ABSTAIN_KEY,
+  FUSION_KEY,
+  PILOT_STATE_KEY,
+  type ExpertRecord,
+  type PilotRecord,
+  type PilotStateRecord,
+} from './schema.js';
 
 export async function putExpert(conn: Connection, expert: ExpertRecord): Promise<void> {
   if (typeof expert?.name !== 'string' || expert.name === '')
@@ -32,13 +39,17 @@ export async function deleteExpert(conn: Connection, name: string): Promise<void
   });
 }
 
-/** Replaces the whole pilot library (and the builder state and fusion setting, or deletes them). Expert order is kept. */
+/**
+ * Replaces the whole pilot library, the builder state and the extras (fusion setting, abstention
+ * rule) in one transaction: what is absent is deleted. Expert order is kept.
+ */
 export async function putPilots(
   conn: Connection,
   pilots: ReadonlyMap<string, readonly Float32Array[]>,
   state?: PilotStateRecord,
-  fusion?: FusionSetting,
+  extras: PilotExtras = {},
 ): Promise<void> {
+  const { fusion, abstain } = extras;
   const dim = conn.meta.dim;
   const recs: PilotRecord[] = [];
   let order = 0;
@@ -47,7 +58,9 @@ export async function putPilots(
     list.forEach((v, i) => buf.set(checkVector(v, dim, `Pilot ${i} of expert "${expert}"`), i * dim));
     recs.push({ expert, order: order++, dim, vectors: buf.buffer });
   }
-  const bytes = recs.reduce((s, r) => s + r.vectors.byteLength, 0);
+  const bytes =
+    recs.reduce((s, r) => s + r.vectors.byteLength, 0) +
+    (abstain ? abstain.codes.byteLength + abstain.scales.byteLength + abstain.gains.byteLength : 0);
   await conn.write(['pilots', 'meta'], bytes, 'saving the pilot library', async (tx) => {
     const st = tx.objectStore('pilots');
     await st.clear();
@@ -56,11 +69,20 @@ export async function putPilots(
     else await tx.objectStore('meta').delete(PILOT_STATE_KEY);
     if (fusion) await tx.objectStore('meta').put({ ...fusion }, FUSION_KEY);
     else await tx.objectStore('meta').delete(FUSION_KEY);
+    if (abstain) await tx.objectStore('meta').put({ ...abstain }, ABSTAIN_KEY);
+    else await tx.objectStore('meta').delete(ABSTAIN_KEY);
   });
 }
 
-export async function getFusion(conn: Connection): Promise<FusionSetting | undefined> {
-  return (await (await conn.db()).get('meta', FUSION_KEY)) as FusionSetting | undefined;
+/** The fusion setting and abstention rule stored with the pilot library (those it has). */
+export async function getPilotExtras(conn: Connection): Promise<PilotExtras> {
+  const tx = (await conn.db()).transaction('meta');
+  const [fusion, abstain] = await Promise.all([tx.store.get(FUSION_KEY), tx.store.get(ABSTAIN_KEY)]);
+  await tx.done;
+  const out: PilotExtras = {};
+  if (fusion) out.fusion = fusion as PilotExtras['fusion'];
+  if (abstain) out.abstain = abstain as PilotExtras['abstain'];
+  return out;
 }
 
 export async function getPilots(conn: Connection): Promise<PilotLibrary> {

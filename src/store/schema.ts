@@ -17,6 +17,8 @@ export const META_KEY = 'collection';
 export const PILOT_STATE_KEY = 'pilotState';
 /** meta[FUSION_KEY]: the fusion setting that came with the pilot library ({ method, weight }). */
 export const FUSION_KEY = 'fusion';
+/** meta[ABSTAIN_KEY]: the abstention rule that came with the pilot library (src/router/abstain.ts). */
+export const ABSTAIN_KEY = 'abstain';
 
 /** Stored under meta[META_KEY]. */
 export interface CollectionMeta {

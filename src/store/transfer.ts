@@ -2,14 +2,16 @@
 import { deleteDB, openDB } from 'idb';
 import { RouterRetrieverError, isRouterRetrieverError } from '../boundary/errors.js';
 import { toDoc } from '../doc.js';
-import { checkFusion, type FusionSetting } from '../hybrid/fusion-json.js';
+import { checkFusion } from '../hybrid/fusion-json.js';
+import { abstainFromJson, abstainToJson, checkRuleCovers } from '../router/abstain-json.js';
+import type { PilotExtras } from '../router/library-file.js';
 import type { LexicalOptions } from '../lexical/lexical-index.js';
 import { checkLexicalOptions } from '../lexical/options.js';
 import { exportPilotLibrary, parsePilotLibrary } from '../router/pilot-json.js';
 import { checkVector, type PilotLibrary } from '../vectors.js';
 import { readMeta, type Connection } from './connection.js';
 import { decodeContainer, encodeContainer, type BlobRef, type CollectionFileHeader } from './container.js';
-import { getFusion, getPilots } from './experts.js';
+import { getPilotExtras, getPilots } from './experts.js';
 import { dbName, type ExpertRecord } from './schema.js';
 
 function notAFile(msg: string): never {
@@ -25,7 +27,7 @@ export async function exportCollection(conn: Connection): Promise<ArrayBuffer> {
   const experts = await tx.objectStore('experts').getAll();
   await tx.done;
   const pilots = await getPilots(conn);
-  const fusion = await getFusion(conn);
+  const { fusion, abstain } = await getPilotExtras(conn);
   const vec = new Float32Array(docs.length * m.dim);
   docs.forEach((d, i) => {
     const c = chunks.get(Math.floor(d.slot / m.chunkSize))!;
@@ -57,7 +59,8 @@ export async function exportCollection(conn: Connection): Promise<ArrayBuffer> {
     vectors: { offset: 0, length: vec.byteLength },
     lexical: { ...m.lexical },
   };
-  if (fusion) header.fusion = { method: fusion.method, weight: fusion.weight };
+  if (fusion) header.fusion = { ...fusion };
+  if (abstain) header.abstain = abstainToJson(abstain);
   return encodeContainer(header, blobs);
 }
 
@@ -69,7 +72,8 @@ export interface CollectionFile {
   pilots: PilotLibrary;
   /** The lexical options to rebuild the term vectors with (version 1 files: none, the defaults apply). */
   lexical: Partial<LexicalOptions>;
-  fusion: FusionSetting | undefined;
+  /** The fusion setting and abstention rule of the pilot library (those the file has). */
+  extras: PilotExtras;
 }
 
 export function readCollectionFile(file: ArrayBuffer | Uint8Array): CollectionFile {
@@ -101,15 +105,19 @@ export function readCollectionFile(file: ArrayBuffer | Uint8Array): CollectionFi
     return rec;
   });
   let lexical: Partial<LexicalOptions>;
-  let fusion: FusionSetting | undefined;
+  const extras: PilotExtras = {};
   try {
     lexical = checkLexicalOptions(header.lexical, 'the lexical options');
-    fusion = header.fusion === undefined ? undefined : checkFusion(header.fusion, 'the fusion setting');
+    if (header.fusion !== undefined) extras.fusion = checkFusion(header.fusion, 'the fusion setting');
+    if (header.abstain !== undefined) {
+      extras.abstain = abstainFromJson(header.abstain, dim);
+      checkRuleCovers(extras.abstain, pilots.keys());
+    }
   } catch (e) {
     if (isRouterRetrieverError(e)) notAFile(e.message);
     throw e;
   }
-  return { header, vectors, experts, pilots, lexical, fusion };
+  return { header, vectors, experts, pilots, lexical, extras };
 }
 
 /** True when collection `name` exists and has documents. */

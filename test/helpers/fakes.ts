@@ -6,7 +6,7 @@
 import { RouterRetrieverError } from '../../src/boundary/errors.js';
 import type { EncoderApi, ExpertInfo, ModelInfo } from '../../src/boundary/encoder-api.js';
 import { docText, type Doc } from '../../src/doc.js';
-import type { FusionSetting } from '../../src/hybrid/fusion-json.js';
+import type { PilotExtras } from '../../src/router/library-file.js';
 import { analyzerFor } from '../../src/lexical/analyzer.js';
 import { LEXICAL_DEFAULTS } from '../../src/lexical/lexical-index.js';
 import { Lexicon } from '../../src/lexical/lexicon.js';
@@ -90,7 +90,7 @@ export class MemoryStore implements RetrieverStore {
   private expertRecs = new Map<string, ExpertRecord>();
   private pilots: PilotLibrary = new Map();
   private state: PilotStateRecord | undefined;
-  private fusion: FusionSetting | undefined;
+  private extras: PilotExtras = {};
   /** putDocs calls that committed. */
   commits = 0;
   /** Makes the next write fail (as a QUOTA_EXCEEDED transaction would), committing nothing. */
@@ -132,7 +132,7 @@ export class MemoryStore implements RetrieverStore {
     docs: readonly Doc[],
     vectors: readonly Float32Array[] | Float32Array,
     pre?: { tokens: string[][] },
-  ): Promise<{ slots: number[]; terms: TermVector[] }> {
+  ): Promise<{ slots: number[]; terms: TermVector[]; replaced: boolean[] }> {
     const tokens = pre?.tokens ?? this.analyze(docs).tokens;
     const before = this.lexicon.size;
     const terms = tokens.map((t) => termVectorOf(t, this.lexicon));
@@ -142,6 +142,7 @@ export class MemoryStore implements RetrieverStore {
       throw new RouterRetrieverError('QUOTA_EXCEEDED', 'Storage is full (fake).', { neededBytes: 1 });
     }
     const flat = vectors instanceof Float32Array ? vectors : null;
+    const replaced = docs.map((d) => (this.docs.get(d.id)?.slot ?? -1) >= 0);
     const alloc = allocateSlots(
       this.meta,
       docs.map((d) => this.docs.get(d.id)?.slot),
@@ -153,7 +154,7 @@ export class MemoryStore implements RetrieverStore {
       this.rows.set(alloc.slots[i], { id: d.id, v, t: terms[i] });
     });
     this.commits++;
-    return { slots: alloc.slots, terms };
+    return { slots: alloc.slots, terms, replaced };
   }
   async loadIndex(): Promise<IndexSnapshot> {
     const terms = [...this.rows].map(([row, r]) => ({ row, id: r.id, vector: r.t }));
@@ -210,13 +211,13 @@ export class MemoryStore implements RetrieverStore {
     this.expertRecs.delete(name);
     this.pilots.delete(name);
   }
-  async putPilots(p: ReadonlyMap<string, readonly Float32Array[]>, state?: PilotStateRecord, fusion?: FusionSetting) {
+  async putPilots(p: ReadonlyMap<string, readonly Float32Array[]>, state?: PilotStateRecord, extras: PilotExtras = {}) {
     this.pilots = new Map([...p].map(([k, v]) => [k, [...v]]));
     this.state = state;
-    this.fusion = fusion;
+    this.extras = { ...extras };
   }
-  async getFusion() {
-    return this.fusion;
+  async getPilotExtras() {
+    return { ...this.extras };
   }
   async getPilots() {
     return new Map(this.pilots);
