@@ -135,7 +135,8 @@ export class RouterRetriever {
     const owns = !options.encoder;
     const encoder = options.encoder ?? new EncoderClient();
     try {
-      const info = await encoder.load(options.model, { device: options.device ?? 'auto' }, options.onProgress);
+      const load = { device: options.device ?? 'auto', ...(options.dtype ? { dtype: options.dtype } : {}) };
+      const info = await encoder.load(options.model, load, options.onProgress);
       return { encoder, owns, info };
     } catch (e) {
       if (owns) await encoder.dispose().catch(() => undefined);

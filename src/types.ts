@@ -4,6 +4,8 @@
  */
 import type {
   DeviceRequest,
+  Dtype,
+  DtypeRequest,
   EmbedProgress,
   EncoderApi,
   ExpertInfo,
@@ -21,6 +23,8 @@ export type {
   AnalyzerName,
   DeviceRequest,
   Doc,
+  Dtype,
+  DtypeRequest,
   EmbedProgress,
   EncoderApi,
   ExpertInfo,
@@ -68,6 +72,8 @@ export interface OpenOptions {
   /** A pilot library to use (authors' JSON shape or a URL to it). */
   pilotLibrary?: PilotLibraryJson | string;
   device?: DeviceRequest;
+  /** Precision of the encoder (default 'fp32'; 'q8': int8 linear layers on WASM; 'auto'): see LoadOptions.dtype. */
+  dtype?: DtypeRequest;
   /** 'auto' (default): 'knn' when the pilot library has an abstention rule ("_abstain"), else 'mean'. */
   routing?: RoutingMode | 'auto';
   /** Opened with another base model: 'error' (default) or re-embed every document. */
