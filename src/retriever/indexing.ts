@@ -7,7 +7,6 @@
 import { RouterRetrieverError } from '../boundary/errors.js';
 import type { EncoderApi } from '../boundary/encoder-api.js';
 import { docText, sameContent, toDoc, validateDocs, type Doc } from '../doc.js';
-import type { TermVector } from '../lexical/term-vector.js';
 import type { AnalyzedBatch } from '../store/lexical.js';
 import type { IndexOptions, IndexProgress, IndexResult } from '../types.js';
 import { rowsOf } from '../vectors.js';
