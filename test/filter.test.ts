@@ -107,7 +107,7 @@ describe('filter mask', () => {
       expect([...mask.subarray(0, metas.length)], JSON.stringify(f)).toEqual(want);
       // Rows past the columns read as a document without metadata (free rows have no id and are skipped anyway).
       expect([...mask.subarray(metas.length)]).toEqual(new Array(5).fill(bruteMatch(f, undefined) ? 1 : 0));
-      const n = want.reduce((a, b) => a + b, 0);
+      const n = want.reduce((a: number, b) => a + b, 0);
       matched += n > 0 && n < metas.length ? 1 : 0;
       none += n === 0 ? 1 : 0;
     }
