@@ -209,8 +209,8 @@ export interface SearchResult {
   hits: Hit[];
   /** The routing decision ('lexical' mode routes nothing: expert null, no scores). */
   route: RouteResult;
-  /** Milliseconds: route, encode (query embeddings), search (dense index), lexical (BM25), total. */
-  timings: { route: number; encode: number; search: number; lexical: number; total: number };
+  /** Milliseconds: route, encode (query embeddings), search (dense index), lexical (BM25), filter (the row mask), total. */
+  timings: { route: number; encode: number; search: number; lexical: number; filter: number; total: number };
 }
 
 /** A labelled training query of a domain, for building the pilot library. */
