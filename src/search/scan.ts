@@ -20,6 +20,9 @@ export interface RowScanner {
 /**
  * A block where fewer than 1 in SPARSE_MASK rows match a filter is scored run by run (only the
  * matching rows); a denser one is scored whole and its non-matching rows skipped at the heap.
+ * Measured at 100k x 768 float32 in Chromium (bench:search --only-filter, 2 shared cores): no
+ * filter 27.8 ms per query, 50 % of rows (whole blocks) 29.2 ms, 5 % (run by run) 4.2 ms, 0.1 %
+ * 0.8 ms, mask included. The threshold itself was not tuned.
  */
 export const SPARSE_MASK = 8;
 
