@@ -95,8 +95,39 @@ export interface OpenOptions {
    * it has one, else { method: 'convex', weight: DEFAULT_LEXICAL_WEIGHT }.
    */
   fusion?: FusionSetting;
+  /**
+   * Metadata fields that search() can filter on (`doc.metadata[field]`): names, or names with
+   * their type. A typed field only holds values of its type (another is INVALID_INPUT at add); a
+   * named one holds any string, number or boolean. Stored with the collection; omitted = keep
+   * the stored declaration, another one rebuilds the field columns from the stored documents.
+   */
+  filterable?: readonly string[] | Readonly<Record<string, FilterFieldType>>;
   onProgress?: (p: LoadProgress) => void;
 }
+
+/** A filterable field's type; 'any': strings, numbers and booleans (the array form of `filterable`). */
+export type FilterFieldType = 'string' | 'number' | 'boolean' | 'any';
+
+/** A value a filter compares a field with. */
+export type FilterScalar = string | number | boolean;
+
+/**
+ * One field's condition: a value (equality), or an object whose operators must all hold:
+ * `eq`, `in` (any of the values), and the numeric bounds `gt`, `gte`, `lt`, `lte`. A document
+ * without a value for the field matches no condition on it.
+ */
+export type FieldCondition =
+  | FilterScalar
+  | { eq?: FilterScalar; in?: readonly FilterScalar[]; gt?: number; gte?: number; lt?: number; lte?: number };
+
+/**
+ * search()'s `filter`: field conditions (several fields in one object: all must hold), and
+ * `and` / `or` over nested filters (`{}` and `{ and: [] }` match every document, `{ or: [] }`
+ * none). Example: `{ lang: { in: ['en', 'de'] }, or: [{ year: { gte: 2020 } }, { reviewed: true }] }`.
+ */
+export type Filter = { and?: readonly Filter[]; or?: readonly Filter[] } & {
+  [field: string]: FieldCondition | readonly Filter[] | undefined;
+};
 
 export interface IndexProgress extends EmbedProgress {
   /** 'embed' while the worker embeds, 'store' while IndexedDB commits. */
@@ -126,6 +157,11 @@ export interface SearchOptions {
   mode?: SearchMode;
   /** This search's fusion (hybrid only); default: OpenOptions.fusion. */
   fusion?: FusionSetting;
+  /**
+   * Only documents whose metadata match (fields declared in OpenOptions.filterable): the exact
+   * top k among them in every mode, scored as without the filter.
+   */
+  filter?: Filter;
   signal?: AbortSignal;
 }
 
@@ -173,8 +209,8 @@ export interface SearchResult {
   hits: Hit[];
   /** The routing decision ('lexical' mode routes nothing: expert null, no scores). */
   route: RouteResult;
-  /** Milliseconds: route, encode (query embeddings), search (dense index), lexical (BM25), total. */
-  timings: { route: number; encode: number; search: number; lexical: number; total: number };
+  /** Milliseconds: route, encode (query embeddings), search (dense index), lexical (BM25), filter (the row mask), total. */
+  timings: { route: number; encode: number; search: number; lexical: number; filter: number; total: number };
 }
 
 /** A labelled training query of a domain, for building the pilot library. */

@@ -7,6 +7,7 @@
 import { RouterRetrieverError } from '../boundary/errors.js';
 import type { EncoderApi } from '../boundary/encoder-api.js';
 import { docText, sameContent, toDoc, validateDocs, type Doc } from '../doc.js';
+import { checkDocFields } from '../filter/fields.js';
 import type { AnalyzedBatch } from '../store/lexical.js';
 import type { IndexOptions, IndexProgress, IndexResult } from '../types.js';
 import { rowsOf } from '../vectors.js';
@@ -70,6 +71,8 @@ export class Indexing {
   /** Embeds and stores `docs` (validated by check()) slice by slice. */
   async upsert(docs: Doc[], slice: number, options: RouterIndexOptions = {}): Promise<IndexResult> {
     const { store, live } = this.deps;
+    // A filterable field's value of another type: refused before anything is embedded (the store checks again).
+    checkDocFields(docs, live.fields.schema);
     const result: IndexResult = { added: 0, replaced: 0, skipped: 0 };
     const total = docs.length;
     const signal = options.signal;
@@ -124,6 +127,7 @@ export class Indexing {
         todo.forEach((d, i) => {
           live.index.setRow(slots[i], d.id, vecs[i]);
           live.lexical.setRow(slots[i], d.id, terms[i]);
+          live.fields.setRow(slots[i], d.metadata ?? null);
         });
         embedded += todo.length;
         this.deps.changed();
@@ -195,6 +199,7 @@ export class Indexing {
       if (r && r.slot >= 0) {
         live.index.setRow(r.slot, null);
         live.lexical.setRow(r.slot, null);
+        live.fields.setRow(r.slot, null);
       }
     }
     this.deps.changed();

@@ -1,5 +1,7 @@
-/** The checked form of search()'s options: k, mode and fusion validated before any work. */
+/** The checked form of search()'s options: k, mode, fusion and filter validated before any work. */
 import { RouterRetrieverError } from '../boundary/errors.js';
+import { checkFilter, type FilterNode } from '../filter/check.js';
+import type { FieldSchema } from '../filter/fields.js';
 import { checkFusion, type FusionSetting } from '../hybrid/fusion-json.js';
 import type { SearchMode, SearchOptions } from '../types.js';
 
@@ -14,14 +16,20 @@ export interface CheckedSearch {
   mode: SearchMode;
   fusion: FusionSetting;
   expert: 'auto' | 'none' | string;
+  /** The filter, checked against the collection's filterable fields (undefined: none). */
+  filter?: FilterNode;
 }
 
-export function checkSearchOptions(options: SearchOptions | undefined, defaultFusion: FusionSetting): CheckedSearch {
+export function checkSearchOptions(
+  options: SearchOptions | undefined,
+  defaultFusion: FusionSetting,
+  fields: FieldSchema = {},
+): CheckedSearch {
   const o = options ?? {};
   if (typeof o !== 'object' || o === null)
     throw new RouterRetrieverError(
       'INVALID_INPUT',
-      'search() options must be an object { k?, mode?, fusion?, expert?, signal? }.',
+      'search() options must be an object { k?, mode?, fusion?, expert?, filter?, signal? }.',
     );
   const k = o.k ?? 10;
   if (!Number.isInteger(k) || k < 0 || k > MAX_K)
@@ -44,5 +52,6 @@ export function checkSearchOptions(options: SearchOptions | undefined, defaultFu
       `expert must be 'auto', 'none' or an expert name, got ${JSON.stringify(expert)}.`,
       { field: 'expert' },
     );
-  return { k, mode, fusion, expert };
+  const filter = checkFilter(o.filter, fields);
+  return filter ? { k, mode, fusion, expert, filter } : { k, mode, fusion, expert };
 }

@@ -10,19 +10,21 @@ import type { TermVector } from '../lexical/term-vector.js';
 import type { VectorChunk } from '../search/types.js';
 import { checkVector } from '../vectors.js';
 import { inBatches, readMeta, settle, type Connection, type WriteTx } from './connection.js';
+import { writeFieldRows } from './fields.js';
 import { analyzeDocs, assignTerms, vectorChunksOf, writeTermRows, type AnalyzedBatch } from './lexical.js';
 import { META_KEY, PILOT_STATE_KEY, type ChunkRecord, type CollectionMeta, type DocRecord } from './schema.js';
 import { allocateSlots, releaseSlots, slotPosition } from './slots.js';
 
 /** The stores a document write spans. */
-export const DOC_STORES: ('meta' | 'docs' | 'vectors' | 'terms' | 'lexicon')[] = [
+export const DOC_STORES: ('meta' | 'docs' | 'vectors' | 'terms' | 'lexicon' | 'fields')[] = [
   'meta',
   'docs',
   'vectors',
   'terms',
   'lexicon',
+  'fields',
 ];
-type DocTx = WriteTx<'meta' | 'docs' | 'vectors' | 'terms' | 'lexicon'>;
+type DocTx = WriteTx<'meta' | 'docs' | 'vectors' | 'terms' | 'lexicon' | 'fields'>;
 
 /** What a committed write gives back: each document's slot and term vector (parallel to the docs). */
 export interface WrittenDocs {
@@ -116,6 +118,7 @@ async function commitDocs(
   });
   await inBatches([...byChunk.values()], ({ rec }) => vecStore.put(rec));
   await writeTermRows(tx, m, new Map(slots.map((s, i) => [s, termVectors[i]])));
+  await writeFieldRows(tx, m, new Map(slots.map((s, i) => [s, docs[i]])));
   await inBatches(docs, (d, i) => {
     const rec: DocRecord = { id: d.id, text: d.text, slot: slots[i] };
     if (d.title !== undefined) rec.title = d.title;
@@ -204,6 +207,7 @@ export async function deleteDocs(conn: Connection, ids: readonly string[]): Prom
     puts.push(settle(tx.objectStore('meta').put(m, META_KEY)));
     await Promise.all(puts);
     await writeTermRows(tx, m, new Map(freed.map((s) => [s, null])));
+    await writeFieldRows(tx, m, new Map(freed.map((s) => [s, null])));
     return m;
   });
   conn.meta = meta;
@@ -240,12 +244,21 @@ export async function loadAll(conn: Connection): Promise<VectorChunk[]> {
   return vectorChunksOf(m, recs);
 }
 
-/** Switches the collection to another base model: clears vectors, term rows and pilots, marks all docs pending (the lexicon stays: ids never change). */
+/** Switches the collection to another base model: clears vectors, term rows, field rows and pilots, marks all docs pending (the lexicon stays: ids never change). */
 export async function reindex(conn: Connection, fingerprint: string, dim: number): Promise<void> {
-  const meta = await conn.write(['meta', 'docs', 'vectors', 'terms', 'pilots'], 1024, 're-indexing', async (tx) => {
+  const stores: ('meta' | 'docs' | 'vectors' | 'terms' | 'fields' | 'pilots')[] = [
+    'meta',
+    'docs',
+    'vectors',
+    'terms',
+    'fields',
+    'pilots',
+  ];
+  const meta = await conn.write(stores, 1024, 're-indexing', async (tx) => {
     const m = { ...(await readMeta(tx.objectStore('meta')))! };
     await tx.objectStore('vectors').clear();
     await tx.objectStore('terms').clear();
+    await tx.objectStore('fields').clear(); // keyed by slot, like the term rows
     await tx.objectStore('pilots').clear();
     await tx.objectStore('meta').delete(PILOT_STATE_KEY);
     let cursor = await tx.objectStore('docs').openCursor();
