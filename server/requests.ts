@@ -114,10 +114,16 @@ export function parseUpsert(x: unknown, lim: Limits): DocRow[] {
     if (seen.has(id)) bad(`${at}.id "${id}" appears twice in one request.`, { index: i, id });
     seen.add(id);
     if (d.text !== undefined && typeof d.text !== 'string') bad(`${at}.text must be a string.`, { index: i });
+    // PostgreSQL text cannot hold NUL; refused here, before the transaction.
+    for (const key of ['id', 'text', 'title'] as const)
+      if (typeof d[key] === 'string' && (d[key] as string).includes('\u0000'))
+        bad(`${at}.${key} contains a NUL character, which PostgreSQL text cannot store.`, { index: i, field: key });
     if (d.title !== undefined && d.title !== null && typeof d.title !== 'string')
       bad(`${at}.title must be a string.`, { index: i });
     if (d.metadata !== undefined && d.metadata !== null && !isObject(d.metadata))
       bad(`${at}.metadata must be an object.`, { index: i });
+    if (d.metadata && JSON.stringify(d.metadata).includes('\\u0000'))
+      bad(`${at}.metadata contains a NUL character, which PostgreSQL jsonb cannot store.`, { index: i });
     return {
       id,
       text: (d.text as string | undefined) ?? '',
