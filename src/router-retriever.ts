@@ -14,7 +14,9 @@ import { DEFAULT_FUSION, checkFusion, type FusionSetting } from './hybrid/fusion
 import { checkLexicalOptions } from './lexical/options.js';
 import { ExpertRegistry, type BuildPilotOptions } from './retriever/experts.js';
 import { Indexing, type RouterIndexOptions } from './retriever/indexing.js';
+import type { DenseIndex } from './retriever/dense-index.js';
 import { LiveIndex } from './retriever/live-index.js';
+import { RemoteVectorIndex } from './retriever/remote-index.js';
 import { QueryEngine } from './retriever/query.js';
 import { CrossTabSync } from './retriever/sync.js';
 import { CollectionStore } from './store/collection.js';
@@ -69,6 +71,7 @@ export class RouterRetriever {
     model: ModelInfo,
     private readonly store: CollectionStore,
     private readonly live: LiveIndex,
+    dense?: DenseIndex,
   ) {
     this.name = options.name;
     this.model = model;
@@ -77,11 +80,12 @@ export class RouterRetriever {
     this.sync = new CrossTabSync(options.name);
     const changed = () => this.sync.notify();
     this.experts = new ExpertRegistry({ encoder, store, dim: model.dim, changed });
-    this.indexing = new Indexing({ encoder, store, live, changed });
+    this.indexing = new Indexing({ encoder, store, live, dense, changed });
     this.query = new QueryEngine({
       encoder,
       store,
       live,
+      dense,
       routing: this.routing,
       abstainRule: () => this.experts.abstainRule(),
       routable: () => this.experts.routable(),
@@ -161,8 +165,9 @@ export class RouterRetriever {
       filterable: options.filterable,
     });
     try {
+      const remote = options.index && (await RemoteVectorIndex.connect(options.index, info.dim));
       const live = await LiveIndex.load(store, options.int8 ?? 'auto');
-      const rr = new RouterRetriever(options, encoder, owns, info, store, live);
+      const rr = new RouterRetriever(options, encoder, owns, info, store, live, remote || undefined);
       await rr.experts.restore(options);
       // Documents left without a vector by a 'reindex' open.
       const pending = await rr.indexing.pending();

@@ -1,6 +1,7 @@
 /**
  * The query path, as steps: encode + route (one base-encoder pass, cached; then the chosen
- * expert's pass), index search (the live vector index, sliced scan), lexical search (the live
+ * expert's pass), index search (the dense index: the live vector index's sliced scan, or a remote
+ * index, ./remote-index.ts), lexical search (the live
  * BM25 index, on this thread while the encoder works), fusion, hydrate (the hits' documents
  * from the store). The route is computed once per query: its base embedding is also the dense
  * side when no expert is chosen. mode 'lexical' never calls the encoder.
@@ -15,6 +16,7 @@ import { routeQuery } from '../router/route.js';
 import type { Hit as IndexHit } from '../search/types.js';
 import type { Hit, RouteResult, RoutingMode, SearchOptions, SearchResult } from '../types.js';
 import type { PilotLibrary } from '../vectors.js';
+import { type DenseIndex, LocalDenseIndex } from './dense-index.js';
 import type { LiveIndex } from './live-index.js';
 import { FilterMask } from './filter-mask.js';
 import { FUSION_DEPTH, checkSearchOptions } from './search-options.js';
@@ -27,6 +29,8 @@ export interface QueryDeps {
   encoder: Pick<EncoderApi, 'embedQuery'>;
   store: Pick<RetrieverStore, 'getDocs'>;
   live: LiveIndex;
+  /** The dense index searched (default: the local one over `live`). */
+  dense?: DenseIndex;
   routing: RoutingMode | 'auto';
   /** The pilot library's abstention rule, if it has one. */
   abstainRule: () => AbstainRule | undefined;
@@ -131,15 +135,11 @@ export class QueryEngine {
     return { embedding, route, encodeMs, routeMs };
   }
 
-  /** Step 2: top-k rows of the live vector index (among the rows `mask` gives, when filtered). */
-  async searchIndex(
-    embedding: Float32Array,
-    k: number,
-    signal?: AbortSignal,
-    mask: () => Uint8Array | undefined = () => undefined,
-  ): Promise<IndexHit[]> {
+  /** Step 2: top k of the dense index, local or remote (among the filter's documents, when filtered). */
+  async searchIndex(embedding: Float32Array, k: number, signal?: AbortSignal, mask?: FilterMask): Promise<IndexHit[]> {
     await this.deps.beforeSearch();
-    return this.deps.live.index.searchAsync(embedding, k, { signal, mask: mask() });
+    const dense = this.deps.dense ?? new LocalDenseIndex(this.deps.live);
+    return dense.search(embedding, k, { signal, filter: mask?.filter, mask: mask && (() => mask.rows()) });
   }
 
   /** Lexical step: top `k` rows of the live BM25 index (synchronous; among `mask`'s rows if given). */
@@ -190,7 +190,7 @@ export class QueryEngine {
     let searchMs = 0;
     if (q) {
       const ts = performance.now();
-      dense = await this.searchIndex(q.embedding, mode === 'dense' ? k : depth, options.signal, () => mask?.rows());
+      dense = await this.searchIndex(q.embedding, mode === 'dense' ? k : depth, options.signal, mask);
       searchMs = performance.now() - ts;
     }
     let ranked: FusedHit[];
