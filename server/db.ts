@@ -121,6 +121,36 @@ export function remove(pool: pg.Pool, ids: readonly string[]): Promise<number> {
   });
 }
 
+export interface StoredDoc {
+  id: string;
+  text: string;
+  title?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** The documents with these ids, in the order asked (absent ids left out). */
+export async function getDocs(pool: pg.Pool, ids: readonly string[]): Promise<StoredDoc[]> {
+  const r = await pool.query<{
+    id: string;
+    text: string;
+    title: string | null;
+    metadata: Record<string, unknown> | null;
+  }>('SELECT id, text, title, metadata FROM documents WHERE id = ANY($1::text[])', [ids]);
+  const byId = new Map(r.rows.map((row) => [row.id, row]));
+  return ids.flatMap((id) => {
+    const row = byId.get(id);
+    if (!row) return [];
+    return [
+      {
+        id,
+        text: row.text,
+        ...(row.title !== null ? { title: row.title } : {}),
+        ...(row.metadata !== null ? { metadata: row.metadata } : {}),
+      },
+    ];
+  });
+}
+
 export async function count(pool: pg.Pool): Promise<number> {
   const r = await pool.query<{ n: string }>('SELECT count(*) AS n FROM documents');
   return Number(r.rows[0].n);

@@ -5,6 +5,7 @@
  *   POST /search             { vector, k?, filter?, exact? } -> { hits: [{ id, score }] }
  *   POST /documents          { docs: [{ id, vector, text?, title?, metadata? }] } -> { upserted }   (API key)
  *   POST /documents/delete   { ids } -> { deleted }                                                   (API key)
+ *   POST /documents/get      { ids } -> { docs: [{ id, text, title?, metadata? }] }
  *
  * Writes need `Authorization: Bearer <key>`. CORS answers the configured origin only. A body is
  * read up to `maxBodyBytes` and refused (413) past it; every error is JSON { error, details }.
@@ -87,7 +88,8 @@ export function createService(o: ServiceOptions): Server {
       return;
     }
     const write = path === '/documents' || path === '/documents/delete';
-    if (path !== '/search' && !write) throw new HttpError(404, `No route ${req.method} ${path}.`);
+    if (path !== '/search' && path !== '/documents/get' && !write)
+      throw new HttpError(404, `No route ${req.method} ${path}.`);
     if (req.method !== 'POST') throw new HttpError(405, `${path} takes POST.`);
     if (write && !authorised(req, o.apiKey))
       throw new HttpError(401, 'Writes need the service API key (Authorization: Bearer <key>).');
@@ -95,6 +97,7 @@ export function createService(o: ServiceOptions): Server {
     if (!type.startsWith('application/json')) throw new HttpError(415, 'The body must be application/json.');
     const body = await readJson(req, o.maxBodyBytes);
     if (path === '/search') send(res, 200, { hits: await db.search(o.pool, parseSearch(body, o), tuning) });
+    else if (path === '/documents/get') send(res, 200, { docs: await db.getDocs(o.pool, parseDelete(body, o)) });
     else if (path === '/documents') send(res, 200, { upserted: await db.upsert(o.pool, parseUpsert(body, o)) });
     else send(res, 200, { deleted: await db.remove(o.pool, parseDelete(body, o)) });
   };

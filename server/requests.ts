@@ -144,6 +144,7 @@ export function parseUpsert(x: unknown, lim: Limits): DocRow[] {
   return rows;
 }
 
+/** { ids }: a delete's or a lookup's body. */
 export function parseDelete(x: unknown, lim: Limits): string[] {
   const b = body(x, ['ids']);
   if (!Array.isArray(b.ids) || b.ids.length === 0) bad('ids must be a non-empty array of strings.', { field: 'ids' });

@@ -120,6 +120,19 @@ describe('RemoteVectorIndex against the reference service', () => {
         }
   });
 
+  it('a visitor holding none of the documents gets them from the service (dense search, filtered)', async () => {
+    const local = await setup();
+    await local.indexing.upsert(docs, 64);
+    const visitor = await setup(new RemoteVectorIndex({ url: svc.url }));
+    for (const filter of [undefined, { lang: 'de' }]) {
+      const a = await local.query.search('heart risk adults', { k: 10, mode: 'dense', filter });
+      const b = await visitor.query.search('heart risk adults', { k: 10, mode: 'dense', filter });
+      expect(b.hits.map((h) => h.id)).toEqual(a.hits.map((h) => h.id));
+      expect(b.hits.map((h) => h.doc)).toEqual(a.hits.map((h) => h.doc));
+    }
+    expect(visitor.store.docs.size).toBe(0);
+  });
+
   it('sends the checked filter as the service reads it (eq and in intersected, bounds)', async () => {
     const remote = new RemoteVectorIndex({ url: svc.url });
     const q = hashed('vitamin');

@@ -34,6 +34,8 @@ export interface DenseIndex {
   add(docs: readonly DenseDoc[]): Promise<void>;
   /** Removes documents (before the local delete); ids it does not hold are ignored. */
   delete(ids: readonly string[]): Promise<void>;
+  /** A remote index's stored documents, for hits of documents this browser does not hold. */
+  getDocs?(ids: readonly string[]): Promise<Doc[]>;
 }
 
 /**

@@ -3,12 +3,12 @@
  * expert's pass), index search (the dense index: the live vector index's sliced scan, or a remote
  * index, ./remote-index.ts), lexical search (the live
  * BM25 index, on this thread while the encoder works), fusion, hydrate (the hits' documents
- * from the store). The route is computed once per query: its base embedding is also the dense
+ * from the store, or from the remote index for those the store lacks). The route is computed once per query: its base embedding is also the dense
  * side when no expert is chosen. mode 'lexical' never calls the encoder.
  */
 import { RouterRetrieverError } from '../boundary/errors.js';
 import type { EncoderApi } from '../boundary/encoder-api.js';
-import { toDoc } from '../doc.js';
+import { type Doc, toDoc } from '../doc.js';
 import { fuse, type FusedHit } from '../hybrid/fusion.js';
 import { DEFAULT_FUSION, type FusionSetting } from '../hybrid/fusion-json.js';
 import { decideRoute, type AbstainRule } from '../router/abstain.js';
@@ -147,19 +147,23 @@ export class QueryEngine {
     return this.deps.live.lexical.search(query, k, mask);
   }
 
-  /** Step 3: the hits' documents (a hit whose document vanished meanwhile is dropped). */
+  /**
+   * Step 3: the hits' documents, from the store; those it lacks from a remote index that has
+   * them (a shared index this browser holds only part of). A hit whose document is nowhere is dropped.
+   */
   async hydrate(found: FusedHit[]): Promise<Hit[]> {
     const recs = await this.deps.store.getDocs(found.map((h) => h.id));
+    const docs: (Doc | undefined)[] = recs.map((r) => (r ? toDoc(r) : undefined));
+    const missing = found.filter((_, i) => !docs[i]).map((h) => h.id);
+    if (missing.length > 0 && this.deps.dense?.getDocs) {
+      const remote = new Map((await this.deps.dense.getDocs(missing)).map((d) => [d.id, d]));
+      found.forEach((h, i) => (docs[i] ??= remote.get(h.id)));
+    }
     const hits: Hit[] = [];
     found.forEach((h, i) => {
-      const r = recs[i];
-      if (r)
-        hits.push({
-          id: h.id,
-          score: h.score,
-          scores: { dense: h.dense, lexical: h.lexical, fused: h.score },
-          doc: toDoc(r),
-        });
+      const doc = docs[i];
+      if (doc)
+        hits.push({ id: h.id, score: h.score, scores: { dense: h.dense, lexical: h.lexical, fused: h.score }, doc });
     });
     return hits;
   }

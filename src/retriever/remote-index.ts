@@ -8,6 +8,7 @@
  * service's message; an aborted request is CANCELLED.
  */
 import { RouterRetrieverError } from '../boundary/errors.js';
+import type { Doc } from '../doc.js';
 import type { FilterNode } from '../filter/check.js';
 import type { Hit } from '../search/types.js';
 import type { RemoteIndexSpec } from '../types.js';
@@ -93,6 +94,19 @@ export class RemoteVectorIndex implements DenseIndex {
     }
   }
 
+  /** The service's documents with these ids (for hits this browser does not hold). */
+  async getDocs(ids: readonly string[]): Promise<Doc[]> {
+    const out: Doc[] = [];
+    for (let i = 0; i < ids.length; i += this.batchSize) {
+      const r = (await this.call('POST', 'documents/get', { ids: ids.slice(i, i + this.batchSize) })) as {
+        docs?: Doc[];
+      };
+      if (!Array.isArray(r?.docs)) throw this.network('answered /documents/get without docs');
+      out.push(...r.docs);
+    }
+    return out;
+  }
+
   async delete(ids: readonly string[]): Promise<void> {
     for (let i = 0; i < ids.length; i += this.batchSize)
       await this.call('POST', 'documents/delete', { ids: ids.slice(i, i + this.batchSize) });
@@ -108,7 +122,8 @@ export class RemoteVectorIndex implements DenseIndex {
   private async call(method: 'GET' | 'POST', path: string, body: unknown, signal?: AbortSignal): Promise<unknown> {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.options.apiKey && path !== 'search') headers.authorization = `Bearer ${this.options.apiKey}`;
+    if (this.options.apiKey && (path === 'documents' || path === 'documents/delete'))
+      headers.authorization = `Bearer ${this.options.apiKey}`;
     let res: Response;
     try {
       res = await this.fetch(this.url + path, {
