@@ -102,9 +102,9 @@ export function createService(o: ServiceOptions): Server {
     else send(res, 200, { deleted: await db.remove(o.pool, parseDelete(body, o)) });
   };
   return createServer((req, res) => {
+    if (o.corsOrigin) res.setHeader('vary', 'Origin');
     if (o.corsOrigin && req.headers.origin === o.corsOrigin) {
       res.setHeader('access-control-allow-origin', o.corsOrigin);
-      res.setHeader('vary', 'Origin');
       res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
       res.setHeader('access-control-allow-headers', 'content-type, authorization');
       res.setHeader('access-control-max-age', '600');
@@ -114,11 +114,15 @@ export function createService(o: ServiceOptions): Server {
       const message = e instanceof HttpError ? e.message : 'The search service failed; see its log.';
       if (status === 500) console.error(e);
       if (res.headersSent) return;
-      // The rest of a refused large body is not read: the connection closes after the answer.
-      if (status === 413) {
-        res.setHeader('connection', 'close');
-        res.on('finish', () => req.destroy());
-      }
+      // A body left unread (refused before or while reading: 401, 413, ...) is discarded as it
+      // arrives, never buffered, while the client reads the answer and stops; one still sending
+      // after a few seconds is cut off. (Closing at once can reset the connection before the
+      // client has read the answer.)
+      if (!req.complete)
+        res.on('finish', () => {
+          req.resume();
+          setTimeout(() => req.socket.destroy(), 3000).unref();
+        });
       send(res, status, { error: message, details: e instanceof HttpError ? e.details : {} });
     });
   });

@@ -187,7 +187,10 @@ function postLarge(path: string, total: number, declare: boolean): Promise<{ sta
     const req = request({ host: url.hostname, port: url.port, path, method: 'POST', headers }, (res) => {
       let body = '';
       res.on('data', (b) => (body += b));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => {
+        resolve({ status: res.statusCode ?? 0, body });
+        req.destroy();
+      });
     });
     // The service closes the connection after refusing: writing on may fail, the answer has come.
     req.on('error', (e) => (answered ? undefined : reject(e)));
