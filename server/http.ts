@@ -120,8 +120,11 @@ export function createService(o: ServiceOptions): Server {
       // client has read the answer.)
       if (!req.complete)
         res.on('finish', () => {
+          const cut = setTimeout(() => req.socket.destroy(), 3000);
+          cut.unref();
+          // Once the body has ended the connection is whole again (keep-alive goes on).
+          req.once('end', () => clearTimeout(cut));
           req.resume();
-          setTimeout(() => req.socket.destroy(), 3000).unref();
         });
       send(res, status, { error: message, details: e instanceof HttpError ? e.details : {} });
     });

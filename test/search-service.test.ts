@@ -4,7 +4,7 @@
  * collection of clustered unit vectors is searched through the HNSW index and exactly (index off)
  * and compared with brute force computed here.
  */
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningService, startLocalService } from '../server/service.js';
 
@@ -269,6 +269,40 @@ describe('search service: bad input is a 4xx that changes nothing', () => {
     const streamed = await postLarge('/documents', 8 * 1024 * 1024, false);
     expect(streamed.status).toBe(413);
     await unchanged();
+  });
+});
+
+describe('search service: connections', () => {
+  it('a refused write leaves its keep-alive connection usable for the next request', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const url = new URL(svc.url);
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; socket: unknown }>((resolve, reject) => {
+        const req = request(
+          {
+            host: url.hostname,
+            port: url.port,
+            path,
+            method: 'POST',
+            agent,
+            headers: { 'content-type': 'application/json', ...headers },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, socket: req.socket }));
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify(body));
+      });
+    const refused = await post('/documents', { docs: [{ id: 'x', vector: docs[0].vector }] });
+    expect(refused.status).toBe(401);
+    // Past the service's cut-off for bodies still arriving: this one had ended, so nothing is cut.
+    await new Promise((r) => setTimeout(r, 3500));
+    const next = await post('/search', { vector: docs[3].vector, k: 1, exact: true });
+    expect(next.status).toBe(200);
+    expect(next.socket).toBe(refused.socket);
+    agent.destroy();
   });
 });
 
