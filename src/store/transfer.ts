@@ -60,9 +60,10 @@ export interface CollectionFile {
 export function readCollectionFile(file: ArrayBuffer | Uint8Array): CollectionFile {
   const { header, data } = decodeContainer(file);
   const { dim } = header;
-  const vectors = new Float32Array(
-    data.slice(header.vectors.offset, header.vectors.offset + header.vectors.length).buffer,
-  );
+  // A copy of a blob (new Uint8Array(view) copies; Node's Buffer.slice would not, and its .buffer is a shared pool).
+  const blob = (ref: { offset: number; length: number }) =>
+    new Uint8Array(data.subarray(ref.offset, ref.offset + ref.length)).buffer;
+  const vectors = new Float32Array(blob(header.vectors));
   try {
     for (let i = 0; i < header.count; i++)
       checkVector(vectors.subarray(i * dim, (i + 1) * dim), dim, `the vector of document "${header.docs[i].id}"`);
@@ -79,8 +80,7 @@ export function readCollectionFile(file: ArrayBuffer | Uint8Array): CollectionFi
   }
   const experts = header.experts.map((ex) => {
     const files: Record<string, ArrayBuffer> = {};
-    for (const [fname, ref] of Object.entries(ex.files ?? {}))
-      files[fname] = data.slice(ref.offset, ref.offset + ref.length).buffer;
+    for (const [fname, ref] of Object.entries(ex.files ?? {})) files[fname] = blob(ref);
     const rec: ExpertRecord = { ...ex, files };
     if (Object.keys(files).length === 0) delete rec.files;
     return rec;
