@@ -13,6 +13,7 @@ import { checkLexicalOptions } from './lexical/options.js';
 import { ExpertRegistry, type BuildPilotOptions } from './retriever/experts.js';
 import { Indexing, type RouterIndexOptions } from './retriever/indexing.js';
 import { LiveIndex } from './retriever/live-index.js';
+import { checkPrebuilt, installPrebuilt, type PrebuiltResult } from './retriever/prebuilt.js';
 import { QueryEngine } from './retriever/query.js';
 import { CrossTabSync } from './retriever/sync.js';
 import { CollectionStore } from './store/collection.js';
@@ -38,6 +39,7 @@ export { DEFAULT_SLICE, type RouterIndexOptions } from './retriever/indexing.js'
 export { INT8_AUTO_THRESHOLD } from './retriever/live-index.js';
 export { FUSION_DEPTH } from './retriever/search-options.js';
 export type { BuildPilotOptions } from './retriever/experts.js';
+export type { PrebuiltResult } from './retriever/prebuilt.js';
 
 export interface ImportCollectionOptions extends Omit<OpenOptions, 'name'> {
   /** Replace an existing non-empty collection of that name. */
@@ -50,6 +52,8 @@ export class RouterRetriever {
   readonly model: ModelInfo;
   /** The routing asked for ('auto': 'knn' while the pilot library has an abstention rule, else 'mean'). */
   readonly routing: RoutingMode | 'auto';
+  /** What open({ prebuilt }) did with the file (null without the option). */
+  prebuilt: PrebuiltResult | null = null;
   /** OpenOptions.fusion (checked), if given. */
   private readonly fusion: FusionSetting | undefined;
   private readonly sync: CrossTabSync;
@@ -100,6 +104,7 @@ export class RouterRetriever {
       throw new RouterRetrieverError('INVALID_INPUT', 'open() takes an options object.');
     if (typeof options.name !== 'string' || options.name === '')
       throw new RouterRetrieverError('INVALID_INPUT', 'open() needs a collection name.');
+    checkPrebuilt(options.prebuilt);
     if (options.routing !== undefined && options.routing !== 'mean' && options.routing !== 'max') {
       throw new RouterRetrieverError(
         'INVALID_INPUT',
@@ -109,7 +114,11 @@ export class RouterRetriever {
     RouterRetriever.checkHybridOptions(options);
     const { encoder, owns, info } = await RouterRetriever.startEncoder(options);
     try {
-      return await RouterRetriever.openWith(options, encoder, owns, info);
+      const pre = options.prebuilt && (await installPrebuilt(options.name, options.prebuilt, info, options.onProgress));
+      const rr = await RouterRetriever.openWith(options, encoder, owns, info);
+      rr.prebuilt = pre || null;
+      if (pre && pre.action === 'imported') rr.sync.notify();
+      return rr;
     } catch (e) {
       if (owns) await encoder.dispose().catch(() => undefined);
       throw e;

@@ -89,6 +89,13 @@ export interface OpenOptions {
    * it has one, else { method: 'convex', weight: DEFAULT_LEXICAL_WEIGHT }.
    */
   fusion?: FusionSetting;
+  /**
+   * URL of a collection file built ahead of time (`router-retriever index`, or exportCollection()):
+   * imported when the collection is empty or was imported from another version of the file, never
+   * over documents that came from elsewhere (src/retriever/prebuilt.ts has the rule); see
+   * RouterRetriever.prebuilt for what was done.
+   */
+  prebuilt?: string;
   onProgress?: (p: LoadProgress) => void;
 }
 
