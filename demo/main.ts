@@ -7,7 +7,7 @@ import { libraryExperts } from '../src/router/library-file.js';
 import { isModelRef, readConfig, SAMPLE } from './config.js';
 import { cacheLoadedResources, registerServiceWorker } from './offline.js';
 import { ImportError, parseDocuments, type TextSplit } from './parse.js';
-import { expertNames, openRetriever, type DemoRetriever } from './retriever.js';
+import { expertNames, openRetriever, served, type DemoRetriever } from './retriever.js';
 import { bytes, el, friendly, queryTerms, routeChart, snippet } from './ui.js';
 
 const cfg = readConfig();
@@ -578,7 +578,9 @@ async function start(): Promise<void> {
   let pilots: string | PilotLibraryJson | null;
   try {
     ({ experts, pilots } = await resolveExperts());
+    const prebuilt = cfg.prebuilt && (await served(cfg.prebuilt)) ? cfg.prebuilt : undefined;
     demo = await openRetriever({
+      prebuilt,
       collection: cfg.collection,
       model: cfg.model,
       experts,
@@ -606,8 +608,13 @@ async function start(): Promise<void> {
   await renderExperts();
 
   const stats = await rr.stats();
-  const wasIndexed = localStorage.getItem(sampleKey());
-  if (stats.documents === 0 && !localStorage.getItem(`${sampleKey()}:cleared`)) {
+  const pre = rr.prebuilt;
+  const fromPrebuilt = stats.documents > 0 && pre !== null && pre.action !== 'kept';
+  const wasIndexed = localStorage.getItem(sampleKey()) ?? (fromPrebuilt ? 'prebuilt' : null);
+  if (pre?.action === 'imported') {
+    modelStatus.textContent += ` ${pre.documents} documents imported from the prebuilt collection (${bytes(pre.bytes)}, embedded at build time by \`router-retriever index\`).`;
+    body.dataset.prebuilt = 'imported';
+  } else if (stats.documents === 0 && !localStorage.getItem(`${sampleKey()}:cleared`)) {
     await indexSample();
   } else {
     modelStatus.textContent += ` ${stats.documents} documents loaded from IndexedDB; nothing to re-index.`;

@@ -19,6 +19,8 @@ export interface OpenDemoOptions {
   experts: Record<string, string>;
   pilotLibrary: string | PilotLibraryJson | null;
   device: DeviceRequest;
+  /** URL of a prebuilt collection file (open()'s `prebuilt`). */
+  prebuilt?: string;
   onProgress?: (p: LoadProgress) => void;
 }
 
@@ -32,12 +34,27 @@ export async function openRetriever(o: OpenDemoOptions): Promise<DemoRetriever> 
       encoder,
       experts: o.experts,
       ...(o.pilotLibrary ? { pilotLibrary: o.pilotLibrary } : {}),
+      ...(o.prebuilt ? { prebuilt: o.prebuilt } : {}),
       onProgress: o.onProgress,
     });
     return { rr, encoder };
   } catch (e) {
     await encoder.dispose().catch(() => undefined);
     throw e;
+  }
+}
+
+/**
+ * True when the prebuilt collection file is served (a build output of `npm run demo`, absent in a
+ * plain `vite` run from a fresh clone): a HEAD request, so the page falls back to indexing the
+ * sample itself instead of failing. A dev server's HTML fallback page does not count.
+ */
+export async function served(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { method: 'HEAD', cache: 'no-cache' });
+    return res.ok && !(res.headers.get('content-type') ?? '').includes('text/html');
+  } catch {
+    return false;
   }
 }
 
