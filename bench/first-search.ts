@@ -9,7 +9,7 @@
  * `npm run demo:prebuilt`). Per run: seconds from navigation to the model and collection being
  * ready (the search box enabled) and to the first query's results on the page. 'before' on the full
  * sample takes about 7 minutes on 2 cores and is left out unless asked for. --json writes
- * bench/results/first-search.json.
+ * bench/results/first-search.json (--out NAME: another file there).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -22,7 +22,13 @@ import { startVite } from './lib/vite-server.js';
 const ROOT = resolve(import.meta.dirname, '..');
 const { values } = parseCli(
   process.argv.slice(2),
-  { json: { type: 'boolean' }, samples: { type: 'string' }, variants: { type: 'string' }, query: { type: 'string' } },
+  {
+    json: { type: 'boolean' },
+    out: { type: 'string' },
+    samples: { type: 'string' },
+    variants: { type: 'string' },
+    query: { type: 'string' },
+  },
   'bench/first-search.ts',
 );
 const samples = listOf(values.samples ?? 'tiny,small,full');
@@ -98,7 +104,7 @@ console.log(
 );
 if (values.json) {
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  const out = join(ROOT, 'bench', 'results', 'first-search.json');
+  const out = join(ROOT, 'bench', 'results', values.out ?? 'first-search.json');
   writeFileSync(out, `${JSON.stringify({ query: QUERY, machine, rows }, null, 2)}\n`);
   console.log(`wrote ${out}`);
 }
