@@ -6,8 +6,10 @@
  * Attributes (read when the element connects; k, expert, mode and placeholder also live):
  *   collection   IndexedDB collection name (required)
  *   model        base model folder URL or Hub id (required)
- *   experts      "name=url,name=url" adapters to register (optional)
+ *   experts      "name=url,name=url" adapters to register (optional; routing needs them: pilots
+ *                of an expert whose adapter is not given are not routed to)
  *   pilots       URL of a pilot library JSON (optional)
+ *   prebuilt     URL of a collection file built by `router-retriever index` (open()'s `prebuilt`)
  *   src          URL of a JSONL file ({id, title?, text} per line) indexed once if the collection is empty
  *   k            number of results (default 5)
  *   expert       'auto' (route), 'none' (base encoder) or an expert name (default 'auto')
@@ -124,7 +126,11 @@ export class RouterSearchElement extends HTMLElement {
       'aria-label',
       this.getAttribute('aria-label') ?? this.getAttribute('placeholder') ?? 'Search',
     );
-    if (!this.ready) this.ready = this.open();
+    if (!this.ready) {
+      this.ready = this.open();
+      // Reported by the 'error' event and the status line; awaiting `ready` still rejects.
+      this.ready.catch(() => undefined);
+    }
   }
 
   attributeChangedCallback(name: string): void {
@@ -159,6 +165,7 @@ export class RouterSearchElement extends HTMLElement {
       if (i > 0) experts[part.slice(0, i).trim()] = part.slice(i + 1).trim();
     }
     const pilots = this.getAttribute('pilots');
+    const prebuilt = this.getAttribute('prebuilt');
     const device = (this.getAttribute('device') as DeviceRequest | null) ?? 'auto';
     const key = `${collection}\u0000${model}`;
     this.say('Loading the search model…');
@@ -171,6 +178,7 @@ export class RouterSearchElement extends HTMLElement {
           device,
           experts,
           ...(pilots ? { pilotLibrary: pilots } : {}),
+          ...(prebuilt ? { prebuilt } : {}),
         });
         shared.set(key, p);
         p.catch(() => shared.delete(key));
