@@ -131,5 +131,14 @@ describe('router-retriever index', () => {
     expect(readFileSync(out).equals(before)).toBe(true);
     expect(readdirSync(dir).sort()).toEqual(['docs.jsonl', 'site.rrc']);
     await expect(runIndex([input, '--out', out], io)).rejects.toMatchObject({ message: /--model is needed/ });
+    // An --out that is not a collection file is not overwritten unless --full says so.
+    writeFileSync(input, jsonl(docs.slice(0, 3)));
+    writeFileSync(out, 'not a collection');
+    await expect(runIndex([input, '--model', MODEL, '--out', out], io)).rejects.toMatchObject({
+      message: /cannot be reused .*pass --full/,
+    });
+    expect(readFileSync(out, 'utf8')).toBe('not a collection');
+    await runIndex([input, '--model', MODEL, '--out', out, '--full', '--threads', '1'], io);
+    expect(readCollectionFile(new Uint8Array(readFileSync(out))).header.count).toBe(3);
   });
 });

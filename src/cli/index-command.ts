@@ -79,7 +79,15 @@ async function readPrevious(out: string, full: boolean): Promise<CollectionFile 
   } catch {
     return undefined;
   }
-  return readCollectionFile(bytes);
+  try {
+    return readCollectionFile(bytes);
+  } catch (e) {
+    throw new RouterRetrieverError(
+      'INVALID_INPUT',
+      `${out} exists but cannot be reused (${(e as Error).message}); pass --full to embed every document and replace it`,
+      { file: out },
+    );
+  }
 }
 
 async function readPilots(file: string | undefined, dim: number): Promise<{ pilots: PilotLibrary } & PilotExtras> {
