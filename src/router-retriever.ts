@@ -15,6 +15,7 @@ import { Indexing, type RouterIndexOptions } from './retriever/indexing.js';
 import { LiveIndex } from './retriever/live-index.js';
 import { checkPrebuilt, installPrebuilt, type PrebuiltResult } from './retriever/prebuilt.js';
 import { QueryEngine } from './retriever/query.js';
+import { storageEstimate } from './retriever/storage-estimate.js';
 import { CrossTabSync } from './retriever/sync.js';
 import { CollectionStore } from './store/collection.js';
 import type {
@@ -344,17 +345,7 @@ export class RouterRetriever {
 
   async stats(): Promise<CollectionStats & { dtype: 'float32' | 'int8'; backend: string; lexical: LexicalStats }> {
     this.requireOpen();
-    let usageBytes: number | null = null;
-    let quotaBytes: number | null = null;
-    try {
-      const est = await globalThis.navigator?.storage?.estimate?.();
-      if (est) {
-        usageBytes = est.usage ?? null;
-        quotaBytes = est.quota ?? null;
-      }
-    } catch {
-      /* no StorageManager */
-    }
+    const { usageBytes, quotaBytes } = await storageEstimate();
     const index = this.live.index;
     const lexical: LexicalStats = {
       terms: this.store.lexicon.size,
