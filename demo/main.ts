@@ -1,5 +1,6 @@
 /** The playground: sample collection, search with routing, imports, experts, offline use. */
 import { isRouterRetrieverError } from '../src/boundary/errors.js';
+import { displayTitle } from '../src/doc.js';
 import type { Doc, ModelSpec, PilotLibraryJson, PilotSource, SearchResult } from '../src/types.js';
 import type { LoadProgress } from '../src/boundary/encoder-api.js';
 import type { RouterRetriever } from '../src/router-retriever.js';
@@ -264,7 +265,7 @@ function column(title: string, mode: string, res: SearchResult, terms: string[])
       el(
         'div',
         { class: 'hit-head' },
-        el('span', { class: 'hit-title' }, h.doc.title || h.id),
+        el('span', { class: 'hit-title' }, displayTitle(h.doc)),
         el('span', { class: 'score', title: scoreTitle(h.scores) }, h.score.toFixed(3)),
       ),
       el('p', { class: 'snippet' }, ...snippet(h.doc.text, terms)),

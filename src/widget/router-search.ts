@@ -22,6 +22,7 @@
  * Widgets with the same collection and model on one page share one retriever (one worker).
  */
 import { isRouterRetrieverError } from '../boundary/errors.js';
+import { displayTitle } from '../doc.js';
 import { RouterRetriever } from '../router-retriever.js';
 import type { Doc, Hit, SearchMode } from '../types.js';
 import type { DeviceRequest } from '../boundary/encoder-api.js';
@@ -271,7 +272,7 @@ export class RouterSearchElement extends HTMLElement {
         li.dataset.id = h.id;
         const t = document.createElement('span');
         t.className = 't';
-        mark(t, h.doc.title || h.id);
+        mark(t, displayTitle(h.doc));
         const s = document.createElement('span');
         s.className = 's';
         mark(s, h.doc.text.slice(0, 200));
