@@ -53,6 +53,8 @@ export class RouterRetriever {
   readonly model: ModelInfo;
   /** The routing asked for ('auto': 'knn' while the pilot library has an abstention rule, else 'mean'). */
   readonly routing: RoutingMode | 'auto';
+  /** What open() warns about (also on the console): e.g. pilots whose expert has no adapter loaded. */
+  readonly warnings: string[] = [];
   /** What open({ prebuilt }) did with the file (null without the option). */
   prebuilt: PrebuiltResult | null = null;
   /** OpenOptions.fusion (checked), if given. */
@@ -169,6 +171,9 @@ export class RouterRetriever {
       const live = await LiveIndex.load(store, options.int8 ?? 'auto');
       const rr = new RouterRetriever(options, encoder, owns, info, store, live);
       await rr.experts.restore(options);
+      const unrouted = rr.experts.unroutedWarning();
+      if (unrouted) rr.warnings.push(unrouted);
+      for (const w of rr.warnings) console.warn(`RouterRetriever: ${w}`);
       // Documents left without a vector by a 'reindex' open.
       const pending = await rr.indexing.pending();
       if (pending.length > 0) await rr.upsert(pending);
