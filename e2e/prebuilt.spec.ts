@@ -25,7 +25,10 @@ test.beforeAll(() => {
   test.setTimeout(180_000);
   // The build output `npm run demo` makes; made here when a plain `vite` serves the tests.
   if (!existsSync(FILE))
-    execFileSync('npx', ['tsx', 'tools/build-demo-collections.ts'], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync('npx', ['tsx', 'tools/build-demo-collections.ts', '--samples', 'tiny'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
 });
 
 test('the demo imports its prebuilt sample: no document embedded in the browser, known answer, nothing imported on reload', async ({

@@ -6,11 +6,11 @@
  * the documents that changed. The files are build outputs (git-ignored): demo/main.ts indexes in
  * the browser, as before, when one is missing.
  *
- *   npx tsx tools/build-demo-collections.ts [--force] [--threads N]
+ *   npx tsx tools/build-demo-collections.ts [--force] [--threads N] [--samples tiny,small,full]
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseCli, positiveInt } from '../src/cli/args.js';
+import { badArg, listOf, parseCli, positiveInt } from '../src/cli/args.js';
 import { runIndex } from '../src/cli/index-command.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -29,13 +29,16 @@ const mtime = (p: string) => statSync(p, { throwIfNoEntry: false })?.mtimeMs ?? 
 async function main(): Promise<void> {
   const { values } = parseCli(
     process.argv.slice(2),
-    { force: { type: 'boolean' }, threads: { type: 'string' } },
+    { force: { type: 'boolean' }, threads: { type: 'string' }, samples: { type: 'string' } },
     'tools/build-demo-collections.ts',
   );
   const threads = positiveInt('--threads', values.threads, null);
+  const wanted = values.samples ? listOf(values.samples) : Object.keys(SAMPLES);
+  for (const w of wanted)
+    if (!(w in SAMPLES)) badArg(`--samples: no sample "${w}" (${Object.keys(SAMPLES).join(', ')})`);
   mkdirSync(OUT, { recursive: true });
   const modelTime = Math.max(mtime(join(MODEL, 'model.safetensors')), mtime(join(MODEL, 'config.json')));
-  for (const [sample, file] of Object.entries(SAMPLES)) {
+  for (const [sample, file] of Object.entries(SAMPLES).filter(([s]) => wanted.includes(s))) {
     const input = join(DATA, file);
     const out = join(OUT, `contriever-mini-${sample}.rrc`);
     if (!values.force && mtime(out) > Math.max(mtime(input), modelTime)) {
