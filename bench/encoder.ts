@@ -7,6 +7,7 @@
  *                            [--index-runs 3] [--ort-build default|jsep|asyncify] [--no-paired]
  *                            [--compare-plain-inputs] [--no-inthread-index]
  *                            [--index-in both|sequential|paired|none] [--index-slice 256]
+ *                            [--dtype fp32|q8]
  *
  * Per model, in one page: (a) query latency p50/p95, base and with an expert (worker round trip
  * included); (b) indexing throughput on SciFact abstracts (title + " " + text); (c) the same for
@@ -26,7 +27,11 @@
  * 'tjs diff' is the largest difference between the two sides' document embeddings. It is not 0
  * on SciFact: 80 of the first 1,000 abstracts exceed 512 tokens, and transformers.js truncates
  * them without the final [SEP] that Hugging Face's BertTokenizer (and ours) keeps.
- * --json writes bench/results/encoder.json (rows of the models run replace those of the same model).
+ * --dtype q8 runs both sides at int8: ours with dtype 'q8', transformers.js with dtype 'q8' on
+ * onnx/model_quantized.onnx, which our graph builder writes from the same weights by the same rule
+ * (tools/make-random-bert.ts), so both compute the same thing (its default dtype on WASM).
+ * --json writes bench/results/encoder.json (rows of the models and dtype run replace those of the
+ * same model and dtype).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -58,8 +63,11 @@ const { values: args } = parseArgs({
     'no-paired': { type: 'boolean', default: false },
     'compare-plain-inputs': { type: 'boolean', default: false },
     'no-inthread-index': { type: 'boolean', default: false },
+    dtype: { type: 'string', default: 'fp32' },
   },
 });
+const dtype = args.dtype as 'fp32' | 'q8';
+if (dtype !== 'fp32' && dtype !== 'q8') throw new Error(`--dtype ${dtype}: use fp32 or q8`);
 const models = args.models.split(',') as ('tiny' | 'contriever')[];
 const webgpu = args.webgpu;
 const threads = Number(args.threads);
@@ -99,6 +107,9 @@ function tjsOrtDist(): string {
 interface Row {
   model: string;
   backend: string;
+  /** Our dtype and transformers.js' (the same in one run; rows from before q8 have neither: fp32). */
+  dtype: string;
+  tjs_dtype: string;
   query_p50_ms: number;
   query_p95_ms: number;
   query_expert_p50_ms: number;
@@ -212,6 +223,7 @@ async function main() {
         batchSize,
         numThreads: threads,
         device: (webgpu ? 'webgpu' : 'wasm') as 'webgpu' | 'wasm',
+        dtype,
         // With paired runs the repeated passes happen there; each side's own block indexes once.
         indexRuns: args['no-paired'] ? indexRuns : 1,
         skipIndex: !sequentialIndex,
@@ -273,6 +285,8 @@ async function main() {
       rows.push({
         model: m.name,
         backend: ours.info.backend,
+        dtype: ours.info.dtype,
+        tjs_dtype: dtype,
         query_p50_ms: q50,
         query_p95_ms: quantile(ours.base, 0.95),
         query_expert_p50_ms: median(ours.expertFixed),
@@ -351,12 +365,13 @@ async function main() {
   }
 
   console.log(
-    `Encoder bench, headless Chromium, ${webgpu ? 'WebGPU' : 'WASM'}, ${threads} thread(s), docs: ${rows.map((r) => `${r.model} ${r.docs_source}`).join('; ')}, query runs: ${runs}, batch ${batchSize}, ${indexRuns} indexing pass(es), ORT build ${ortBuild}`,
+    `Encoder bench, headless Chromium, ${webgpu ? 'WebGPU' : 'WASM'}, dtype ${dtype} (both sides), ${threads} thread(s), docs: ${rows.map((r) => `${r.model} ${r.docs_source}`).join('; ')}, query runs: ${runs}, batch ${batchSize}, ${indexRuns} indexing pass(es), ORT build ${ortBuild}`,
   );
   console.log(
     formatTable(rows, [
       { header: 'model', value: (r) => r.model },
       { header: 'backend', value: (r) => r.backend },
+      { header: 'dtype', value: (r) => r.dtype },
       { header: 'q p50 ms', value: (r) => r.query_p50_ms },
       { header: 'q p95 ms', value: (r) => r.query_p95_ms },
       { header: 'q+expert p50', value: (r) => r.query_expert_p50_ms },
@@ -409,12 +424,15 @@ async function main() {
     const file = join(dir, 'encoder.json');
     let kept: Row[] = [];
     try {
-      kept = (JSON.parse(readFileSync(file, 'utf8')) as Row[]).filter((r) => !rows.some((n) => n.model === r.model));
+      const same = (a: Row, b: Row) => a.model === b.model && (a.dtype ?? 'fp32') === (b.dtype ?? 'fp32');
+      kept = (JSON.parse(readFileSync(file, 'utf8')) as Row[]).filter((r) => !rows.some((n) => same(n, r)));
     } catch {
       kept = [];
     }
     const order = ['tiny', 'contriever'];
-    const all = [...kept, ...rows].sort((x, y) => order.indexOf(x.model) - order.indexOf(y.model));
+    const all = [...kept, ...rows].sort(
+      (x, y) => order.indexOf(x.model) - order.indexOf(y.model) || (x.dtype ?? 'fp32').localeCompare(y.dtype ?? 'fp32'),
+    );
     writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
     console.log(`wrote bench/results/encoder.json (${all.map((r) => r.model).join(', ')})`);
   }

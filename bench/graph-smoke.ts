@@ -1,6 +1,7 @@
 /**
  * Node smoke/timing script for the BERT graph builder on ORT-web WASM:
  *   npx tsx bench/graph-smoke.ts [--threads N] [--big] [--variants plain,fused-qkv,contrib] [--inputs]
+ *                                [--dtype fp32|q8] [--interleave --shape BxS --rounds N]
  * Builds a Contriever-shaped random model (12 layers, hidden 768, 12 heads, intermediate 3072,
  * vocab 30522) and times batch 1 x seq 16 (median of several runs) and, with --big,
  * batch 32 x seq 256 (one run after a warm-up of the small shape). --inputs makes the query/value
@@ -23,6 +24,7 @@ const { values: args } = parseArgs({
     interleave: { type: 'boolean', default: false },
     shape: { type: 'string', default: '1x16' },
     rounds: { type: 'string', default: '15' },
+    dtype: { type: 'string', default: 'fp32' },
   },
 });
 ort.env.wasm.numThreads = Number(args.threads);
@@ -30,6 +32,8 @@ ort.env.logLevel = 'error';
 const big = args.big;
 const withInputs = args.inputs;
 const layers = Number(args.layers);
+const dtype = args.dtype as 'fp32' | 'q8';
+if (dtype === 'q8' && withInputs) throw new Error('--inputs feeds fp32 matrices: use it with --dtype fp32');
 
 const VARIANTS: Record<string, Partial<GraphVariant>> = {
   plain: {},
@@ -108,7 +112,7 @@ if (args.interleave) {
   const rounds = Number(args.rounds);
   const sessions: [string, ort.InferenceSession][] = [];
   for (const name of names) {
-    const g = buildBertGraph(config, weight, { weightInputs: targets, variant: VARIANTS[name] });
+    const g = buildBertGraph(config, weight, { weightInputs: targets, variant: VARIANTS[name], dtype });
     sessions.push([name, await ort.InferenceSession.create(g.model, { executionProviders: ['wasm'] })]);
   }
   const f = feeds(shape[0], shape[1]);
@@ -139,7 +143,7 @@ if (args.interleave) {
 const results: Record<string, unknown>[] = [];
 for (const name of names) {
   let t0 = performance.now();
-  const g = buildBertGraph(config, weight, { weightInputs: targets, variant: VARIANTS[name] });
+  const g = buildBertGraph(config, weight, { weightInputs: targets, variant: VARIANTS[name], dtype });
   const buildMs = performance.now() - t0;
   t0 = performance.now();
   const session = await ort.InferenceSession.create(g.model, {

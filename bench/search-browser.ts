@@ -1,11 +1,14 @@
 /**
  * Search kernel benchmark in headless Chromium (the SDK's runtime):
- *   npx tsx bench/search-browser.ts [--json] [--quick] [--no-1m] [--only-1m]
+ *   npx tsx bench/search-browser.ts [--json] [--quick] [--no-1m] [--only-1m] [--only-filter]
  * Starts a vite server on a free port, opens bench/pages/search.html and reports, per N,
  * ms per query (median) of exact top-10 (10k and 100k 768-d float32: WASM SIMD SearchIndex;
  * 1M int8: Int8Index scan + exact rescoring of 100 candidates, recall@10 vs exact), beside a
  * naive JS loop and the memory floor (reading the same bytes once) measured in the same page.
- * --json writes bench/results/search.json. Chromium: $CHROMIUM_PATH or /usr/bin/chromium.
+ * Then filtered search at 100k (bench/search-filter.ts): rows with a "selectivity" field (1 =
+ * unfiltered, 0.5, 0.05, 0.001), the mask computed per query, ratios to the unfiltered row.
+ * --json writes bench/results/search.json (--only-filter: bench/results/search-filter.json).
+ * Chromium: $CHROMIUM_PATH or /usr/bin/chromium.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -38,7 +41,13 @@ try {
   await page.waitForFunction(() => (window as unknown as { benchReady?: boolean }).benchReady === true, null, {
     timeout: 120_000,
   });
-  type B = { bench: { float(n: number): Promise<BenchRow>; int8(n: number): Promise<BenchRow> } };
+  type B = {
+    bench: {
+      float(n: number): Promise<BenchRow>;
+      int8(n: number): Promise<BenchRow>;
+      filtered(n: number): Promise<BenchRow[]>;
+    };
+  };
   const plan: [number, 'float32' | 'int8'][] = args.has('--quick')
     ? [[10_000, 'float32']]
     : [
@@ -47,6 +56,7 @@ try {
       ];
   if (!args.has('--quick') && !args.has('--no-1m')) plan.push([1_000_000, 'int8']);
   if (args.has('--only-1m')) plan.splice(0, plan.length, [1_000_000, 'int8']);
+  if (args.has('--only-filter')) plan.splice(0, plan.length);
   for (const [n, dtype] of plan) {
     const r = await page.evaluate(
       ([n, dtype]) =>
@@ -65,6 +75,19 @@ try {
           : ` | plain-SIMD kernel ${r.plain_kernel_ms_per_query.toFixed(2)} ms/q (${(r.plain_kernel_ms_per_query / r.floor_ms).toFixed(2)}x floor)`),
     );
   }
+  if (!args.has('--quick') && !args.has('--only-1m')) {
+    const filtered = await page.evaluate((n) => (window as unknown as B).bench.filtered(n), 100_000, {
+      timeout: 0,
+    } as never);
+    console.log('\nfiltered dense search, N=100,000 float32, filter { bucket: { lt } } (mask computed per query)');
+    console.log('selectivity  matched   ms/query  mask ms  vs unfiltered  exact');
+    for (const r of filtered) {
+      rows.push(r);
+      console.log(
+        `${`${(r.selectivity! * 100).toFixed(1)} %`.padStart(11)} ${String(r.matched_rows).padStart(8)} ${r.ms_per_query.toFixed(2).padStart(10)} ${r.mask_ms!.toFixed(2).padStart(8)} ${`${r.vs_unfiltered!.toFixed(2)}x`.padStart(14)}  ${r.exact}`,
+      );
+    }
+  }
 } finally {
   await browser.close();
   await server.close();
@@ -72,6 +95,7 @@ try {
 console.log(`(${rows[0]?.runtime}; ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)})`);
 if (args.has('--json')) {
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL('./results/search.json', import.meta.url), `${JSON.stringify(rows, null, 2)}\n`);
-  console.log('wrote bench/results/search.json');
+  const file = args.has('--only-filter') ? 'search-filter.json' : 'search.json';
+  writeFileSync(new URL(`./results/${file}`, import.meta.url), `${JSON.stringify(rows, null, 2)}\n`);
+  console.log(`wrote bench/results/${file}`);
 }

@@ -29,6 +29,15 @@ export interface BenchRow {
   /** int8 with the relaxed kernel only: the same index scanned with the plain-SIMD build (the fallback), same run. */
   plain_kernel_ms_per_query?: number;
   runtime: string;
+  /** Filtered rows (bench/search-filter.ts): the share of rows the filter matches (1 = no filter). */
+  selectivity?: number;
+  matched_rows?: number;
+  /** Computing the filter's row mask, per query (included in ms_per_query). */
+  mask_ms?: number;
+  /** ms_per_query over the unfiltered row's, same run. */
+  vs_unfiltered?: number;
+  /** The filtered top 10 equals the unfiltered ranking restricted to the matching rows, for every query. */
+  exact?: boolean;
 }
 
 const centers = (() => {

@@ -583,6 +583,7 @@ async function start(): Promise<void> {
   modelStatus.textContent = `Model ready on ${info.backend.toUpperCase()} in ${(info.loadMs / 1000).toFixed(1)} s.`;
   kv('model', cfg.presetName ? `${cfg.model} (${cfg.presetName})` : cfg.model);
   kv('backend', `${info.backend.toUpperCase()}: ${info.backendReason}`, 'backend');
+  kv('precision', `${info.dtype}: ${info.dtypeReason}`);
   kv(
     'embedding',
     `${info.dim} dimensions, ${info.layers} layers, ${info.pooling} pooling${info.normalize ? ', normalised' : ''}`,

@@ -126,6 +126,38 @@ test.describe('encoder worker', () => {
     }
   });
 
+  test('dtype q8 runs in the worker on WASM: cosine to the PyTorch goldens >= 0.995, experts switched by feeds', async ({
+    page,
+  }) => {
+    const { info } = ok(await h(page, 'load', TINY, { device: 'auto', dtype: 'q8' }));
+    expect(info).toMatchObject({ backend: 'wasm', dtype: 'q8', dtypeReason: 'q8 requested' });
+    expect(info.backendReason).toBe('auto: dtype q8 runs on WASM');
+    ok(await h(page, 'addExpert', 'expert-a', EXPERT_A));
+    ok(await h(page, 'addExpert', 'expert-b', EXPERT_B));
+    const list = await h(page, 'listExperts');
+    // int8 levels plus one float scale per output column: 4608 bytes for query + value of 2 layers
+    expect(list[0].residentBytes).toBe(list[0].targets.length * (DIM * DIM + DIM * 4));
+    const idx = goldenIndices();
+    const texts = idx.map((i) => golden.texts[i]);
+    const cos = (v: number[], row: number, ref: number[]) => {
+      let [dot, na, nb] = [0, 0, 0];
+      for (let j = 0; j < DIM; j++) {
+        dot += v[row * DIM + j] * ref[j];
+        na += v[row * DIM + j] ** 2;
+        nb += ref[j] ** 2;
+      }
+      return dot / Math.sqrt(na * nb);
+    };
+    for (const name of [null, 'expert-a', 'expert-b'] as const) {
+      const q = ok(await h(page, 'embedQueries', texts, name));
+      idx.forEach((gi, row) => {
+        expect(cos(q.values, row, golden.embeddings[name ?? 'base'][gi]), `${name} text ${gi}`).toBeGreaterThanOrEqual(
+          0.995,
+        );
+      });
+    }
+  });
+
   test('CLS pooling + normalisation matches the reference', async ({ page }) => {
     const { info } = ok(await h(page, 'load', TINY, { device: 'auto', pooling: 'cls', normalize: true }));
     expect(info.pooling).toBe('cls');
@@ -171,6 +203,19 @@ test.describe('encoder worker', () => {
     if (truncated.ok) return;
     expect(truncated.isRouterRetrieverError).toBe(true);
     expect(truncated.code).toBe('MODEL_FORMAT');
+  });
+
+  test("a vocabulary longer than the embedding table is refused at load, on this project's backend too", async ({
+    page,
+  }, info) => {
+    const device = info.project.name === 'webgpu' ? 'webgpu' : 'wasm';
+    const r = await h(page, 'load', { hostile: 'long-vocab' }, { device });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.code).toBe('MODEL_FORMAT');
+    expect(r.message).toMatch(
+      /word_embeddings\.weight" has shape \[30522, 32\] but config\.json implies \[30572, 32\]/,
+    );
   });
 
   test('device webgpu without an adapter is a BACKEND error; forced wasm works everywhere', async ({ page }) => {

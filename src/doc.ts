@@ -42,13 +42,65 @@ export function validateDocs(docs: unknown): asserts docs is Doc[] {
     if (doc.title !== undefined && typeof doc.title !== 'string') {
       invalid(`The title of document "${doc.id}" (index ${i}) must be a string.`, { id: doc.id, index: i });
     }
-    if (
-      doc.metadata !== undefined &&
-      (typeof doc.metadata !== 'object' || doc.metadata === null || Array.isArray(doc.metadata))
-    ) {
-      invalid(`The metadata of document "${doc.id}" (index ${i}) must be a plain object.`, { id: doc.id, index: i });
+    if (doc.metadata !== undefined) {
+      if (!isPlainObject(doc.metadata))
+        invalid(`The metadata of document "${doc.id}" (index ${i}) must be a plain object.`, { id: doc.id, index: i });
+      const bad = plainDataProblem(doc.metadata, 'metadata', new Set());
+      if (bad)
+        invalid(
+          `The ${bad.path} of document "${doc.id}" (index ${i}) ${bad.problem}: metadata must be plain JSON data (strings, finite numbers, booleans, null, arrays and plain objects), so that it can be stored, exported and imported unchanged.`,
+          { id: doc.id, index: i, field: bad.path },
+        );
     }
   });
+}
+
+/** Nesting deeper than this is refused (a guard for the recursive check and for JSON export). */
+const MAX_METADATA_DEPTH = 64;
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Why a value is not plain JSON data (a cycle, a BigInt, a function, a symbol, undefined, a
+ * non-finite number, a class instance such as a Date, Map or DOM node), with the path to it;
+ * null when it is. Such values used to be stored on the first add and then break a re-add
+ * (TypeError) or every export.
+ */
+function plainDataProblem(
+  v: unknown,
+  path: string,
+  open: Set<object>,
+  depth = 0,
+): { path: string; problem: string } | null {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return null;
+    case 'number':
+      return Number.isFinite(v) ? null : { path, problem: `is ${v} (not a finite number)` };
+    case 'object': {
+      if (v === null) return null;
+      if (depth >= MAX_METADATA_DEPTH) return { path, problem: `is nested deeper than ${MAX_METADATA_DEPTH} levels` };
+      if (open.has(v)) return { path, problem: 'refers back to itself (a cycle)' };
+      const isArray = Array.isArray(v);
+      if (!isArray && !isPlainObject(v))
+        return { path, problem: `is a ${Object.prototype.toString.call(v).slice(8, -1)} object, not plain data` };
+      open.add(v);
+      const entries = isArray ? (v as unknown[]).map((x, i) => [String(i), x] as const) : Object.entries(v);
+      for (const [key, x] of entries) {
+        const bad = plainDataProblem(x, isArray ? `${path}[${key}]` : `${path}.${key}`, open, depth + 1);
+        if (bad) return bad;
+      }
+      open.delete(v);
+      return null;
+    }
+    default:
+      return { path, problem: `is a ${typeof v}` };
+  }
 }
 
 /** The encoder's input for a document: `title + " " + text` (Contriever/BEIR convention). */

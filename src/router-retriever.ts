@@ -6,8 +6,10 @@
  * pipeline, CRUD), query.ts (encode/route, index search, hydrate; the query cache),
  * experts.ts (experts and the pilot library), sync.ts (cross-tab changes).
  */
+import { checkExpertName } from './router/library-file.js';
 import { RouterRetrieverError } from './boundary/errors.js';
 import { EncoderClient } from './encoder-client.js';
+import { checkFilterable } from './filter/fields.js';
 import { DEFAULT_FUSION, checkFusion, type FusionSetting } from './hybrid/fusion-json.js';
 import { checkLexicalOptions } from './lexical/options.js';
 import { ExpertRegistry, type BuildPilotOptions } from './retriever/experts.js';
@@ -128,9 +130,10 @@ export class RouterRetriever {
     }
   }
 
-  /** The lexical and fusion options, checked before the model loads (INVALID_INPUT names the field). */
+  /** The lexical, fusion and filterable options, checked before the model loads (INVALID_INPUT names the field). */
   private static checkHybridOptions(options: Omit<OpenOptions, 'name'>): void {
     checkLexicalOptions(options.lexical, 'lexical');
+    if (options.filterable !== undefined) checkFilterable(options.filterable);
     if (options.fusion !== undefined) checkFusion(options.fusion, 'fusion');
     const m = options.onLexicalMismatch;
     if (m !== undefined && m !== 'error' && m !== 'rebuild')
@@ -146,7 +149,8 @@ export class RouterRetriever {
     const owns = !options.encoder;
     const encoder = options.encoder ?? new EncoderClient();
     try {
-      const info = await encoder.load(options.model, { device: options.device ?? 'auto' }, options.onProgress);
+      const load = { device: options.device ?? 'auto', ...(options.dtype ? { dtype: options.dtype } : {}) };
+      const info = await encoder.load(options.model, load, options.onProgress);
       return { encoder, owns, info };
     } catch (e) {
       if (owns) await encoder.dispose().catch(() => undefined);
@@ -166,6 +170,7 @@ export class RouterRetriever {
       onModelMismatch: options.onModelMismatch ?? 'error',
       lexical: options.lexical,
       onLexicalMismatch: options.onLexicalMismatch,
+      filterable: options.filterable,
     });
     try {
       const live = await LiveIndex.load(store, options.int8 ?? 'auto');
@@ -264,6 +269,7 @@ export class RouterRetriever {
    * the encoder). Dense side: expert 'auto' (default) routes over the pilot library (base encoder
    * if there are no routable experts), 'none' uses the base encoder, a name forces that expert;
    * the route is computed once. The scan runs in slices of about 8 ms with yields in between.
+   * `filter` (fields of open({ filterable })) gives the exact top k among the matching documents.
    */
   async search(query: string, options: SearchOptions = {}): Promise<SearchResult> {
     this.requireOpen();
@@ -293,8 +299,7 @@ export class RouterRetriever {
    */
   addExpert(name: string, adapter: ModelSpec, pilots?: PilotSource): Promise<void> {
     this.requireOpen();
-    if (typeof name !== 'string' || name === '')
-      throw new RouterRetrieverError('INVALID_INPUT', 'An expert needs a non-empty name.');
+    checkExpertName(name);
     return this.serial(() => this.experts.add(name, adapter, pilots));
   }
 

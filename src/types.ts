@@ -4,6 +4,8 @@
  */
 import type {
   DeviceRequest,
+  Dtype,
+  DtypeRequest,
   EmbedProgress,
   EncoderApi,
   ExpertInfo,
@@ -21,6 +23,8 @@ export type {
   AnalyzerName,
   DeviceRequest,
   Doc,
+  Dtype,
+  DtypeRequest,
   EmbedProgress,
   EncoderApi,
   ExpertInfo,
@@ -68,6 +72,8 @@ export interface OpenOptions {
   /** A pilot library to use (authors' JSON shape or a URL to it). */
   pilotLibrary?: PilotLibraryJson | string;
   device?: DeviceRequest;
+  /** Precision of the encoder (default 'fp32'; 'q8': int8 linear layers on WASM; 'auto'): see LoadOptions.dtype. */
+  dtype?: DtypeRequest;
   /** 'auto' (default): 'knn' when the pilot library has an abstention rule ("_abstain"), else 'mean'. */
   routing?: RoutingMode | 'auto';
   /** Opened with another base model: 'error' (default) or re-embed every document. */
@@ -90,6 +96,13 @@ export interface OpenOptions {
    */
   fusion?: FusionSetting;
   /**
+   * Metadata fields that search() can filter on (`doc.metadata[field]`): names, or names with
+   * their type. A typed field only holds values of its type (another is INVALID_INPUT at add); a
+   * named one holds any string, number or boolean. Stored with the collection; omitted = keep
+   * the stored declaration, another one rebuilds the field columns from the stored documents.
+   */
+  filterable?: readonly string[] | Readonly<Record<string, FilterFieldType>>;
+  /**
    * URL of a collection file built ahead of time (`router-retriever index`, or exportCollection()):
    * imported when the collection is empty or was imported from another version of the file, never
    * over documents that came from elsewhere (src/retriever/prebuilt.ts has the rule); see
@@ -98,6 +111,30 @@ export interface OpenOptions {
   prebuilt?: string;
   onProgress?: (p: LoadProgress) => void;
 }
+
+/** A filterable field's type; 'any': strings, numbers and booleans (the array form of `filterable`). */
+export type FilterFieldType = 'string' | 'number' | 'boolean' | 'any';
+
+/** A value a filter compares a field with. */
+export type FilterScalar = string | number | boolean;
+
+/**
+ * One field's condition: a value (equality), or an object whose operators must all hold:
+ * `eq`, `in` (any of the values), and the numeric bounds `gt`, `gte`, `lt`, `lte`. A document
+ * without a value for the field matches no condition on it.
+ */
+export type FieldCondition =
+  | FilterScalar
+  | { eq?: FilterScalar; in?: readonly FilterScalar[]; gt?: number; gte?: number; lt?: number; lte?: number };
+
+/**
+ * search()'s `filter`: field conditions (several fields in one object: all must hold), and
+ * `and` / `or` over nested filters (`{}` and `{ and: [] }` match every document, `{ or: [] }`
+ * none). Example: `{ lang: { in: ['en', 'de'] }, or: [{ year: { gte: 2020 } }, { reviewed: true }] }`.
+ */
+export type Filter = { and?: readonly Filter[]; or?: readonly Filter[] } & {
+  [field: string]: FieldCondition | readonly Filter[] | undefined;
+};
 
 export interface IndexProgress extends EmbedProgress {
   /** 'embed' while the worker embeds, 'store' while IndexedDB commits. */
@@ -127,6 +164,11 @@ export interface SearchOptions {
   mode?: SearchMode;
   /** This search's fusion (hybrid only); default: OpenOptions.fusion. */
   fusion?: FusionSetting;
+  /**
+   * Only documents whose metadata match (fields declared in OpenOptions.filterable): the exact
+   * top k among them in every mode, scored as without the filter.
+   */
+  filter?: Filter;
   signal?: AbortSignal;
 }
 
@@ -174,8 +216,8 @@ export interface SearchResult {
   hits: Hit[];
   /** The routing decision ('lexical' mode routes nothing: expert null, no scores). */
   route: RouteResult;
-  /** Milliseconds: route, encode (query embeddings), search (dense index), lexical (BM25), total. */
-  timings: { route: number; encode: number; search: number; lexical: number; total: number };
+  /** Milliseconds: route, encode (query embeddings), search (dense index), lexical (BM25), filter (the row mask), total. */
+  timings: { route: number; encode: number; search: number; lexical: number; filter: number; total: number };
 }
 
 /** A labelled training query of a domain, for building the pilot library. */

@@ -96,7 +96,7 @@ describe('lexical index in the store', () => {
     expect(written.terms[2].length).toBe(tokensOf(docs[2]).length);
     expect(s.analyzedDocuments).toBe(11);
     expect(s.meta).toMatchObject({
-      schemaVersion: 3,
+      schemaVersion: 4,
       lexiconSize: s.lexicon.size,
       lexical: { analyzer: 'english', k1: 0.9, b: 0.4, uniqueQueryTerms: false },
     });
@@ -226,7 +226,8 @@ describe('lexical index in the store', () => {
     db.close();
     const s = await mk(name);
     expect(s.meta).toMatchObject({
-      schemaVersion: 3,
+      schemaVersion: 4,
+      filterable: {},
       dtype: 'float32',
       count: 5,
       lexical: { analyzer: 'english' },

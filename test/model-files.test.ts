@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isRouterRetrieverError } from '../src/boundary/errors.js';
 import { loadBaseModel } from '../workers/engine/model-files.js';
+import { parseSafetensors, serializeSafetensors } from '../workers/model/safetensors.js';
 import { Sha256, sha256Hex } from '../workers/model/sha256.js';
 import { FIXTURES, folderSpec } from './helpers/fixtures.js';
 
@@ -107,5 +108,38 @@ describe('loadBaseModel', () => {
     expect(
       await code(loadBaseModel({ files: { ...spec.files, 'config.json': new TextEncoder().encode(small) } }, {})),
     ).toBe('MODEL_FORMAT');
+  });
+
+  it('checks the model against itself before a session exists: layer count, finite weights', async () => {
+    const spec = folderSpec(TINY);
+    const fail = (p: Promise<unknown>) =>
+      p.then(
+        () => 'no error',
+        (e) => (isRouterRetrieverError(e) ? `${e.code}: ${e.message}` : String(e)),
+      );
+    const config = JSON.parse(readFileSync(join(TINY, 'config.json'), 'utf8'));
+    const withConfig = (c: object) => ({
+      files: { ...spec.files, 'config.json': new TextEncoder().encode(JSON.stringify({ ...config, ...c })) },
+    });
+    // Fewer layers than the checkpoint, and an absurd count: refused before any graph is built.
+    expect(await fail(loadBaseModel(withConfig({ num_hidden_layers: 1 }), {}))).toMatch(
+      /^MODEL_FORMAT: config.json says num_hidden_layers 1 but model.safetensors holds 2 encoder layers/,
+    );
+    expect(await fail(loadBaseModel(withConfig({ num_hidden_layers: 1e8 }), {}))).toMatch(
+      /num_hidden_layers 100000000/,
+    );
+    // One NaN in a base weight (fp16 bits 0x7e00), named with its tensor and file.
+    const sd = parseSafetensors(new Uint8Array(spec.files['model.safetensors'] as Uint8Array));
+    const name = [...sd.keys()].find((k) => k.endsWith('attention.self.query.weight'))!;
+    const bits = new Uint16Array(sd.get(name)!.data as Uint16Array);
+    bits[5] = 0x7e00;
+    sd.set(name, { ...sd.get(name)!, data: bits });
+    const { 'pytorch_model.bin': _bin, ...rest } = spec.files;
+    const bad = { files: { ...rest, 'model.safetensors': serializeSafetensors(sd) } };
+    expect(await fail(loadBaseModel(bad, {}))).toMatch(
+      new RegExp(
+        `^MODEL_FORMAT: model.safetensors: tensor "${name.replace(/\./g, '\\.')}" holds a NaN or infinite value at element 5`,
+      ),
+    );
   });
 });

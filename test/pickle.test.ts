@@ -257,3 +257,16 @@ describe('unpickle: hostile pickles are refused, nothing runs', () => {
     );
   });
 });
+
+describe('unpickle: hostile integers', () => {
+  it('refuses a LONG4 or LONG1 longer than 16 bytes before reading it (a 1 MB LONG4 used to take minutes)', () => {
+    const n = 2 ** 20;
+    const long4 = new Uint8Array(2 + 5 + n + 1);
+    long4.set([0x80, 2, 0x8b, ...u32(n)]);
+    long4[long4.length - 1] = 0x2e; // STOP
+    expectCode(long4, 'MODEL_FORMAT', /an integer of 1048576 bytes/);
+    expectCode(pk(0x80, 2, 0x8a, 17, new Array(17).fill(1), '.'), 'MODEL_FORMAT', /an integer of 17 bytes/);
+    // 16 bytes is still read (2^120).
+    expect(unpickle(pk(0x80, 2, 0x8a, 16, [...new Array(15).fill(0), 1], '.'))).toBe(2n ** 120n);
+  });
+});

@@ -89,6 +89,25 @@ describe('open({ prebuilt })', () => {
     await c.close();
   }, 120_000);
 
+  it('filterable fields are built from the imported documents; a re-import replaces them', async () => {
+    const tagged = (word: string, n: number): Doc[] =>
+      docs(word, n).map((d, i) => ({ ...d, metadata: { lang: i % 2 ? 'en' : 'de' } }));
+    files.set('/f.rrc', await fileOf(tagged('river', 10)));
+    const name = fresh();
+    const open2 = () =>
+      RouterRetriever.open({ name, model, encoder: engine, prebuilt: `${base}/f.rrc`, filterable: ['lang'] });
+    const a = await open2();
+    const en = await a.search('river number', { k: 10, mode: 'lexical', filter: { lang: 'en' } });
+    expect(en.hits.map((h) => h.id).sort()).toEqual(['river1', 'river3', 'river5', 'river7', 'river9']);
+    await a.close();
+    files.set('/f.rrc', await fileOf(tagged('lake', 4)));
+    const b = await open2();
+    expect(b.prebuilt).toMatchObject({ action: 'imported' });
+    const de = await b.search('lake number', { k: 10, mode: 'lexical', filter: { lang: 'de' } });
+    expect(de.hits.map((h) => h.id).sort()).toEqual(['lake0', 'lake2']);
+    await b.close();
+  }, 120_000);
+
   it('never imports over documents that came from elsewhere; another model or a missing file is an error', async () => {
     files.set('/v2.rrc', await fileOf(docs('ocean', 5)));
     const name = fresh();

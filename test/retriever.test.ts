@@ -45,6 +45,16 @@ describe('Indexing', () => {
     expect(hits[0].id).toBe('d0');
   });
 
+  it('counts added and replaced from what the write found: ids another tab stored meanwhile are replacements', async () => {
+    const { encoder, store, indexing } = await setup();
+    // While this call embeds, "another tab" stores two of its ids (the fake store writes at once).
+    encoder.onDocuments = (call) => {
+      if (call === 1) void store.writeDocs(docs(2), new Float32Array(2 * DIM).fill(0.5));
+    };
+    expect(await indexing.upsert(docs(5), 10)).toEqual({ added: 3, replaced: 2, skipped: 0 });
+    expect(store.docs.size).toBe(5);
+  });
+
   it('skips identical content without embedding it; a changed document is re-embedded and keeps its slot', async () => {
     const { encoder, store, indexing } = await setup();
     await indexing.upsert(docs(6), 4);

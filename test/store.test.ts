@@ -7,7 +7,7 @@ import { SearchIndex, type VectorChunk } from '../src/search/index.js';
 
 const searchChunksSync = (q: Float32Array, chunks: VectorChunk[], k: number) =>
   SearchIndex.fromChunks(chunks, q.length, { backend: 'js' }).search(q, k);
-import { CollectionStore, MIGRATIONS, dbName, type CollectionDB } from '../src/store/index.js';
+import { CollectionStore, MIGRATIONS, SCHEMA_VERSION, dbName, type CollectionDB } from '../src/store/index.js';
 import type { Doc } from '../src/doc.js';
 import { REQUEST_BATCH } from '../src/store/collection.js';
 
@@ -66,7 +66,7 @@ describe('CollectionStore', () => {
       nextSlot: 10,
       dim: 3,
       dtype: 'float32',
-      schemaVersion: 3,
+      schemaVersion: 4,
       fingerprint: 'model-A',
     });
     s.close();
@@ -221,7 +221,7 @@ describe('CollectionStore', () => {
     expect(s.meta.count).toBe(1);
   });
 
-  it('migrates a v1 database to v3 (through v2)', async () => {
+  it('migrates a v1 database to v4 (through v2 and v3)', async () => {
     const name = fresh();
     const db = await openDB<CollectionDB>(dbName(name), 1, {
       upgrade(d, _o, _n, tx) {
@@ -251,7 +251,7 @@ describe('CollectionStore', () => {
     db.close();
     const s = await CollectionStore.open(name, { fingerprint: 'fp', dim: 2 });
     open.push(s);
-    expect(s.meta).toMatchObject({ schemaVersion: 3, dtype: 'float32', count: 1, chunkSize: 4 });
+    expect(s.meta).toMatchObject({ schemaVersion: 4, filterable: {}, dtype: 'float32', count: 1, chunkSize: 4 });
     expect(await snapshot(s)).toEqual({ a: [1, 2] });
     await s.putExpert({ name: 'e', source: 'hf:x' }); // v2 stores exist
     expect((await s.getExperts()).map((e) => e.name)).toEqual(['e']);
@@ -366,7 +366,7 @@ describe('CollectionStore', () => {
     expect(Object.keys(await snapshot(a)).sort()).toEqual(['d0', 'd1']);
     expect(b.meta.count).toBe(2);
     // another tab upgrades the database (a newer SDK): a and b must not block it
-    const newer = await openDB(dbName(name), 4, { upgrade() {} });
+    const newer = await openDB(dbName(name), SCHEMA_VERSION + 1, { upgrade() {} });
     newer.close();
     await expectCode(a.loadAll(), 'NOT_READY');
     // deleting the collection elsewhere: a closes, later calls say NOT_FOUND

@@ -312,6 +312,73 @@ describe('parseTorchBin', () => {
   });
 });
 
+describe('hostile checkpoints: refused before the work they ask for', () => {
+  const w = (t: Call) => new Map<string, PV>([['w', t]]);
+  const one = new Float32Array([1]);
+
+  it('a stride-0 view larger than its storage is refused, not materialised (647 bytes asked for 1.6 GB)', async () => {
+    const file = torchZip(w(tensor('0', 'float32', 1, 0, [20000, 20000], [0, 0])), { '0': one });
+    expect(file.byteLength).toBeLessThan(1000);
+    await expectCode(parseTorchBin(file), 'MODEL_FORMAT', /400000000 elements but its storage holds 1 .*overlapping/);
+    // An ordinary strided view (a transpose) inside its storage still reads.
+    const t = await parseTorchBin(
+      torchZip(w(tensor('0', 'float32', 4, 0, [2, 2], [1, 2])), { '0': new Float32Array([1, 2, 3, 4]) }),
+    );
+    expect(vals(t.get('w'))).toEqual([1, 3, 2, 4]);
+  });
+
+  it('compressed entries: unused ones are never inflated, needed ones only within a budget', async () => {
+    const data = new Float32Array([1, 2, 3, 4]);
+    const pkl = pickle(w(tensor('0', 'float32', 4, 0, [4], [1])));
+    // An unused entry with undecodable DEFLATE data: inflating it would fail, so reading proves it was skipped.
+    const junk = { name: 'a/junk.bin', data: new Uint8Array(64), compressed: new Uint8Array([0xff, 0xff, 0xff]) };
+    const sd = await parseTorchBin(
+      buildZip([{ name: 'a/data.pkl', data: pkl }, { name: 'a/data/0', data: bytesOf(data) }, junk]),
+    );
+    expect(vals(sd.get('w'))).toEqual([1, 2, 3, 4]);
+    // A needed entry declaring more than 32x the file (and 16 MiB) is refused before inflating.
+    const big = buildZip([
+      { name: 'a/data.pkl', data: pkl },
+      { name: 'a/data/0', data: new Uint8Array(17 * 2 ** 20), compressed: new Uint8Array([0x03, 0x00]) },
+    ]);
+    await expectCode(parseTorchBin(big), 'MODEL_FORMAT', /declares 17825792 bytes, more than the/);
+  });
+
+  it('a storage of type None is MODEL_FORMAT, not a TypeError', async () => {
+    const t: Call = {
+      call: G('torch._utils _rebuild_tensor_v2'),
+      args: [
+        { pid: ['storage', null, '0', 'cpu', 1] },
+        0,
+        [1],
+        [1],
+        false,
+        { call: G('collections OrderedDict'), args: [] },
+      ],
+    };
+    await expectCode(parseTorchBin(torchZip(w(t), { '0': one })), 'MODEL_FORMAT');
+  });
+
+  it('a wrong CRC-32 and a duplicated entry name are refused', async () => {
+    const good = torchZip(w(tensor('0', 'float32', 1, 0, [1], [1])), { '0': one });
+    const r = ZipReader.open(good);
+    const name = 'archive/data/0';
+    const bad = good.slice();
+    // Flip a byte of the tensor data in place (float32 1.0 = 00 00 80 3f): its listed CRC no longer matches.
+    const at = bad.findIndex((_, i) => bad[i] === 0 && bad[i + 1] === 0 && bad[i + 2] === 0x80 && bad[i + 3] === 0x3f);
+    expect(at).toBeGreaterThan(0);
+    bad[at + 3] ^= 0x01;
+    expect(r.entries.get(name)).toBeDefined();
+    await expectCode(parseTorchBin(bad), 'MODEL_FORMAT', /fails its CRC-32 check/);
+    const dup = writeStoredZip([
+      ['archive/data.pkl', pickle(w(tensor('0', 'float32', 1, 0, [1], [1])))],
+      [name, bytesOf(one)],
+      [name, bytesOf(new Float32Array([2]))],
+    ]);
+    await expectCode(parseTorchBin(dup), 'MODEL_FORMAT', /appears twice/);
+  });
+});
+
 const FIXTURES = new URL('./fixtures/', import.meta.url);
 const adapterBin = new URL('adapters/expert-b/adapter_model.bin', FIXTURES);
 

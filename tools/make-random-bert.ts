@@ -134,7 +134,11 @@ export function writeRandomAdapter(
   );
 }
 
-/** tokenizer.json + onnx/model.onnx (last_hidden_state) for transformers.js, from the folder's own files. */
+/**
+ * tokenizer.json + onnx/model.onnx (last_hidden_state) for transformers.js, from the folder's own
+ * files, and onnx/model_quantized.onnx: the same graph at q8 (our quantization rule, weights
+ * per output column), what transformers.js loads with dtype 'q8', so both sides compute the same thing.
+ */
 export function writeTransformersJsFiles(dir: string): void {
   const vocab = readFileSync(join(dir, 'vocab.txt'), 'utf8');
   const tokCfg = existsSync(join(dir, 'tokenizer_config.json'))
@@ -149,16 +153,21 @@ export function writeTransformersJsFiles(dir: string): void {
   const configJson = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   const config = parseBertConfig(configJson, {}, {});
   const weights = parseSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
-  const graph = buildBertGraph(
-    config,
-    (name) => {
-      const t = weights.get(name);
-      return t && { shape: t.shape, data: toFloat32(t) };
-    },
-    { weightInputs: [], output: 'last_hidden_state', name: 'bert_last_hidden_state' },
-  );
   mkdirSync(join(dir, 'onnx'), { recursive: true });
-  writeFileSync(join(dir, 'onnx', 'model.onnx'), graph.model);
+  for (const [file, dtype] of [
+    ['model.onnx', 'fp32'],
+    ['model_quantized.onnx', 'q8'],
+  ] as const) {
+    const graph = buildBertGraph(
+      config,
+      (name) => {
+        const t = weights.get(name);
+        return t && { shape: t.shape, data: toFloat32(t) };
+      },
+      { weightInputs: [], output: 'last_hidden_state', name: 'bert_last_hidden_state', dtype },
+    );
+    writeFileSync(join(dir, 'onnx', file), graph.model);
+  }
 }
 
 function copyDir(from: string, to: string): void {
@@ -177,7 +186,11 @@ export function ensureBenchModel(name: 'tiny' | 'contriever', outRoot: string, f
   const dir = join(outRoot, name);
   const experts = ['expert-a', 'expert-b'].map((e) => join(dir, 'adapters', e));
   const done = join(dir, '.complete');
-  if (!force && existsSync(done)) return { name, dir, experts };
+  if (!force && existsSync(done)) {
+    // Folders written before the q8 graph existed get it now.
+    if (!existsSync(join(dir, 'onnx', 'model_quantized.onnx'))) writeTransformersJsFiles(dir);
+    return { name, dir, experts };
+  }
   mkdirSync(dir, { recursive: true });
   if (name === 'tiny') {
     const src = join(FIXTURES, 'tiny-bert');

@@ -24,6 +24,8 @@ export interface BenchConfig {
   batchSize: number;
   numThreads: number;
   device: 'wasm' | 'webgpu';
+  /** Precision of both sides: ours (LoadOptions.dtype) and transformers.js (its dtype option; q8 = onnx/model_quantized.onnx). */
+  dtype: 'fp32' | 'q8';
   /** Run EncoderEngine on this thread (like transformers.js here) instead of in the worker. */
   inThread?: boolean;
   /** Skip indexing (e.g. for the in-thread run, which only measures query latency). */
@@ -85,6 +87,7 @@ async function runOurs(cfg: BenchConfig) {
     const t0 = now();
     const info = await client.load(cfg.modelUrl, {
       device: cfg.device,
+      dtype: cfg.dtype,
       numThreads: cfg.numThreads,
       cache: false,
       maxLength: 512,
@@ -171,7 +174,7 @@ async function makeTjs(cfg: BenchConfig) {
   };
   onnx.wasm.numThreads = cfg.numThreads;
   onnx.wasm.proxy = false;
-  const extractor = await pipeline('feature-extraction', cfg.tjsModel, { device: cfg.device, dtype: 'fp32' });
+  const extractor = await pipeline('feature-extraction', cfg.tjsModel, { device: cfg.device, dtype: cfg.dtype });
   return { extractor, onnx };
 }
 
@@ -202,7 +205,13 @@ async function runPaired(cfg: BenchConfig) {
     : null;
   const tjs = await makeTjs(cfg);
   try {
-    const opts = { device: cfg.device, numThreads: cfg.numThreads, cache: false, maxLength: 512 } as const;
+    const opts = {
+      device: cfg.device,
+      dtype: cfg.dtype,
+      numThreads: cfg.numThreads,
+      cache: false,
+      maxLength: 512,
+    } as const;
     await worker.load(cfg.modelUrl, opts);
     await inThread.load(cfg.modelUrl, opts);
     await plain?.load(cfg.modelUrl, opts);

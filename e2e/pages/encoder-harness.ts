@@ -123,10 +123,13 @@ const harness = {
 
   /**
    * Loads a model in a fresh worker. `model` is a URL, or { fetchFrom, files } to build an
-   * in-memory ModelSpec from fetched files, or { hostile: 'pickle' | 'truncated-safetensors' }.
+   * in-memory ModelSpec from fetched files, or { hostile: 'pickle' | 'truncated-safetensors' | 'long-vocab' }.
    */
   async load(
-    model: string | { fetchFrom: string; files: string[] } | { hostile: 'pickle' | 'truncated-safetensors' },
+    model:
+      | string
+      | { fetchFrom: string; files: string[] }
+      | { hostile: 'pickle' | 'truncated-safetensors' | 'long-vocab' },
     options: LoadOptions = {},
     opts: { probeTransfers?: boolean } = {},
   ) {
@@ -146,6 +149,14 @@ const harness = {
             ['archive/data.pkl', hostilePickle()],
             ['archive/version', enc.encode('3\n')],
           ]);
+        } else if (model.hostile === 'long-vocab') {
+          // vocab.txt and config.json both longer than the checkpoint's embedding table: on WebGPU
+          // the extra ids were once embedded silently from out-of-range rows.
+          Object.assign(files, await fetchFiles(TINY, ['model.safetensors']));
+          const extra = Array.from({ length: 50 }, (_, i) => `zzextra${i}`).join('\n');
+          files['vocab.txt'] = enc.encode(`${new TextDecoder().decode(files['vocab.txt']).trimEnd()}\n${extra}\n`);
+          const config = JSON.parse(new TextDecoder().decode(files['config.json']));
+          files['config.json'] = enc.encode(JSON.stringify({ ...config, vocab_size: config.vocab_size + 50 }));
         } else {
           const whole = (await fetchFiles(TINY, ['model.safetensors']))['model.safetensors'];
           files['model.safetensors'] = whole.slice(0, Math.floor(whole.byteLength / 2));

@@ -12,6 +12,15 @@ export type DeviceRequest = 'auto' | 'webgpu' | 'wasm';
 export type Backend = 'webgpu' | 'wasm';
 
 /**
+ * Precision of the encoder's matrix products. 'q8': dynamic int8 linear layers (WASM);
+ * 'fp16': half precision (WebGPU with shader-f16); 'auto': q8 on WASM, fp16 on WebGPU when the
+ * adapter has shader-f16, else fp32.
+ */
+export type DtypeRequest = 'auto' | 'fp32' | 'fp16' | 'q8';
+/** The precision the encoder actually runs at. */
+export type Dtype = 'fp32' | 'fp16' | 'q8';
+
+/**
  * Where a model or adapter comes from:
  * - a string: a base URL or path of a folder in the Hugging Face layout (`/models/contriever-mini`,
  *   `https://example.org/models/x/`), or a Hub id (`facebook/contriever`);
@@ -22,6 +31,12 @@ export type ModelSpec = string | { id?: string; files: Record<string, Blob | Arr
 
 export interface LoadOptions {
   device?: DeviceRequest;
+  /**
+   * Precision of the linear layers (default 'fp32'). 'q8' quantizes the Linear weights to int8
+   * at load time (per output column) and the activations per run; embeddings, LayerNorm,
+   * softmax and pooling stay fp32. With device 'auto', 'q8' picks WASM.
+   */
+  dtype?: DtypeRequest;
   /** Override the pooling found in the model folder (default: mean, as Contriever). */
   pooling?: 'mean' | 'cls';
   /** Override L2 normalisation (default: off, as Contriever; on for models whose folder says so). */
@@ -50,6 +65,10 @@ export interface ModelInfo {
   backend: Backend;
   /** Why this backend: e.g. 'auto: WebGPU adapter found (SwiftShader)', 'auto: no WebGPU adapter'. */
   backendReason: string;
+  /** The precision the encoder runs at. */
+  dtype: Dtype;
+  /** Why this dtype: e.g. 'auto: q8 on WASM', 'fp32 requested'. */
+  dtypeReason: string;
   warnings: string[];
   dim: number;
   layers: number;

@@ -38,8 +38,8 @@ export function encoderBackend(
 ): DenseBackend {
   const batchSize = options.batchSize ?? 32;
   return {
-    // Max length and pooling change document vectors: they are part of the cache identity.
-    fingerprint: `${info.fingerprint}:${info.pooling}:${info.normalize ? 'l2' : 'raw'}:len${Math.min(options.docMaxLength ?? info.maxLength, info.maxLength)}`,
+    // Max length, pooling and a dtype other than fp32 change document vectors: part of the cache identity.
+    fingerprint: `${info.fingerprint}:${info.pooling}:${info.normalize ? 'l2' : 'raw'}:len${Math.min(options.docMaxLength ?? info.maxLength, info.maxLength)}${info.dtype && info.dtype !== 'fp32' ? `:${info.dtype}` : ''}`,
     dim: info.dim,
     embedDocuments: (texts) => encoder.embedDocuments(texts, { batchSize, maxLength: options.docMaxLength }),
     embedQueries: (texts, expert) => encoder.embedQueries(texts, expert, { batchSize }),

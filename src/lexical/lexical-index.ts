@@ -183,8 +183,12 @@ export class LexicalIndex {
     return q;
   }
 
-  /** BM25 score of every row that matches a query term. */
-  score(query: string): LexicalScores {
+  /**
+   * BM25 score of every row that matches a query term (with `mask`: of its rows only). The
+   * collection statistics (df, average length) stay those of the whole collection, so a row
+   * scores the same with or without a filter.
+   */
+  score(query: string, mask?: Uint8Array): LexicalScores {
     const q = [...this.queryTerms(query)];
     if (q.length === 0 || this.live === 0) return { rows: new Int32Array(0), scores: new Float64Array(0) };
     const baseT = this.offsets.length - 1;
@@ -209,6 +213,7 @@ export class LexicalIndex {
     const acc = this.acc;
     const touched: number[] = [];
     const add = (row: number, i: number, tf: number) => {
+      if (mask !== undefined && mask[row] !== 1) return;
       if (acc[row] === 0) touched.push(row);
       acc[row] += w[i] * bm25TfPart(tf, bm25LengthNorm(this.lengths[row], avgdl, this.options));
     };
@@ -243,9 +248,9 @@ export class LexicalIndex {
     return this.ids[row] ?? null;
   }
 
-  /** Top k documents for a query: score descending, ties by id ascending (the SDK's order). */
-  search(query: string, k: number): Hit[] {
-    const { rows, scores } = this.score(query);
+  /** Top k documents for a query (among the rows of `mask`): score descending, ties by id ascending (the SDK's order). */
+  search(query: string, k: number, mask?: Uint8Array): Hit[] {
+    const { rows, scores } = this.score(query, mask);
     const top = new TopK(k);
     for (let i = 0; i < rows.length; i++) top.push(scores[i], this.ids[rows[i]]!);
     return top.sorted();

@@ -15,7 +15,7 @@ import { scoreQueries } from '../eval/query-scores.js';
 import { centroid } from '../router/kmeans.js';
 import type { FusionSetting } from '../hybrid/fusion-json.js';
 import { buildAbstainRule, withExpertGains, withoutExpert, type AbstainRule } from '../router/abstain.js';
-import { readLibraryFile, writeLibraryFile, type PilotExtras } from '../router/library-file.js';
+import { checkExpertName, readLibraryFile, writeLibraryFile, type PilotExtras } from '../router/library-file.js';
 import { exportPilotLibrary, parsePilotLibrary } from '../router/pilot-json.js';
 import {
   addExpert as addToState,
@@ -25,6 +25,7 @@ import {
 } from '../router/pilots.js';
 import type { PilotLibraryState, PilotWeighting } from '../router/pilot-state.js';
 import type { ExpertSpec, ModelSpec, OpenOptions, PilotDomain, PilotLibraryJson, PilotSource } from '../types.js';
+import { nameRecord } from '../records.js';
 import { rowsOf, type PilotLibrary } from '../vectors.js';
 import type { RetrieverStore } from './store.js';
 
@@ -175,6 +176,7 @@ export class ExpertRegistry {
 
   /** Loads the adapter, stores the record and computes the expert's pilots (given, from queries, or scored on this session's domains). */
   async add(name: string, adapter: ModelSpec, source: PilotSource | undefined): Promise<void> {
+    checkExpertName(name);
     const { encoder, store, dim } = this.deps;
     if (this.isLoaded(name)) await encoder.removeExpert(name).catch(() => undefined);
     const info = await encoder.addExpert(name, adapter);
@@ -192,7 +194,7 @@ export class ExpertRegistry {
       // abstention rule has no gains for this expert (it could never choose it): both are dropped.
       await this.save(next, undefined, { fusion: this.extras.fusion });
     } else if (this.state && this.domains.length > 0 && !this.state.experts.includes(name)) {
-      const scores: Record<string, Float64Array> = {};
+      const scores = nameRecord<Float64Array>();
       for (const d of this.domains)
         scores[d.name] = scoreQueries(d.corpus, rowsOf(await encoder.embedQueries(d.texts, name), dim), d.qrels, {
           depth: d.depth,
@@ -302,7 +304,7 @@ export class ExpertRegistry {
       const texts = d.queries.map((q) => q.text);
       const qrels = d.queries.map((q) => new Map(Object.entries(q.relevant).filter(([, g]) => g > 0)));
       const base = rowsOf(await encoder.embedQueries(texts, null), dim);
-      const scores: Record<string, Float64Array> = {};
+      const scores = nameRecord<Float64Array>();
       for (const e of experts)
         scores[e] = scoreQueries(corpus, rowsOf(await encoder.embedQueries(texts, e), dim), qrels, { depth });
       const baseScores = scoreQueries(corpus, base, qrels, { depth });

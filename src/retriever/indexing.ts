@@ -7,11 +7,12 @@
 import { RouterRetrieverError } from '../boundary/errors.js';
 import type { EncoderApi } from '../boundary/encoder-api.js';
 import { docText, sameContent, toDoc, validateDocs, type Doc } from '../doc.js';
-import type { TermVector } from '../lexical/term-vector.js';
+import { checkDocFields } from '../filter/fields.js';
 import type { AnalyzedBatch } from '../store/lexical.js';
 import type { IndexOptions, IndexProgress, IndexResult } from '../types.js';
 import { rowsOf } from '../vectors.js';
 import type { LiveIndex } from './live-index.js';
+import type { WrittenDocs } from '../store/documents.js';
 import type { RetrieverStore } from './store.js';
 
 /** Documents embedded and committed per IndexedDB transaction. */
@@ -70,6 +71,8 @@ export class Indexing {
   /** Embeds and stores `docs` (validated by check()) slice by slice. */
   async upsert(docs: Doc[], slice: number, options: RouterIndexOptions = {}): Promise<IndexResult> {
     const { store, live } = this.deps;
+    // A filterable field's value of another type: refused before anything is embedded (the store checks again).
+    checkDocFields(docs, live.fields.schema);
     const result: IndexResult = { added: 0, replaced: 0, skipped: 0 };
     const total = docs.length;
     const signal = options.signal;
@@ -97,11 +100,7 @@ export class Indexing {
       part.forEach((d, i) => {
         const e = existing[i];
         if (e && e.slot >= 0 && sameContent(e, d)) result.skipped++;
-        else {
-          todo.push(d);
-          if (e && e.slot >= 0) result.replaced++;
-          else result.added++;
-        }
+        else todo.push(d);
       });
       if (todo.length > 0) {
         const embedding = this.embed(todo, options, done, total, (p) =>
@@ -118,12 +117,17 @@ export class Indexing {
         }
         const flat = await embedding;
         if (signal?.aborted) throw cancelled(done, total);
-        const { slots, terms } = await this.commit(todo, flat, analyzed, done, total);
+        const { slots, terms, replaced } = await this.commit(todo, flat, analyzed, done, total);
+        // Counted from what the write found, not from the read before the embedding: another tab
+        // may have stored some of these ids meanwhile (two tabs adding 200 shared ids both said
+        // all were added).
+        for (const r of replaced) r ? result.replaced++ : result.added++;
         // The committed slots and term vectors come back from the write: no second read, no second analysis.
         const vecs = rowsOf(flat, store.meta.dim);
         todo.forEach((d, i) => {
           live.index.setRow(slots[i], d.id, vecs[i]);
           live.lexical.setRow(slots[i], d.id, terms[i]);
+          live.fields.setRow(slots[i], d.metadata ?? null);
         });
         embedded += todo.length;
         this.deps.changed();
@@ -166,7 +170,7 @@ export class Indexing {
     analyzed: AnalyzedBatch,
     done: number,
     total: number,
-  ): Promise<{ slots: number[]; terms: TermVector[] }> {
+  ): Promise<WrittenDocs> {
     try {
       return await this.deps.store.writeDocs(todo, flat, analyzed);
     } catch (e) {
@@ -195,6 +199,7 @@ export class Indexing {
       if (r && r.slot >= 0) {
         live.index.setRow(r.slot, null);
         live.lexical.setRow(r.slot, null);
+        live.fields.setRow(r.slot, null);
       }
     }
     this.deps.changed();

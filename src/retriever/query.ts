@@ -16,6 +16,7 @@ import type { Hit as IndexHit } from '../search/types.js';
 import type { Hit, RouteResult, RoutingMode, SearchOptions, SearchResult } from '../types.js';
 import type { PilotLibrary } from '../vectors.js';
 import type { LiveIndex } from './live-index.js';
+import { FilterMask } from './filter-mask.js';
 import { FUSION_DEPTH, checkSearchOptions } from './search-options.js';
 import type { RetrieverStore } from './store.js';
 
@@ -130,15 +131,20 @@ export class QueryEngine {
     return { embedding, route, encodeMs, routeMs };
   }
 
-  /** Step 2: top-k rows of the live vector index. */
-  async searchIndex(embedding: Float32Array, k: number, signal?: AbortSignal): Promise<IndexHit[]> {
+  /** Step 2: top-k rows of the live vector index (among the rows `mask` gives, when filtered). */
+  async searchIndex(
+    embedding: Float32Array,
+    k: number,
+    signal?: AbortSignal,
+    mask: () => Uint8Array | undefined = () => undefined,
+  ): Promise<IndexHit[]> {
     await this.deps.beforeSearch();
-    return this.deps.live.index.searchAsync(embedding, k, { signal });
+    return this.deps.live.index.searchAsync(embedding, k, { signal, mask: mask() });
   }
 
-  /** Lexical step: top `k` rows of the live BM25 index (synchronous). */
-  searchLexical(query: string, k: number): IndexHit[] {
-    return this.deps.live.lexical.search(query, k);
+  /** Lexical step: top `k` rows of the live BM25 index (synchronous; among `mask`'s rows if given). */
+  searchLexical(query: string, k: number, mask?: Uint8Array): IndexHit[] {
+    return this.deps.live.lexical.search(query, k, mask);
   }
 
   /** Step 3: the hits' documents (a hit whose document vanished meanwhile is dropped). */
@@ -160,9 +166,14 @@ export class QueryEngine {
 
   async search(query: string, options: SearchOptions = {}): Promise<SearchResult> {
     if (typeof query !== 'string') throw new RouterRetrieverError('INVALID_INPUT', 'search() takes a query string.');
-    const { k, mode, fusion, expert } = checkSearchOptions(options, this.deps.defaultFusion?.() ?? DEFAULT_FUSION);
+    const { k, mode, fusion, expert, filter } = checkSearchOptions(
+      options,
+      this.deps.defaultFusion?.() ?? DEFAULT_FUSION,
+      this.deps.live.fields.schema,
+    );
     const t0 = performance.now();
     await this.deps.beforeSearch();
+    const mask = filter ? new FilterMask(this.deps.live, filter) : undefined;
     const depth = Math.max(k, FUSION_DEPTH);
     // The encoder runs in its worker; the lexical side is scored here meanwhile.
     const encoding = mode === 'lexical' ? undefined : this.encode(query, expert);
@@ -170,7 +181,7 @@ export class QueryEngine {
     let lexicalMs = 0;
     if (mode !== 'dense') {
       const tl = performance.now();
-      lexical = this.searchLexical(query, mode === 'lexical' ? k : depth);
+      lexical = this.searchLexical(query, mode === 'lexical' ? k : depth, mask?.rows());
       lexicalMs = performance.now() - tl;
     }
     const q = await encoding;
@@ -179,7 +190,7 @@ export class QueryEngine {
     let searchMs = 0;
     if (q) {
       const ts = performance.now();
-      dense = await this.searchIndex(q.embedding, mode === 'dense' ? k : depth, options.signal);
+      dense = await this.searchIndex(q.embedding, mode === 'dense' ? k : depth, options.signal, () => mask?.rows());
       searchMs = performance.now() - ts;
     }
     let ranked: FusedHit[];
@@ -201,6 +212,7 @@ export class QueryEngine {
         encode: q?.encodeMs ?? 0,
         search: searchMs,
         lexical: lexicalMs,
+        filter: mask?.ms ?? 0,
         total: performance.now() - t0,
       },
     };

@@ -19,6 +19,7 @@
  * move by under 0.1 point.
  */
 import { RouterRetrieverError } from '../boundary/errors.js';
+import { nameRecord } from '../records.js';
 import { checkVector } from '../vectors.js';
 
 /** The shipped rule's parameters (see the header). */
@@ -186,7 +187,7 @@ export function decideRoute(query: Float32Array, rule: AbstainRule, allowed?: Re
   }
   const near = topK(sims, Math.min(rule.k, n));
   const m = rule.experts.length;
-  const gains: Record<string, number> = {};
+  const gains = nameRecord<number>();
   let best: string | null = null;
   let bestGain = -Infinity;
   rule.experts.forEach((e, c) => {

@@ -1,3 +1,4 @@
+import { nameRecord } from '../records.js';
 import { RouterRetrieverError } from '../boundary/errors.js';
 import { sampleIndices } from './random.js';
 import type { RouteResult } from './route.js';
@@ -54,7 +55,7 @@ export class DatasetRouter {
     checkVector(query, this.instances[0].embedding.length, 'The query embedding');
     let best = -1;
     let bestScore = -Infinity;
-    const scores: Record<string, number> = {};
+    const scores = nameRecord<number>();
     this.instances.forEach((inst, i) => {
       const s = dot64(query, inst.embedding);
       if (!(inst.expert in scores) || s > scores[inst.expert]) scores[inst.expert] = s;

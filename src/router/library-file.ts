@@ -4,6 +4,7 @@
  * (./abstain-json.ts). readLibraryFile is the one reader of those keys (the SDK, the eval
  * harness and the tools all call it); writeLibraryFile puts them back.
  */
+import { RouterRetrieverError } from '../boundary/errors.js';
 import { FUSION_KEY, splitFusion, type FusionSetting } from '../hybrid/fusion-json.js';
 import type { AbstainRule } from './abstain.js';
 import { ABSTAIN_KEY, abstainFromJson, abstainToJson, checkRuleCovers } from './abstain-json.js';
@@ -47,4 +48,16 @@ export function libraryExperts(input: string | unknown): string[] {
   const obj = typeof input === 'string' ? (JSON.parse(input) as unknown) : input;
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) return [];
   return Object.keys(obj).filter((k) => !RESERVED_KEYS.includes(k));
+}
+
+/** Throws INVALID_INPUT unless `name` can name an expert: a non-empty string that is not a reserved key. */
+export function checkExpertName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || name === '')
+    throw new RouterRetrieverError('INVALID_INPUT', 'An expert needs a non-empty name.');
+  if (RESERVED_KEYS.includes(name))
+    throw new RouterRetrieverError(
+      'INVALID_INPUT',
+      `"${name}" cannot name an expert: the pilot library file keeps its ${name.slice(1)} setting under that key. Choose another name.`,
+      { expert: name },
+    );
 }

@@ -1,4 +1,5 @@
 import { RouterRetrieverError } from '../boundary/errors.js';
+import { nameRecord } from '../records.js';
 import type { PilotLibrary } from '../vectors.js';
 
 /**
@@ -6,7 +7,7 @@ import type { PilotLibrary } from '../vectors.js';
  * Numbers are written as the exact float32 values (JSON round trip is lossless).
  */
 export function exportPilotLibrary(pilots: PilotLibrary): string {
-  const obj: Record<string, number[][]> = {};
+  const obj = nameRecord<number[][]>();
   for (const [expert, list] of pilots) obj[expert] = list.map((v) => Array.from(v));
   return JSON.stringify(obj);
 }

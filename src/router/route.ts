@@ -1,4 +1,5 @@
 import { RouterRetrieverError } from '../boundary/errors.js';
+import { nameRecord } from '../records.js';
 import { checkVector, dot64, type PilotLibrary } from '../vectors.js';
 
 export type { PilotLibrary };
@@ -14,7 +15,7 @@ export interface RouteResult {
 
 function route(query: Float32Array, pilots: PilotLibrary, mode: RouteMode): RouteResult {
   checkVector(query, undefined, 'The query embedding');
-  const scores: Record<string, number> = {};
+  const scores = nameRecord<number>();
   let best: string | undefined;
   let bestScore = -Infinity;
   for (const [expert, list] of pilots) {

@@ -3,7 +3,7 @@ import { checkVector } from '../vectors.js';
 import { TopK } from './heap.js';
 import { QUERY_BIAS, codeSum, quantizeQueryU7, quantizeVector } from './int8.js';
 import { dot, dotRowsInt8 } from './kernel.js';
-import { scanAll, scanSliced, validateQuery, type RowScanner, type SliceOptions } from './scan.js';
+import { maskedRuns, scanAll, scanSliced, validateQuery, type RowScanner, type SliceOptions } from './scan.js';
 import type { Hit, VectorChunk, VectorIndex } from './types.js';
 import { instantiateDotsU7, wasmSimdSupported, type DotsFn, type U7Variant } from './wasm-kernel.js';
 import { WasmRows } from './wasm-memory.js';
@@ -172,11 +172,41 @@ export class Int8Index implements VectorIndex {
     return this.floats[Math.floor(row / this.floatBlock)].subarray(off, off + this.dim);
   };
 
-  /** The driver's view of one search: the (7-bit, in WASM) query into the kernel's buffer, candidates into `heap`. */
-  private scanner(query: Float32Array, heap: TopK): RowScanner {
+  /** The driver's view of one search: the (7-bit, in WASM) query into the kernel's buffer, candidates (rows of `mask` only) into `heap`. */
+  private scanner(query: Float32Array, heap: TopK, mask?: Uint8Array): RowScanner {
     const dim = this.dim;
     const ids = this.ids;
     let qScale = 1;
+    const score = (r0: number, r1: number) => {
+      let thr = heap.threshold;
+      const w = this.wasm;
+      if (w && this.dotsI8) {
+        // One pass: exact int32 q . codes -> approximate score -> candidate heap.
+        this.dotsI8(w.qPtr, w.vPtr + r0 * dim, dim, r1 - r0, w.outPtr);
+        const out = new Int32Array(w.memory.buffer, w.outPtr, r1 - r0);
+        const scales = this.scales;
+        const sums = this.sums;
+        const bias = QUERY_BIAS;
+        for (let i = 0; i < out.length; i++) {
+          const r = r0 + i;
+          const s = (out[i] - bias * sums[r]) * qScale * scales[r];
+          if (s < thr || ids[r] === null || (mask !== undefined && mask[r] !== 1)) continue;
+          heap.push(s, String(r)); // candidate key = row; rescoring restores ids
+          thr = heap.threshold;
+        }
+        return;
+      }
+      const out64 = this.out64;
+      dotRowsInt8(query, this.codes.subarray(r0 * dim, r1 * dim), dim, 0, r1 - r0, out64);
+      for (let i = 0; i < r1 - r0; i++) out64[i] *= this.scales[r0 + i];
+      for (let r = r0; r < r1; r++) {
+        const s = out64[r - r0];
+        if (s < thr) continue;
+        if (ids[r] === null || (mask !== undefined && mask[r] !== 1)) continue;
+        heap.push(s, String(r));
+        thr = heap.threshold;
+      }
+    };
     return {
       rows: ids.length,
       begin: () => {
@@ -187,36 +217,7 @@ export class Int8Index implements VectorIndex {
         // Only the plain build reads the int16 copy of the query.
         if (this.kernel === 'plain') new Int16Array(w.memory.buffer, w.qPtr + dim, dim).set(q);
       },
-      feed: (r0, r1) => {
-        let thr = heap.threshold;
-        const w = this.wasm;
-        if (w && this.dotsI8) {
-          // One pass: exact int32 q . codes -> approximate score -> candidate heap.
-          this.dotsI8(w.qPtr, w.vPtr + r0 * dim, dim, r1 - r0, w.outPtr);
-          const out = new Int32Array(w.memory.buffer, w.outPtr, r1 - r0);
-          const scales = this.scales;
-          const sums = this.sums;
-          const bias = QUERY_BIAS;
-          for (let i = 0; i < out.length; i++) {
-            const r = r0 + i;
-            const s = (out[i] - bias * sums[r]) * qScale * scales[r];
-            if (s < thr || ids[r] === null) continue;
-            heap.push(s, String(r)); // candidate key = row; rescoring restores ids
-            thr = heap.threshold;
-          }
-          return;
-        }
-        const out64 = this.out64;
-        dotRowsInt8(query, this.codes.subarray(r0 * dim, r1 * dim), dim, 0, r1 - r0, out64);
-        for (let i = 0; i < r1 - r0; i++) out64[i] *= this.scales[r0 + i];
-        for (let r = r0; r < r1; r++) {
-          const s = out64[r - r0];
-          if (s < thr) continue;
-          if (ids[r] === null) continue;
-          heap.push(s, String(r));
-          thr = heap.threshold;
-        }
-      },
+      feed: (r0, r1) => maskedRuns(mask, r0, r1, score),
     };
   }
 
@@ -248,7 +249,7 @@ export class Int8Index implements VectorIndex {
     validateQuery(query, this.dim, k);
     if (k === 0) return [];
     const heap = this.candidates(k, opts);
-    scanAll(this.scanner(query, heap), BLOCK);
+    scanAll(this.scanner(query, heap, opts.mask), BLOCK);
     return this.finish(query, heap.sorted(), k, opts);
   }
 
@@ -257,7 +258,7 @@ export class Int8Index implements VectorIndex {
     validateQuery(query, this.dim, k);
     if (k === 0) return [];
     const heap = this.candidates(k, opts);
-    await scanSliced(this.scanner(query, heap), BLOCK, opts);
+    await scanSliced(this.scanner(query, heap, opts.mask), BLOCK, opts);
     return this.finish(query, heap.sorted(), k, opts);
   }
 }

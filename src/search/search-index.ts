@@ -2,7 +2,7 @@ import { RouterRetrieverError } from '../boundary/errors.js';
 import { checkVector } from '../vectors.js';
 import { TopK } from './heap.js';
 import { dotRows } from './kernel.js';
-import { scanAll, scanSliced, validateQuery, type RowScanner, type SliceOptions } from './scan.js';
+import { maskedRuns, scanAll, scanSliced, validateQuery, type RowScanner, type SliceOptions } from './scan.js';
 import type { Hit, VectorChunk, VectorIndex } from './types.js';
 import { instantiateDots, wasmSimdSupported, type DotsFn } from './wasm-kernel.js';
 import { WasmRows } from './wasm-memory.js';
@@ -120,44 +120,45 @@ export class SearchIndex implements VectorIndex {
     else this.vecs.fill(0, row * this.dim, (row + 1) * this.dim);
   }
 
-  /** The driver's view of one search: the query goes into the kernel's buffer, scores into `heap`. */
-  private scanner(query: Float32Array, heap: TopK): RowScanner {
+  /** The driver's view of one search: the query goes into the kernel's buffer, scores into `heap` (rows of `mask` only). */
+  private scanner(query: Float32Array, heap: TopK, mask?: Uint8Array): RowScanner {
     const dim = this.dim;
     const ids = this.ids;
     const out64 = this.out64;
+    const score = (r0: number, r1: number) => {
+      if (this.dots && this.wasm) {
+        const w = this.wasm;
+        this.dots(w.qPtr, w.vPtr + r0 * dim * 4, dim, r1 - r0, w.outPtr);
+        const out = new Float32Array(w.memory.buffer, w.outPtr, r1 - r0);
+        for (let i = 0; i < out.length; i++) out64[i] = out[i];
+      } else {
+        dotRows(query, this.vecs.subarray(r0 * dim, r1 * dim), dim, 0, r1 - r0, out64);
+      }
+      let thr = heap.threshold;
+      for (let r = r0; r < r1; r++) {
+        const s = out64[r - r0];
+        if (s < thr) continue;
+        const id = ids[r];
+        if (id === null || (mask !== undefined && mask[r] !== 1)) continue;
+        heap.push(s, id);
+        thr = heap.threshold;
+      }
+    };
     return {
       rows: ids.length,
       begin: () => {
         if (this.wasm) new Float32Array(this.wasm.memory.buffer, this.wasm.qPtr, dim).set(query);
       },
-      feed: (r0, r1) => {
-        if (this.dots && this.wasm) {
-          const w = this.wasm;
-          this.dots(w.qPtr, w.vPtr + r0 * dim * 4, dim, r1 - r0, w.outPtr);
-          const out = new Float32Array(w.memory.buffer, w.outPtr, r1 - r0);
-          for (let i = 0; i < out.length; i++) out64[i] = out[i];
-        } else {
-          dotRows(query, this.vecs.subarray(r0 * dim, r1 * dim), dim, 0, r1 - r0, out64);
-        }
-        let thr = heap.threshold;
-        for (let r = r0; r < r1; r++) {
-          const s = out64[r - r0];
-          if (s < thr) continue;
-          const id = ids[r];
-          if (id === null) continue;
-          heap.push(s, id);
-          thr = heap.threshold;
-        }
-      },
+      feed: (r0, r1) => maskedRuns(mask, r0, r1, score),
     };
   }
 
-  /** Exact top-k by dot product (synchronous). Ties by id ascending. */
-  search(query: Float32Array, k: number): Hit[] {
+  /** Exact top-k by dot product (synchronous), among the rows of options.mask if given. Ties by id ascending. */
+  search(query: Float32Array, k: number, options: { mask?: Uint8Array } = {}): Hit[] {
     validateQuery(query, this.dim, k);
     if (k === 0) return [];
     const heap = new TopK(k);
-    scanAll(this.scanner(query, heap), BLOCK);
+    scanAll(this.scanner(query, heap, options.mask), BLOCK);
     return heap.sorted();
   }
 
@@ -166,7 +167,7 @@ export class SearchIndex implements VectorIndex {
     validateQuery(query, this.dim, k);
     if (k === 0) return [];
     const heap = new TopK(k);
-    await scanSliced(this.scanner(query, heap), BLOCK, options);
+    await scanSliced(this.scanner(query, heap, options.mask), BLOCK, options);
     return heap.sorted();
   }
 }

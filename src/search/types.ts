@@ -36,6 +36,10 @@ export interface VectorIndex {
   /** Rows (slots), free ones included. */
   readonly rows: number;
   setRow(row: number, id: string | null, vector?: Float32Array): void;
-  /** Top-k by dot product, scanned in slices that yield (see ./scan.ts). */
-  searchAsync(query: Float32Array, k: number, options?: { signal?: AbortSignal; sliceMs?: number }): Promise<Hit[]>;
+  /** Top-k by dot product, scanned in slices that yield (see ./scan.ts); with `mask`, among its rows only. */
+  searchAsync(
+    query: Float32Array,
+    k: number,
+    options?: { signal?: AbortSignal; sliceMs?: number; mask?: Uint8Array },
+  ): Promise<Hit[]>;
 }

@@ -11,10 +11,12 @@ import type { PilotExtras } from '../router/library-file.js';
 import { LEXICAL_DEFAULTS, type LexicalOptions } from '../lexical/lexical-index.js';
 import type { Lexicon } from '../lexical/lexicon.js';
 import { checkLexicalOptions } from '../lexical/options.js';
+import { checkFilterable, type FieldSchema } from '../filter/fields.js';
 import type { VectorChunk } from '../search/types.js';
 import type { PilotLibrary } from '../vectors.js';
 import { Connection, connect, readMeta } from './connection.js';
 import * as documents from './documents.js';
+import { applyFilterable } from './fields.js';
 import * as experts from './experts.js';
 import * as lexical from './lexical.js';
 import { writeAllTerms } from './lexical-rebuild.js';
@@ -60,6 +62,11 @@ export interface OpenCollectionOptions {
    * transaction (vectors untouched).
    */
   onLexicalMismatch?: 'error' | 'rebuild';
+  /**
+   * The filterable metadata fields (checked: src/filter/fields.ts). Omitted: the stored ones.
+   * Another declaration than the stored one rebuilds the field columns (./fields.ts).
+   */
+  filterable?: readonly string[] | FieldSchema;
 }
 
 function invalid(msg: string): never {
@@ -114,6 +121,7 @@ export class CollectionStore {
         lexical: ctx.lexical,
         lexiconSize: 0,
         lexiconEpoch: 0,
+        filterable: {},
       };
       // add(): if another tab created it meanwhile, this fails and we re-read.
       try {
@@ -141,6 +149,7 @@ export class CollectionStore {
     }
     try {
       await CollectionStore.applyLexical(conn, givenLexical, onLexicalMismatch);
+      if (options.filterable !== undefined) await applyFilterable(conn, checkFilterable(options.filterable));
     } catch (e) {
       conn.close();
       throw e;

@@ -10,24 +10,28 @@ import type { TermVector } from '../lexical/term-vector.js';
 import type { VectorChunk } from '../search/types.js';
 import { checkVector } from '../vectors.js';
 import { inBatches, readMeta, settle, type Connection, type WriteTx } from './connection.js';
+import { writeFieldRows } from './fields.js';
 import { analyzeDocs, assignTerms, vectorChunksOf, writeTermRows, type AnalyzedBatch } from './lexical.js';
 import { META_KEY, PILOT_STATE_KEY, type ChunkRecord, type CollectionMeta, type DocRecord } from './schema.js';
 import { allocateSlots, releaseSlots, slotPosition } from './slots.js';
 
 /** The stores a document write spans. */
-export const DOC_STORES: ('meta' | 'docs' | 'vectors' | 'terms' | 'lexicon')[] = [
+export const DOC_STORES: ('meta' | 'docs' | 'vectors' | 'terms' | 'lexicon' | 'fields')[] = [
   'meta',
   'docs',
   'vectors',
   'terms',
   'lexicon',
+  'fields',
 ];
-type DocTx = WriteTx<'meta' | 'docs' | 'vectors' | 'terms' | 'lexicon'>;
+type DocTx = WriteTx<'meta' | 'docs' | 'vectors' | 'terms' | 'lexicon' | 'fields'>;
 
 /** What a committed write gives back: each document's slot and term vector (parallel to the docs). */
 export interface WrittenDocs {
   slots: number[];
   terms: TermVector[];
+  /** Per document: whether the write replaced a stored one (read inside the transaction, so true across tabs). */
+  replaced: boolean[];
 }
 
 function approxJsonBytes(x: unknown): number {
@@ -114,6 +118,7 @@ async function commitDocs(
   });
   await inBatches([...byChunk.values()], ({ rec }) => vecStore.put(rec));
   await writeTermRows(tx, m, new Map(slots.map((s, i) => [s, termVectors[i]])));
+  await writeFieldRows(tx, m, new Map(slots.map((s, i) => [s, docs[i]])));
   await inBatches(docs, (d, i) => {
     const rec: DocRecord = { id: d.id, text: d.text, slot: slots[i] };
     if (d.title !== undefined) rec.title = d.title;
@@ -122,7 +127,7 @@ async function commitDocs(
   });
   m.updatedAt = Date.now();
   await tx.objectStore('meta').put(m, META_KEY);
-  return { meta: m, slots, terms: termVectors };
+  return { meta: m, slots, terms: termVectors, replaced: existing.map((e) => e !== undefined && e.slot >= 0) };
 }
 
 /**
@@ -137,7 +142,7 @@ export async function writeDocs(
   pre?: AnalyzedBatch,
 ): Promise<WrittenDocs> {
   const rows = validateBatch(docs, vectors, conn.meta.dim);
-  if (docs.length === 0) return { slots: [], terms: [] };
+  if (docs.length === 0) return { slots: [], terms: [], replaced: [] };
   const dim = conn.meta.dim;
   const usable = pre && pre.tokens.length === docs.length && pre.analyzer === conn.meta.lexical.analyzer;
   const analyzed = usable ? pre : analyzeDocs(conn, docs);
@@ -156,7 +161,7 @@ export async function writeDocs(
       }),
     );
     conn.meta = r.meta;
-    return { slots: r.slots, terms: r.terms };
+    return { slots: r.slots, terms: r.terms, replaced: r.replaced };
   } catch (e) {
     undo();
     throw e;
@@ -202,6 +207,7 @@ export async function deleteDocs(conn: Connection, ids: readonly string[]): Prom
     puts.push(settle(tx.objectStore('meta').put(m, META_KEY)));
     await Promise.all(puts);
     await writeTermRows(tx, m, new Map(freed.map((s) => [s, null])));
+    await writeFieldRows(tx, m, new Map(freed.map((s) => [s, null])));
     return m;
   });
   conn.meta = meta;
@@ -238,12 +244,21 @@ export async function loadAll(conn: Connection): Promise<VectorChunk[]> {
   return vectorChunksOf(m, recs);
 }
 
-/** Switches the collection to another base model: clears vectors, term rows and pilots, marks all docs pending (the lexicon stays: ids never change). */
+/** Switches the collection to another base model: clears vectors, term rows, field rows and pilots, marks all docs pending (the lexicon stays: ids never change). */
 export async function reindex(conn: Connection, fingerprint: string, dim: number): Promise<void> {
-  const meta = await conn.write(['meta', 'docs', 'vectors', 'terms', 'pilots'], 1024, 're-indexing', async (tx) => {
+  const stores: ('meta' | 'docs' | 'vectors' | 'terms' | 'fields' | 'pilots')[] = [
+    'meta',
+    'docs',
+    'vectors',
+    'terms',
+    'fields',
+    'pilots',
+  ];
+  const meta = await conn.write(stores, 1024, 're-indexing', async (tx) => {
     const m = { ...(await readMeta(tx.objectStore('meta')))! };
     await tx.objectStore('vectors').clear();
     await tx.objectStore('terms').clear();
+    await tx.objectStore('fields').clear(); // keyed by slot, like the term rows
     await tx.objectStore('pilots').clear();
     await tx.objectStore('meta').delete(PILOT_STATE_KEY);
     let cursor = await tx.objectStore('docs').openCursor();

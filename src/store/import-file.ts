@@ -32,7 +32,9 @@ import type { CollectionFile } from './transfer.js';
 
 /** Vectors per chunk record of an imported collection (CollectionStore.open's default). */
 const CHUNK_SIZE = 1024;
-const ALL_STORES: StoreName[] = ['meta', 'docs', 'vectors', 'terms', 'lexicon', 'experts', 'pilots'];
+// The fields store is cleared: a collection file carries no filterable declaration, and
+// open({ filterable }) builds the field columns from the imported documents (./fields.ts).
+const ALL_STORES: StoreName[] = ['meta', 'docs', 'vectors', 'terms', 'lexicon', 'fields', 'experts', 'pilots'];
 
 interface Records {
   meta: CollectionMeta;
@@ -87,6 +89,7 @@ function recordsOf(name: string, f: CollectionFile, prev: CollectionMeta | undef
     lexiconSize: lexicon.size,
     // Another epoch: an instance still open on the old content drops its term ids (./lexical.ts).
     lexiconEpoch: (prev?.lexiconEpoch ?? -1) + 1,
+    filterable: {},
   };
   const bytes =
     chunks.length * CHUNK_SIZE * dim * 4 +

@@ -19,6 +19,8 @@ export interface UpgradeContext {
   lexical: LexicalOptions;
   /** Documents the upgrade analyzed (set by it). */
   analyzed: number;
+  /** Set by the 2 -> 3 step: settles after its meta put, so that a later step's meta write lands after it. */
+  termsBuilt?: Promise<void>;
 }
 
 const META_KEY = 'collection';
@@ -82,7 +84,7 @@ export async function writeAllTerms(
 /** The v2 -> v3 step after the stores exist: builds the term vectors in the upgrade transaction (an error aborts the whole upgrade). */
 export function buildTermsInUpgrade(tx: UpgradeTx, ctx: UpgradeContext | undefined): void {
   const meta = tx.objectStore('meta');
-  void (async () => {
+  const built = (async () => {
     const m = (await meta.get(META_KEY)) as Partial<CollectionMeta> | undefined;
     if (!m || typeof m.chunkSize !== 'number') return; // a new database: open() writes its meta
     const lexical = ctx?.lexical ?? LEXICAL_DEFAULTS;
@@ -98,4 +100,5 @@ export function buildTermsInUpgrade(tx: UpgradeTx, ctx: UpgradeContext | undefin
       /* already finished */
     }
   });
+  if (ctx) ctx.termsBuilt = built;
 }

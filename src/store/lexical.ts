@@ -1,5 +1,5 @@
 /**
- * The lexical half of a document write, and the read of both indexes on open: documents are
+ * The lexical half of a document write, and the read of the indexes on open (vectors, terms, fields): documents are
  * analyzed before the transaction (pure CPU, so the transaction stays short), their terms get
  * ids inside it (after the in-memory lexicon caught up with the stored one), and their term
  * vectors go into the terms chunks beside the vectors, in the same transaction (./documents.ts).
@@ -9,13 +9,15 @@ import { docText, type Doc } from '../doc.js';
 import { type AnalyzerName, analyzerFor } from '../lexical/analyzer.js';
 import { type TermVector, termVectorOf } from '../lexical/term-vector.js';
 import type { VectorChunk } from '../search/types.js';
+import type { FilterScalar } from '../types.js';
+import { fieldColumnsOf } from './fields.js';
 import { inBatches, readMeta, type Connection, type WriteTx } from './connection.js';
 import type { ChunkRecord, CollectionMeta, TermChunkRecord } from './schema.js';
 import { slotPosition } from './slots.js';
 import { decodeTermChunk, updateTermChunk } from './term-chunks.js';
 
 /** A document write's transaction (over DOC_STORES). */
-type LexTx = WriteTx<'meta' | 'docs' | 'vectors' | 'terms' | 'lexicon'>;
+type LexTx = WriteTx<'meta' | 'docs' | 'vectors' | 'terms' | 'lexicon' | 'fields'>;
 
 /** Analyzed tokens of a batch, with the analyzer used (checked again inside the transaction). */
 export interface AnalyzedBatch {
@@ -127,6 +129,8 @@ export interface IndexSnapshot {
   vectors: VectorChunk[];
   /** Live rows with their term vectors (views into the stored records). */
   terms: { row: number; id: string; vector: TermVector }[];
+  /** The filterable fields' values by slot (./fields.ts). */
+  fields: Record<string, (FilterScalar | null)[]>;
 }
 
 const EMPTY: TermVector = { terms: new Uint32Array(0), tfs: new Uint16Array(0), length: 0 };
@@ -142,11 +146,12 @@ export function vectorChunksOf(m: CollectionMeta, recs: ChunkRecord[]): VectorCh
 
 /** Both indexes' stored rows, and the lexicon caught up: what an open or a reload builds from, no text analyzed. */
 export async function loadIndex(conn: Connection): Promise<IndexSnapshot> {
-  const tx = (await conn.db()).transaction(['meta', 'vectors', 'terms', 'lexicon']);
+  const tx = (await conn.db()).transaction(['meta', 'vectors', 'terms', 'lexicon', 'fields']);
   const m = await readMeta(tx.objectStore('meta'));
   if (!m) throw new RouterRetrieverError('NOT_FOUND', `Collection "${conn.name}" has no metadata record.`);
   const vecRecs = await tx.objectStore('vectors').getAll();
   const termRecs = new Map<number, TermChunkRecord>((await tx.objectStore('terms').getAll()).map((r) => [r.chunk, r]));
+  const fieldRecs = await tx.objectStore('fields').getAll();
   if (m.lexiconEpoch !== conn.lexiconEpoch) {
     // Rebuilt elsewhere: start the lexicon over (the live index is rebuilt from this snapshot).
     conn.lexicon.truncate(0);
@@ -165,5 +170,5 @@ export async function loadIndex(conn: Connection): Promise<IndexSnapshot> {
         terms.push({ row: rec.chunk * m.chunkSize + r, id, vector: rows[r] ?? EMPTY });
     });
   }
-  return { vectors, terms };
+  return { vectors, terms, fields: fieldColumnsOf(m, fieldRecs) };
 }

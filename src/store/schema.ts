@@ -1,10 +1,11 @@
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import type { Doc } from '../doc.js';
 import type { LexicalOptions } from '../lexical/lexical-index.js';
+import type { FilterFieldType, FilterScalar } from '../types.js';
 import { buildTermsInUpgrade, type UpgradeContext } from './lexical-rebuild.js';
 
 /** Current schema version of a collection database. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Every collection is its own database, named with this prefix. */
 export const DB_PREFIX = 'rr:';
@@ -56,6 +57,8 @@ export interface CollectionMeta {
   lexiconSize: number;
   /** Bumped when the lexicon is rebuilt (another analyzer): ids of an older epoch mean nothing. Since v3. */
   lexiconEpoch: number;
+  /** The filterable metadata fields and their types (fields store). Since v4; absent = none. */
+  filterable?: Record<string, FilterFieldType>;
 }
 
 /** docs store (keyPath 'id'): the Doc and its vector slot; slot = -1: stored without a vector (yet). */
@@ -86,6 +89,16 @@ export interface TermChunkRecord {
   terms: ArrayBuffer;
   /** Uint16Array, parallel to terms. */
   tfs: ArrayBuffer;
+}
+
+/**
+ * fields store (keyPath 'chunk', since v4): the filterable fields' values of chunkSize slots,
+ * like a vector chunk: columns[field][row] is the value of the document at that slot, null for
+ * none (or a free slot). Only declared fields (meta.filterable) have a column.
+ */
+export interface FieldChunkRecord {
+  chunk: number;
+  columns: Record<string, (FilterScalar | null)[]>;
 }
 
 /** lexicon store (keyPath 'from', since v3): append-only; the terms with ids from, from + 1, ... */
@@ -120,7 +133,7 @@ export interface PilotRecord {
  */
 export type PilotStateRecord = object;
 
-/** The on-disk layout (schema version 3), typed for idb. */
+/** The on-disk layout (schema version 4), typed for idb. */
 export interface CollectionDB extends DBSchema {
   meta: { key: string; value: CollectionMeta | PilotStateRecord | PrebuiltRecord };
   docs: { key: string; value: DocRecord };
@@ -129,6 +142,7 @@ export interface CollectionDB extends DBSchema {
   pilots: { key: string; value: PilotRecord };
   terms: { key: number; value: TermChunkRecord };
   lexicon: { key: number; value: LexiconRecord };
+  fields: { key: number; value: FieldChunkRecord };
 }
 
 export type StoreName = StoreNames<CollectionDB>;
@@ -143,6 +157,8 @@ export type { UpgradeContext } from './lexical-rebuild.js';
  * - 2 -> 3: terms and lexicon stores; the term vectors of the stored documents are built inside
  *   the upgrade transaction (./lexical-upgrade.ts), so the collection is either migrated whole
  *   or left at v2. This is the only time stored documents are analyzed again.
+ * - 3 -> 4: the fields store (filterable metadata columns). No field is declared yet, so it
+ *   starts empty; meta gets `filterable: {}` once its earlier steps' writes are done.
  */
 export const MIGRATIONS: ((db: Db, tx: UpgradeTx, ctx?: UpgradeContext) => void)[] = [
   (db) => {
@@ -163,6 +179,16 @@ export const MIGRATIONS: ((db: Db, tx: UpgradeTx, ctx?: UpgradeContext) => void)
     db.createObjectStore('terms', { keyPath: 'chunk' });
     db.createObjectStore('lexicon', { keyPath: 'from' });
     buildTermsInUpgrade(tx, ctx);
+  },
+  (db, tx, ctx) => {
+    db.createObjectStore('fields', { keyPath: 'chunk' });
+    const meta = tx.objectStore('meta');
+    // After the 2 -> 3 step's meta put when that step ran in this upgrade (it is issued from a callback).
+    void (ctx?.termsBuilt ?? Promise.resolve()).then(async () => {
+      const m = (await meta.get(META_KEY)) as CollectionMeta | undefined;
+      if (m && typeof m.chunkSize === 'number')
+        await meta.put({ ...m, filterable: m.filterable ?? {}, schemaVersion: 4 }, META_KEY);
+    });
   },
 ];
 

@@ -21,6 +21,7 @@
  * Theming: --rs-accent, --rs-bg, --rs-fg, --rs-radius, --rs-font (and ::part(input|list|option)).
  * Widgets with the same collection and model on one page share one retriever (one worker).
  */
+import { nameRecord } from '../records.js';
 import { isRouterRetrieverError } from '../boundary/errors.js';
 import { displayTitle } from '../doc.js';
 import { RouterRetriever } from '../router-retriever.js';
@@ -160,7 +161,7 @@ export class RouterSearchElement extends HTMLElement {
       this.fail(e, 'Not configured');
       throw e;
     }
-    const experts: Record<string, string> = {};
+    const experts = nameRecord<string>();
     for (const part of (this.getAttribute('experts') ?? '').split(',').filter(Boolean)) {
       const i = part.indexOf('=');
       if (i > 0) experts[part.slice(0, i).trim()] = part.slice(i + 1).trim();

@@ -1,11 +1,13 @@
 /**
  * Fakes for unit tests of src/retriever/: an EncoderApi whose embeddings are a pure function
  * of the text (and expert), counting what it embeds, and an in-memory store with the
- * CollectionStore members the retriever uses (same slot rules: src/store/slots.ts).
+ * CollectionStore members the retriever uses (same slot rules: src/store/slots.ts; filterable
+ * fields: set meta.filterable).
  */
 import { RouterRetrieverError } from '../../src/boundary/errors.js';
 import type { EncoderApi, ExpertInfo, ModelInfo } from '../../src/boundary/encoder-api.js';
 import { docText, type Doc } from '../../src/doc.js';
+import { checkDocFields, fieldValue } from '../../src/filter/fields.js';
 import type { PilotExtras } from '../../src/router/library-file.js';
 import { analyzerFor } from '../../src/lexical/analyzer.js';
 import { LEXICAL_DEFAULTS } from '../../src/lexical/lexical-index.js';
@@ -99,7 +101,7 @@ export class MemoryStore implements RetrieverStore {
   constructor(chunkSize = 4) {
     this.meta = {
       name: 'mem',
-      schemaVersion: 3,
+      schemaVersion: 4,
       fingerprint: 'fake',
       dim: DIM,
       dtype: 'float32',
@@ -112,6 +114,7 @@ export class MemoryStore implements RetrieverStore {
       lexical: { ...LEXICAL_DEFAULTS },
       lexiconSize: 0,
       lexiconEpoch: 0,
+      filterable: {},
     };
   }
   async getDoc(id: string) {
@@ -132,7 +135,8 @@ export class MemoryStore implements RetrieverStore {
     docs: readonly Doc[],
     vectors: readonly Float32Array[] | Float32Array,
     pre?: { tokens: string[][] },
-  ): Promise<{ slots: number[]; terms: TermVector[] }> {
+  ): Promise<{ slots: number[]; terms: TermVector[]; replaced: boolean[] }> {
+    checkDocFields(docs, this.meta.filterable ?? {});
     const tokens = pre?.tokens ?? this.analyze(docs).tokens;
     const before = this.lexicon.size;
     const terms = tokens.map((t) => termVectorOf(t, this.lexicon));
@@ -142,6 +146,7 @@ export class MemoryStore implements RetrieverStore {
       throw new RouterRetrieverError('QUOTA_EXCEEDED', 'Storage is full (fake).', { neededBytes: 1 });
     }
     const flat = vectors instanceof Float32Array ? vectors : null;
+    const replaced = docs.map((d) => (this.docs.get(d.id)?.slot ?? -1) >= 0);
     const alloc = allocateSlots(
       this.meta,
       docs.map((d) => this.docs.get(d.id)?.slot),
@@ -153,11 +158,17 @@ export class MemoryStore implements RetrieverStore {
       this.rows.set(alloc.slots[i], { id: d.id, v, t: terms[i] });
     });
     this.commits++;
-    return { slots: alloc.slots, terms };
+    return { slots: alloc.slots, terms, replaced };
   }
   async loadIndex(): Promise<IndexSnapshot> {
     const terms = [...this.rows].map(([row, r]) => ({ row, id: r.id, vector: r.t }));
-    return { vectors: await this.loadAll(), terms };
+    const schema = this.meta.filterable ?? {};
+    const fields: IndexSnapshot['fields'] = {};
+    for (const f of Object.keys(schema)) {
+      fields[f] = new Array(this.meta.nextSlot).fill(null);
+      for (const d of this.docs.values()) if (d.slot >= 0) fields[f][d.slot] = fieldValue(d.metadata, f, schema[f]);
+    }
+    return { vectors: await this.loadAll(), terms, fields };
   }
   async deleteDocs(ids: readonly string[]): Promise<number> {
     const freed: number[] = [];

@@ -41,6 +41,7 @@
  *   --doc-max-length N       documents only are truncated to N tokens (queries keep --max-length)
  *   --runtime wasm|node      onnxruntime-web WASM (default, as in the browser) or onnxruntime-node (native, faster;
  *                            same graph, tokenizer and merged weights)
+ *   --dtype fp32|q8          encoder precision (default fp32; q8: int8 linear layers; cached apart)
  *   --threads N              ORT WASM threads (default 1; the eval shares the machine)
  *   --batch-size N           texts per encoder batch (default 32)
  *   --k N                    documents kept per query (default 100: Recall@100 needs no more)
@@ -88,6 +89,7 @@ export function encoderFor(args: EvalArgs, log: (line: string) => void): ReturnT
     maxLength: args.maxLength ?? undefined,
     docMaxLength: args.docMaxLength ?? undefined,
     runtime: args.runtime,
+    dtype: args.dtype,
     threads: args.threads,
     batchSize: args.batchSize,
     log,

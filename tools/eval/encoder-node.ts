@@ -89,6 +89,8 @@ export interface NodeEncoderOptions {
   batchSize?: number;
   /** Documents truncated to this many tokens (queries keep maxLength). */
   docMaxLength?: number;
+  /** Encoder precision (LoadOptions.dtype; default fp32). */
+  dtype?: 'fp32' | 'q8' | 'auto';
   /** onnxruntime build: 'wasm' (onnxruntime-web, as in the browser; default) or 'node' (onnxruntime-node, native). */
   runtime?: 'wasm' | 'node';
   log?: (line: string) => void;
@@ -112,9 +114,10 @@ export async function createNodeEncoder(o: NodeEncoderOptions): Promise<NodeEnco
     cache: false,
     numThreads: o.threads ?? 1,
     ...(o.maxLength ? { maxLength: o.maxLength } : {}),
+    ...(o.dtype ? { dtype: o.dtype } : {}),
   });
   log(
-    `model ${o.model}: ${info.layers} layers, dim ${info.dim}, ${info.pooling} pooling${info.normalize ? ', normalised' : ''}, max length ${info.maxLength}, ${info.backend} (${o.runtime === 'node' ? 'onnxruntime-node' : 'onnxruntime-web'}, ${o.threads ?? 1} thread(s)), fingerprint ${info.fingerprint.slice(0, 12)}, loaded in ${info.loadMs.toFixed(0)} ms`,
+    `model ${o.model}: ${info.layers} layers, dim ${info.dim}, ${info.pooling} pooling${info.normalize ? ', normalised' : ''}, max length ${info.maxLength}, ${info.backend} ${info.dtype} (${o.runtime === 'node' ? 'onnxruntime-node' : 'onnxruntime-web'}, ${o.threads ?? 1} thread(s)), fingerprint ${info.fingerprint.slice(0, 12)}, loaded in ${info.loadMs.toFixed(0)} ms`,
   );
   for (const e of o.experts) {
     const x = await engine.addExpert(e.name, await modelSpecOf(e.dir));

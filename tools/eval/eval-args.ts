@@ -37,6 +37,7 @@ export interface EvalArgs {
   maxLength: number | null;
   docMaxLength: number | null;
   runtime: 'wasm' | 'node';
+  dtype: 'fp32' | 'q8';
   threads: number;
   batchSize: number;
   k: number;
@@ -86,6 +87,7 @@ const EVAL_OPTIONS = {
   'max-length': str,
   'doc-max-length': str,
   runtime: str,
+  dtype: str,
   threads: str,
   'batch-size': str,
   k: str,
@@ -138,6 +140,7 @@ export function parseEvalArgs(
     maxLength: positiveInt('--max-length', v['max-length'], null),
     docMaxLength: positiveInt('--doc-max-length', v['doc-max-length'], null),
     runtime: oneOf('--runtime', v.runtime, ['wasm', 'node'], 'wasm'),
+    dtype: oneOf('--dtype', v.dtype, ['fp32', 'q8'], 'fp32'),
     threads: positiveInt('--threads', v.threads, 1),
     batchSize: positiveInt('--batch-size', v['batch-size'], 32),
     k: positiveInt('--k', v.k, 100),

@@ -4,7 +4,8 @@
  * session can poison later sessions in the same worker.
  */
 import { RouterRetrieverError } from '../../src/boundary/errors.js';
-import type { Backend, DeviceRequest } from '../../src/boundary/encoder-api.js';
+import type { Backend, DeviceRequest, DtypeRequest } from '../../src/boundary/encoder-api.js';
+import { checkDtype, DEFAULT_DTYPE, deviceForDtype, type DtypeChoice, resolveDtype } from './dtype.js';
 
 export interface WebGpuProbe {
   /** An adapter was returned by navigator.gpu.requestAdapter(). */
@@ -13,6 +14,8 @@ export interface WebGpuProbe {
   detail: string;
   /** Software adapter (SwiftShader): correct but slow. */
   isFallbackAdapter?: boolean;
+  /** The adapter lists the 'shader-f16' feature (what dtype 'fp16' needs). */
+  shaderF16?: boolean;
 }
 
 export interface BackendChoice {
@@ -44,9 +47,29 @@ export function resolveBackend(requested: DeviceRequest, probe: WebGpuProbe): Ba
   }
 }
 
+/**
+ * The backend and the dtype of a load: the dtype may pin the device (q8 runs on WASM), the
+ * backend decides what 'auto' dtype means. Probes WebGPU only when the device may be WebGPU.
+ */
+export async function chooseDevice(
+  device: DeviceRequest | undefined,
+  dtype: DtypeRequest | undefined,
+  probe: () => Promise<WebGpuProbe> = probeWebGpu,
+): Promise<{ backend: BackendChoice; dtype: DtypeChoice }> {
+  const dtypeRequest = checkDtype(dtype ?? DEFAULT_DTYPE);
+  const pinned = deviceForDtype(device ?? 'auto', dtypeRequest);
+  const found = pinned.device === 'wasm' ? { available: false, detail: 'not probed' } : await probe();
+  const backend = resolveBackend(pinned.device, found);
+  if (pinned.reason) backend.reason = pinned.reason;
+  const chosen = resolveDtype(dtypeRequest, backend.backend, found.shaderF16 === true);
+  if (dtype === undefined) chosen.reason = `default: ${chosen.dtype}`;
+  return { backend, dtype: chosen };
+}
+
 interface MinimalGpuAdapter {
   info?: { vendor?: string; architecture?: string; description?: string };
   isFallbackAdapter?: boolean;
+  features?: { has(name: string): boolean };
 }
 
 /** Asks navigator.gpu for an adapter; never throws. */
@@ -62,7 +85,13 @@ export async function probeWebGpu(): Promise<WebGpuProbe> {
       adapter.isFallbackAdapter ?? (info as { isFallbackAdapter?: boolean }).isFallbackAdapter,
     );
     const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unknown adapter';
-    return { available: true, detail: isFallbackAdapter ? `${name}, software fallback` : name, isFallbackAdapter };
+    const shaderF16 = Boolean(adapter.features?.has('shader-f16'));
+    return {
+      available: true,
+      detail: isFallbackAdapter ? `${name}, software fallback` : name,
+      isFallbackAdapter,
+      shaderF16,
+    };
   } catch (e) {
     return { available: false, detail: `requestAdapter failed: ${(e as Error).message}` };
   }

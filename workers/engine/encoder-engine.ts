@@ -22,7 +22,7 @@ import type {
   ModelSpec,
 } from '../../src/boundary/encoder-api.js';
 import { planBatches, progressOf } from './batching.js';
-import { probeWebGpu, resolveBackend } from './device.js';
+import { chooseDevice } from './device.js';
 import { compareLayerKeys, f32, makeExpert, matchTargets, type Expert } from './experts.js';
 import { loadAdapter, loadBaseModel } from './model-files.js';
 import { defaultOrtLoader, type OrtLoader, type OrtRuntime } from './ort-builds.js';
@@ -102,20 +102,19 @@ export class EncoderEngine implements EncoderApi {
     const t0 = performance.now();
     const files = await loadBaseModel(model, options, onProgress);
     const { config } = files;
-    const requested = options.device ?? 'auto';
-    const probe = requested === 'wasm' ? { available: false, detail: 'not probed' } : await probeWebGpu();
-    const choice = resolveBackend(requested, probe);
+    const { backend: choice, dtype } = await chooseDevice(options.device, options.dtype);
     this.numThreads = options.numThreads;
 
     const targetNames = matchTargets(files.weights.keys(), options.loraTargets ?? DEFAULT_TARGETS);
     const targets = new Map(targetNames.map((n) => [n, f32(files.weights, n)]));
     onProgress?.({
       phase: 'build',
-      message: `building the ONNX graph (${config.layers} layers, hidden ${config.hidden})`,
+      message: `building the ${dtype.dtype} ONNX graph (${config.layers} layers, hidden ${config.hidden})`,
     });
     const graph = buildBertGraph(config, (name) => f32(files.weights, name), {
       weightInputs: targetNames,
       baseBranches: this.baseBranches ?? usesBaseBranches(choice.backend),
+      dtype: dtype.dtype === 'q8' ? 'q8' : 'fp32',
     });
 
     const warnings: string[] = [];
@@ -147,6 +146,8 @@ export class EncoderEngine implements EncoderApi {
     const info: ModelInfo = {
       backend: runtime.backend,
       backendReason: reason,
+      dtype: dtype.dtype,
+      dtypeReason: dtype.reason,
       warnings,
       dim: config.hidden,
       layers: config.layers,
@@ -229,6 +230,7 @@ export class EncoderEngine implements EncoderApi {
     const graph = buildBertGraph(loaded.config, (n) => f32(all, n), {
       weightInputs: names,
       baseBranches: loaded.runtime.baseBranches,
+      dtype: loaded.runtime.dtype,
     });
     const runtime = await createRuntime(
       graph,

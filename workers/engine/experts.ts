@@ -66,11 +66,13 @@ export function makeExpert(
         'ADAPTER_MISMATCH',
         `Expert "${name}" targets ${l.target}, which the base model does not have.`,
       );
+    // Merged in fp32 (W + scale B A), then quantized like the base at q8.
     const merged = mergedTransposed(w, l.A, l.B, l.scale, l.fanInFanOut);
-    feeds.feeds.set(l.target, rt.factory.make(merged, [w.shape[1], w.shape[0]]));
+    const [nOut, nIn] = w.shape;
+    for (const [k, f] of rt.factory.feedsOf(l.target, merged, nIn, nOut, rt.dtype)) feeds.feeds.set(k, f);
   }
   const feedMap = { ...rt.baseFeedMap, ...feedMapOf(feeds) };
-  if (rt.useFed) for (const target of feeds.feeds.keys()) feedMap[useBaseInput(target)] = rt.useFed;
+  if (rt.useFed) for (const l of loras) feedMap[useBaseInput(l.target)] = rt.useFed;
   const info: ExpertInfo = {
     name,
     r,

@@ -2,6 +2,7 @@
  * Reading a base model or a LoRA adapter from a FileSource, the way users have them
  * (Hugging Face layout), into parsed config, tokenizer and weights.
  */
+import { checkFinite, checkLayers } from '../model/model-check.js';
 import { RouterRetrieverError } from '../../src/boundary/errors.js';
 import { memorySource, urlSource, type FileSource } from '../model/file-source.js';
 import { parseSafetensors } from '../model/safetensors.js';
@@ -221,6 +222,8 @@ export async function loadBaseModel(
   const first = await readWeightsFile(source, weightNames, onProgress);
   onProgress?.({ phase: 'parse', file: first.name });
   const weights = normalizeBertKeys(await parseWeights(first.name, first.bytes));
+  checkLayers(config.layers, weights, first.name);
+  checkFinite(weights, first.name);
   const fingerprint = sha256Hex([configBytes, first.bytes]);
   const readWeights = async () => {
     const again = await readWeightsFile(source, [first.name]);
@@ -249,5 +252,7 @@ export async function loadAdapter(
     );
   }
   const file = await readWeightsFile(source, ['adapter_model.safetensors', 'adapter_model.bin'], onProgress);
-  return { configJson, weights: await parseWeights(file.name, file.bytes), source: source.id };
+  const weights = await parseWeights(file.name, file.bytes);
+  checkFinite(weights, `${source.id}/${file.name}`);
+  return { configJson, weights, source: source.id };
 }

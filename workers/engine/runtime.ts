@@ -7,6 +7,7 @@ import type { Backend } from '../../src/boundary/encoder-api.js';
 import { RouterRetrieverError } from '../../src/boundary/errors.js';
 import { transpose } from '../lora/merge.js';
 import { useBaseInput, type BertGraph } from '../model/bert-graph.js';
+import { scaleInput } from '../model/q8-graph.js';
 import type { F32Tensor } from '../model/tensor.js';
 import type { OrtLoader, OrtRuntime } from './ort-builds.js';
 import { FeedSet, WeightFeedFactory } from './weight-feeds.js';
@@ -24,6 +25,8 @@ export interface Runtime {
   baseFeedMap: Record<string, ort.Tensor>;
   /** The `.use_base` value that selects the fed matrix (baseBranches only). */
   useFed: ort.Tensor | null;
+  /** Precision of the graph: at q8 a weight feed is int8 levels plus `<name>.scale`. */
+  dtype: 'fp32' | 'q8';
 }
 
 export interface RuntimeSettings {
@@ -85,18 +88,36 @@ export async function createRuntime(
   const baseFeeds = new FeedSet();
   if (graph.baseBranches) {
     // The base matrices live in the session; feed placeholders and switch every target to base.
-    const placeholder = new ortRt.Tensor('float32', new Float32Array(1), [1, 1]);
+    const q8 = graph.dtype === 'q8';
+    const placeholder = q8
+      ? new ortRt.Tensor('int8', new Int8Array(1), [1, 1])
+      : new ortRt.Tensor('float32', new Float32Array(1), [1, 1]);
+    const scalePlaceholder = new ortRt.Tensor('float32', new Float32Array(1), [1]);
     const useBase = new ortRt.Tensor('bool', new Uint8Array([1]), []);
     const baseFeedMap: Record<string, ort.Tensor> = {};
     for (const name of targets.keys()) {
       baseFeedMap[name] = placeholder;
+      if (q8) baseFeedMap[scaleInput(name)] = scalePlaceholder;
       baseFeedMap[useBaseInput(name)] = useBase;
     }
     const useFed = new ortRt.Tensor('bool', new Uint8Array([0]), []);
-    return { backend, ort: ortRt, session, factory, baseBranches: true, baseFeeds, baseFeedMap, useFed };
+    return {
+      backend,
+      ort: ortRt,
+      session,
+      factory,
+      baseBranches: true,
+      baseFeeds,
+      baseFeedMap,
+      useFed,
+      dtype: graph.dtype,
+    };
   }
   for (const [name, w] of targets) {
-    baseFeeds.feeds.set(name, factory.make(transpose(w.data, w.shape[0], w.shape[1]), [w.shape[1], w.shape[0]]));
+    const [nOut, nIn] = w.shape;
+    for (const [k, f] of factory.feedsOf(name, transpose(w.data, nOut, nIn), nIn, nOut, graph.dtype)) {
+      baseFeeds.feeds.set(k, f);
+    }
   }
   return {
     backend,
@@ -107,6 +128,7 @@ export async function createRuntime(
     baseFeeds,
     baseFeedMap: feedMapOf(baseFeeds),
     useFed: null,
+    dtype: graph.dtype,
   };
 }
 

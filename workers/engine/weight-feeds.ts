@@ -5,6 +5,8 @@
  */
 import type * as ort from 'onnxruntime-web';
 import type { Backend } from '../../src/boundary/encoder-api.js';
+import { RouterRetrieverError } from '../../src/boundary/errors.js';
+import { quantizeForGraph, scaleInput } from '../model/q8-graph.js';
 
 interface GpuBufferLike {
   destroy(): void;
@@ -51,6 +53,28 @@ export class WeightFeedFactory {
     }
     const tensor = new this.runtime.Tensor('float32', data, dims as number[]);
     return { tensor, bytes: data.byteLength, release: () => {} };
+  }
+
+  /**
+   * The feeds of one [in, out] matrix for a graph of `dtype`: at fp32 the matrix itself; at q8
+   * its int8 levels (per output column, as the graph builder quantizes the base) under `name`
+   * and the column scales under `<name>.scale`: in + 4 bytes per element of out, a quarter of fp32.
+   */
+  feedsOf(name: string, wT: Float32Array, nIn: number, nOut: number, dtype: 'fp32' | 'q8'): [string, WeightFeed][] {
+    if (dtype === 'fp32') return [[name, this.make(wT, [nIn, nOut])]];
+    if (this.backend === 'webgpu') {
+      throw new RouterRetrieverError(
+        'BACKEND',
+        "q8 weights cannot be fed on WebGPU: use device 'wasm' with dtype 'q8'.",
+      );
+    }
+    const q = quantizeForGraph(wT, nIn, nOut);
+    const levels = new this.runtime.Tensor('int8', q.data, [nIn, nOut]);
+    const scales = new this.runtime.Tensor('float32', q.scale, [q.scale.length]);
+    return [
+      [name, { tensor: levels, bytes: q.data.byteLength, release: () => {} }],
+      [scaleInput(name), { tensor: scales, bytes: q.scale.byteLength, release: () => {} }],
+    ];
   }
 }
 

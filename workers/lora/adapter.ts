@@ -2,6 +2,7 @@
  * PEFT LoRA adapters: adapter_config.json parsing and validation of the adapter weights against
  * the base model (targets, shapes, ranks) before anything is merged.
  */
+import { patternProblem } from './pattern-guard.js';
 import { RouterRetrieverError } from '../../src/boundary/errors.js';
 import type { F32Tensor, StateDict } from '../model/tensor.js';
 import { toFloat32 } from '../model/tensor-convert.js';
@@ -51,13 +52,25 @@ function format(message: string, details: Record<string, unknown> = {}): RouterR
 function numberMap(v: unknown, field: string): Record<string, number> {
   if (v === undefined || v === null) return {};
   if (typeof v !== 'object' || Array.isArray(v)) throw format(`adapter_config.json: ${field} must be an object.`);
-  const out: Record<string, number> = {};
+  const out = Object.create(null) as Record<string, number>;
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
     if (typeof x !== 'number' || !(x > 0))
       throw format(`adapter_config.json: ${field}["${k}"] must be a positive number.`);
+    // Matched as PEFT does, against the end of a module name (see patternValue).
+    guardPattern(`(?:.*\\.)?(?:${k})`, `${field} key "${k}"`);
     out[k] = x;
   }
   return out;
+}
+
+/** MODEL_FORMAT before any match runs when a pattern could take unbounded time (./pattern-guard.ts). */
+function guardPattern(pattern: string, what: string): void {
+  const problem = patternProblem(pattern);
+  if (problem)
+    throw format(
+      `adapter_config.json: ${what} is refused as a regular expression: ${problem}, which can take unbounded time to match. Use a list of module names (PEFT's usual target_modules) or a simpler pattern.`,
+      { pattern },
+    );
 }
 
 /** Parses a PEFT adapter_config.json (LoRA only). */
@@ -78,8 +91,10 @@ export function parseAdapterConfig(json: unknown): AdapterConfig {
     throw format(`adapter_config.json: lora_alpha must be a number, got ${JSON.stringify(loraAlpha)}.`);
   const tm = c.target_modules;
   let targetModules: string[] | string;
-  if (typeof tm === 'string') targetModules = tm;
-  else if (Array.isArray(tm) && tm.every((x) => typeof x === 'string')) targetModules = tm as string[];
+  if (typeof tm === 'string') {
+    guardPattern(tm, `target_modules "${tm}"`);
+    targetModules = tm;
+  } else if (Array.isArray(tm) && tm.every((x) => typeof x === 'string')) targetModules = tm as string[];
   else if (tm === undefined || tm === null) targetModules = [];
   else throw format('adapter_config.json: target_modules must be a list of names or a regex string.');
   if (c.use_dora === true) {

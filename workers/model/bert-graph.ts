@@ -12,12 +12,15 @@ import type { BertConfig } from './config.js';
 import { DataType, encodeModel, type RawData, type ValueInfoSpec } from './onnx-proto.js';
 import type { F32Tensor } from './tensor.js';
 import { transpose } from '../lora/merge.js';
+import { q8BaseOrFedLinear, q8ConstLinear, q8FedLinear, scaleInput } from './q8-graph.js';
 import {
   baseOrFedMatMul,
   float,
   GraphBuilder,
   int,
   ints,
+  pool,
+  activation,
   scaledRaw,
   transposedRaw,
   useBaseInput,
@@ -60,6 +63,13 @@ export interface BuildOptions {
    * 5 % of a BERT-base query. Not for WebGPU, where If would run on the CPU.
    */
   baseBranches?: boolean;
+  /**
+   * 'fp32' (default), or 'q8': every Linear layer as dynamic int8 (./q8-graph.ts), its weights
+   * quantized per output column here; a weight input is then int8 `<key>` plus float32
+   * `<key>.scale` [out]. Embeddings, LayerNorm, softmax, attention and pooling stay fp32.
+   * fuseQkv is not applied at q8.
+   */
+  dtype?: 'fp32' | 'q8';
 }
 
 export interface BertGraph {
@@ -69,6 +79,7 @@ export interface BertGraph {
   outputName: 'embeddings' | 'last_hidden_state';
   /** Whether the weight inputs have base branches and `.use_base` switches (BuildOptions.baseBranches). */
   baseBranches: boolean;
+  dtype: 'fp32' | 'q8';
 }
 
 /** HF `torch.finfo(torch.float32).min`, the additive mask value HF uses for padded keys. */
@@ -144,9 +155,19 @@ export function buildBertGraph(
     return g.f32(name, [len], new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   };
 
+  const q8 = options.dtype === 'q8';
   const weightInputSpecs: { name: string; dims: number[] }[] = [];
-  /** x @ Wt (+ b unless skipBias). Returns the output and the bias initializer name. */
+  const transposed = (key: string, nIn: number, nOut: number, scale: number): Float32Array =>
+    transpose(get(key, [nOut, nIn]).data, nOut, nIn, new Float32Array(nIn * nOut), scale);
+  const q8Linear = (x: string, key: string, nIn: number, nOut: number, scale: number): string => {
+    if (!inputSet.has(key)) return q8ConstLinear(g, x, key, transposed(key, nIn, nOut, scale), nIn, nOut);
+    weightInputSpecs.push({ name: key, dims: [nIn, nOut] });
+    if (!options.baseBranches) return q8FedLinear(g, x, key);
+    return q8BaseOrFedLinear(g, x, key, transposed(key, nIn, nOut, scale), nIn, nOut);
+  };
+  /** x @ Wt (the bias is added by the caller). Returns the output and the weight's name. */
   const linear = (x: string, key: string, nIn: number, nOut: number, scale = 1): { y: string; w: string } => {
+    if (q8) return { y: q8Linear(x, key, nIn, nOut, scale), w: key };
     let w: string;
     if (inputSet.has(key) && options.baseBranches) {
       weightInputSpecs.push({ name: key, dims: [nIn, nOut] });
@@ -241,7 +262,7 @@ export function buildBertGraph(
     let q: string;
     let k: string;
     let vv: string;
-    if (v.fuseQkv && !qInput && !kInput && !inputSet.has(`${vKey}.weight`)) {
+    if (v.fuseQkv && !q8 && !qInput && !kInput && !inputSet.has(`${vKey}.weight`)) {
       const wq = get(`${qKey}.weight`, [H, H]);
       const wk = get(`${kKey}.weight`, [H, H]);
       const wv = get(`${vKey}.weight`, [H, H]);
@@ -303,44 +324,26 @@ export function buildBertGraph(
 
     const inter = linear(x, `${p}intermediate.dense.weight`, H, I).y;
     const ib = bias(`${p}intermediate.dense.bias`, I);
-    let act: string;
-    if (config.hiddenAct === 'relu') {
-      act = g.op1('Relu', [g.op1('Add', [inter, ib])]);
-    } else if (v.gelu === 'contrib') {
-      const opType = config.hiddenAct === 'gelu' ? 'BiasGelu' : 'FastGelu';
-      act = g.op1(opType, [inter, ib], undefined, 'com.microsoft');
-    } else {
-      const y = g.op1('Add', [inter, ib]);
-      if (config.hiddenAct === 'gelu') {
-        // 0.5 * y * (1 + erf(y / sqrt(2))): the pattern ORT fuses into Gelu / BiasGelu.
-        const e = g.op1('Erf', [g.op1('Div', [y, g.scalar('sqrt2', Math.SQRT2)])]);
-        act = g.op1('Mul', [g.op1('Mul', [y, g.op1('Add', [e, g.scalar('one', 1)])]), g.scalar('half', 0.5)]);
-      } else {
-        // tanh approximation: 0.5 * y * (1 + tanh(sqrt(2/pi) * (y + 0.044715 y^3)))
-        const y3 = g.op1('Mul', [g.op1('Mul', [y, y]), y]);
-        const inner = g.op1('Mul', [
-          g.op1('Add', [y, g.op1('Mul', [y3, g.scalar('c', 0.044715)])]),
-          g.scalar('k', Math.sqrt(2 / Math.PI)),
-        ]);
-        const t = g.op1('Tanh', [inner]);
-        act = g.op1('Mul', [g.op1('Mul', [y, g.op1('Add', [t, g.scalar('one', 1)])]), g.scalar('half', 0.5)]);
-      }
-    }
+    const act = activation(g, config.hiddenAct, v.gelu, inter, ib);
     const out = linear(act, `${p}output.dense.weight`, I, H).y;
     x = addNorm(out, bias(`${p}output.dense.bias`, H), x, `${p}output.LayerNorm`);
   }
 
+  const weightType = q8 ? DataType.INT8 : DataType.FLOAT;
   const inputs: ValueInfoSpec[] = [
     { name: ids, elemType: DataType.INT64, shape: ['batch', 'sequence'] },
     { name: mask, elemType: DataType.INT64, shape: ['batch', 'sequence'] },
-    ...weightInputSpecs.flatMap((w): ValueInfoSpec[] =>
-      options.baseBranches
-        ? [
-            { name: w.name, elemType: DataType.FLOAT, shape: [`${w.name}_in`, `${w.name}_out`] },
-            { name: useBaseInput(w.name), elemType: DataType.BOOL, shape: [] },
-          ]
-        : [{ name: w.name, elemType: DataType.FLOAT, shape: w.dims }],
-    ),
+    ...weightInputSpecs.flatMap((w): ValueInfoSpec[] => {
+      // With base branches the dims are symbolic: a base run feeds [1, 1] placeholders.
+      const b = options.baseBranches;
+      const specs: ValueInfoSpec[] = [
+        { name: w.name, elemType: weightType, shape: b ? [`${w.name}_in`, `${w.name}_out`] : w.dims },
+      ];
+      if (q8)
+        specs.push({ name: scaleInput(w.name), elemType: DataType.FLOAT, shape: [b ? `${w.name}_out` : w.dims[1]] });
+      if (b) specs.push({ name: useBaseInput(w.name), elemType: DataType.BOOL, shape: [] });
+      return specs;
+    }),
   ];
   const usesContrib = v.attention === 'mha' || v.layerNorm === 'skip' || v.gelu === 'contrib';
   const opsets = usesContrib
@@ -370,25 +373,6 @@ export function buildBertGraph(
     weightInputs: weightInputSpecs,
     outputName: output.name,
     baseBranches: !!options.baseBranches,
+    dtype: q8 ? 'q8' : 'fp32',
   };
-}
-
-/** Masked mean or CLS pooling of the last hidden states, then optional L2 normalisation. */
-function pool(g: GraphBuilder, config: BertConfig, x: string, maskF: string, H: number): string {
-  let pooled: string;
-  if (config.pooling === 'cls') {
-    pooled = g.op1('Gather', [x, g.i64('zero_idx', [0])], { axis: int(1) }); // [B, 1, H]
-    pooled = g.op1('Reshape', [pooled, g.i64('shape_bh', [0, H])]);
-  } else {
-    const m3 = g.op1('Unsqueeze', [maskF, g.i64('axis2', [2])]); // [B, S, 1]
-    const summed = g.op1('ReduceSum', [g.op1('Mul', [x, m3]), g.i64('axis1', [1])], { keepdims: int(0) }); // [B, H]
-    const count = g.op1('ReduceSum', [maskF, g.i64('axis1', [1])], { keepdims: int(1) }); // [B, 1]
-    pooled = g.op1('Div', [summed, g.op1('Max', [count, g.scalar('min_count', 1e-9)])]);
-  }
-  if (config.normalize) {
-    // F.normalize: x / max(||x||_2, 1e-12)
-    const norm = g.op1('ReduceL2', [pooled], { axes: ints([1]), keepdims: int(1) });
-    pooled = g.op1('Div', [pooled, g.op1('Max', [norm, g.scalar('eps_norm', 1e-12)])]);
-  }
-  return pooled;
 }

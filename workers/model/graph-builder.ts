@@ -3,6 +3,7 @@
  * attribute helpers, and raw initializer data written straight into the model bytes.
  */
 import { transpose } from '../lora/merge.js';
+import type { BertConfig } from './config.js';
 import {
   DataType,
   type AttributeValue,
@@ -113,4 +114,55 @@ export function scaledRaw(src: Float32Array, scale: number): RawData {
   const out = new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) out[i] = src[i] * scale;
   return new Uint8Array(out.buffer);
+}
+
+/** Masked mean or CLS pooling of the last hidden states, then optional L2 normalisation. */
+export function pool(g: GraphBuilder, config: BertConfig, x: string, maskF: string, H: number): string {
+  let pooled: string;
+  if (config.pooling === 'cls') {
+    pooled = g.op1('Gather', [x, g.i64('zero_idx', [0])], { axis: int(1) }); // [B, 1, H]
+    pooled = g.op1('Reshape', [pooled, g.i64('shape_bh', [0, H])]);
+  } else {
+    const m3 = g.op1('Unsqueeze', [maskF, g.i64('axis2', [2])]); // [B, S, 1]
+    const summed = g.op1('ReduceSum', [g.op1('Mul', [x, m3]), g.i64('axis1', [1])], { keepdims: int(0) }); // [B, H]
+    const count = g.op1('ReduceSum', [maskF, g.i64('axis1', [1])], { keepdims: int(1) }); // [B, 1]
+    pooled = g.op1('Div', [summed, g.op1('Max', [count, g.scalar('min_count', 1e-9)])]);
+  }
+  if (config.normalize) {
+    // F.normalize: x / max(||x||_2, 1e-12)
+    const norm = g.op1('ReduceL2', [pooled], { axes: ints([1]), keepdims: int(1) });
+    pooled = g.op1('Div', [pooled, g.op1('Max', [norm, g.scalar('eps_norm', 1e-12)])]);
+  }
+  return pooled;
+}
+
+/** The feed-forward activation of `inter + ib`: ReLU, or GELU (exact erf or tanh) as plain ops or com.microsoft ones. */
+export function activation(
+  g: GraphBuilder,
+  hiddenAct: BertConfig['hiddenAct'],
+  gelu: 'plain' | 'contrib',
+  inter: string,
+  ib: string,
+): string {
+  if (hiddenAct === 'relu') {
+    return g.op1('Relu', [g.op1('Add', [inter, ib])]);
+  }
+  if (gelu === 'contrib') {
+    const opType = hiddenAct === 'gelu' ? 'BiasGelu' : 'FastGelu';
+    return g.op1(opType, [inter, ib], undefined, 'com.microsoft');
+  }
+  const y = g.op1('Add', [inter, ib]);
+  if (hiddenAct === 'gelu') {
+    // 0.5 * y * (1 + erf(y / sqrt(2))): the pattern ORT fuses into Gelu / BiasGelu.
+    const e = g.op1('Erf', [g.op1('Div', [y, g.scalar('sqrt2', Math.SQRT2)])]);
+    return g.op1('Mul', [g.op1('Mul', [y, g.op1('Add', [e, g.scalar('one', 1)])]), g.scalar('half', 0.5)]);
+  }
+  // tanh approximation: 0.5 * y * (1 + tanh(sqrt(2/pi) * (y + 0.044715 y^3)))
+  const y3 = g.op1('Mul', [g.op1('Mul', [y, y]), y]);
+  const inner = g.op1('Mul', [
+    g.op1('Add', [y, g.op1('Mul', [y3, g.scalar('c', 0.044715)])]),
+    g.scalar('k', Math.sqrt(2 / Math.PI)),
+  ]);
+  const t = g.op1('Tanh', [inner]);
+  return g.op1('Mul', [g.op1('Mul', [y, g.op1('Add', [t, g.scalar('one', 1)])]), g.scalar('half', 0.5)]);
 }

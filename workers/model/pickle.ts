@@ -35,6 +35,9 @@ export {
 const MAX_STACK = 1_000_000;
 
 /** Unpickles `data` with the whitelist described above. */
+/** The longest LONG1 / LONG4 integer read: 128 bits, twice what a state dict's int64 sizes and strides need. */
+const MAX_LONG_BYTES = 16;
+
 export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unknown {
   const file = options.fileName ?? 'data.pkl';
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -125,7 +128,14 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
     for (const it of items) target.push(it);
   };
   const tuple = (items: unknown[]): unknown[] => Object.freeze(items) as unknown[];
+  // A state dict's integers (sizes, strides, offsets, versions) fit in 8 bytes. A LONG over 16 is
+  // refused before it is read: a 1 MB LONG4 took minutes of BigInt shifts (200 kB: 14.8 s).
   const readLong = (b: Uint8Array): number | bigint => {
+    if (b.length > MAX_LONG_BYTES)
+      corrupt(
+        file,
+        `it holds an integer of ${b.length} bytes (a state dict's take at most 8; over ${MAX_LONG_BYTES} is refused)`,
+      );
     if (b.length === 0) return 0;
     let v = 0n;
     for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
@@ -195,6 +205,11 @@ export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): unkno
         const n = view.getInt32(pos, true);
         pos += 4;
         if (n < 0) corrupt(file, 'LONG4 with a negative length');
+        if (n > MAX_LONG_BYTES)
+          corrupt(
+            file,
+            `it holds an integer of ${n} bytes (a state dict's take at most 8; over ${MAX_LONG_BYTES} is refused)`,
+          );
         push(readLong(bytes(n, 'LONG4')));
         break;
       }

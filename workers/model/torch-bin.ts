@@ -35,11 +35,29 @@ export async function parseTorchBin(bytes: Uint8Array, options: TorchBinOptions 
   checkKind(bytes, file);
   const zip = ZipReader.open(bytes, { fileName: file });
   const entryBytes = new Map<string, Uint8Array>();
+  // Only the entries a checkpoint reads are inflated, within a budget decided before any byte is:
+  // a 1 MB archive of compressed, unused entries used to inflate to 2.1 GiB. torch.save never
+  // compresses (STORED), so the budget only has to fit archives re-saved with compression.
+  let budget = Math.max(MIN_INFLATE_BUDGET, bytes.byteLength * MAX_INFLATE_RATIO);
   for (const name of zip.names) {
-    if (zip.entries.get(name)!.method !== 0) entryBytes.set(name, await zip.read(name));
+    const e = zip.entries.get(name)!;
+    if (e.method === 0 || !CHECKPOINT_ENTRY.test(name)) continue;
+    if (e.uncompressedSize > budget)
+      fail(
+        file,
+        `compressed entry "${name}" declares ${e.uncompressedSize} bytes, more than the ${Math.floor(budget)} left of this ${bytes.byteLength}-byte file's budget (${MAX_INFLATE_RATIO}x its size); re-save it uncompressed (torch.save does) or as safetensors`,
+        { entry: name },
+      );
+    budget -= e.uncompressedSize;
+    entryBytes.set(name, await zip.read(name));
   }
   return parseTorchZip(zip, file, entryBytes, options.copy ?? false);
 }
+
+/** Entries a torch.save checkpoint reads: data.pkl, byteorder, version and the tensor storages data/<key>. */
+const CHECKPOINT_ENTRY = /(?:^|\/)(?:data\.pkl|byteorder|version|data\/[^/]+)$/;
+const MAX_INFLATE_RATIO = 32;
+const MIN_INFLATE_BUDGET = 16 * 2 ** 20;
 
 /** Synchronous variant; works when every entry is STORED (always the case for torch.save). */
 export function parseTorchBinSync(bytes: Uint8Array, options: TorchBinOptions = {}): StateDict {
@@ -104,13 +122,15 @@ function parseTorchZip(zip: ZipReader, file: string, inflated: Map<string, Uint8
     if (!Array.isArray(pid) || pid.length < 5 || pid[0] !== 'storage') {
       fail(file, `unexpected persistent id ${safeJson(pid)}; only tensor storages are supported`);
     }
-    const type = pid[1] as PickleGlobal;
+    const type = pid[1] as PickleGlobal | null;
+    if (typeof type !== 'object' || type === null || typeof type.name !== 'string')
+      fail(file, `storage type ${safeJson(type)} is not a torch storage class`);
     const key = pid[2];
     if (typeof key !== 'string' && typeof key !== 'number') fail(file, `storage key ${safeJson(key)} is not a string`);
     const keyStr = String(key);
     if (!/^[A-Za-z0-9_.-]+$/.test(keyStr) || keyStr.includes('..'))
       fail(file, `storage key ${safeJson(key)} is not a plain name`);
-    const dtype = TORCH_STORAGE_DTYPES[type.name];
+    const dtype = Object.hasOwn(TORCH_STORAGE_DTYPES, type.name) ? TORCH_STORAGE_DTYPES[type.name] : undefined;
     if (type.module !== 'torch' || dtype === undefined)
       fail(file, `storage type ${type.module}.${type.name} is not supported`);
     const cached = storages.get(keyStr);
@@ -180,6 +200,16 @@ function materialise(t: TorchTensorRef, name: string, file: string, bigEndian: b
   if (bigEndian && itemsize > 1) src = swapped(src, itemsize);
 
   if (numel === 0) return { dtype, shape, data: typedArrayFromBytes(dtype, new Uint8Array(0)) };
+  // A view with more elements than its storage overlaps itself (a stride 0): materialising it
+  // would cost numel x itemsize from a few bytes of file (a 647-byte file asked for 1.6 GB).
+  // Checkpoints store every parameter in a storage at least its size, so this bounds every
+  // tensor read by the bytes the file really holds.
+  if (numel > storageElems)
+    fail(
+      file,
+      `tensor "${name}" (shape ${JSON.stringify(shape)}) has ${numel} elements but its storage holds ${storageElems} (overlapping strides ${JSON.stringify(t.stride)}); checkpoints store each parameter whole`,
+      { tensor: name },
+    );
 
   // Highest element index touched: offset + sum((size_i - 1) * stride_i).
   let maxIndex = t.storageOffset;

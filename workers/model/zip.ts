@@ -108,7 +108,19 @@ export class ZipReader {
     const [s, t] = this.dataRange(e);
     if (e.uncompressedSize !== e.compressedSize)
       zipFail(this.fileName, `stored entry "${name}" has different compressed and uncompressed sizes`, { entry: name });
-    return this.bytes.subarray(s, t);
+    return this.checked(e, this.bytes.subarray(s, t));
+  }
+
+  /** The entry's bytes after checking them against the CRC-32 the archive lists (a damaged download). */
+  private checked(e: ZipEntry, data: Uint8Array): Uint8Array {
+    const got = crc32(data);
+    if (got !== e.crc32)
+      zipFail(
+        this.fileName,
+        `entry "${e.name}" fails its CRC-32 check (listed ${e.crc32.toString(16)}, got ${got.toString(16)}: damaged download?)`,
+        { entry: e.name },
+      );
+    return data;
   }
 
   /** Reads an entry: STORED as a view, DEFLATE decompressed with DecompressionStream('deflate-raw'). */
@@ -124,7 +136,7 @@ export class ZipReader {
     }
     const [s, t] = this.dataRange(e);
     const out = await inflateRaw(this.bytes.subarray(s, t), e.uncompressedSize, this.fileName, name);
-    return out;
+    return this.checked(e, out);
   }
 }
 
@@ -222,6 +234,8 @@ function readCentralDirectory(bytes: Uint8Array, file: string): Map<string, ZipE
     if (localHeaderOffset + 30 > len || localHeaderOffset + compressedSize > len) {
       zipFail(file, `entry "${name}" points beyond the end of the file (truncated download?)`, { entry: name });
     }
+    // Two entries of one name: which one a reader uses is up to it; refuse rather than guess.
+    if (entries.has(name)) zipFail(file, `entry "${name}" appears twice`, { entry: name });
     entries.set(name, { name, method, flags, crc32, compressedSize, uncompressedSize, localHeaderOffset });
     p = next;
   }
