@@ -1,13 +1,13 @@
 /** The playground: sample collection, search with routing, imports, experts, offline use. */
 import { isRouterRetrieverError } from '../src/boundary/errors.js';
+import { displayTitle } from '../src/doc.js';
 import type { Doc, ModelSpec, PilotLibraryJson, PilotSource, SearchResult } from '../src/types.js';
 import type { LoadProgress } from '../src/boundary/encoder-api.js';
 import type { RouterRetriever } from '../src/router-retriever.js';
-import { libraryExperts } from '../src/router/library-file.js';
 import { isModelRef, readConfig, SAMPLE } from './config.js';
 import { cacheLoadedResources, registerServiceWorker } from './offline.js';
 import { ImportError, parseDocuments, type TextSplit } from './parse.js';
-import { expertNames, openRetriever, type DemoRetriever } from './retriever.js';
+import { expertNames, openRetriever, resolveExperts, served, type DemoRetriever } from './retriever.js';
 import { bytes, el, friendly, queryTerms, routeChart, snippet } from './ui.js';
 
 const cfg = readConfig();
@@ -96,23 +96,6 @@ function onLoadProgress(p: LoadProgress): void {
 function kv(k: string, v: string, id?: string): void {
   const dd = el('dd', id ? { id } : {}, v);
   $('model-info').append(el('dt', {}, k), dd);
-}
-
-async function resolveExperts(): Promise<{
-  experts: Record<string, string>;
-  pilots: string | PilotLibraryJson | null;
-}> {
-  const experts = { ...cfg.experts };
-  let pilots: string | PilotLibraryJson | null = cfg.pilotLibrary;
-  if (cfg.expertsBase && cfg.pilotLibrary && Object.keys(experts).length === 0) {
-    // One expert per pilot-library entry, from the experts folder next to it.
-    const res = await fetch(cfg.pilotLibrary);
-    if (!res.ok) throw new Error(`The pilot library ${cfg.pilotLibrary} could not be downloaded (HTTP ${res.status}).`);
-    pilots = (await res.json()) as PilotLibraryJson;
-    // "_fusion" and "_abstain" are what was learned with the library, not experts.
-    for (const name of libraryExperts(pilots)) experts[name] = `${cfg.expertsBase}${name}/`;
-  }
-  return { experts, pilots };
 }
 
 // ---- collection / indexing ----------------------------------------------------------------------
@@ -282,7 +265,7 @@ function column(title: string, mode: string, res: SearchResult, terms: string[])
       el(
         'div',
         { class: 'hit-head' },
-        el('span', { class: 'hit-title' }, h.doc.title || h.id),
+        el('span', { class: 'hit-title' }, displayTitle(h.doc)),
         el('span', { class: 'score', title: scoreTitle(h.scores) }, h.score.toFixed(3)),
       ),
       el('p', { class: 'snippet' }, ...snippet(h.doc.text, terms)),
@@ -577,8 +560,10 @@ async function start(): Promise<void> {
   let experts: Record<string, string>;
   let pilots: string | PilotLibraryJson | null;
   try {
-    ({ experts, pilots } = await resolveExperts());
+    ({ experts, pilots } = await resolveExperts(cfg));
+    const prebuilt = cfg.prebuilt && (await served(cfg.prebuilt)) ? cfg.prebuilt : undefined;
     demo = await openRetriever({
+      prebuilt,
       collection: cfg.collection,
       model: cfg.model,
       experts,
@@ -607,8 +592,14 @@ async function start(): Promise<void> {
   await renderExperts();
 
   const stats = await rr.stats();
-  const wasIndexed = localStorage.getItem(sampleKey());
-  if (stats.documents === 0 && !localStorage.getItem(`${sampleKey()}:cleared`)) {
+  const pre = rr.prebuilt;
+  const fromPrebuilt = stats.documents > 0 && pre !== null && pre.action !== 'kept';
+  const wasIndexed = localStorage.getItem(sampleKey()) ?? (fromPrebuilt ? 'prebuilt' : null);
+  if (pre?.action === 'imported') {
+    const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    modelStatus.textContent += ` ${pre.documents} documents imported from the prebuilt collection (${bytes(pre.bytes)} embedded at build time by \`router-retriever index\`: downloaded in ${sec(pre.ms.download)}, hashed in ${pre.ms.hash.toFixed(0)} ms, imported in ${sec(pre.ms.import)}).`;
+    body.dataset.prebuilt = 'imported';
+  } else if (stats.documents === 0 && !localStorage.getItem(`${sampleKey()}:cleared`)) {
     await indexSample();
   } else {
     modelStatus.textContent += ` ${stats.documents} documents loaded from IndexedDB; nothing to re-index.`;

@@ -15,7 +15,9 @@ import { checkLexicalOptions } from './lexical/options.js';
 import { ExpertRegistry, type BuildPilotOptions } from './retriever/experts.js';
 import { Indexing, type RouterIndexOptions } from './retriever/indexing.js';
 import { LiveIndex } from './retriever/live-index.js';
+import { checkPrebuilt, installPrebuilt, type PrebuiltResult } from './retriever/prebuilt.js';
 import { QueryEngine } from './retriever/query.js';
+import { storageEstimate } from './retriever/storage-estimate.js';
 import { CrossTabSync } from './retriever/sync.js';
 import { CollectionStore } from './store/collection.js';
 import type {
@@ -40,6 +42,7 @@ export { DEFAULT_SLICE, type RouterIndexOptions } from './retriever/indexing.js'
 export { INT8_AUTO_THRESHOLD } from './retriever/live-index.js';
 export { FUSION_DEPTH } from './retriever/search-options.js';
 export type { BuildPilotOptions } from './retriever/experts.js';
+export type { PrebuiltResult } from './retriever/prebuilt.js';
 
 export interface ImportCollectionOptions extends Omit<OpenOptions, 'name'> {
   /** Replace an existing non-empty collection of that name. */
@@ -52,6 +55,10 @@ export class RouterRetriever {
   readonly model: ModelInfo;
   /** The routing asked for ('auto': 'knn' while the pilot library has an abstention rule, else 'mean'). */
   readonly routing: RoutingMode | 'auto';
+  /** What open() warns about (also on the console): e.g. pilots whose expert has no adapter loaded. */
+  readonly warnings: string[] = [];
+  /** What open({ prebuilt }) did with the file (null without the option). */
+  prebuilt: PrebuiltResult | null = null;
   /** OpenOptions.fusion (checked), if given. */
   private readonly fusion: FusionSetting | undefined;
   private readonly sync: CrossTabSync;
@@ -102,6 +109,7 @@ export class RouterRetriever {
       throw new RouterRetrieverError('INVALID_INPUT', 'open() takes an options object.');
     if (typeof options.name !== 'string' || options.name === '')
       throw new RouterRetrieverError('INVALID_INPUT', 'open() needs a collection name.');
+    checkPrebuilt(options.prebuilt);
     if (options.routing !== undefined && options.routing !== 'mean' && options.routing !== 'max') {
       throw new RouterRetrieverError(
         'INVALID_INPUT',
@@ -111,7 +119,11 @@ export class RouterRetriever {
     RouterRetriever.checkHybridOptions(options);
     const { encoder, owns, info } = await RouterRetriever.startEncoder(options);
     try {
-      return await RouterRetriever.openWith(options, encoder, owns, info);
+      const pre = options.prebuilt && (await installPrebuilt(options.name, options.prebuilt, info, options.onProgress));
+      const rr = await RouterRetriever.openWith(options, encoder, owns, info);
+      rr.prebuilt = pre || null;
+      if (pre && pre.action === 'imported') rr.sync.notify();
+      return rr;
     } catch (e) {
       if (owns) await encoder.dispose().catch(() => undefined);
       throw e;
@@ -164,6 +176,9 @@ export class RouterRetriever {
       const live = await LiveIndex.load(store, options.int8 ?? 'auto');
       const rr = new RouterRetriever(options, encoder, owns, info, store, live);
       await rr.experts.restore(options);
+      const unrouted = rr.experts.unroutedWarning();
+      if (unrouted) rr.warnings.push(unrouted);
+      for (const w of rr.warnings) console.warn(`RouterRetriever: ${w}`);
       // Documents left without a vector by a 'reindex' open.
       const pending = await rr.indexing.pending();
       if (pending.length > 0) await rr.upsert(pending);
@@ -340,17 +355,7 @@ export class RouterRetriever {
 
   async stats(): Promise<CollectionStats & { dtype: 'float32' | 'int8'; backend: string; lexical: LexicalStats }> {
     this.requireOpen();
-    let usageBytes: number | null = null;
-    let quotaBytes: number | null = null;
-    try {
-      const est = await globalThis.navigator?.storage?.estimate?.();
-      if (est) {
-        usageBytes = est.usage ?? null;
-        quotaBytes = est.quota ?? null;
-      }
-    } catch {
-      /* no StorageManager */
-    }
+    const { usageBytes, quotaBytes } = await storageEstimate();
     const index = this.live.index;
     const lexical: LexicalStats = {
       terms: this.store.lexicon.size,

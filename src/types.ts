@@ -102,6 +102,13 @@ export interface OpenOptions {
    * the stored declaration, another one rebuilds the field columns from the stored documents.
    */
   filterable?: readonly string[] | Readonly<Record<string, FilterFieldType>>;
+  /**
+   * URL of a collection file built ahead of time (`router-retriever index`, or exportCollection()):
+   * imported when the collection is empty or was imported from another version of the file, never
+   * over documents that came from elsewhere (src/retriever/prebuilt.ts has the rule); see
+   * RouterRetriever.prebuilt for what was done.
+   */
+  prebuilt?: string;
   onProgress?: (p: LoadProgress) => void;
 }
 
