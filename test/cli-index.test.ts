@@ -119,6 +119,16 @@ describe('router-retriever index', () => {
     };
     expect(row(second, 'd9')).toEqual(row(first, 'd9'));
     expect(row(second, 'd5')).not.toEqual(row(first, 'd5'));
+    expect(second.header.encoderDtype).toBe('fp32');
+
+    // Another encoder precision: the file records it, and no row embedded at fp32 is reused.
+    lines.length = 0;
+    await runIndex([input, '--model', MODEL, '--out', out, '--threads', '1', '--dtype', 'q8'], io);
+    expect(lines.join('')).toMatch(/was not reused: it was embedded at dtype fp32, not q8/);
+    expect(lines.join('')).toMatch(/40 documents \(40 embedded, 0 unchanged/);
+    const q8 = readCollectionFile(new Uint8Array(readFileSync(out)));
+    expect(q8.header.encoderDtype).toBe('q8');
+    expect(row(q8, 'd9')).not.toEqual(row(second, 'd9'));
   }, 120_000);
 
   it('bad input stops before anything is written: the previous file stays, no temporary file is left', async () => {

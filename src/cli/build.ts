@@ -19,7 +19,7 @@ export interface BuildInput {
   name: string;
   docs: readonly Doc[];
   encoder: Pick<EncoderApi, 'embedDocuments'>;
-  model: { fingerprint: string; dim: number };
+  model: { fingerprint: string; dim: number; dtype?: 'fp32' | 'q8' };
   /** The file of an earlier run: rows of documents with the same id and content are reused. */
   previous?: CollectionFile;
   experts: readonly ExpertRecord[];
@@ -60,6 +60,8 @@ export async function buildCollection(input: BuildInput): Promise<BuildResult> {
   if (previous) {
     if (previous.header.fingerprint !== model.fingerprint || previous.header.dim !== dim)
       previousIgnored = `it was embedded with another model (fingerprint ${previous.header.fingerprint.slice(0, 12)})`;
+    else if ((previous.header.encoderDtype ?? 'fp32') !== (model.dtype ?? 'fp32'))
+      previousIgnored = `it was embedded at dtype ${previous.header.encoderDtype ?? 'fp32'}, not ${model.dtype ?? 'fp32'}`;
     else rows = reusableRows(docs, previous);
   }
   const vectors = new Float32Array(docs.length * dim);
@@ -90,6 +92,7 @@ export async function buildCollection(input: BuildInput): Promise<BuildResult> {
     pilots: input.pilots,
     lexical: input.lexical,
     extras: input.extras,
+    encoderDtype: model.dtype ?? 'fp32',
   });
   const result: BuildResult = {
     file,

@@ -35,6 +35,7 @@ export const INDEX_USAGE = `router-retriever index <docs.jsonl | docs.csv | BEIR
   --pilot-library FILE  the pilot library (with its "_fusion" and "_abstain") to ship in the file
   --analyzer NAME       english (default) or plain: the BM25 analyzer of the collection
   --runtime NAME        node (onnxruntime-node, default) or wasm (onnxruntime-web, as in the browser)
+  --dtype NAME          fp32 (default) or q8 (int8 linear layers): the encoder precision, recorded in the file
   --threads N           encoder threads (default: the cores, at most 4)
   --batch-size N        texts per encoder batch (default 32)
   --full                embed every document again (ignore the file at --out)`;
@@ -48,6 +49,7 @@ const OPTIONS = {
   'pilot-library': { type: 'string' },
   analyzer: { type: 'string' },
   runtime: { type: 'string' },
+  dtype: { type: 'string' },
   threads: { type: 'string' },
   'batch-size': { type: 'string' },
   full: { type: 'boolean' },
@@ -146,6 +148,7 @@ export async function runIndex(argv: readonly string[], io: IndexIo): Promise<vo
     analyzer: oneOf('--analyzer', v.analyzer, ['english', 'plain'], 'english'),
   };
   const runtime = oneOf('--runtime', v.runtime, ['node', 'wasm'], 'node');
+  const dtype = oneOf('--dtype', v.dtype, ['fp32', 'q8'], 'fp32');
   const threads = positiveInt('--threads', v.threads, Math.min(4, availableParallelism()));
   const batchSize = positiveInt('--batch-size', v['batch-size'], 32);
   const t0 = performance.now();
@@ -155,14 +158,14 @@ export async function runIndex(argv: readonly string[], io: IndexIo): Promise<vo
   io.err.write(`${docs.length} documents from ${positionals[0]}\n`);
   const engine = await startEngine(runtime, io);
   try {
-    // A weight dtype (fp32 / fp16 / int8) for the encoder, once it takes one, is a load option here.
     const info: ModelInfo = await engine.load(await modelSpecFrom(v.model), {
       device: 'wasm',
+      dtype,
       cache: false,
       numThreads: threads,
     });
     io.err.write(
-      `model ${v.model}: ${info.layers} layers, dim ${info.dim}, fingerprint ${info.fingerprint.slice(0, 12)}, ${runtime} runtime, ${threads} thread(s)\n`,
+      `model ${v.model}: ${info.layers} layers, dim ${info.dim}, fingerprint ${info.fingerprint.slice(0, 12)}, ${info.dtype}, ${runtime} runtime, ${threads} thread(s)\n`,
     );
     const experts = await loadExperts(engine, v['experts-dir'], v['experts-url'], io);
     const { pilots, ...extras } = await readPilots(v['pilot-library'], info.dim);
@@ -175,7 +178,7 @@ export async function runIndex(argv: readonly string[], io: IndexIo): Promise<vo
       name: v.name ?? basename(v.out).replace(/\.[^.]+$/, ''),
       docs,
       encoder: engine,
-      model: info,
+      model: { fingerprint: info.fingerprint, dim: info.dim, dtype: info.dtype === 'q8' ? 'q8' : 'fp32' },
       previous,
       experts,
       pilots,

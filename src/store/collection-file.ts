@@ -25,6 +25,8 @@ export interface CollectionContent {
   pilots: PilotLibrary;
   /** The analyzer and BM25 parameters: import builds the term vectors with them. */
   lexical: LexicalOptions;
+  /** The encoder precision the documents were embedded with, when known (recorded in the file). */
+  encoderDtype?: 'fp32' | 'q8';
   /** The pilot library's fusion setting and abstention rule (those it has). */
   extras: PilotExtras;
 }
@@ -39,9 +41,9 @@ export function encodeCollectionFile(c: CollectionContent): ArrayBuffer {
     name: c.name,
     fingerprint: c.fingerprint,
     dim: c.dim,
-    // The stored vectors' type. The encoder's weight dtype the documents were embedded with
-    // belongs beside it once the encoder takes a dtype (a field of its own, not this one).
+    // The stored vectors' type; the encoder's precision is encoderDtype.
     dtype: 'float32',
+    ...(c.encoderDtype ? { encoderDtype: c.encoderDtype } : {}),
     count: c.docs.length,
     docs: c.docs.map(toDoc),
     experts: c.experts.map((e) => {
