@@ -110,10 +110,10 @@ export class RouterRetriever {
     if (typeof options.name !== 'string' || options.name === '')
       throw new RouterRetrieverError('INVALID_INPUT', 'open() needs a collection name.');
     checkPrebuilt(options.prebuilt);
-    if (options.routing !== undefined && options.routing !== 'mean' && options.routing !== 'max') {
+    if (options.routing !== undefined && !['auto', 'knn', 'mean', 'max'].includes(options.routing)) {
       throw new RouterRetrieverError(
         'INVALID_INPUT',
-        `routing must be 'mean' or 'max', got ${String(options.routing)}.`,
+        `routing must be 'auto', 'knn', 'mean' or 'max', got ${String(options.routing)}.`,
       );
     }
     RouterRetriever.checkHybridOptions(options);
