@@ -6,6 +6,7 @@
  * pipeline, CRUD), query.ts (encode/route, index search, hydrate; the query cache),
  * experts.ts (experts and the pilot library), sync.ts (cross-tab changes).
  */
+import { withManifest } from './retriever/manifest.js';
 import { checkExpertName } from './router/library-file.js';
 import { RouterRetrieverError } from './boundary/errors.js';
 import { EncoderClient } from './encoder-client.js';
@@ -117,6 +118,7 @@ export class RouterRetriever {
       );
     }
     RouterRetriever.checkHybridOptions(options);
+    options = await withManifest(options); // the model folder's router-retriever.json, if any
     const { encoder, owns, info } = await RouterRetriever.startEncoder(options);
     try {
       const pre = options.prebuilt && (await installPrebuilt(options.name, options.prebuilt, info, options.onProgress));
@@ -201,6 +203,7 @@ export class RouterRetriever {
   ): Promise<RouterRetriever> {
     const bytes = file instanceof Blob ? new Uint8Array(await file.arrayBuffer()) : file;
     RouterRetriever.checkHybridOptions(options);
+    options = await withManifest(options); // the model folder's router-retriever.json, if any
     const { encoder, owns, info } = await RouterRetriever.startEncoder(options);
     try {
       const s = await CollectionStore.importCollection(name, bytes, {
