@@ -124,6 +124,7 @@ async function indexDocs(
   busy = ac;
   const cancel = $<HTMLButtonElement>(ui.cancel);
   cancel.disabled = false;
+  cancel.hidden = false;
   const onCancel = () => {
     cancel.disabled = true;
     ac.abort();
@@ -155,6 +156,7 @@ async function indexDocs(
   } finally {
     cancel.removeEventListener('click', onCancel);
     cancel.disabled = true;
+    cancel.hidden = true; // nothing left to cancel: a disabled button only raised the question
     busy = null;
     await refreshStats();
     await renderExperts();
@@ -213,6 +215,11 @@ let timer: ReturnType<typeof setTimeout> | undefined;
 let inflight: AbortController | null = null;
 
 /** The hover text of a hit's score: the fused score and each side's raw score (— where that side did not rank it). */
+/** The encode time, or "cached" when the query's embedding was reused (the base pass is shared by routing and the base column). */
+function encodeText(ms: number): string {
+  return ms < 0.05 ? 'encode: cached embedding' : `encode ${ms.toFixed(1)} ms`;
+}
+
 /** Why the query went where it did, in words and a chart (the kNN gains, or the pilot similarities). */
 function routeExplained(r: SearchResult['route']): (HTMLElement | SVGSVGElement)[] {
   const chosen = r.expert;
@@ -282,7 +289,7 @@ function column(title: string, mode: string, res: SearchResult, terms: string[])
     el(
       'p',
       { class: 'muted small timing' },
-      `route ${t.route.toFixed(1)} ms · encode ${t.encode.toFixed(1)} ms · search ${t.search.toFixed(1)} ms · BM25 ${t.lexical.toFixed(1)} ms`,
+      `route ${t.route.toFixed(1)} ms · ${encodeText(t.encode)} · search ${t.search.toFixed(1)} ms · BM25 ${t.lexical.toFixed(1)} ms`,
     ),
     ol,
   );
@@ -318,8 +325,9 @@ async function runSearch(): Promise<void> {
     $('columns').classList.toggle('two', cols.length === 2);
     const t = auto.timings;
     $('timings').textContent =
-      `Auto: route ${t.route.toFixed(1)} ms, encode ${t.encode.toFixed(1)} ms, search ${t.search.toFixed(1)} ms, BM25 ${t.lexical.toFixed(1)} ms, total ${t.total.toFixed(1)} ms on ${rr.model.backend.toUpperCase()}.`;
+      `Auto: route ${t.route.toFixed(1)} ms, ${encodeText(t.encode)}, search ${t.search.toFixed(1)} ms, BM25 ${t.lexical.toFixed(1)} ms, total ${t.total.toFixed(1)} ms on ${rr.model.backend.toUpperCase()}.`;
     body.dataset.lastQuery = q;
+    await refreshCounter();
   } catch (e) {
     if (ac.signal.aborted || isRouterRetrieverError(e, 'CANCELLED')) return;
     showError(friendly(e, 'Search failed'));
@@ -370,9 +378,17 @@ async function renderExperts(): Promise<void> {
     ...names.map((n) => el('option', { value: n }, `expert “${n}”`)),
   );
   compareSel.value = [...compareSel.options].some((o) => o.value === keep) ? keep : '';
+  await refreshCounter();
+}
+
+/** What the last expert change cost, kept beside the counter until the next change. */
+let counterNote = '';
+
+/** The encoder's text counter, refreshed after indexing, expert changes and every search (queries count too). */
+async function refreshCounter(): Promise<void> {
   const st = await demo!.encoder.stats();
   $('embed-counter').textContent =
-    `The encoder has embedded ${st.texts} texts since the page loaded (documents and queries).`;
+    `The encoder has embedded ${st.texts} texts since the page loaded (documents and queries).${counterNote}`;
   $('embed-counter').dataset.texts = String(st.texts);
 }
 
@@ -386,8 +402,8 @@ async function removeExpert(name: string): Promise<void> {
   }
   await renderExperts();
   const after = (await demo!.encoder.stats()).texts;
-  $('embed-counter').textContent +=
-    ` Removing “${name}” embedded ${after - before} texts: no document was re-embedded.`;
+  counterNote = ` Removing “${name}” embedded ${after - before} texts: no document was re-embedded.`;
+  await refreshCounter();
   $('expert-name').focus();
   void runSearch();
 }
@@ -459,8 +475,8 @@ $('expert-form').addEventListener('submit', async (e) => {
     await renderExperts();
     const after = (await demo!.encoder.stats()).texts;
     const nq = 'pilotQueries' in pilots ? pilots.pilotQueries.length : 0;
-    $('embed-counter').textContent +=
-      ` Adding “${name}” embedded ${after - before} texts (${nq} pilot queries): no document was re-embedded.`;
+    counterNote = ` Adding “${name}” embedded ${after - before} texts (${nq} pilot queries): no document was re-embedded.`;
+    await refreshCounter();
     (e.target as HTMLFormElement).reset();
     void runSearch();
   } catch (err) {
