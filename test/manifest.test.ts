@@ -1,12 +1,11 @@
 import 'fake-indexeddb/auto';
 import { readFileSync, readdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RouterRetriever } from '../src/router-retriever.js';
 import { checkManifest } from '../src/retriever/manifest.js';
 import { EncoderEngine } from '../workers/engine/encoder-engine.js';
+import { serveFiles } from './helpers/file-server.js';
 import { FIXTURES } from './helpers/fixtures.js';
 
 const files = new Map<string, Uint8Array>();
@@ -19,7 +18,7 @@ for (const e of ['expert-a', 'expert-b'])
 add('/tiny/pilots.json', join(import.meta.dirname, '..', 'public', 'demo-data', 'tiny-pilots.json'));
 const manifest = (m: unknown) => files.set('/tiny/router-retriever.json', new TextEncoder().encode(JSON.stringify(m)));
 
-let server: Server;
+let server: { base: string; close: () => void };
 let base = '';
 let seq = 0;
 const fresh = () => `manifest-${++seq}-${Date.now()}`;
@@ -27,13 +26,8 @@ const fresh = () => `manifest-${++seq}-${Date.now()}`;
 describe('a self-describing model folder (router-retriever.json)', () => {
   const engine = new EncoderEngine();
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      const f = files.get(req.url ?? '');
-      if (!f) return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-length': f.byteLength }).end(f);
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await serveFiles(files);
+    base = server.base;
   });
   afterAll(async () => {
     await engine.dispose();

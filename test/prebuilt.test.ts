@@ -5,21 +5,20 @@
  * with the old collection intact. Real engine (tiny model, WASM), fake-indexeddb for the store.
  */
 import 'fake-indexeddb/auto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadProgress } from '../src/boundary/encoder-api.js';
 import { RouterRetriever } from '../src/router-retriever.js';
 import type { Doc } from '../src/types.js';
 import { EncoderEngine } from '../workers/engine/encoder-engine.js';
+import { serveFiles } from './helpers/file-server.js';
 import { FIXTURES, folderSpec } from './helpers/fixtures.js';
 
 const model = folderSpec(join(FIXTURES, 'tiny-bert'));
 const docs = (word: string, n: number): Doc[] =>
   Array.from({ length: n }, (_, i) => ({ id: `${word}${i}`, text: `${word} number ${i}` }));
 const files = new Map<string, Uint8Array>();
-let server: Server;
+let server: { base: string; close: () => void };
 let base = '';
 let seq = 0;
 const fresh = () => `pre-${++seq}-${Date.now()}`;
@@ -28,13 +27,8 @@ describe('open({ prebuilt })', () => {
   const engine = new EncoderEngine();
   beforeAll(async () => {
     await engine.load(model, { device: 'wasm' });
-    server = createServer((req, res) => {
-      const f = files.get(req.url ?? '');
-      if (!f) return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-length': f.byteLength }).end(f);
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await serveFiles(files);
+    base = server.base;
   }, 60_000);
   afterAll(async () => {
     await engine.dispose();
