@@ -3,7 +3,8 @@ import { defineConfig, type Plugin } from 'vite';
 
 /**
  * The SDK as an ES library, one file per package entry: dist/lib/index.js (the browser SDK),
- * widget.js (defines <router-search>), node.js (the in-process encoder for Node) and
+ * widget.js (defines <router-search>), node.js (the in-process encoder for Node), cli.js (the
+ * `router-retriever` command) and
  * encoder.worker.js (+ shared chunks).
  *
  * Dependencies stay imports (onnxruntime-web, comlink, idb): the app's bundler resolves them and
@@ -12,7 +13,7 @@ import { defineConfig, type Plugin } from 'vite';
  * (Vite, webpack 5) recognise, so the app bundles the worker with its own dependencies. Vite's lib
  * mode would otherwise inline the worker and each 14-28 MB .wasm as base64.
  */
-const external = [/^onnxruntime-web(\/.*)?$/, 'comlink', 'idb', '@huggingface/tokenizers', /^node:/];
+const external = [/^onnxruntime-(web|node)(\/.*)?$/, 'comlink', 'idb', '@huggingface/tokenizers', /^node:/];
 const WORKER_IN_SOURCE = "new URL('../workers/encoder.worker.ts', import.meta.url)";
 const WORKER_IN_BUILD = "new URL('./encoder.worker.js', import.meta.url)";
 const PLACEHOLDER = '__ROUTER_RETRIEVER_ENCODER_WORKER_URL__';
@@ -44,6 +45,8 @@ export default defineConfig({
         index: resolve(import.meta.dirname, 'src/index.ts'),
         widget: resolve(import.meta.dirname, 'src/widget.ts'),
         node: resolve(import.meta.dirname, 'src/node.ts'),
+        // The command line (bin/router-retriever.js imports it); onnxruntime-node is loaded when present.
+        cli: resolve(import.meta.dirname, 'src/cli/main.ts'),
         'encoder.worker': resolve(import.meta.dirname, 'workers/encoder.worker.ts'),
       },
       formats: ['es'],

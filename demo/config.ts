@@ -6,6 +6,7 @@
  *   ?model=<url or Hub id>&experts=name=url,name=url&pilots=<url>
  *   ?sample=tiny (73 short documents, used by the e2e tests) | small (300) | full (3000, default)
  *   ?device=auto|webgpu|wasm   ?collection=<name>
+ *   ?prebuilt=0: index the sample in the browser even when its prebuilt collection is there
  */
 import type { DeviceRequest } from '../src/boundary/encoder-api.js';
 
@@ -17,6 +18,11 @@ export interface Preset {
   /** Folder holding `<name>/` adapter folders, for experts named by the pilot library. */
   expertsBase?: string;
   pilotLibrary: string | null;
+  /**
+   * The sample as a prebuilt collection ({sample}: full, small or tiny), built for this model by
+   * `npm run demo` (tools/build-demo-collections.ts); the page indexes in the browser without it.
+   */
+  prebuilt?: string;
 }
 
 export const PRESETS: Record<string, Preset> = {
@@ -26,6 +32,7 @@ export const PRESETS: Record<string, Preset> = {
     experts: {},
     expertsBase: '/models/contriever-mini/experts/',
     pilotLibrary: '/models/contriever-mini/pilot-library.json',
+    prebuilt: '/demo-data/prebuilt/contriever-mini-{sample}.rrc',
   },
   tiny: {
     label: 'tiny test fixture (random weights: results are not meaningful)',
@@ -57,6 +64,8 @@ export interface DemoConfig {
   sample: 'full' | 'small' | 'tiny';
   device: DeviceRequest;
   collection: string;
+  /** URL of the sample's prebuilt collection for this model (null: none, or ?prebuilt=0). */
+  prebuilt: string | null;
 }
 
 /** A Hub id (`facebook/contriever`) or a URL/path, as the user typed it. */
@@ -96,6 +105,7 @@ export function readConfig(search = location.search): DemoConfig {
     pilotLibrary: p.has('pilots') ? p.get('pilots') || null : (preset?.pilotLibrary ?? null),
     sample,
     device,
+    prebuilt: preset?.prebuilt && p.get('prebuilt') !== '0' ? preset.prebuilt.replace('{sample}', sample) : null,
     // One IndexedDB database per model (and sample size): never mixes vectors of two models.
     collection: p.get('collection') ?? `demo-${slug(presetName ?? model)}-${sample}`,
   };

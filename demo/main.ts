@@ -1,13 +1,13 @@
 /** The playground: sample collection, search with routing, imports, experts, offline use. */
 import { isRouterRetrieverError } from '../src/boundary/errors.js';
+import { displayTitle } from '../src/doc.js';
 import type { Doc, ModelSpec, PilotLibraryJson, PilotSource, SearchResult } from '../src/types.js';
 import type { LoadProgress } from '../src/boundary/encoder-api.js';
 import type { RouterRetriever } from '../src/router-retriever.js';
-import { libraryExperts } from '../src/router/library-file.js';
 import { isModelRef, readConfig, SAMPLE } from './config.js';
 import { cacheLoadedResources, registerServiceWorker } from './offline.js';
 import { ImportError, parseDocuments, type TextSplit } from './parse.js';
-import { expertNames, openRetriever, type DemoRetriever } from './retriever.js';
+import { expertNames, openRetriever, resolveExperts, served, type DemoRetriever } from './retriever.js';
 import { bytes, el, friendly, queryTerms, routeChart, snippet } from './ui.js';
 
 const cfg = readConfig();
@@ -98,23 +98,6 @@ function kv(k: string, v: string, id?: string): void {
   $('model-info').append(el('dt', {}, k), dd);
 }
 
-async function resolveExperts(): Promise<{
-  experts: Record<string, string>;
-  pilots: string | PilotLibraryJson | null;
-}> {
-  const experts = { ...cfg.experts };
-  let pilots: string | PilotLibraryJson | null = cfg.pilotLibrary;
-  if (cfg.expertsBase && cfg.pilotLibrary && Object.keys(experts).length === 0) {
-    // One expert per pilot-library entry, from the experts folder next to it.
-    const res = await fetch(cfg.pilotLibrary);
-    if (!res.ok) throw new Error(`The pilot library ${cfg.pilotLibrary} could not be downloaded (HTTP ${res.status}).`);
-    pilots = (await res.json()) as PilotLibraryJson;
-    // "_fusion" and "_abstain" are what was learned with the library, not experts.
-    for (const name of libraryExperts(pilots)) experts[name] = `${cfg.expertsBase}${name}/`;
-  }
-  return { experts, pilots };
-}
-
 // ---- collection / indexing ----------------------------------------------------------------------
 let busy: AbortController | null = null;
 
@@ -141,6 +124,7 @@ async function indexDocs(
   busy = ac;
   const cancel = $<HTMLButtonElement>(ui.cancel);
   cancel.disabled = false;
+  cancel.hidden = false;
   const onCancel = () => {
     cancel.disabled = true;
     ac.abort();
@@ -172,6 +156,7 @@ async function indexDocs(
   } finally {
     cancel.removeEventListener('click', onCancel);
     cancel.disabled = true;
+    cancel.hidden = true; // nothing left to cancel: a disabled button only raised the question
     busy = null;
     await refreshStats();
     await renderExperts();
@@ -230,6 +215,11 @@ let timer: ReturnType<typeof setTimeout> | undefined;
 let inflight: AbortController | null = null;
 
 /** The hover text of a hit's score: the fused score and each side's raw score (— where that side did not rank it). */
+/** The encode time, or "cached" when the query's embedding was reused (the base pass is shared by routing and the base column). */
+function encodeText(ms: number): string {
+  return ms < 0.05 ? 'encode: cached embedding' : `encode ${ms.toFixed(1)} ms`;
+}
+
 /** Why the query went where it did, in words and a chart (the kNN gains, or the pilot similarities). */
 function routeExplained(r: SearchResult['route']): (HTMLElement | SVGSVGElement)[] {
   const chosen = r.expert;
@@ -282,7 +272,7 @@ function column(title: string, mode: string, res: SearchResult, terms: string[])
       el(
         'div',
         { class: 'hit-head' },
-        el('span', { class: 'hit-title' }, h.doc.title || h.id),
+        el('span', { class: 'hit-title' }, displayTitle(h.doc)),
         el('span', { class: 'score', title: scoreTitle(h.scores) }, h.score.toFixed(3)),
       ),
       el('p', { class: 'snippet' }, ...snippet(h.doc.text, terms)),
@@ -299,7 +289,7 @@ function column(title: string, mode: string, res: SearchResult, terms: string[])
     el(
       'p',
       { class: 'muted small timing' },
-      `route ${t.route.toFixed(1)} ms · encode ${t.encode.toFixed(1)} ms · search ${t.search.toFixed(1)} ms · BM25 ${t.lexical.toFixed(1)} ms`,
+      `route ${t.route.toFixed(1)} ms · ${encodeText(t.encode)} · search ${t.search.toFixed(1)} ms · BM25 ${t.lexical.toFixed(1)} ms`,
     ),
     ol,
   );
@@ -335,8 +325,9 @@ async function runSearch(): Promise<void> {
     $('columns').classList.toggle('two', cols.length === 2);
     const t = auto.timings;
     $('timings').textContent =
-      `Auto: route ${t.route.toFixed(1)} ms, encode ${t.encode.toFixed(1)} ms, search ${t.search.toFixed(1)} ms, BM25 ${t.lexical.toFixed(1)} ms, total ${t.total.toFixed(1)} ms on ${rr.model.backend.toUpperCase()}.`;
+      `Auto: route ${t.route.toFixed(1)} ms, ${encodeText(t.encode)}, search ${t.search.toFixed(1)} ms, BM25 ${t.lexical.toFixed(1)} ms, total ${t.total.toFixed(1)} ms on ${rr.model.backend.toUpperCase()}.`;
     body.dataset.lastQuery = q;
+    await refreshCounter();
   } catch (e) {
     if (ac.signal.aborted || isRouterRetrieverError(e, 'CANCELLED')) return;
     showError(friendly(e, 'Search failed'));
@@ -387,9 +378,17 @@ async function renderExperts(): Promise<void> {
     ...names.map((n) => el('option', { value: n }, `expert “${n}”`)),
   );
   compareSel.value = [...compareSel.options].some((o) => o.value === keep) ? keep : '';
+  await refreshCounter();
+}
+
+/** What the last expert change cost, kept beside the counter until the next change. */
+let counterNote = '';
+
+/** The encoder's text counter, refreshed after indexing, expert changes and every search (queries count too). */
+async function refreshCounter(): Promise<void> {
   const st = await demo!.encoder.stats();
   $('embed-counter').textContent =
-    `The encoder has embedded ${st.texts} texts since the page loaded (documents and queries).`;
+    `The encoder has embedded ${st.texts} texts since the page loaded (documents and queries).${counterNote}`;
   $('embed-counter').dataset.texts = String(st.texts);
 }
 
@@ -403,8 +402,8 @@ async function removeExpert(name: string): Promise<void> {
   }
   await renderExperts();
   const after = (await demo!.encoder.stats()).texts;
-  $('embed-counter').textContent +=
-    ` Removing “${name}” embedded ${after - before} texts: no document was re-embedded.`;
+  counterNote = ` Removing “${name}” embedded ${after - before} texts: no document was re-embedded.`;
+  await refreshCounter();
   $('expert-name').focus();
   void runSearch();
 }
@@ -476,8 +475,8 @@ $('expert-form').addEventListener('submit', async (e) => {
     await renderExperts();
     const after = (await demo!.encoder.stats()).texts;
     const nq = 'pilotQueries' in pilots ? pilots.pilotQueries.length : 0;
-    $('embed-counter').textContent +=
-      ` Adding “${name}” embedded ${after - before} texts (${nq} pilot queries): no document was re-embedded.`;
+    counterNote = ` Adding “${name}” embedded ${after - before} texts (${nq} pilot queries): no document was re-embedded.`;
+    await refreshCounter();
     (e.target as HTMLFormElement).reset();
     void runSearch();
   } catch (err) {
@@ -577,8 +576,10 @@ async function start(): Promise<void> {
   let experts: Record<string, string>;
   let pilots: string | PilotLibraryJson | null;
   try {
-    ({ experts, pilots } = await resolveExperts());
+    ({ experts, pilots } = await resolveExperts(cfg));
+    const prebuilt = cfg.prebuilt && (await served(cfg.prebuilt)) ? cfg.prebuilt : undefined;
     demo = await openRetriever({
+      prebuilt,
       collection: cfg.collection,
       model: cfg.model,
       experts,
@@ -607,8 +608,14 @@ async function start(): Promise<void> {
   await renderExperts();
 
   const stats = await rr.stats();
-  const wasIndexed = localStorage.getItem(sampleKey());
-  if (stats.documents === 0 && !localStorage.getItem(`${sampleKey()}:cleared`)) {
+  const pre = rr.prebuilt;
+  const fromPrebuilt = stats.documents > 0 && pre !== null && pre.action !== 'kept';
+  const wasIndexed = localStorage.getItem(sampleKey()) ?? (fromPrebuilt ? 'prebuilt' : null);
+  if (pre?.action === 'imported') {
+    const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    modelStatus.textContent += ` ${pre.documents} documents imported from the prebuilt collection (${bytes(pre.bytes)} embedded at build time by \`router-retriever index\`: downloaded in ${sec(pre.ms.download)}, hashed in ${pre.ms.hash.toFixed(0)} ms, imported in ${sec(pre.ms.import)}).`;
+    body.dataset.prebuilt = 'imported';
+  } else if (stats.documents === 0 && !localStorage.getItem(`${sampleKey()}:cleared`)) {
     await indexSample();
   } else {
     modelStatus.textContent += ` ${stats.documents} documents loaded from IndexedDB; nothing to re-index.`;

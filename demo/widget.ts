@@ -1,11 +1,14 @@
 /** The widget page: two <router-search> elements on the configured model (demo/config.ts). */
 import '../src/widget.js';
 import { readConfig, SAMPLE } from './config.js';
+import { resolveExperts, served } from './retriever.js';
 
 const cfg = readConfig();
-const experts = Object.entries(cfg.experts)
+// The auto widget routes only with the experts' adapters: the pilot library alone names them.
+const experts = Object.entries((await resolveExperts(cfg)).experts)
   .map(([n, u]) => `${n}=${u}`)
   .join(',');
+const prebuilt = cfg.prebuilt && (await served(cfg.prebuilt)) ? cfg.prebuilt : '';
 
 function make(slot: string, attrs: Record<string, string>): HTMLElement {
   const w = document.createElement('router-search');
@@ -20,6 +23,7 @@ const common = {
   experts,
   pilots: cfg.pilotLibrary ?? '',
   src: SAMPLE[cfg.sample],
+  prebuilt,
   device: cfg.device,
 };
 const w1 = make('slot-1', {
@@ -49,7 +53,8 @@ document.getElementById('code')!.textContent = `<script type="module">
   import 'router-retriever-web/widget';
 </script>
 <router-search collection="docs" model="/models/contriever-mini/" k="5" expert="auto"
-  pilots="/models/contriever-mini/pilot-library.json" src="/my-docs.jsonl"
+  experts="scifact=/models/contriever-mini/experts/scifact/,nfcorpus=/models/contriever-mini/experts/nfcorpus/"
+  pilots="/models/contriever-mini/pilot-library.json" prebuilt="/docs.rrc"
   style="--rs-accent: #0d9488; --rs-radius: 10px"></router-search>
 <script>
   document.querySelector('router-search')

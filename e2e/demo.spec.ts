@@ -251,6 +251,12 @@ test('add and remove an expert without re-embedding a document (keyboard only)',
 test('phone width: no horizontal scrolling, search usable', async ({ page }, info) => {
   await page.setViewportSize({ width: 360, height: 740 });
   await ready(page);
+  // Nothing is left to cancel once indexing is done; a search's query embedding is counted.
+  await expect(page.locator('#index-cancel')).toBeHidden();
+  const counter = page.locator('#embed-counter');
+  const start = Number(await counter.getAttribute('data-texts'));
+  await search(page, 'counting queries');
+  await expect.poll(async () => Number(await counter.getAttribute('data-texts'))).toBeGreaterThan(start);
   await search(page, 'shots fired');
   await page.getByLabel('Compare with').selectOption('none');
   const overflow = await page.evaluate(

@@ -5,6 +5,7 @@
  *   app's own bundle, fetches only the plain WASM onnxruntime binary and matches the PyTorch
  *   goldens; the widget entry defines <router-search>;
  * - a plain Node script imports the Node entry and embeds texts with the fixture model;
+ * - the bin (`router-retriever index`) writes a collection file, and stops on a bad line with file:line;
  * - `tsc` typechecks a consumer file against the tarball's d.ts files under moduleResolution
  *   nodenext and bundler.
  * Packages the tarball depends on resolve from this repo's node_modules (the consumer folder sits
@@ -106,6 +107,8 @@ test.describe('the packed SDK in third-party consumers', () => {
       'dist/lib/widget.js',
       'dist/lib/node.js',
       'dist/lib/encoder.worker.js',
+      'dist/lib/cli.js',
+      'bin/router-retriever.js',
     ]) {
       expect(files, f).toContain(f);
     }
@@ -158,6 +161,36 @@ test.describe('the packed SDK in third-party consumers', () => {
     expect(out.dim).toBe(DIM);
     expect(out.typedErrors).toBe('function');
     expect(worstDiff(out.base, golden.embeddings.base, texts.length)).toBeLessThanOrEqual(1e-4);
+  });
+
+  test("the package's bin indexes a JSONL file into a collection file; a bad line stops it with file:line", () => {
+    const bin = join(CONSUMER, 'node_modules', 'router-retriever-web', 'bin', 'router-retriever.js');
+    const docs = join(CONSUMER, 'docs.jsonl');
+    const out = join(CONSUMER, 'site.rrc');
+    writeFileSync(docs, golden.texts.map((t, i) => JSON.stringify({ id: `g${i}`, text: t })).join('\n'));
+    const model = join(FIXTURES, 'tiny-bert');
+    let log = '';
+    try {
+      execFileSync('node', [bin, 'index', docs, '--model', model, '--out', out, '--threads', '1'], {
+        cwd: CONSUMER,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (e) {
+      throw new Error(`the bin failed: ${(e as { stderr?: string }).stderr}`);
+    }
+    const bytes = readFileSync(out);
+    expect(bytes.subarray(0, 6).toString('latin1')).toBe('RRCOLL');
+    writeFileSync(docs, '{"id":"a","text":"x"}\n{"id":"a","text":"y"}\n');
+    try {
+      execFileSync('node', [bin, 'index', docs, '--model', model, '--out', out], { cwd: CONSUMER, stdio: 'pipe' });
+    } catch (e) {
+      const err = e as { status: number; stderr: Buffer };
+      log = err.stderr.toString();
+      expect(err.status).toBe(1);
+    }
+    expect(log).toContain(`${docs}:2: duplicate id "a" (first on line 1)`);
+    expect(readFileSync(out).equals(bytes)).toBe(true);
   });
 
   for (const resolution of ['nodenext', 'bundler'] as const) {

@@ -125,3 +125,14 @@ export function toDoc(rec: Doc): Doc {
   if (rec.metadata !== undefined) d.metadata = rec.metadata;
   return d;
 }
+
+/**
+ * What to show as a document's title: its title, else its first words (`words`, then "…"), else
+ * its id. Most documents of some corpora have no title (445 of the demo's 600 WikiQA documents).
+ */
+export function displayTitle(d: Pick<Doc, 'id' | 'title' | 'text'>, words = 10): string {
+  if (d.title?.trim()) return d.title;
+  const w = d.text.trim().split(/\s+/).filter(Boolean);
+  if (w.length === 0) return d.id;
+  return w.length > words ? `${w.slice(0, words).join(' ')}…` : w.join(' ');
+}

@@ -11,6 +11,7 @@ export {
   type RouterIndexOptions,
   type BuildPilotOptions,
   type ImportCollectionOptions,
+  type PrebuiltResult,
 } from './router-retriever.js';
 export type { PilotWeighting } from './router/pilots.js';
 export { DEFAULT_LEXICAL_WEIGHT, DEFAULT_LEXICAL_WEIGHT_BASE, DEFAULT_FUSION } from './hybrid/fusion-json.js';

@@ -6,3 +6,4 @@
  */
 export * from './index.js';
 export { EncoderEngine } from '../workers/engine/encoder-engine.js';
+export type { EngineOptions, OrtRuntime } from '../workers/engine/encoder-engine.js';

@@ -6,18 +6,19 @@
  * pipeline, CRUD), query.ts (encode/route, index search, hydrate; the query cache),
  * experts.ts (experts and the pilot library), sync.ts (cross-tab changes).
  */
+import { withManifest } from './retriever/manifest.js';
 import { checkExpertName } from './router/library-file.js';
 import { RouterRetrieverError } from './boundary/errors.js';
 import { EncoderClient } from './encoder-client.js';
-import { checkFilterable } from './filter/fields.js';
 import { DEFAULT_FUSION, checkFusion, type FusionSetting } from './hybrid/fusion-json.js';
-import { checkLexicalOptions } from './lexical/options.js';
 import { ExpertRegistry, type BuildPilotOptions } from './retriever/experts.js';
 import { Indexing, type RouterIndexOptions } from './retriever/indexing.js';
-import type { DenseIndex } from './retriever/dense-index.js';
 import { LiveIndex } from './retriever/live-index.js';
+import { checkHybridOptions } from './retriever/open-checks.js';
+import { checkPrebuilt, installPrebuilt, type PrebuiltResult } from './retriever/prebuilt.js';
 import { RemoteVectorIndex } from './retriever/remote-index.js';
 import { QueryEngine } from './retriever/query.js';
+import { storageEstimate } from './retriever/storage-estimate.js';
 import { CrossTabSync } from './retriever/sync.js';
 import { CollectionStore } from './store/collection.js';
 import type {
@@ -42,6 +43,7 @@ export { DEFAULT_SLICE, type RouterIndexOptions } from './retriever/indexing.js'
 export { INT8_AUTO_THRESHOLD } from './retriever/live-index.js';
 export { FUSION_DEPTH } from './retriever/search-options.js';
 export type { BuildPilotOptions } from './retriever/experts.js';
+export type { PrebuiltResult } from './retriever/prebuilt.js';
 
 export interface ImportCollectionOptions extends Omit<OpenOptions, 'name'> {
   /** Replace an existing non-empty collection of that name. */
@@ -54,6 +56,10 @@ export class RouterRetriever {
   readonly model: ModelInfo;
   /** The routing asked for ('auto': 'knn' while the pilot library has an abstention rule, else 'mean'). */
   readonly routing: RoutingMode | 'auto';
+  /** What open() warns about (also on the console): e.g. pilots whose expert has no adapter loaded. */
+  readonly warnings: string[] = [];
+  /** What open({ prebuilt }) did with the file (null without the option). */
+  prebuilt: PrebuiltResult | null = null;
   /** OpenOptions.fusion (checked), if given. */
   private readonly fusion: FusionSetting | undefined;
   private readonly sync: CrossTabSync;
@@ -71,7 +77,7 @@ export class RouterRetriever {
     model: ModelInfo,
     private readonly store: CollectionStore,
     private readonly live: LiveIndex,
-    dense?: DenseIndex,
+    dense?: RemoteVectorIndex,
   ) {
     this.name = options.name;
     this.model = model;
@@ -106,33 +112,26 @@ export class RouterRetriever {
       throw new RouterRetrieverError('INVALID_INPUT', 'open() takes an options object.');
     if (typeof options.name !== 'string' || options.name === '')
       throw new RouterRetrieverError('INVALID_INPUT', 'open() needs a collection name.');
-    if (options.routing !== undefined && options.routing !== 'mean' && options.routing !== 'max') {
+    checkPrebuilt(options.prebuilt);
+    if (options.routing !== undefined && !['auto', 'knn', 'mean', 'max'].includes(options.routing)) {
       throw new RouterRetrieverError(
         'INVALID_INPUT',
-        `routing must be 'mean' or 'max', got ${String(options.routing)}.`,
+        `routing must be 'auto', 'knn', 'mean' or 'max', got ${String(options.routing)}.`,
       );
     }
-    RouterRetriever.checkHybridOptions(options);
+    checkHybridOptions(options);
+    options = await withManifest(options); // the model folder's router-retriever.json, if any
     const { encoder, owns, info } = await RouterRetriever.startEncoder(options);
     try {
-      return await RouterRetriever.openWith(options, encoder, owns, info);
+      const pre = options.prebuilt && (await installPrebuilt(options.name, options.prebuilt, info, options.onProgress));
+      const rr = await RouterRetriever.openWith(options, encoder, owns, info);
+      rr.prebuilt = pre || null;
+      if (pre && pre.action === 'imported') rr.sync.notify();
+      return rr;
     } catch (e) {
       if (owns) await encoder.dispose().catch(() => undefined);
       throw e;
     }
-  }
-
-  /** The lexical, fusion and filterable options, checked before the model loads (INVALID_INPUT names the field). */
-  private static checkHybridOptions(options: Omit<OpenOptions, 'name'>): void {
-    checkLexicalOptions(options.lexical, 'lexical');
-    if (options.filterable !== undefined) checkFilterable(options.filterable);
-    if (options.fusion !== undefined) checkFusion(options.fusion, 'fusion');
-    const m = options.onLexicalMismatch;
-    if (m !== undefined && m !== 'error' && m !== 'rebuild')
-      throw new RouterRetrieverError(
-        'INVALID_INPUT',
-        `onLexicalMismatch must be 'error' or 'rebuild', got ${String(m)}.`,
-      );
   }
 
   private static async startEncoder(
@@ -169,6 +168,9 @@ export class RouterRetriever {
       const live = await LiveIndex.load(store, options.int8 ?? 'auto');
       const rr = new RouterRetriever(options, encoder, owns, info, store, live, remote || undefined);
       await rr.experts.restore(options);
+      const unrouted = rr.experts.unroutedWarning();
+      if (unrouted) rr.warnings.push(unrouted);
+      for (const w of rr.warnings) console.warn(`RouterRetriever: ${w}`);
       // Documents left without a vector by a 'reindex' open.
       const pending = await rr.indexing.pending();
       if (pending.length > 0) await rr.upsert(pending);
@@ -190,7 +192,8 @@ export class RouterRetriever {
     options: ImportCollectionOptions,
   ): Promise<RouterRetriever> {
     const bytes = file instanceof Blob ? new Uint8Array(await file.arrayBuffer()) : file;
-    RouterRetriever.checkHybridOptions(options);
+    checkHybridOptions(options);
+    options = await withManifest(options); // the model folder's router-retriever.json, if any
     const { encoder, owns, info } = await RouterRetriever.startEncoder(options);
     try {
       const s = await CollectionStore.importCollection(name, bytes, {
@@ -345,17 +348,7 @@ export class RouterRetriever {
 
   async stats(): Promise<CollectionStats & { dtype: 'float32' | 'int8'; backend: string; lexical: LexicalStats }> {
     this.requireOpen();
-    let usageBytes: number | null = null;
-    let quotaBytes: number | null = null;
-    try {
-      const est = await globalThis.navigator?.storage?.estimate?.();
-      if (est) {
-        usageBytes = est.usage ?? null;
-        quotaBytes = est.quota ?? null;
-      }
-    } catch {
-      /* no StorageManager */
-    }
+    const { usageBytes, quotaBytes } = await storageEstimate();
     const index = this.live.index;
     const lexical: LexicalStats = {
       terms: this.store.lexicon.size,

@@ -103,6 +103,13 @@ export interface OpenOptions {
    */
   filterable?: readonly string[] | Readonly<Record<string, FilterFieldType>>;
   /**
+   * URL of a collection file built ahead of time (`router-retriever index`, or exportCollection()):
+   * imported when the collection is empty or was imported from another version of the file, never
+   * over documents that came from elsewhere (src/retriever/prebuilt.ts has the rule); see
+   * RouterRetriever.prebuilt for what was done.
+   */
+  prebuilt?: string;
+  /**
    * A remote dense index instead of this browser's: a search service (server/ in this
    * repository: PostgreSQL + pgvector). Searches send the routed query vector, k and the filter;
    * writes go to the service first, then to the local store (documents and BM25 stay local).

@@ -90,7 +90,10 @@ describe('routing that can abstain (RouterRetriever, tiny model, fake-indexeddb)
         expect(s.hits.map((h) => h.scores)).toEqual(plain.hits.map((h) => h.scores));
       }
     }
-    // routing 'mean' ignores the rule; abstain: false builds none.
+    // routing 'knn' asked for explicitly is the same rule; 'mean' ignores it; abstain: false builds none.
+    const knn = await open(rr.name, { routing: 'knn', experts: { 'expert-a': expertA, 'expert-b': expertB } });
+    expect((await knn.route(queries[0].text)).mode).toBe('knn');
+    await knn.close();
     const mean2 = await open(rr.name, { routing: 'mean', experts: { 'expert-a': expertA, 'expert-b': expertB } });
     const m = await mean2.route(queries[0].text);
     expect(m).toMatchObject({ mode: 'mean', abstained: false });

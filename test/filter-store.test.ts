@@ -4,29 +4,16 @@
  * are rebuilt from the stored documents when the declaration changes, and a v3 database opens at
  * v4 with its documents.
  */
+import { testStores } from './helpers/test-stores.js';
 import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isRouterRetrieverError } from '../src/boundary/errors.js';
 import type { Doc } from '../src/doc.js';
 import { LEXICAL_DEFAULTS } from '../src/lexical/lexical-index.js';
-import { CollectionStore, MIGRATIONS, dbName, type CollectionDB } from '../src/store/index.js';
+import { MIGRATIONS, dbName, type CollectionDB } from '../src/store/index.js';
 
-let seq = 0;
-const fresh = () => `fields-${++seq}-${Math.random().toString(36).slice(2)}`;
-const opened: CollectionStore[] = [];
-afterEach(() => {
-  while (opened.length) opened.pop()!.close();
-});
-
-async function mk(
-  name: string,
-  extra: Partial<Parameters<typeof CollectionStore.open>[1]> = {},
-): Promise<CollectionStore> {
-  const s = await CollectionStore.open(name, { fingerprint: 'fp', dim: 2, chunkSize: 4, ...extra });
-  opened.push(s);
-  return s;
-}
+const { fresh, mk } = testStores('fields');
 
 const doc = (i: number, metadata?: Doc['metadata']): Doc => ({ id: `d${i}`, text: `text ${i}`, metadata });
 const vec = (i: number) => new Float32Array([i, 1]);

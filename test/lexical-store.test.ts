@@ -3,10 +3,11 @@
  * the documents and vectors, failed transactions leaving both indexes as they were, reopening
  * without analyzing any document, the v2 -> v3 migration, lexical options, export/import.
  */
+import { testStores } from './helpers/test-stores.js';
 import { buildAbstainRule } from '../src/router/abstain.js';
 import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isRouterRetrieverError } from '../src/boundary/errors.js';
 import { docText, type Doc } from '../src/doc.js';
 import { analyzerFor } from '../src/lexical/analyzer.js';
@@ -14,21 +15,7 @@ import { LexicalIndex } from '../src/lexical/lexical-index.js';
 import { CollectionStore, MIGRATIONS, dbName, type CollectionDB } from '../src/store/index.js';
 import { decodeContainer, encodeContainer } from '../src/store/container.js';
 
-let seq = 0;
-const fresh = () => `lex-${++seq}-${Math.random().toString(36).slice(2)}`;
-const opened: CollectionStore[] = [];
-afterEach(() => {
-  while (opened.length) opened.pop()!.close();
-});
-
-async function mk(
-  name: string,
-  extra: Partial<Parameters<typeof CollectionStore.open>[1]> = {},
-): Promise<CollectionStore> {
-  const s = await CollectionStore.open(name, { fingerprint: 'fp', dim: 2, chunkSize: 4, ...extra });
-  opened.push(s);
-  return s;
-}
+const { fresh, mk, opened } = testStores('lex');
 
 const WORDS =
   'apple banana cherry river mountain ocean protein cell gene market stock bond court law judge star planet orbit'.split(

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isRouterRetrieverError } from '../src/boundary/errors.js';
 import { loadBaseModel } from '../workers/engine/model-files.js';
 import { parseSafetensors, serializeSafetensors } from '../workers/model/safetensors.js';
-import { Sha256, sha256Hex } from '../workers/model/sha256.js';
+import { Sha256, sha256Hex, sha256HexFast } from '../workers/model/sha256.js';
 import { FIXTURES, folderSpec } from './helpers/fixtures.js';
 
 const TINY = join(FIXTURES, 'tiny-bert');
@@ -22,6 +22,13 @@ describe('sha256 over parts', () => {
     expect(sha256Hex([new TextEncoder().encode('abc')])).toBe(
       'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
     );
+  });
+
+  it('the WebCrypto path gives the same hex digest as the JS one and node:crypto', async () => {
+    const parts = [randomBytes(100), randomBytes(70_001), new Uint8Array(0), randomBytes(64)];
+    const want = createHash('sha256').update(Buffer.concat(parts)).digest('hex');
+    expect(await sha256HexFast(parts)).toBe(want);
+    expect(sha256Hex(parts)).toBe(want);
   });
 
   it('equals node:crypto over the joined bytes, whatever the cut points', () => {

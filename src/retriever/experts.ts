@@ -164,6 +164,16 @@ export class ExpertRegistry {
     return out;
   }
 
+  /** Why some pilots are not routed to (their expert has no loaded adapter), or null when all are. */
+  unroutedWarning(): string | null {
+    const names = [...this.pilots.keys()].filter((e) => (this.pilots.get(e)?.length ?? 0) > 0 && !this.isLoaded(e));
+    if (names.length === 0) return null;
+    return (
+      `the pilot library has ${names.map((n) => `"${n}"`).join(', ')} but no adapter is loaded for ${names.length > 1 ? 'them' : 'it'}: ` +
+      `queries are not routed there. Pass the adapters as open({ experts: { name: url } }) (the widget: experts="name=url,...").`
+    );
+  }
+
   /** Loads the adapter, stores the record and computes the expert's pilots (given, from queries, or scored on this session's domains). */
   async add(name: string, adapter: ModelSpec, source: PilotSource | undefined): Promise<void> {
     checkExpertName(name);

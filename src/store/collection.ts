@@ -27,8 +27,10 @@ import {
   type DocRecord,
   type ExpertRecord,
   type PilotStateRecord,
+  type PrebuiltRecord,
   type UpgradeContext,
 } from './schema.js';
+import { importedFrom, replaceWithFile } from './import-file.js';
 import * as transfer from './transfer.js';
 
 export { REQUEST_BATCH } from './connection.js';
@@ -338,43 +340,31 @@ export class CollectionStore {
    * Creates collection `name` from an exported file (validated whole first: container,
    * documents, sizes, finite vectors, pilots). An existing non-empty collection is an
    * INVALID_INPUT error unless `overwrite`. `fingerprint` (optional) must match the
-   * file's, else MODEL_MISMATCH. Documents are written in chunk-sized transactions.
+   * file's, else MODEL_MISMATCH. The import is ONE transaction (./import-file.ts): a failure
+   * leaves the collection as it was.
    */
   static async importCollection(
     name: string,
-    file: ArrayBuffer | Uint8Array,
-    options: { fingerprint?: string; overwrite?: boolean } = {},
+    file: ArrayBuffer | Uint8Array | transfer.CollectionFile,
+    options: { fingerprint?: string; overwrite?: boolean; prebuilt?: PrebuiltRecord } = {},
   ): Promise<CollectionStore> {
-    const f = transfer.readCollectionFile(file);
+    const f = 'header' in file ? file : transfer.readCollectionFile(file);
     const { header } = f;
     if (options.fingerprint !== undefined && options.fingerprint !== header.fingerprint) {
       throw new RouterRetrieverError(
         'MODEL_MISMATCH',
-        `The collection file was indexed with model ${header.fingerprint}, not ${options.fingerprint}.`,
+        `The collection file was indexed with model ${header.fingerprint}, not ${options.fingerprint}. ` +
+          'Build it again with this model (router-retriever index ... --model <this model>).',
         {
           stored: header.fingerprint,
           given: options.fingerprint,
         },
       );
     }
-    if ((await transfer.hasDocuments(name)) && !options.overwrite) {
+    if ((await importedFrom(name)).documents > 0 && !options.overwrite) {
       invalid(`Collection "${name}" already exists and has documents; pass { overwrite: true } to replace it.`);
     }
-    await transfer.dropDatabase(name);
-    // The term vectors are rebuilt from the documents (putDocs analyzes them) with the file's analyzer.
-    const store = await CollectionStore.open(name, {
-      fingerprint: header.fingerprint,
-      dim: header.dim,
-      lexical: f.lexical,
-    });
-    const cs = store.meta.chunkSize;
-    const dim = header.dim;
-    for (let s = 0; s < header.count; s += cs) {
-      const e = Math.min(s + cs, header.count);
-      await store.putDocs(header.docs.slice(s, e), f.vectors.subarray(s * dim, e * dim));
-    }
-    for (const ex of f.experts) await store.putExpert(ex);
-    await store.putPilots(f.pilots, undefined, f.extras);
-    return store;
+    await replaceWithFile(name, f, options.prebuilt);
+    return CollectionStore.open(name, { fingerprint: header.fingerprint, dim: header.dim });
   }
 }

@@ -45,6 +45,8 @@ export interface CollectionFileHeader {
   fusion?: FusionSetting;
   /** Version 2, optional: the abstention rule stored with the pilot library ("_abstain" JSON). */
   abstain?: AbstainRuleJson;
+  /** Version 2, optional: the encoder precision the documents were embedded with (the CLI's --dtype). */
+  encoderDtype?: 'fp32' | 'q8';
 }
 
 function bad(msg: string): never {

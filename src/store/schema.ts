@@ -20,6 +20,18 @@ export const PILOT_STATE_KEY = 'pilotState';
 export const FUSION_KEY = 'fusion';
 /** meta[ABSTAIN_KEY]: the abstention rule that came with the pilot library (src/router/abstain.ts). */
 export const ABSTAIN_KEY = 'abstain';
+/** meta[PREBUILT_KEY]: the prebuilt collection file the content was imported from (open()'s `prebuilt`). */
+export const PREBUILT_KEY = 'prebuilt';
+
+/** Stored under meta[PREBUILT_KEY]. */
+export interface PrebuiltRecord {
+  /** Where the file was downloaded from. */
+  url: string;
+  /** SHA-256 of the file's bytes (hex): the same file is never imported twice. */
+  sha256: string;
+  documents: number;
+  importedAt: number;
+}
 
 /** Stored under meta[META_KEY]. */
 export interface CollectionMeta {
@@ -123,7 +135,7 @@ export type PilotStateRecord = object;
 
 /** The on-disk layout (schema version 4), typed for idb. */
 export interface CollectionDB extends DBSchema {
-  meta: { key: string; value: CollectionMeta | PilotStateRecord };
+  meta: { key: string; value: CollectionMeta | PilotStateRecord | PrebuiltRecord };
   docs: { key: string; value: DocRecord };
   vectors: { key: number; value: ChunkRecord };
   experts: { key: string; value: ExpertRecord };

@@ -1,16 +1,16 @@
 /** Export and import of a whole collection as one file (format: ./container.ts, version 1). */
-import { deleteDB, openDB } from 'idb';
+import { deleteDB } from 'idb';
 import { RouterRetrieverError, isRouterRetrieverError } from '../boundary/errors.js';
-import { toDoc } from '../doc.js';
 import { checkFusion } from '../hybrid/fusion-json.js';
-import { abstainFromJson, abstainToJson, checkRuleCovers } from '../router/abstain-json.js';
+import { abstainFromJson, checkRuleCovers } from '../router/abstain-json.js';
 import type { PilotExtras } from '../router/library-file.js';
 import type { LexicalOptions } from '../lexical/lexical-index.js';
 import { checkLexicalOptions } from '../lexical/options.js';
-import { exportPilotLibrary, parsePilotLibrary } from '../router/pilot-json.js';
+import { parsePilotLibrary } from '../router/pilot-json.js';
 import { checkVector, type PilotLibrary } from '../vectors.js';
 import { readMeta, type Connection } from './connection.js';
-import { decodeContainer, encodeContainer, type BlobRef, type CollectionFileHeader } from './container.js';
+import { encodeCollectionFile } from './collection-file.js';
+import { decodeContainer, type CollectionFileHeader } from './container.js';
 import { getPilotExtras, getPilots } from './experts.js';
 import { dbName, type ExpertRecord } from './schema.js';
 
@@ -26,42 +26,23 @@ export async function exportCollection(conn: Connection): Promise<ArrayBuffer> {
   const chunks = new Map((await tx.objectStore('vectors').getAll()).map((c) => [c.chunk, c]));
   const experts = await tx.objectStore('experts').getAll();
   await tx.done;
-  const pilots = await getPilots(conn);
-  const { fusion, abstain } = await getPilotExtras(conn);
   const vec = new Float32Array(docs.length * m.dim);
   docs.forEach((d, i) => {
     const c = chunks.get(Math.floor(d.slot / m.chunkSize))!;
     const row = d.slot % m.chunkSize;
     vec.set(new Float32Array(c.vectors, row * m.dim * 4, m.dim), i * m.dim);
   });
-  const blobs: Uint8Array[] = [new Uint8Array(vec.buffer)];
-  let off = vec.byteLength;
-  const header: CollectionFileHeader = {
-    format: 'routerretriever-collection',
-    version: 2,
+  return encodeCollectionFile({
     name: m.name,
     fingerprint: m.fingerprint,
     dim: m.dim,
-    dtype: 'float32',
-    count: docs.length,
-    docs: docs.map(toDoc),
-    experts: experts.map((e) => {
-      const files: Record<string, BlobRef> = {};
-      for (const [fname, buf] of Object.entries(e.files ?? {})) {
-        files[fname] = { offset: off, length: buf.byteLength };
-        blobs.push(new Uint8Array(buf));
-        off += buf.byteLength;
-      }
-      const { files: _f, ...rest } = e;
-      return { ...rest, files };
-    }),
-    pilots: JSON.parse(exportPilotLibrary(pilots)) as Record<string, number[][]>,
-    vectors: { offset: 0, length: vec.byteLength },
-    lexical: { ...m.lexical },
-  };
-  if (fusion) header.fusion = { ...fusion };
-  if (abstain) header.abstain = abstainToJson(abstain);
-  return encodeContainer(header, blobs);
+    docs,
+    vectors: vec,
+    experts,
+    pilots: await getPilots(conn),
+    lexical: m.lexical,
+    extras: await getPilotExtras(conn),
+  });
 }
 
 /** What a file holds, validated whole before anything is written. */
@@ -79,9 +60,10 @@ export interface CollectionFile {
 export function readCollectionFile(file: ArrayBuffer | Uint8Array): CollectionFile {
   const { header, data } = decodeContainer(file);
   const { dim } = header;
-  const vectors = new Float32Array(
-    data.slice(header.vectors.offset, header.vectors.offset + header.vectors.length).buffer,
-  );
+  // A copy of a blob (new Uint8Array(view) copies; Node's Buffer.slice would not, and its .buffer is a shared pool).
+  const blob = (ref: { offset: number; length: number }) =>
+    new Uint8Array(data.subarray(ref.offset, ref.offset + ref.length)).buffer;
+  const vectors = new Float32Array(blob(header.vectors));
   try {
     for (let i = 0; i < header.count; i++)
       checkVector(vectors.subarray(i * dim, (i + 1) * dim), dim, `the vector of document "${header.docs[i].id}"`);
@@ -98,8 +80,7 @@ export function readCollectionFile(file: ArrayBuffer | Uint8Array): CollectionFi
   }
   const experts = header.experts.map((ex) => {
     const files: Record<string, ArrayBuffer> = {};
-    for (const [fname, ref] of Object.entries(ex.files ?? {}))
-      files[fname] = data.slice(ref.offset, ref.offset + ref.length).buffer;
+    for (const [fname, ref] of Object.entries(ex.files ?? {})) files[fname] = blob(ref);
     const rec: ExpertRecord = { ...ex, files };
     if (Object.keys(files).length === 0) delete rec.files;
     return rec;
@@ -118,14 +99,6 @@ export function readCollectionFile(file: ArrayBuffer | Uint8Array): CollectionFi
     throw e;
   }
   return { header, vectors, experts, pilots, lexical, extras };
-}
-
-/** True when collection `name` exists and has documents. */
-export async function hasDocuments(name: string): Promise<boolean> {
-  const probe = await openDB(dbName(name));
-  const has = probe.objectStoreNames.contains('docs') && (await probe.count('docs')) > 0;
-  probe.close();
-  return has;
 }
 
 export async function dropDatabase(name: string): Promise<void> {

@@ -6,8 +6,10 @@
  * Attributes (read when the element connects; k, expert, mode and placeholder also live):
  *   collection   IndexedDB collection name (required)
  *   model        base model folder URL or Hub id (required)
- *   experts      "name=url,name=url" adapters to register (optional)
+ *   experts      "name=url,name=url" adapters to register (optional; routing needs them: pilots
+ *                of an expert whose adapter is not given are not routed to)
  *   pilots       URL of a pilot library JSON (optional)
+ *   prebuilt     URL of a collection file built by `router-retriever index` (open()'s `prebuilt`)
  *   src          URL of a JSONL file ({id, title?, text} per line) indexed once if the collection is empty
  *   k            number of results (default 5)
  *   expert       'auto' (route), 'none' (base encoder) or an expert name (default 'auto')
@@ -21,6 +23,7 @@
  */
 import { nameRecord } from '../records.js';
 import { isRouterRetrieverError } from '../boundary/errors.js';
+import { displayTitle } from '../doc.js';
 import { RouterRetriever } from '../router-retriever.js';
 import type { Doc, Hit, SearchMode } from '../types.js';
 import type { DeviceRequest } from '../boundary/encoder-api.js';
@@ -125,7 +128,11 @@ export class RouterSearchElement extends HTMLElement {
       'aria-label',
       this.getAttribute('aria-label') ?? this.getAttribute('placeholder') ?? 'Search',
     );
-    if (!this.ready) this.ready = this.open();
+    if (!this.ready) {
+      this.ready = this.open();
+      // Reported by the 'error' event and the status line; awaiting `ready` still rejects.
+      this.ready.catch(() => undefined);
+    }
   }
 
   attributeChangedCallback(name: string): void {
@@ -160,6 +167,7 @@ export class RouterSearchElement extends HTMLElement {
       if (i > 0) experts[part.slice(0, i).trim()] = part.slice(i + 1).trim();
     }
     const pilots = this.getAttribute('pilots');
+    const prebuilt = this.getAttribute('prebuilt');
     const device = (this.getAttribute('device') as DeviceRequest | null) ?? 'auto';
     const key = `${collection}\u0000${model}`;
     this.say('Loading the search model…');
@@ -172,6 +180,7 @@ export class RouterSearchElement extends HTMLElement {
           device,
           experts,
           ...(pilots ? { pilotLibrary: pilots } : {}),
+          ...(prebuilt ? { prebuilt } : {}),
         });
         shared.set(key, p);
         p.catch(() => shared.delete(key));
@@ -264,7 +273,7 @@ export class RouterSearchElement extends HTMLElement {
         li.dataset.id = h.id;
         const t = document.createElement('span');
         t.className = 't';
-        mark(t, h.doc.title || h.id);
+        mark(t, displayTitle(h.doc));
         const s = document.createElement('span');
         s.className = 's';
         mark(s, h.doc.text.slice(0, 200));

@@ -6,7 +6,7 @@ import { checkFinite, checkLayers } from '../model/model-check.js';
 import { RouterRetrieverError } from '../../src/boundary/errors.js';
 import { memorySource, urlSource, type FileSource } from '../model/file-source.js';
 import { parseSafetensors } from '../model/safetensors.js';
-import { sha256Hex } from '../model/sha256.js';
+import { sha256HexFast } from '../model/sha256.js';
 import { parseBertConfig, type BertConfig } from '../model/config.js';
 import { bertTokenizerFromVocab, optionsFromConfig, type TokenizerConfigJson } from '../tokenizer/from-vocab.js';
 import { HfTokenizer, type TextTokenizer } from '../tokenizer/tokenizer.js';
@@ -224,7 +224,7 @@ export async function loadBaseModel(
   const weights = normalizeBertKeys(await parseWeights(first.name, first.bytes));
   checkLayers(config.layers, weights, first.name);
   checkFinite(weights, first.name);
-  const fingerprint = sha256Hex([configBytes, first.bytes]);
+  const fingerprint = await sha256HexFast([configBytes, first.bytes]);
   const readWeights = async () => {
     const again = await readWeightsFile(source, [first.name]);
     return normalizeBertKeys(await parseWeights(again.name, again.bytes));

@@ -129,3 +129,23 @@ export function sha256Hex(parts: readonly Uint8Array[]): string {
   for (const p of parts) s.update(p);
   return Array.from(s.digest(), (b) => b.toString(16).padStart(2, '0')).join('');
 }
+
+/**
+ * The same hex SHA-256, computed natively (WebCrypto) when the environment has it: the parts are
+ * joined into one buffer first, a transient copy, because digest() takes one. On the 436 MB
+ * Contriever-shaped weights in Node (2 shared cores): 1.06 s against 5.86 s for the JS Sha256
+ * above on its first, cold run (2.2 s once warm); the JS path stays for environments without it.
+ */
+export async function sha256HexFast(parts: readonly Uint8Array[]): Promise<string> {
+  const subtle = (globalThis as { crypto?: Crypto }).crypto?.subtle;
+  if (!subtle) return sha256Hex(parts);
+  const total = parts.reduce((s, p) => s + p.byteLength, 0);
+  const joined = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    joined.set(p, off);
+    off += p.byteLength;
+  }
+  const digest = new Uint8Array(await subtle.digest('SHA-256', joined));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}

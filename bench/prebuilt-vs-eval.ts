@@ -1,0 +1,134 @@
+/**
+ * A collection built by the CLI, searched in the browser, against the eval harness on the same
+ * BEIR folder: `router-retriever index` writes the file, headless Chromium imports it with
+ * open({ prebuilt }) into real IndexedDB and runs every test query dense with the base encoder
+ * (WASM), and the eval harness (tools/eval/cli.ts, onnxruntime-node, the 'base' row) writes its
+ * TREC run. Per query the top 10 are compared: same ids in the same order, and the largest score
+ * difference.
+ *
+ *   npx tsx bench/prebuilt-vs-eval.ts [--data ../shared/data/beir/scifact] [--json]
+ *
+ * --json writes bench/results/prebuilt-vs-eval.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import { parseCli } from '../src/cli/args.js';
+import { runIndex } from '../src/cli/index-command.js';
+import { parseQrelsTsv, parseQueriesJsonl } from '../src/eval/beir.js';
+import { launchChromium } from './lib/chromium.js';
+import { startVite } from './lib/vite-server.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const MODEL = join(ROOT, 'public', 'models', 'contriever-mini');
+const K = 10;
+const { values } = parseCli(
+  process.argv.slice(2),
+  { data: { type: 'string' }, json: { type: 'boolean' } },
+  'bench/prebuilt-vs-eval.ts',
+);
+const data = resolve(values.data ?? join(ROOT, '..', 'shared', 'data', 'beir', 'scifact'));
+const name = basename(data);
+const work = join(ROOT, 'test-results', 'prebuilt-vs-eval');
+mkdirSync(work, { recursive: true });
+const file = join(work, `${name}.rrc`);
+
+await runIndex([data, '--model', MODEL, '--out', file], { err: process.stderr });
+execFileSync(
+  'npx',
+  [
+    'tsx',
+    'tools/eval/cli.ts',
+    '--model',
+    MODEL,
+    '--data',
+    data,
+    '--methods',
+    'base',
+    '--runtime',
+    'node',
+    '--threads',
+    '2',
+    '--keep-identical-ids',
+    '--run-out',
+    work,
+    '--out',
+    join(work, 'eval.json'),
+  ],
+  { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] },
+);
+const evalRun = new Map<string, { id: string; score: number }[]>();
+for (const line of readFileSync(join(work, name, 'base.run'), 'utf8').split('\n')) {
+  const [qid, , doc, , score] = line.split(' ');
+  if (!doc) continue;
+  if (!evalRun.has(qid)) evalRun.set(qid, []);
+  evalRun.get(qid)!.push({ id: doc, score: Number(score) });
+}
+const queries = parseQueriesJsonl(readFileSync(join(data, 'queries.jsonl'), 'utf8'));
+const testIds = [...parseQrelsTsv(readFileSync(join(data, 'qrels', 'test.tsv'), 'utf8')).keys()].filter((q) =>
+  queries.has(q),
+);
+
+const vite = await startVite();
+const browser = await launchChromium();
+let browserOut: { prebuilt: unknown; hits: [string, number][][] };
+try {
+  const page = await browser.newPage();
+  // A page of the repo that stays put (the root index.html redirects to the demo).
+  await page.goto(`${vite.origin}/e2e/pages/index.html`);
+  await page.waitForFunction(() => (window as unknown as { rrReady?: boolean }).rrReady === true);
+  browserOut = await page.evaluate(
+    async ({ sdk, url, texts, k }) => {
+      const { RouterRetriever } = (await import(/* @vite-ignore */ sdk)) as typeof import('../src/index.js');
+      const rr = await RouterRetriever.open({
+        name: 'prebuilt-vs-eval',
+        model: '/models/contriever-mini/',
+        device: 'wasm',
+        prebuilt: url,
+      });
+      const hits: [string, number][][] = [];
+      for (const t of texts) {
+        const r = await rr.search(t, { k, mode: 'dense', expert: 'none' });
+        hits.push(r.hits.map((h) => [h.id, h.score]));
+      }
+      return { prebuilt: rr.prebuilt, hits };
+    },
+    { sdk: '/src/index.ts', url: `/${relative(ROOT, file)}`, texts: testIds.map((q) => queries.get(q)!.text), k: K },
+  );
+} finally {
+  await browser.close();
+  await vite.close();
+}
+
+let same = 0;
+let maxDiff = 0;
+const differing: string[] = [];
+testIds.forEach((qid, i) => {
+  const a = browserOut.hits[i];
+  const b = (evalRun.get(qid) ?? []).slice(0, K);
+  const ok = a.length === b.length && a.every(([id], j) => id === b[j].id);
+  if (ok) same++;
+  else differing.push(qid);
+  a.forEach(([id, s], j) => {
+    if (b[j]?.id === id) maxDiff = Math.max(maxDiff, Math.abs(s - b[j].score));
+  });
+});
+const summary = {
+  dataset: name,
+  documents: (browserOut.prebuilt as { documents: number }).documents,
+  queries: testIds.length,
+  k: K,
+  same_top10: same,
+  max_abs_score_diff: maxDiff,
+  differing_queries: differing,
+  eval: 'tools/eval/cli.ts --methods base --runtime node (TREC run scores at 6 decimals)',
+  browser: 'headless Chromium, WASM, open({ prebuilt }) of the CLI file, search mode dense, expert none',
+};
+console.log(
+  `${name}: ${summary.documents} documents, ${same} of ${testIds.length} test queries with the same top ${K} ids in the same order; largest score difference ${maxDiff.toExponential(2)}`,
+);
+if (values.json) {
+  const out = join(ROOT, 'bench', 'results', 'prebuilt-vs-eval.json');
+  writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
+  console.log(`wrote ${out}`);
+}
