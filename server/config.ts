@@ -30,6 +30,10 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
 }
 
 /** FILTERABLE: "lang:string,year:number" (a name alone is type any). */
+export function filterableFromEnv(env: NodeJS.ProcessEnv = process.env): FieldSchema {
+  return filterable(env.FILTERABLE);
+}
+
 function filterable(raw: string | undefined): FieldSchema {
   if (!raw) return {};
   const entries = raw.split(',').map((e) => e.trim().split(':'));

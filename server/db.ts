@@ -92,23 +92,29 @@ export function search(
   });
 }
 
-/** Inserts or replaces the documents, all or none. */
+/** Rows per INSERT statement (a large write is several statements in one transaction). */
+const INSERT_ROWS = 1000;
+
+/** Inserts or replaces the documents, all or none (one transaction however many). */
 export function upsert(pool: pg.Pool, docs: readonly DocRow[]): Promise<number> {
   return inTransaction(pool, async (c) => {
-    const r = await c.query(
-      `INSERT INTO documents (id, text, title, metadata, embedding)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::vector[])
-       ON CONFLICT (id) DO UPDATE SET text = EXCLUDED.text, title = EXCLUDED.title,
-         metadata = EXCLUDED.metadata, embedding = EXCLUDED.embedding`,
-      [
-        docs.map((d) => d.id),
-        docs.map((d) => d.text),
-        docs.map((d) => d.title),
-        docs.map((d) => (d.metadata === null ? null : JSON.stringify(d.metadata))),
-        docs.map((d) => vectorText(d.vector)),
-      ],
-    );
-    if (r.rowCount !== docs.length) throw new HttpError(500, `Wrote ${r.rowCount} of ${docs.length} documents.`);
+    for (let i = 0; i < docs.length; i += INSERT_ROWS) {
+      const part = docs.slice(i, i + INSERT_ROWS);
+      const r = await c.query(
+        `INSERT INTO documents (id, text, title, metadata, embedding)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::vector[])
+         ON CONFLICT (id) DO UPDATE SET text = EXCLUDED.text, title = EXCLUDED.title,
+           metadata = EXCLUDED.metadata, embedding = EXCLUDED.embedding`,
+        [
+          part.map((d) => d.id),
+          part.map((d) => d.text),
+          part.map((d) => d.title),
+          part.map((d) => (d.metadata === null ? null : JSON.stringify(d.metadata))),
+          part.map((d) => vectorText(d.vector)),
+        ],
+      );
+      if (r.rowCount !== part.length) throw new HttpError(500, `Wrote ${r.rowCount} of ${part.length} documents.`);
+    }
     return docs.length;
   });
 }

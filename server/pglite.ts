@@ -15,7 +15,9 @@ export interface LocalDatabase {
 
 export async function startPglite(): Promise<LocalDatabase> {
   const db = await PGlite.create({ extensions: { vector } });
-  const socket = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1' });
+  // One PGlite session, several wire connections: pglite-socket queues their queries and keeps a
+  // transaction's statements together (its default is one connection).
+  const socket = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1', maxConnections: 8 });
   await socket.start();
   const url = `postgres://postgres@${socket.getServerConn()}/postgres`;
   return {
