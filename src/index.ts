@@ -19,3 +19,5 @@ export { LEXICAL_DEFAULTS } from './lexical/lexical-index.js';
 export { EncoderClient, startEncoderWorker } from './encoder-client.js';
 export { RouterRetrieverError, isRouterRetrieverError, type ErrorCode } from './boundary/errors.js';
 export type * from './types.js';
+export { RemoteVectorIndex } from './retriever/remote-index.js';
+export type { DenseIndex, DenseDoc, DenseSearchOptions } from './retriever/dense-index.js';

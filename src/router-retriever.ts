@@ -10,13 +10,13 @@ import { withManifest } from './retriever/manifest.js';
 import { checkExpertName } from './router/library-file.js';
 import { RouterRetrieverError } from './boundary/errors.js';
 import { EncoderClient } from './encoder-client.js';
-import { checkFilterable } from './filter/fields.js';
 import { DEFAULT_FUSION, checkFusion, type FusionSetting } from './hybrid/fusion-json.js';
-import { checkLexicalOptions } from './lexical/options.js';
 import { ExpertRegistry, type BuildPilotOptions } from './retriever/experts.js';
 import { Indexing, type RouterIndexOptions } from './retriever/indexing.js';
 import { LiveIndex } from './retriever/live-index.js';
+import { checkHybridOptions } from './retriever/open-checks.js';
 import { checkPrebuilt, installPrebuilt, type PrebuiltResult } from './retriever/prebuilt.js';
+import { RemoteVectorIndex } from './retriever/remote-index.js';
 import { QueryEngine } from './retriever/query.js';
 import { storageEstimate } from './retriever/storage-estimate.js';
 import { CrossTabSync } from './retriever/sync.js';
@@ -77,6 +77,7 @@ export class RouterRetriever {
     model: ModelInfo,
     private readonly store: CollectionStore,
     private readonly live: LiveIndex,
+    dense?: RemoteVectorIndex,
   ) {
     this.name = options.name;
     this.model = model;
@@ -85,11 +86,12 @@ export class RouterRetriever {
     this.sync = new CrossTabSync(options.name);
     const changed = () => this.sync.notify();
     this.experts = new ExpertRegistry({ encoder, store, dim: model.dim, changed });
-    this.indexing = new Indexing({ encoder, store, live, changed });
+    this.indexing = new Indexing({ encoder, store, live, dense, changed });
     this.query = new QueryEngine({
       encoder,
       store,
       live,
+      dense,
       routing: this.routing,
       abstainRule: () => this.experts.abstainRule(),
       routable: () => this.experts.routable(),
@@ -117,7 +119,7 @@ export class RouterRetriever {
         `routing must be 'auto', 'knn', 'mean' or 'max', got ${String(options.routing)}.`,
       );
     }
-    RouterRetriever.checkHybridOptions(options);
+    checkHybridOptions(options);
     options = await withManifest(options); // the model folder's router-retriever.json, if any
     const { encoder, owns, info } = await RouterRetriever.startEncoder(options);
     try {
@@ -130,19 +132,6 @@ export class RouterRetriever {
       if (owns) await encoder.dispose().catch(() => undefined);
       throw e;
     }
-  }
-
-  /** The lexical, fusion and filterable options, checked before the model loads (INVALID_INPUT names the field). */
-  private static checkHybridOptions(options: Omit<OpenOptions, 'name'>): void {
-    checkLexicalOptions(options.lexical, 'lexical');
-    if (options.filterable !== undefined) checkFilterable(options.filterable);
-    if (options.fusion !== undefined) checkFusion(options.fusion, 'fusion');
-    const m = options.onLexicalMismatch;
-    if (m !== undefined && m !== 'error' && m !== 'rebuild')
-      throw new RouterRetrieverError(
-        'INVALID_INPUT',
-        `onLexicalMismatch must be 'error' or 'rebuild', got ${String(m)}.`,
-      );
   }
 
   private static async startEncoder(
@@ -175,8 +164,9 @@ export class RouterRetriever {
       filterable: options.filterable,
     });
     try {
+      const remote = options.index && (await RemoteVectorIndex.connect(options.index, info.dim));
       const live = await LiveIndex.load(store, options.int8 ?? 'auto');
-      const rr = new RouterRetriever(options, encoder, owns, info, store, live);
+      const rr = new RouterRetriever(options, encoder, owns, info, store, live, remote || undefined);
       await rr.experts.restore(options);
       const unrouted = rr.experts.unroutedWarning();
       if (unrouted) rr.warnings.push(unrouted);
@@ -202,7 +192,7 @@ export class RouterRetriever {
     options: ImportCollectionOptions,
   ): Promise<RouterRetriever> {
     const bytes = file instanceof Blob ? new Uint8Array(await file.arrayBuffer()) : file;
-    RouterRetriever.checkHybridOptions(options);
+    checkHybridOptions(options);
     options = await withManifest(options); // the model folder's router-retriever.json, if any
     const { encoder, owns, info } = await RouterRetriever.startEncoder(options);
     try {

@@ -109,7 +109,25 @@ export interface OpenOptions {
    * RouterRetriever.prebuilt for what was done.
    */
   prebuilt?: string;
+  /**
+   * A remote dense index instead of this browser's: a search service (server/ in this
+   * repository: PostgreSQL + pgvector). Searches send the routed query vector, k and the filter;
+   * writes go to the service first, then to the local store (documents and BM25 stay local).
+   * Checked at open: the service unreachable is NETWORK, another dimension MODEL_MISMATCH.
+   */
+  index?: RemoteIndexSpec;
   onProgress?: (p: LoadProgress) => void;
+}
+
+export interface RemoteIndexSpec {
+  /** The service's base URL (its /search, /documents, /documents/delete, /health). */
+  url: string;
+  /** The service's write key (Authorization: Bearer); without it the service refuses writes. */
+  apiKey?: string;
+  /** Documents per write request (default 256). */
+  batchSize?: number;
+  /** The fetch to use (default globalThis.fetch). */
+  fetch?: typeof fetch;
 }
 
 /** A filterable field's type; 'any': strings, numbers and booleans (the array form of `filterable`). */

@@ -82,8 +82,20 @@ describe('code layout', () => {
     expect(bad).toEqual([]);
   });
 
-  it('keeps every file of src/ and workers/ under 400 lines', () => {
-    const long = [...filesUnder(join(ROOT, 'workers')), ...filesUnder(join(ROOT, 'src'))]
+  it('keeps the search service (server/) out of the SDK: src/ imports neither server/ nor its database packages', () => {
+    const bad = filesUnder(join(ROOT, 'src')).flatMap((f) => {
+      const src = readFileSync(f, 'utf8');
+      const local = [...importsOf(f).static, ...importsOf(f).dynamic].map(rel).filter((p) => p.startsWith('server/'));
+      const pkgs = [...src.matchAll(/from\s+'((?:pg|@electric-sql\/[^']+))'/g)].map((m) => m[1]);
+      return [...local, ...pkgs].map((p) => `${rel(f)} -> ${p}`);
+    });
+    expect(bad).toEqual([]);
+  });
+
+  it('keeps every file of src/, workers/ and server/ under 400 lines', () => {
+    const dirs = ['workers', 'src', 'server'];
+    const long = dirs
+      .flatMap((d) => filesUnder(join(ROOT, d)))
       .map((f) => [rel(f), readFileSync(f, 'utf8').split('\n').length] as const)
       .filter(([, n]) => n > 400);
     expect(long).toEqual([]);

@@ -13,7 +13,7 @@ export class FilterMask {
 
   constructor(
     private readonly live: LiveIndex,
-    private readonly filter: FilterNode,
+    readonly filter: FilterNode,
   ) {}
 
   rows(): Uint8Array {

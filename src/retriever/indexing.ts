@@ -11,6 +11,7 @@ import { checkDocFields } from '../filter/fields.js';
 import type { AnalyzedBatch } from '../store/lexical.js';
 import type { IndexOptions, IndexProgress, IndexResult } from '../types.js';
 import { rowsOf } from '../vectors.js';
+import type { DenseIndex } from './dense-index.js';
 import type { LiveIndex } from './live-index.js';
 import type { WrittenDocs } from '../store/documents.js';
 import type { RetrieverStore } from './store.js';
@@ -39,6 +40,8 @@ export interface IndexingDeps {
     | 'meta'
   >;
   live: LiveIndex;
+  /** A remote dense index written before each local commit and delete (none: the local rows only). */
+  dense?: DenseIndex;
   /** Called after every committed change (cross-tab notice). */
   changed: () => void;
 }
@@ -117,13 +120,14 @@ export class Indexing {
         }
         const flat = await embedding;
         if (signal?.aborted) throw cancelled(done, total);
+        const vecs = rowsOf(flat, store.meta.dim);
+        await this.sendRemote(todo, vecs, done, total);
         const { slots, terms, replaced } = await this.commit(todo, flat, analyzed, done, total);
         // Counted from what the write found, not from the read before the embedding: another tab
         // may have stored some of these ids meanwhile (two tabs adding 200 shared ids both said
         // all were added).
         for (const r of replaced) r ? result.replaced++ : result.added++;
         // The committed slots and term vectors come back from the write: no second read, no second analysis.
-        const vecs = rowsOf(flat, store.meta.dim);
         todo.forEach((d, i) => {
           live.index.setRow(slots[i], d.id, vecs[i]);
           live.lexical.setRow(slots[i], d.id, terms[i]);
@@ -163,6 +167,18 @@ export class Indexing {
     }
   }
 
+  /** The slice to the remote dense index first: refused there, it is not stored here either. */
+  private async sendRemote(todo: Doc[], vecs: Float32Array[], done: number, total: number): Promise<void> {
+    try {
+      await this.deps.dense?.add(todo.map((doc, i) => ({ doc, vector: vecs[i] })));
+    } catch (e) {
+      const err = e as RouterRetrieverError;
+      if (!err.code) throw e;
+      const msg = `${err.message} (${done} of ${total} documents of this call were stored.)`;
+      throw new RouterRetrieverError(err.code, msg, { ...err.details, done, total });
+    }
+  }
+
   /** One store transaction for the slice; QUOTA_EXCEEDED says how much of this call was stored. */
   private async commit(
     todo: Doc[],
@@ -194,6 +210,7 @@ export class Indexing {
   async delete(ids: string[]): Promise<number> {
     const { store, live } = this.deps;
     const recs = await store.getDocs(ids);
+    await this.deps.dense?.delete(ids);
     const n = await store.deleteDocs(ids);
     for (const r of recs) {
       if (r && r.slot >= 0) {
@@ -210,7 +227,10 @@ export class Indexing {
   async clear(): Promise<void> {
     const { store, live } = this.deps;
     const ids = [...(await store.storedIds()), ...(await store.pendingDocs()).map((d) => d.id)];
-    if (ids.length > 0) await store.deleteDocs(ids);
+    if (ids.length > 0) {
+      await this.deps.dense?.delete(ids);
+      await store.deleteDocs(ids);
+    }
     await live.reload(store);
     this.deps.changed();
   }

@@ -1,13 +1,14 @@
 /**
  * The query path, as steps: encode + route (one base-encoder pass, cached; then the chosen
- * expert's pass), index search (the live vector index, sliced scan), lexical search (the live
+ * expert's pass), index search (the dense index: the live vector index's sliced scan, or a remote
+ * index, ./remote-index.ts), lexical search (the live
  * BM25 index, on this thread while the encoder works), fusion, hydrate (the hits' documents
- * from the store). The route is computed once per query: its base embedding is also the dense
+ * from the store, or from the remote index for those the store lacks). The route is computed once per query: its base embedding is also the dense
  * side when no expert is chosen. mode 'lexical' never calls the encoder.
  */
 import { RouterRetrieverError } from '../boundary/errors.js';
 import type { EncoderApi } from '../boundary/encoder-api.js';
-import { toDoc } from '../doc.js';
+import { type Doc, toDoc } from '../doc.js';
 import { fuse, type FusedHit } from '../hybrid/fusion.js';
 import { DEFAULT_FUSION, type FusionSetting } from '../hybrid/fusion-json.js';
 import { decideRoute, type AbstainRule } from '../router/abstain.js';
@@ -15,6 +16,7 @@ import { routeQuery } from '../router/route.js';
 import type { Hit as IndexHit } from '../search/types.js';
 import type { Hit, RouteResult, RoutingMode, SearchOptions, SearchResult } from '../types.js';
 import type { PilotLibrary } from '../vectors.js';
+import { type DenseIndex, LocalDenseIndex } from './dense-index.js';
 import type { LiveIndex } from './live-index.js';
 import { FilterMask } from './filter-mask.js';
 import { FUSION_DEPTH, checkSearchOptions } from './search-options.js';
@@ -27,6 +29,8 @@ export interface QueryDeps {
   encoder: Pick<EncoderApi, 'embedQuery'>;
   store: Pick<RetrieverStore, 'getDocs'>;
   live: LiveIndex;
+  /** The dense index searched (default: the local one over `live`). */
+  dense?: DenseIndex;
   routing: RoutingMode | 'auto';
   /** The pilot library's abstention rule, if it has one. */
   abstainRule: () => AbstainRule | undefined;
@@ -131,15 +135,11 @@ export class QueryEngine {
     return { embedding, route, encodeMs, routeMs };
   }
 
-  /** Step 2: top-k rows of the live vector index (among the rows `mask` gives, when filtered). */
-  async searchIndex(
-    embedding: Float32Array,
-    k: number,
-    signal?: AbortSignal,
-    mask: () => Uint8Array | undefined = () => undefined,
-  ): Promise<IndexHit[]> {
+  /** Step 2: top k of the dense index, local or remote (among the filter's documents, when filtered). */
+  async searchIndex(embedding: Float32Array, k: number, signal?: AbortSignal, mask?: FilterMask): Promise<IndexHit[]> {
     await this.deps.beforeSearch();
-    return this.deps.live.index.searchAsync(embedding, k, { signal, mask: mask() });
+    const dense = this.deps.dense ?? new LocalDenseIndex(this.deps.live);
+    return dense.search(embedding, k, { signal, filter: mask?.filter, mask: mask && (() => mask.rows()) });
   }
 
   /** Lexical step: top `k` rows of the live BM25 index (synchronous; among `mask`'s rows if given). */
@@ -147,19 +147,23 @@ export class QueryEngine {
     return this.deps.live.lexical.search(query, k, mask);
   }
 
-  /** Step 3: the hits' documents (a hit whose document vanished meanwhile is dropped). */
+  /**
+   * Step 3: the hits' documents, from the store; those it lacks from a remote index that has
+   * them (a shared index this browser holds only part of). A hit whose document is nowhere is dropped.
+   */
   async hydrate(found: FusedHit[]): Promise<Hit[]> {
     const recs = await this.deps.store.getDocs(found.map((h) => h.id));
+    const docs: (Doc | undefined)[] = recs.map((r) => (r ? toDoc(r) : undefined));
+    const missing = found.filter((_, i) => !docs[i]).map((h) => h.id);
+    if (missing.length > 0 && this.deps.dense?.getDocs) {
+      const remote = new Map((await this.deps.dense.getDocs(missing)).map((d) => [d.id, d]));
+      found.forEach((h, i) => (docs[i] ??= remote.get(h.id)));
+    }
     const hits: Hit[] = [];
     found.forEach((h, i) => {
-      const r = recs[i];
-      if (r)
-        hits.push({
-          id: h.id,
-          score: h.score,
-          scores: { dense: h.dense, lexical: h.lexical, fused: h.score },
-          doc: toDoc(r),
-        });
+      const doc = docs[i];
+      if (doc)
+        hits.push({ id: h.id, score: h.score, scores: { dense: h.dense, lexical: h.lexical, fused: h.score }, doc });
     });
     return hits;
   }
@@ -190,7 +194,7 @@ export class QueryEngine {
     let searchMs = 0;
     if (q) {
       const ts = performance.now();
-      dense = await this.searchIndex(q.embedding, mode === 'dense' ? k : depth, options.signal, () => mask?.rows());
+      dense = await this.searchIndex(q.embedding, mode === 'dense' ? k : depth, options.signal, mask);
       searchMs = performance.now() - ts;
     }
     let ranked: FusedHit[];
