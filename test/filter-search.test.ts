@@ -15,7 +15,7 @@ import { Int8Index } from '../src/search/int8-index.js';
 import { SearchIndex } from '../src/search/search-index.js';
 import { compareHits, type Hit } from '../src/search/types.js';
 import type { Filter, SearchMode } from '../src/types.js';
-import { FakeEncoder, MemoryStore, fakeEmbedding } from './helpers/fakes.js';
+import { FakeEncoder, MemoryStore, fakeEmbedding, NO_EXPERTS } from './helpers/fakes.js';
 
 const WORDS = 'vitamin fracture bone heart risk adults calcium roman empire quantum density exercise'.split(' ');
 const LANGS = ['en', 'de', 'fr'];
@@ -40,12 +40,7 @@ async function setup(int8: boolean, n = 300) {
     encoder,
     store,
     live,
-    routing: 'mean',
-    abstainRule: () => undefined,
-    routable: () => new Map(),
-    isLoaded: () => false,
-    loaded: () => [],
-    beforeSearch: async () => undefined,
+    ...NO_EXPERTS,
   });
   const docs = makeDocs(n);
   await indexing.upsert(docs, 64);

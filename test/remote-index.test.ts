@@ -16,7 +16,7 @@ import { RemoteVectorIndex } from '../src/retriever/remote-index.js';
 import type { DenseIndex } from '../src/retriever/dense-index.js';
 import type { Filter, SearchMode } from '../src/types.js';
 import { type RunningService, startLocalService } from '../server/service.js';
-import { DIM, FakeEncoder, MemoryStore } from './helpers/fakes.js';
+import { DIM, FakeEncoder, MemoryStore, NO_EXPERTS } from './helpers/fakes.js';
 
 const KEY = 'remote-test-key';
 const FIELDS = { lang: 'string', year: 'number', reviewed: 'boolean' } as const;
@@ -64,12 +64,7 @@ async function setup(dense?: DenseIndex) {
     store,
     live,
     dense,
-    routing: 'mean',
-    abstainRule: () => undefined,
-    routable: () => new Map(),
-    isLoaded: () => false,
-    loaded: () => [],
-    beforeSearch: async () => undefined,
+    ...NO_EXPERTS,
   });
   return { store, indexing, query };
 }

@@ -236,3 +236,13 @@ export class MemoryStore implements RetrieverStore {
     return this.state as T | undefined;
   }
 }
+
+/** QueryEngine dependencies of a collection without experts (routing has nothing to choose from). */
+export const NO_EXPERTS = {
+  routing: 'mean' as const,
+  abstainRule: () => undefined,
+  routable: () => new Map<string, Float32Array[]>(),
+  isLoaded: () => false,
+  loaded: () => [] as string[],
+  beforeSearch: async () => undefined,
+};
