@@ -70,6 +70,11 @@ describe('a self-describing model folder (router-retriever.json)', () => {
     expect(plain.listExperts()).toEqual([]);
     expect((await plain.route('apple')).expert).toBeNull();
     await plain.close();
+    // A server that answers a missing file with its HTML page (a dev server's fallback) has no manifest.
+    files.set('/tiny/router-retriever.json', new TextEncoder().encode('<!doctype html><html></html>'));
+    const html = await open();
+    expect(html.listExperts()).toEqual([]);
+    await html.close();
     manifest({ experts: { a: 3 } });
     await expect(open()).rejects.toMatchObject({
       code: 'MODEL_FORMAT',

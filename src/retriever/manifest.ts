@@ -75,9 +75,14 @@ export async function fetchManifest(
     return null; // offline or a scheme fetch cannot read: the folder is used as before
   }
   if (!res.ok) return null;
+  // Dev servers and single-page-app hosts answer a missing file with their HTML page (vite does):
+  // that is "no manifest", not a broken one.
+  if ((res.headers.get('content-type') ?? '').includes('text/html')) return null;
+  const text = await res.text();
+  if (/^\s*</.test(text)) return null;
   let json: unknown;
   try {
-    json = JSON.parse(await res.text());
+    json = JSON.parse(text);
   } catch (e) {
     bad(`it is not valid JSON (${(e as Error).message}).`);
   }
