@@ -24,7 +24,7 @@ import { runEvaluation, resolveMethodList, type RunEvalConfig } from '../src/eva
 import { METRIC_KEYS } from '../src/eval/metrics.js';
 import type { ResultJson } from '../src/eval/table.js';
 import { EncoderEngine } from '../workers/engine/encoder-engine.js';
-import { modelSpecOf } from '../tools/eval/encoder-node.js';
+import { modelSpecFrom } from '../src/cli/model-dir.js';
 import { parseCli, positiveInt } from '../tools/lib/args.js';
 import type { EvalBenchConfig, EvalBenchResult } from './pages/eval-bench.js';
 
@@ -126,7 +126,7 @@ const experts = [
   { name: 'expert-b', dir: 'test/fixtures/adapters/expert-b' },
 ];
 const filesOf = async (dir: string) =>
-  Object.keys(((await modelSpecOf(join(repo, dir))) as { files: Record<string, unknown> }).files);
+  Object.keys(((await modelSpecFrom(join(repo, dir))) as { files: Record<string, unknown> }).files);
 const run: Omit<RunEvalConfig, 'experts'> = {
   methods: resolveMethodList(
     null,
@@ -184,12 +184,12 @@ if (!web.ok) {
 
 // Node, same texts, same function.
 const engine = new EncoderEngine();
-const info = await engine.load(await modelSpecOf(join(repo, modelDir)), {
+const info = await engine.load(await modelSpecFrom(join(repo, modelDir)), {
   device: 'wasm',
   numThreads: THREADS,
   cache: false,
 });
-for (const e of experts) await engine.addExpert(e.name, await modelSpecOf(join(repo, e.dir)));
+for (const e of experts) await engine.addExpert(e.name, await modelSpecFrom(join(repo, e.dir)));
 const tn = performance.now();
 const node = await runEvaluation([parseBeirTexts(DATASET, texts)], encoderBackend(engine, info), {
   ...run,

@@ -1,15 +1,38 @@
 /**
  * Model and adapter folders on disk as the encoder's in-memory ModelSpec ({ id, files }): the
- * files of the folder itself that a loader may read (config and tokenizer JSON, vocab.txt, the
- * weights) and the sentence-transformers pooling config; an http(s) URL or a Hub id is passed on
- * as it is (the engine downloads it). Subfolders such as experts/ are not read.
+ * files a loader reads (config and tokenizer JSON, vocab.txt, the sentence-transformers pooling
+ * config, one weights file per role); an http(s) URL or a Hub id is passed on as it is (the engine
+ * downloads it). Nothing else is read: not experts/, not a pilot library beside the model (1.9 MB
+ * in contriever-mini's folder), not a second weights file. The CLI and the eval tools share it.
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { RouterRetrieverError } from '../boundary/errors.js';
 import type { ModelSpec } from '../boundary/encoder-api.js';
 
-const READ = /\.(json|txt|safetensors|bin)$/;
+/** Files the loaders read (model folder, sentence-transformers extras, PEFT adapter). */
+const TEXT_FILES = [
+  'config.json',
+  'tokenizer.json',
+  'vocab.txt',
+  'tokenizer_config.json',
+  'modules.json',
+  '1_Pooling/config.json',
+  'adapter_config.json',
+];
+/** Weights, one file per role, in the loaders' preference order (the other is never read). */
+const WEIGHT_FILES = [
+  ['model.safetensors', 'pytorch_model.bin'],
+  ['adapter_model.safetensors', 'adapter_model.bin'],
+];
+
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
 
 async function isDir(p: string): Promise<boolean> {
   try {
@@ -33,18 +56,12 @@ export async function modelSpecFrom(location: string, what = '--model'): Promise
     );
   }
   const files: Record<string, Uint8Array> = {};
-  for (const name of (await readdir(dir)).sort()) {
-    const p = join(dir, name);
-    if (READ.test(name) && !(await isDir(p))) files[name] = new Uint8Array(await readFile(p));
+  for (const name of TEXT_FILES)
+    if (await isFile(join(dir, name))) files[name] = new Uint8Array(await readFile(join(dir, name)));
+  for (const group of WEIGHT_FILES) {
+    const name = (await Promise.all(group.map((n) => isFile(join(dir, n))))).findIndex(Boolean);
+    if (name >= 0) files[group[name]] = new Uint8Array(await readFile(join(dir, group[name])));
   }
-  const pooling = join(dir, '1_Pooling', 'config.json');
-  if (
-    await stat(pooling).then(
-      (s) => s.isFile(),
-      () => false,
-    )
-  )
-    files['1_Pooling/config.json'] = new Uint8Array(await readFile(pooling));
   return { id: dir, files };
 }
 
@@ -59,13 +76,7 @@ export async function adapterDirs(dir: string): Promise<{ name: string; dir: str
   const out: { name: string; dir: string }[] = [];
   for (const name of names) {
     const sub = join(resolve(dir), name);
-    if (
-      await stat(join(sub, 'adapter_config.json')).then(
-        (s) => s.isFile(),
-        () => false,
-      )
-    )
-      out.push({ name, dir: sub });
+    if (await isFile(join(sub, 'adapter_config.json'))) out.push({ name, dir: sub });
   }
   if (out.length === 0)
     throw new RouterRetrieverError('NOT_FOUND', `--experts-dir ${dir} has no subfolder with an adapter_config.json`);

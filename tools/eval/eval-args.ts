@@ -5,7 +5,7 @@ import { BM25_PROFILES, type Bm25Profile } from '../../src/eval/bm25.js';
 import { resolveMethodList } from '../../src/eval/run-eval.js';
 import { DEFAULT_ABSTAIN_K, DEFAULT_MIN_GAIN } from '../../src/router/abstain.js';
 import { badArg, listOf, oneOf, parseCli, positiveInt } from '../lib/args.js';
-import { expertsInDir } from './encoder-node.js';
+import { adapterDirs } from '../../src/cli/model-dir.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -160,7 +160,7 @@ export function parseEvalArgs(
 export async function expandExperts(args: EvalArgs): Promise<EvalArgs> {
   if (!args.expertsDir) return args;
   const experts = [...args.experts];
-  for (const e of await expertsInDir(args.expertsDir)) {
+  for (const e of await adapterDirs(args.expertsDir)) {
     if (experts.some((x) => x.name === e.name)) bad(`expert ${e.name} given by --expert and found in --experts-dir`);
     experts.push(e);
   }
