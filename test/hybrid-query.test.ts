@@ -14,7 +14,7 @@ import { writeLibraryFile } from '../src/router/library-file.js';
 import { Indexing } from '../src/retriever/indexing.js';
 import { LiveIndex } from '../src/retriever/live-index.js';
 import { QueryEngine } from '../src/retriever/query.js';
-import { DIM, FakeEncoder, MemoryStore, fakeEmbedding } from './helpers/fakes.js';
+import { DIM, FakeEncoder, MemoryStore, fakeEmbedding, routingDeps } from './helpers/fakes.js';
 
 const TEXTS = [
   'vitamin d reduces fracture risk in older adults',
@@ -39,12 +39,7 @@ async function setup(defaultFusion?: FusionSetting) {
     encoder,
     store,
     live,
-    routing: 'mean',
-    abstainRule: () => experts.abstainRule(),
-    routable: () => experts.routable(),
-    isLoaded: (e) => experts.isLoaded(e),
-    loaded: () => experts.loaded(),
-    beforeSearch: async () => undefined,
+    ...routingDeps(experts),
     defaultFusion: defaultFusion ? () => defaultFusion : undefined,
   });
   await indexing.upsert(docs, 3);

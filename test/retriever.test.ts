@@ -5,7 +5,7 @@ import { ExpertRegistry } from '../src/retriever/experts.js';
 import { Indexing } from '../src/retriever/indexing.js';
 import { LiveIndex } from '../src/retriever/live-index.js';
 import { QueryEngine } from '../src/retriever/query.js';
-import { DIM, FakeEncoder, MemoryStore, fakeEmbedding } from './helpers/fakes.js';
+import { DIM, FakeEncoder, MemoryStore, fakeEmbedding, routingDeps } from './helpers/fakes.js';
 
 const docs = (n: number, prefix = 'd'): Doc[] =>
   Array.from({ length: n }, (_, i) => ({ id: `${prefix}${i}`, text: `${'abcdefgh'[i % 8]} doc ${i}` }));
@@ -21,12 +21,7 @@ async function setup() {
     encoder,
     store,
     live,
-    routing: 'mean',
-    abstainRule: () => experts.abstainRule(),
-    routable: () => experts.routable(),
-    isLoaded: (e) => experts.isLoaded(e),
-    loaded: () => experts.loaded(),
-    beforeSearch: async () => undefined,
+    ...routingDeps(experts),
   });
   return { encoder, store, live, indexing, experts, query, changes: () => changes };
 }

@@ -4,6 +4,7 @@
  * CollectionStore members the retriever uses (same slot rules: src/store/slots.ts; filterable
  * fields: set meta.filterable).
  */
+import type { ExpertRegistry } from '../../src/retriever/experts.js';
 import { RouterRetrieverError } from '../../src/boundary/errors.js';
 import type { EncoderApi, ExpertInfo, ModelInfo } from '../../src/boundary/encoder-api.js';
 import { docText, type Doc } from '../../src/doc.js';
@@ -246,3 +247,15 @@ export const NO_EXPERTS = {
   loaded: () => [] as string[],
   beforeSearch: async () => undefined,
 };
+
+/** QueryEngine dependencies that route over an ExpertRegistry's loaded experts and pilots. */
+export function routingDeps(experts: Pick<ExpertRegistry, 'abstainRule' | 'routable' | 'isLoaded' | 'loaded'>) {
+  return {
+    routing: 'mean' as const,
+    abstainRule: () => experts.abstainRule(),
+    routable: () => experts.routable(),
+    isLoaded: (e: string) => experts.isLoaded(e),
+    loaded: () => experts.loaded(),
+    beforeSearch: async () => undefined,
+  };
+}
