@@ -3,12 +3,12 @@
  * the documents and vectors, failed transactions leaving both indexes as they were, reopening
  * without analyzing any document, the v2 -> v3 migration, lexical options, export/import.
  */
+import { expectCode } from './helpers/expect-code.js';
 import { testStores } from './helpers/test-stores.js';
 import { buildAbstainRule } from '../src/router/abstain.js';
 import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
-import { isRouterRetrieverError } from '../src/boundary/errors.js';
 import { docText, type Doc } from '../src/doc.js';
 import { analyzerFor } from '../src/lexical/analyzer.js';
 import { LexicalIndex } from '../src/lexical/lexical-index.js';
@@ -28,16 +28,6 @@ const doc = (i: number, salt = 0): Doc => ({
 });
 const vec = (i: number) => new Float32Array([i, 1]);
 const QUERIES = ['apple river', 'running protein cell', 'court law judge', 'title 3', 'zebra'];
-
-async function expectCode(p: Promise<unknown>, code: string): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isRouterRetrieverError(e) ? e.code : `${(e as Error).name}: ${(e as Error).message}`).toBe(code);
-    return e as Error;
-  }
-  throw new Error(`expected ${code}`);
-}
 
 /** The BM25 index a store's snapshot gives, searched for every query. */
 async function storedResults(s: CollectionStore): Promise<unknown[]> {

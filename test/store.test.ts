@@ -1,7 +1,7 @@
+import { expectCode } from './helpers/expect-code.js';
 import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isRouterRetrieverError } from '../src/boundary/errors.js';
 import { buildPilotLibrary, pilotsOf, type PilotLibraryState } from '../src/router/index.js';
 import { SearchIndex, type VectorChunk } from '../src/search/index.js';
 
@@ -26,16 +26,6 @@ async function mk(name: string, dim = 3, chunkSize = 4, fingerprint = 'model-A')
 
 const doc = (i: number): Doc => ({ id: `d${i}`, title: `T${i}`, text: `text ${i}`, metadata: { i } });
 const vec = (i: number, dim = 3) => Float32Array.from({ length: dim }, (_, j) => ((i * 7 + j * 3) % 11) - 5);
-
-async function expectCode(p: Promise<unknown>, code: string): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    expect(isRouterRetrieverError(e) ? e.code : `${(e as Error).name}: ${(e as Error).message}`).toBe(code);
-    return e as Error;
-  }
-  throw new Error(`expected ${code}`);
-}
 
 /** id -> vector as seen through loadAll() */
 async function snapshot(s: CollectionStore): Promise<Record<string, number[]>> {
