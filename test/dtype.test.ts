@@ -149,6 +149,6 @@ describe('the eval at another dtype', () => {
     const fp32 = encoderBackend(enc, { ...info, dtype: 'fp32' } as never).fingerprint;
     const q8 = encoderBackend(enc, { ...info, dtype: 'q8' } as never).fingerprint;
     expect(fp32).toBe('abc:mean:raw:len512');
-    expect(q8).toBe('abc:mean:raw:len512:q8');
+    expect(q8).toBe('abc:mean:raw:len512:q8r'); // per-row activation scales; ':q8' was per batch
   });
 });

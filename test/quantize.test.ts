@@ -7,10 +7,11 @@ import { DataType, encodeModel } from '../workers/model/onnx-proto.js';
 import { q8ConstLinear } from '../workers/model/q8-graph.js';
 import {
   dequantizeWeights,
-  dynamicQuantizeLinear,
   q8MatMul,
   quantizeWeights,
+  ROW_ZERO_POINT,
   roundHalfEven,
+  rowQuantize,
 } from '../workers/model/quantize.js';
 import { FIXTURES } from './helpers/fixtures.js';
 
@@ -25,9 +26,8 @@ interface Golden {
   per_tensor: { q: number[]; scale: number[]; y: number[] };
   w_ties: { input: number[]; rows: number; cols: number; q: number[]; scale: number[] };
   y_fp32: number[];
-  dql_x: { input: number[]; q: number[]; scale: number; zero_point: number };
-  dql_x_pos: { input: number[]; q: number[]; scale: number; zero_point: number };
-  dql_ties: { input: number[]; q: number[]; scale: number; zero_point: number };
+  rows_x: { input: number[]; m: number; q: number[]; scale: number[] };
+  rows_ties: { input: number[]; m: number; q: number[]; scale: number[] };
 }
 const g = JSON.parse(readFileSync(join(FIXTURES, 'q8-golden.json'), 'utf8')) as Golden;
 const f32 = (a: number[]) => Float32Array.from(a);
@@ -71,16 +71,22 @@ describe('int8 weight quantization (numpy goldens)', () => {
   });
 });
 
-describe('DynamicQuantizeLinear (numpy goldens)', () => {
-  it.each(['dql_x', 'dql_x_pos', 'dql_ties'] as const)('%s', (name) => {
-    const r = dynamicQuantizeLinear(f32(g[name].input));
+describe('per-row activation quantization (numpy goldens)', () => {
+  it.each(['rows_x', 'rows_ties'] as const)('%s: levels and scales as the reference', (name) => {
+    const r = rowQuantize(f32(g[name].input), g[name].m, g[name].input.length / g[name].m);
     expect([...r.data]).toEqual(g[name].q);
-    expect(r.scale).toBe(Math.fround(g[name].scale));
-    expect(r.zeroPoint).toBe(g[name].zero_point);
+    expect([...r.scale]).toEqual(g[name].scale);
   });
 
-  it('an all-zero input quantizes to zero point 0 with scale 0', () => {
-    expect(dynamicQuantizeLinear(new Float32Array(4))).toEqual({ data: new Uint8Array(4), scale: 0, zeroPoint: 0 });
+  it('each row has its own scale; an all-zero row is all zero point; max |x| maps to 1 and 255', () => {
+    const r = rowQuantize(f32(g.x), g.m, g.k);
+    expect(new Set(r.scale).size).toBe(g.m);
+    expect([...r.data.subarray(4 * g.k)]).toEqual(new Array(g.k).fill(ROW_ZERO_POINT));
+    expect(Math.max(...r.data.subarray(3 * g.k, 4 * g.k))).toBe(255); // the all-positive row
+    // A row quantized alone is the same as among the others.
+    const alone = rowQuantize(f32(g.x).subarray(g.k, 2 * g.k), 1, g.k);
+    expect([...alone.data]).toEqual([...r.data.subarray(g.k, 2 * g.k)]);
+    expect(() => rowQuantize(f32(g.x), g.m + 1, g.k)).toThrow(RangeError);
   });
 });
 
@@ -106,7 +112,7 @@ describe('the q8 linear layer', () => {
       outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: ['m', g.n] }],
     });
     for (const level of ['disabled', 'all'] as const) {
-      // 'all' fuses the pattern into DynamicQuantizeMatMul; both must agree with the reference.
+      // Optimized ('all') and as written ('disabled'): both must agree with the reference.
       const session = await ort.InferenceSession.create(model, {
         executionProviders: ['wasm'],
         graphOptimizationLevel: level,
@@ -115,7 +121,35 @@ describe('the q8 linear layer', () => {
       const got = out.y.data as Float32Array;
       const scale = Math.max(...g.per_column.y.map(Math.abs));
       got.forEach((v, i) => expect(Math.abs(v - g.per_column.y[i])).toBeLessThanOrEqual(1e-5 * scale));
+      // A row's output is the same run alone as among the others: nothing depends on the batch.
+      for (let i = 0; i < g.m; i++) {
+        const row = f32(g.x).subarray(i * g.k, (i + 1) * g.k);
+        const one = await session.run({ x: new ort.Tensor('float32', row, [1, g.k]) });
+        expect([...(one.y.data as Float32Array)]).toEqual([...got.subarray(i * g.n, (i + 1) * g.n)]);
+      }
       await session.release();
     }
+  });
+
+  it('three-dimensional activations [batch, tokens, in] keep their shape', async () => {
+    const gb = new GraphBuilder();
+    const y = q8ConstLinear(gb, 'x', 'w', f32(g.w), g.k, g.n);
+    gb.nodes.push({ opType: 'Identity', inputs: [y], outputs: ['y'], name: 'out' });
+    const model = encodeModel({
+      graphName: 'q8_3d',
+      nodes: gb.nodes,
+      initializers: gb.initializers,
+      inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: ['b', 't', g.k] }],
+      outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: ['b', 't', g.n] }],
+    });
+    const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
+    const x = f32(g.x).subarray(0, 4 * g.k); // [2, 2, k]: the first four rows
+    const out = await session.run({ x: new ort.Tensor('float32', x, [2, 2, g.k]) });
+    expect(out.y.dims).toEqual([2, 2, g.n]);
+    const scale = Math.max(...g.per_column.y.map(Math.abs));
+    (out.y.data as Float32Array).forEach((v, i) =>
+      expect(Math.abs(v - g.per_column.y[i])).toBeLessThanOrEqual(1e-5 * scale),
+    );
+    await session.release();
   });
 });

@@ -38,8 +38,9 @@ export function encoderBackend(
 ): DenseBackend {
   const batchSize = options.batchSize ?? 32;
   return {
-    // Max length, pooling and a dtype other than fp32 change document vectors: part of the cache identity.
-    fingerprint: `${info.fingerprint}:${info.pooling}:${info.normalize ? 'l2' : 'raw'}:len${Math.min(options.docMaxLength ?? info.maxLength, info.maxLength)}${info.dtype && info.dtype !== 'fp32' ? `:${info.dtype}` : ''}`,
+    // Max length, pooling and a dtype other than fp32 change document vectors: part of the cache
+    // identity. q8 is 'q8r': activations scaled per row (the per-batch rule's vectors were ':q8').
+    fingerprint: `${info.fingerprint}:${info.pooling}:${info.normalize ? 'l2' : 'raw'}:len${Math.min(options.docMaxLength ?? info.maxLength, info.maxLength)}${dtypeTag(info.dtype)}`,
     dim: info.dim,
     embedDocuments: (texts) => encoder.embedDocuments(texts, { batchSize, maxLength: options.docMaxLength }),
     embedQueries: (texts, expert) => encoder.embedQueries(texts, expert, { batchSize }),
@@ -106,4 +107,9 @@ export function exactTopK(
   const all = Array.from({ length: n }, (_, i) => i);
   const top = selectTopK(all, k, (a, b) => compareTrec(scores[a], ids[a], scores[b], ids[b]));
   return { ids: top.map((i) => ids[i]), scores: Float64Array.from(top, (i) => scores[i]) };
+}
+
+function dtypeTag(dtype: string | undefined): string {
+  if (!dtype || dtype === 'fp32') return '';
+  return dtype === 'q8' ? ':q8r' : `:${dtype}`;
 }

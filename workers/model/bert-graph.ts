@@ -162,7 +162,7 @@ export function buildBertGraph(
   const q8Linear = (x: string, key: string, nIn: number, nOut: number, scale: number): string => {
     if (!inputSet.has(key)) return q8ConstLinear(g, x, key, transposed(key, nIn, nOut, scale), nIn, nOut);
     weightInputSpecs.push({ name: key, dims: [nIn, nOut] });
-    if (!options.baseBranches) return q8FedLinear(g, x, key);
+    if (!options.baseBranches) return q8FedLinear(g, x, key, nIn, nOut);
     return q8BaseOrFedLinear(g, x, key, transposed(key, nIn, nOut, scale), nIn, nOut);
   };
   /** x @ Wt (the bias is added by the caller). Returns the output and the weight's name. */

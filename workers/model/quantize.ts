@@ -1,10 +1,9 @@
 /**
  * Int8 quantization math for the q8 encoder, pure. Weights are quantized offline (at load),
  * symmetric int8 (zero point 0) with one scale per output column or per tensor; activations are
- * quantized per run by onnxruntime's DynamicQuantizeLinear (uint8, asymmetric), whose rule
- * `dynamicQuantizeLinear` restates for tests. A q8 linear layer is then
- *   y = float(MatMulInteger(xq, Wq, x_zp)) * (x_scale * w_scale[col]) + bias,
- * the pattern onnxruntime fuses into one DynamicQuantizeMatMul.
+ * quantized per run, per row (token), symmetric in uint8 around a zero point of 128
+ * (`rowQuantize` restates the graph's rule for tests). A q8 linear layer is then
+ *   y = float(MatMulInteger(xq, Wq, 128)) * w_scale[col] * x_scale[row] + bias.
  *
  * Rounding is half to even everywhere, as ONNX specifies and numpy's rint does, so the goldens
  * in test/fixtures/q8-golden.json (written by tools/reference/q8_reference.py) match exactly.
@@ -68,47 +67,52 @@ export function dequantizeWeights(q: QuantizedMatrix, rows: number, cols: number
   return out;
 }
 
-export interface DynamicQuantized {
+/** The uint8 level of 0 in a quantized activation row: levels 1..255 are -127..127 steps. */
+export const ROW_ZERO_POINT = 128;
+
+export interface RowQuantized {
+  /** [m, k] uint8 levels around ROW_ZERO_POINT. */
   data: Uint8Array;
-  scale: number;
-  zeroPoint: number;
+  /** One scale per row: max |x| / 127 (an all-zero row: 1e-30 / 127). */
+  scale: Float32Array;
 }
 
 /**
- * ONNX DynamicQuantizeLinear: the range [min(0, min x), max(0, max x)] mapped onto 0..255.
- * onnxruntime runs this per batch in the graph; restated here to test the graph against.
+ * Each row (token) of x [m, k] quantized on its own, symmetric, as the q8 graph does it
+ * (./q8-graph.ts): scale = max |x| / 127, level = rint((x + 128 scale) / scale) in 0..255, all
+ * in float32 as the graph computes it. A text's vector then depends on that text only, never on
+ * the texts batched with it or on their padding.
  */
-export function dynamicQuantizeLinear(x: Float32Array): DynamicQuantized {
-  let lo = 0;
-  let hi = 0;
-  for (const v of x) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
+export function rowQuantize(x: Float32Array, m: number, k: number): RowQuantized {
+  if (x.length !== m * k) throw new RangeError(`rowQuantize: ${x.length} values for [${m}, ${k}]`);
+  const data = new Uint8Array(m * k);
+  const scale = new Float32Array(m);
+  for (let i = 0; i < m; i++) {
+    let amax = 0;
+    for (let j = i * k; j < (i + 1) * k; j++) amax = Math.max(amax, Math.abs(x[j]));
+    const s = Math.fround(Math.max(amax, Math.fround(1e-30)) / 127);
+    const shift = Math.fround(s * ROW_ZERO_POINT);
+    for (let j = i * k; j < (i + 1) * k; j++) {
+      data[j] = Math.min(255, Math.max(0, roundHalfEven(Math.fround(Math.fround(x[j] + shift) / s))));
+    }
+    scale[i] = s;
   }
-  const scale = Math.fround((hi - lo) / 255);
-  const zp = scale === 0 ? 0 : clampU8(roundHalfEven(Math.fround(-lo / scale)));
-  const data = new Uint8Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    data[i] = scale === 0 ? zp : clampU8(roundHalfEven(Math.fround(x[i] / scale)) + zp);
-  }
-  return { data, scale, zeroPoint: zp };
+  return { data, scale };
 }
-
-const clampU8 = (v: number): number => Math.min(255, Math.max(0, v));
 
 /**
  * The q8 linear layer in float64 on quantized inputs: x [m, k] times w [k, n] as the graph
- * computes it (dynamic uint8 x, int8 w, int32 sums, then the scales). For tests.
+ * computes it (uint8 x per row, int8 w, integer sums, then the scales). For tests.
  */
 export function q8MatMul(x: Float32Array, m: number, k: number, w: QuantizedMatrix, n: number): Float64Array {
-  const xq = dynamicQuantizeLinear(x);
+  const xq = rowQuantize(x, m, k);
   const perColumn = w.scale.length === n && n !== 1;
   const out = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       let acc = 0;
-      for (let t = 0; t < k; t++) acc += (xq.data[i * k + t] - xq.zeroPoint) * w.data[t * n + j];
-      out[i * n + j] = acc * Math.fround(xq.scale * w.scale[perColumn ? j : 0]);
+      for (let t = 0; t < k; t++) acc += (xq.data[i * k + t] - ROW_ZERO_POINT) * w.data[t * n + j];
+      out[i * n + j] = acc * w.scale[perColumn ? j : 0] * xq.scale[i];
     }
   }
   return out;
