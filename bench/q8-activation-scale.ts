@@ -3,15 +3,19 @@
  * backend: a stack of BERT-base-shaped linear layers (per layer 4 x [768, 768], [768, 3072],
  * [3072, 768]) on x [batch, tokens, 768], one pattern at a time, taking turns.
  *
- *   npx tsx bench/q8-activation-scale.ts [--layers 12] [--shape 1x128,16x128] [--rounds 7] [--threads 1] [--json]
+ *   npx tsx bench/q8-activation-scale.ts [--layers 12] [--shape 1x16,1x128,16x128] [--rounds 7] [--threads 1] [--json]
  *
  * Patterns:
  *  - tensor: DynamicQuantizeLinear (one uint8 scale for the whole batch) + MatMulInteger, what
- *    onnxruntime fuses into DynamicQuantizeMatMul. An embedding then depends on the batch.
+ *    onnxruntime fuses into DynamicQuantizeMatMul (the SDK's q8 before). A text's vector then
+ *    depends on its batch.
  *  - row-u8: one asymmetric uint8 scale and zero point per token (row), QuantizeLinear along
  *    axis 0, MatMulInteger without a zero point, then the zero point's term subtracted
- *    (zp[row] * column sums of W). An embedding depends only on its own text.
- *  - row-s8: one symmetric int8 scale per token, QuantizeLinear + MatMulInteger int8 x int8.
+ *    (zp[row] x column sums of W).
+ *  - row: the SDK's q8 linear layer (workers/model/q8-graph.ts): one symmetric scale per token,
+ *    uint8 levels around a fixed zero point 128 that MatMulInteger takes as its scalar zero point.
+ *  (A symmetric int8 x int8 MatMulInteger was tried too: 12x slower than uint8 x int8 here, as
+ *  onnxruntime's WASM build has no fast kernel for it.)
  * Besides time, each pattern's output is compared with fp32 MatMul (relative error), and with
  * itself run on row 0 alone (batch dependence).
  */
@@ -20,16 +24,17 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-web';
 import { GraphBuilder, int, ints } from '../workers/model/graph-builder.js';
 import { DataType, encodeModel } from '../workers/model/onnx-proto.js';
+import { q8ConstLinear } from '../workers/model/q8-graph.js';
 import { quantizeWeights } from '../workers/model/quantize.js';
 import { formatTable, median } from './lib/table.js';
 
 const { values: args } = parseArgs({
   options: {
     layers: { type: 'string', default: '12' },
-    shape: { type: 'string', default: '1x128,16x128' },
+    shape: { type: 'string', default: '1x16,1x128,16x128' },
     rounds: { type: 'string', default: '7' },
     threads: { type: 'string', default: '1' },
-    patterns: { type: 'string', default: 'fp32,tensor,row-u8,row-s8' },
+    patterns: { type: 'string', default: 'fp32,tensor,row-u8,row' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -38,19 +43,31 @@ ort.env.logLevel = 'error';
 const H = 768;
 const I = 3072;
 const LAYERS = Number(args.layers);
-type Pattern = 'fp32' | 'tensor' | 'row-u8' | 'row-s8' | 'row-sym';
+type Pattern = 'fp32' | 'tensor' | 'row-u8' | 'row';
 
 let seed = 7;
 const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296 - 0.5) * 2;
-const shapes = [...Array(LAYERS)].flatMap(() => [[H, H], [H, H], [H, H], [H, H], [H, I], [I, H]] as const);
+const shapes = [...Array(LAYERS)].flatMap(
+  () =>
+    [
+      [H, H],
+      [H, H],
+      [H, H],
+      [H, H],
+      [H, I],
+      [I, H],
+    ] as const,
+);
 const weights = shapes.map(([k, n]) => Float32Array.from({ length: k * n }, () => rand() * (1.7 / Math.sqrt(k))));
 
-const shared = new Map<string, { xq: string; s: string }>();
+/** row-u8: the per-row quantization of each x, shared by the layers reading it (as 'row' does). */
+const sharedU8 = new Map<string, { xq: string; s: string; zpF: string }>();
 
 function linear(g: GraphBuilder, p: Pattern, x: string, idx: number): string {
   const [k, n] = shapes[idx];
   const w = weights[idx];
   if (p === 'fp32') return g.op1('MatMul', [x, g.f32(`w${idx}`, [k, n], new Uint8Array(w.buffer))]);
+  if (p === 'row') return q8ConstLinear(g, x, `w${idx}`, w, k, n);
   const q = quantizeWeights(w, k, n, 'per-column');
   const wq = `wq${idx}`;
   g.initializers.push({ name: wq, dataType: DataType.INT8, dims: [k, n], raw: new Uint8Array(q.data.buffer) });
@@ -61,29 +78,12 @@ function linear(g: GraphBuilder, p: Pattern, x: string, idx: number): string {
     const acc = cast(g.op1('MatMulInteger', [xq, wq, xzp]));
     return g.op1('Mul', [acc, g.op1('Mul', [xs, ws])]);
   }
-  // Per row: rows = every token of every text, [batch * tokens, k].
-  const x2 = g.op1('Reshape', [x, g.i64('shape2', [-1, k])]);
-  const flat = g.i64('flat', [-1]);
-  if (p === 'row-sym') {
-    // Symmetric levels in uint8 around a fixed zero point 128: MatMulInteger takes the scalar zero
-    // point, so no per-row correction; one quantization per x, shared by the layers reading it.
-    let q0 = shared.get(x);
-    if (!q0) {
-      const amax = g.op1('ReduceMax', [g.op1('Abs', [x2])], { axes: ints([1]), keepdims: int(1) });
-      const sc = g.op1('Div', [g.op1('Max', [amax, g.scalar('tiny', 1e-30)]), g.scalar('levels', 127)]);
-      const shifted = g.op1('Add', [x2, g.op1('Mul', [sc, g.scalar('mid', 128)])]);
-      const xq0 = g.op1('QuantizeLinear', [shifted, g.op1('Reshape', [sc, flat])], { axis: int(0) });
-      q0 = { xq: xq0, s: sc };
-      shared.set(x, q0);
-    }
-    const zp128 = 'zp128';
-    if (!g.initializers.some((t) => t.name === zp128))
-      g.initializers.push({ name: zp128, dataType: DataType.UINT8, dims: [], raw: new Uint8Array([128]) });
-    const acc = cast(g.op1('MatMulInteger', [q0.xq, wq, zp128]));
-    const y2 = g.op1('Mul', [g.op1('Mul', [acc, ws]), q0.s]);
-    return g.op1('Reshape', [y2, outShape(g, x, n)]);
-  }
-  if (p === 'row-u8') {
+  // row-u8: DynamicQuantizeLinear's rule per row; MatMulInteger takes one zero point for all
+  // rows, so it runs without one and zp x (column sums of W) is taken off afterwards.
+  let u8 = sharedU8.get(x);
+  if (!u8) {
+    const x2 = g.op1('Reshape', [x, g.i64('shape2', [-1, k])]);
+    const flat = g.i64('flat', [-1]);
     const lo = g.op1('Min', [g.op1('ReduceMin', [x2], { axes: ints([1]), keepdims: int(1) }), g.scalar('zero', 0)]);
     const hi = g.op1('Max', [g.op1('ReduceMax', [x2], { axes: ints([1]), keepdims: int(1) }), g.scalar('zero', 0)]);
     const range = g.op1('Max', [g.op1('Sub', [hi, lo]), g.scalar('tiny', 1e-30)]);
@@ -93,22 +93,14 @@ function linear(g: GraphBuilder, p: Pattern, x: string, idx: number): string {
     const xq = g.op1('QuantizeLinear', [x2, g.op1('Reshape', [s, flat]), g.op1('Reshape', [zp, flat])], {
       axis: int(0),
     });
-    let colSum = new Float32Array(n);
-    for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) colSum[j] += q.data[i * n + j];
-    colSum = Float32Array.from(colSum);
-    const acc = cast(g.op1('MatMulInteger', [xq, wq]));
-    const centred = g.op1('Sub', [acc, g.op1('Mul', [zpF, g.f32Values('colsum', [n], colSum)])]);
-    const y2 = g.op1('Mul', [g.op1('Mul', [centred, ws]), s]);
-    return g.op1('Reshape', [y2, outShape(g, x, n)]);
+    u8 = { xq, s, zpF };
+    sharedU8.set(x, u8);
   }
-  const amax = g.op1('ReduceMax', [g.op1('Abs', [x2])], { axes: ints([1]), keepdims: int(1) });
-  const s = g.op1('Div', [g.op1('Max', [amax, g.scalar('tiny', 1e-30)]), g.scalar('levels', 127)]);
-  const zp = g.op1('Cast', [g.op1('Mul', [s, g.scalar('zero', 0)])], { to: int(DataType.INT8) });
-  const xq = g.op1('QuantizeLinear', [x2, g.op1('Reshape', [s, flat]), g.op1('Reshape', [zp, flat])], {
-    axis: int(0),
-  });
-  const acc = cast(g.op1('MatMulInteger', [xq, wq]));
-  const y2 = g.op1('Mul', [g.op1('Mul', [acc, ws]), s]);
+  const colSum = new Float32Array(n);
+  for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) colSum[j] += q.data[i * n + j];
+  const acc = cast(g.op1('MatMulInteger', [u8.xq, wq]));
+  const centred = g.op1('Sub', [acc, g.op1('Mul', [u8.zpF, g.f32Values('colsum', [n], colSum)])]);
+  const y2 = g.op1('Mul', [g.op1('Mul', [centred, ws]), u8.s]);
   return g.op1('Reshape', [y2, outShape(g, x, n)]);
 }
 
@@ -144,7 +136,8 @@ function build(p: Pattern): Uint8Array {
 
 const patterns = args.patterns.split(',') as Pattern[];
 const sessions = new Map<Pattern, ort.InferenceSession>();
-for (const p of patterns) sessions.set(p, await ort.InferenceSession.create(build(p), { executionProviders: ['wasm'] }));
+for (const p of patterns)
+  sessions.set(p, await ort.InferenceSession.create(build(p), { executionProviders: ['wasm'] }));
 
 const run = async (p: Pattern, x: Float32Array, b: number, t: number) => {
   const out = await sessions.get(p)!.run({ x: new ort.Tensor('float32', x, [b, t, H]) });
@@ -194,7 +187,12 @@ for (const shape of args.shape.split(',')) {
 console.log(
   `q8 activation scale, Node + onnxruntime-web WASM, ${args.threads} thread(s), ${LAYERS} layers of 6 BERT-base linears, median of ${args.rounds} rounds`,
 );
-console.log(formatTable(rows, Object.keys(rows[0]).map((k) => ({ header: k, value: (r) => r[k] }))));
+console.log(
+  formatTable(
+    rows,
+    Object.keys(rows[0]).map((k) => ({ header: k, value: (r) => r[k] })),
+  ),
+);
 if (args.json) {
   writeFileSync('bench/results/q8-activation-scale.json', `${JSON.stringify({ args, rows }, null, 2)}\n`);
   console.log('wrote bench/results/q8-activation-scale.json');

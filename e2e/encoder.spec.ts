@@ -83,7 +83,8 @@ test.describe('encoder worker', () => {
       if (/^ort-wasm.*\.wasm$/.test(file)) ortBinaries.add(file);
     });
     const probe = await h(page, 'probe');
-    const { info } = ok(await h(page, 'load', TINY, { device: 'auto' }));
+    // fp32: compared with the PyTorch goldens to TOL (the default dtype is tested below).
+    const { info } = ok(await h(page, 'load', TINY, { device: 'auto', dtype: 'fp32' }));
     expect([...ortBinaries]).toEqual([
       isWebGpuProject() ? 'ort-wasm-simd-threaded.jsep.wasm' : 'ort-wasm-simd-threaded.wasm',
     ]);
@@ -159,7 +160,9 @@ test.describe('encoder worker', () => {
   });
 
   test('CLS pooling + normalisation matches the reference', async ({ page }) => {
-    const { info } = ok(await h(page, 'load', TINY, { device: 'auto', pooling: 'cls', normalize: true }));
+    const { info } = ok(
+      await h(page, 'load', TINY, { device: 'auto', dtype: 'fp32', pooling: 'cls', normalize: true }),
+    );
     expect(info.pooling).toBe('cls');
     expect(info.normalize).toBe(true);
     const idx = goldenIndices();
@@ -176,7 +179,7 @@ test.describe('encoder worker', () => {
 
   test('loads from pytorch_model.bin alone (in-memory files, no model.safetensors)', async ({ page }) => {
     const files = ['config.json', 'tokenizer_config.json', 'vocab.txt', 'pytorch_model.bin'];
-    const { info } = ok(await h(page, 'load', { fetchFrom: TINY, files }, { device: 'wasm' }));
+    const { info } = ok(await h(page, 'load', { fetchFrom: TINY, files }, { device: 'wasm', dtype: 'fp32' }));
     expect(info.backend).toBe('wasm');
     const idx = [0, 1, 3, 12];
     const out = ok(
@@ -223,6 +226,8 @@ test.describe('encoder worker', () => {
       const { info } = ok(await h(page, 'load', TINY, { device: 'wasm' }));
       expect(info.backend).toBe('wasm');
       expect(info.backendReason).toBe('wasm requested');
+      // The default dtype is 'auto': q8 on WASM, as transformers.js users get.
+      expect([info.dtype, info.dtypeReason]).toEqual(['q8', 'default auto: q8 on WASM']);
       return;
     }
     const r = await h(page, 'load', TINY, { device: 'webgpu' });

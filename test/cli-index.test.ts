@@ -68,7 +68,7 @@ describe('router-retriever index', () => {
   const engine = new EncoderEngine();
   const lines: string[] = [];
   const io = { err: { write: (s: string) => lines.push(s) } };
-  beforeAll(() => engine.load(folderSpec(MODEL), { device: 'wasm' }), 60_000);
+  beforeAll(() => engine.load(folderSpec(MODEL), { device: 'wasm', dtype: 'fp32' }), 60_000);
   afterAll(async () => {
     await engine.dispose();
     rmSync(dir, { recursive: true, force: true });
@@ -85,11 +85,13 @@ describe('router-retriever index', () => {
     expect(first.header.count).toBe(40);
 
     const model = folderSpec(MODEL);
-    const added = await RouterRetriever.open({ name: 'cli-added', model, encoder: engine });
+    // The CLI embeds at fp32 by default; add() at the same precision gives the same vectors.
+    const added = await RouterRetriever.open({ name: 'cli-added', model, encoder: engine, dtype: 'fp32' });
     await added.add(docs);
     const imported = await RouterRetriever.importCollection('cli-imported', readFileSync(out), {
       model,
       encoder: engine,
+      dtype: 'fp32',
     });
     for (const q of ['river number 7', 'banana market', 'gene 12']) {
       for (const mode of ['dense', 'lexical', 'hybrid'] as const) {

@@ -75,14 +75,21 @@ describe('chooseDevice', () => {
     return p;
   };
 
-  it('defaults to fp32 on either backend (the dtype before q8 existed)', async () => {
+  it("defaults to 'auto': fp32 on WebGPU (no fp16 graphs yet), q8 on WASM, and says it was the default", async () => {
     const log: string[] = [];
     expect(await chooseDevice(undefined, undefined, probing(gpuF16, log))).toEqual({
       backend: { backend: 'webgpu', reason: 'auto: WebGPU adapter found (Acme GPU)' },
-      dtype: { dtype: 'fp32', reason: 'default: fp32' },
+      dtype: {
+        dtype: 'fp32',
+        reason: 'default auto: WebGPU adapter has shader-f16, but fp16 graphs are not built yet, fp32',
+      },
     });
-    expect((await chooseDevice('wasm', undefined, probing(gpuF16, log))).dtype.dtype).toBe('fp32');
-    expect(log).toEqual(['probed']);
+    expect((await chooseDevice('wasm', undefined, probing(gpuF16, log))).dtype).toEqual({
+      dtype: 'q8',
+      reason: 'default auto: q8 on WASM',
+    });
+    expect((await chooseDevice(undefined, undefined, probing(noGpu, log))).dtype.dtype).toBe('q8');
+    expect(log).toEqual(['probed', 'probed']);
   });
 
   it("q8 with device 'auto' runs on WASM without probing WebGPU", async () => {
@@ -112,7 +119,7 @@ describe('EncoderEngine reports the dtype beside the backend', () => {
   const model = () => folderSpec(join(FIXTURES, 'tiny-bert'));
 
   it.each([
-    [undefined, 'fp32', 'default: fp32'],
+    [undefined, 'q8', 'default auto: q8 on WASM'],
     ['fp32', 'fp32', 'fp32 requested'],
     ['q8', 'q8', 'q8 requested'],
     ['auto', 'q8', 'auto: q8 on WASM'],

@@ -16,7 +16,7 @@ describe.each(['model.safetensors', 'pytorch_model.bin'])(
       const spec = folderSpec(join(FIXTURES, 'tiny-bert'));
       const other = weightsFile === 'model.safetensors' ? 'pytorch_model.bin' : 'model.safetensors';
       delete spec.files[other];
-      const info = await engine.load(spec, { device: 'wasm' });
+      const info = await engine.load(spec, { device: 'wasm', dtype: 'fp32' });
       expect(info.backend).toBe('wasm');
       expect(info.dim).toBe(dim);
       await engine.addExpert('expert-a', folderSpec(join(FIXTURES, 'adapters', 'expert-a')));
@@ -87,7 +87,12 @@ describe.each(['model.safetensors', 'pytorch_model.bin'])(
 describe('EncoderEngine pooling options', () => {
   it('CLS pooling with normalisation matches the reference', async () => {
     const engine = new EncoderEngine();
-    await engine.load(folderSpec(join(FIXTURES, 'tiny-bert')), { device: 'wasm', pooling: 'cls', normalize: true });
+    await engine.load(folderSpec(join(FIXTURES, 'tiny-bert')), {
+      device: 'wasm',
+      dtype: 'fp32',
+      pooling: 'cls',
+      normalize: true,
+    });
     const out = await engine.embedDocuments(g.texts);
     g.texts.forEach((_, i) =>
       expect(maxAbsDiff(rows(out, i), g.embeddings['base-cls-normalized'][i])).toBeLessThanOrEqual(1e-4),

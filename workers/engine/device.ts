@@ -62,7 +62,7 @@ export async function chooseDevice(
   const backend = resolveBackend(pinned.device, found);
   if (pinned.reason) backend.reason = pinned.reason;
   const chosen = resolveDtype(dtypeRequest, backend.backend, found.shaderF16 === true);
-  if (dtype === undefined) chosen.reason = `default: ${chosen.dtype}`;
+  if (dtype === undefined) chosen.reason = `default ${chosen.reason}`;
   return { backend, dtype: chosen };
 }
 

@@ -14,7 +14,11 @@ export interface DtypeChoice {
   reason: string;
 }
 
-export const DEFAULT_DTYPE: DtypeRequest = 'fp32';
+/**
+ * 'auto', as transformers.js does: q8 on WASM. It became the default once q8 activations were
+ * scaled per token (./../model/q8-graph.ts), so that a text's vector no longer depends on its batch.
+ */
+export const DEFAULT_DTYPE: DtypeRequest = 'auto';
 
 /** The precisions this build's graph builder emits. fp16 graphs are not built yet. */
 export const BUILT_DTYPES: readonly Dtype[] = ['fp32', 'q8'];
