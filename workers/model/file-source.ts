@@ -29,6 +29,7 @@ const ABSENT_MANIFEST = '.router-retriever-absent.json';
 export { resolveBaseUrl } from '../../src/boundary/model-location.js';
 import { resolveBaseUrl } from '../../src/boundary/model-location.js';
 import { openCache, readCached, writeCached, type CacheLike } from './cache-entry.js';
+import { withDownloadLock } from './download-lock.js';
 import { networkError, readBody } from './read-body.js';
 
 function fileUrl(base: string, name: string): string {
@@ -41,10 +42,12 @@ export function urlSource(location: string, options: UrlSourceOptions = {}): Fil
   const cacheName = options.cacheName === undefined ? DEFAULT_CACHE_NAME : options.cacheName;
   let cachePromise: Promise<CacheLike | null> | null = null;
   const getCache = () => (cachePromise ??= openCache(cacheName));
-  const doFetch = (input: string): Promise<Response> => {
+  // With the Cache API keeping the file, the HTTP cache is bypassed: no second stored copy, and no
+  // HTTP cache entry shared with another request for the URL (see download-lock.ts).
+  const doFetch = (input: string, cached: boolean): Promise<Response> => {
     const f = options.fetch ?? (globalThis as { fetch?: typeof fetch }).fetch;
     if (!f) throw networkError(input, 'this environment has no fetch(); pass options.fetch or use memorySource().');
-    return f(input);
+    return cached ? f(input, { cache: 'no-store' }) : f(input);
   };
 
   async function absentList(cache: CacheLike | null): Promise<string[]> {
@@ -83,7 +86,13 @@ export function urlSource(location: string, options: UrlSourceOptions = {}): Fil
         return bytes;
       };
       const hit = await readCached(cache, url);
-      return hit ? fromCache(hit) : download(url, name, cache, onProgress);
+      if (hit) return fromCache(hit);
+      // Another loader of this origin (a worker, a tab) may be downloading the file: wait for it,
+      // then take its complete cache entry, or download the file when it left none.
+      return withDownloadLock(url, async () => {
+        const done = await readCached(cache, url);
+        return done ? fromCache(done) : download(url, name, cache, onProgress);
+      });
     },
   };
 
@@ -95,7 +104,7 @@ export function urlSource(location: string, options: UrlSourceOptions = {}): Fil
   ): Promise<Uint8Array | null> {
     let res: Response;
     try {
-      res = await doFetch(url);
+      res = await doFetch(url, cache !== null);
     } catch (e) {
       if (e instanceof RouterRetrieverError) throw e;
       // Offline after an earlier complete visit: a file the server said was absent is still absent.
