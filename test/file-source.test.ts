@@ -1,75 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isRouterRetrieverError, type ErrorCode } from '../src/boundary/errors.js';
 import { memorySource, resolveBaseUrl, urlSource, type FileProgress } from '../workers/model/file-source.js';
-
-/** An in-memory stand-in for the Cache API (CacheStorage + Cache). */
-class FakeCache {
-  readonly store = new Map<string, { body: Uint8Array; headers: [string, string][]; status: number }>();
-  puts = 0;
-  async match(req: RequestInfo | URL): Promise<Response | undefined> {
-    const e = this.store.get(String(req));
-    return e
-      ? new Response(e.body.slice() as Uint8Array<ArrayBuffer>, { status: e.status, headers: e.headers })
-      : undefined;
-  }
-  async put(req: RequestInfo | URL, res: Response): Promise<void> {
-    this.puts++;
-    this.store.set(String(req), {
-      body: new Uint8Array(await res.arrayBuffer()),
-      headers: [...res.headers],
-      status: res.status,
-    });
-  }
-}
-class FakeCacheStorage {
-  readonly caches = new Map<string, FakeCache>();
-  async open(name: string): Promise<FakeCache> {
-    let c = this.caches.get(name);
-    if (!c) this.caches.set(name, (c = new FakeCache()));
-    return c;
-  }
-}
-
-interface Route {
-  status?: number;
-  chunks?: Uint8Array[];
-  headers?: Record<string, string>;
-  /** declared content-length (defaults to the real total) */
-  length?: number | null;
-  error?: Error;
-  breakAfter?: number;
-}
-
-function fakeFetch(routes: Record<string, Route>) {
-  const calls: string[] = [];
-  let offline = false;
-  const f = (async (input: RequestInfo | URL) => {
-    const url = String(input);
-    calls.push(url);
-    if (offline) throw new TypeError('Failed to fetch');
-    const r = routes[url];
-    if (!r) return new Response('not found', { status: 404 });
-    if (r.error) throw r.error;
-    const chunks = r.chunks ?? [];
-    const total = chunks.reduce((n, c) => n + c.length, 0);
-    const headers = new Headers(r.headers);
-    const len = r.length === undefined ? total : r.length;
-    if (len !== null) headers.set('content-length', String(len));
-    let i = 0;
-    const body = new ReadableStream<Uint8Array>({
-      pull(ctl) {
-        if (r.breakAfter !== undefined && i === r.breakAfter) {
-          ctl.error(new TypeError('network changed'));
-          return;
-        }
-        if (i < chunks.length) ctl.enqueue(chunks[i++]);
-        else ctl.close();
-      },
-    });
-    return new Response(body, { status: r.status ?? 200, headers });
-  }) as typeof fetch;
-  return { fetch: f, calls, goOffline: () => (offline = true) };
-}
+import { FakeCacheStorage, fakeFetch } from './helpers/fake-http.js';
 
 async function expectCode(p: Promise<unknown>, code: ErrorCode, match?: RegExp): Promise<void> {
   try {

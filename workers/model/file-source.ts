@@ -28,26 +28,12 @@ const ABSENT_MANIFEST = '.router-retriever-absent.json';
 
 export { resolveBaseUrl } from '../../src/boundary/model-location.js';
 import { resolveBaseUrl } from '../../src/boundary/model-location.js';
+import { openCache, readCached, writeCached, type CacheLike } from './cache-entry.js';
+import { withDownloadLock } from './download-lock.js';
+import { networkError, readBody } from './read-body.js';
 
 function fileUrl(base: string, name: string): string {
   return base + name.split('/').map(encodeURIComponent).join('/');
-}
-
-function networkError(url: string, problem: string, details: Record<string, unknown> = {}): RouterRetrieverError {
-  return new RouterRetrieverError('NETWORK', `Could not download ${url}: ${problem}`, { url, ...details });
-}
-
-type CacheLike = Pick<Cache, 'match' | 'put'>;
-
-async function openCache(name: string | false): Promise<CacheLike | null> {
-  if (name === false) return null;
-  const storage = (globalThis as { caches?: CacheStorage }).caches;
-  if (!storage || typeof storage.open !== 'function') return null;
-  try {
-    return await storage.open(name);
-  } catch {
-    return null; // e.g. insecure context or storage disabled: work without a cache
-  }
 }
 
 /** Files under a base URL or Hugging Face Hub id, streamed with progress and kept in the Cache API. */
@@ -56,10 +42,12 @@ export function urlSource(location: string, options: UrlSourceOptions = {}): Fil
   const cacheName = options.cacheName === undefined ? DEFAULT_CACHE_NAME : options.cacheName;
   let cachePromise: Promise<CacheLike | null> | null = null;
   const getCache = () => (cachePromise ??= openCache(cacheName));
-  const doFetch = (input: string): Promise<Response> => {
+  // With the Cache API keeping the file, the HTTP cache is bypassed: no second stored copy, and no
+  // HTTP cache entry shared with another request for the URL (see download-lock.ts).
+  const doFetch = (input: string, cached: boolean): Promise<Response> => {
     const f = options.fetch ?? (globalThis as { fetch?: typeof fetch }).fetch;
     if (!f) throw networkError(input, 'this environment has no fetch(); pass options.fetch or use memorySource().');
-    return f(input);
+    return cached ? f(input, { cache: 'no-store' }) : f(input);
   };
 
   async function absentList(cache: CacheLike | null): Promise<string[]> {
@@ -93,117 +81,61 @@ export function urlSource(location: string, options: UrlSourceOptions = {}): Fil
     async read(name, onProgress) {
       const url = fileUrl(base, name);
       const cache = await getCache();
-      if (cache) {
-        let hit: Response | undefined;
-        try {
-          hit = await cache.match(url);
-        } catch {
-          hit = undefined;
-        }
-        if (hit) {
-          const bytes = new Uint8Array(await hit.arrayBuffer());
-          onProgress?.({ file: name, loaded: bytes.byteLength, total: bytes.byteLength });
-          return bytes;
-        }
-      }
-
-      let res: Response;
-      try {
-        res = await doFetch(url);
-      } catch (e) {
-        if (e instanceof RouterRetrieverError) throw e;
-        // Offline after an earlier complete visit: a file the server said was absent is still absent.
-        if ((await absentList(cache)).includes(name)) return null;
-        throw networkError(
-          url,
-          `the request failed (${(e as Error)?.message ?? String(e)}). Check the network connection, the URL, and that the server allows cross-origin requests (CORS).`,
-        );
-      }
-      if (res.status === 404 || res.status === 410) {
-        await recordAbsent(cache, name);
-        return null;
-      }
-      if (res.status === 401 || res.status === 403) {
-        throw networkError(
-          url,
-          `access denied (HTTP ${res.status}). The repository may be private or gated, or may not exist; check the model id/URL.`,
-          { status: res.status },
-        );
-      }
-      if (!res.ok) {
-        throw networkError(
-          url,
-          `the server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}. Try again later or check the URL.`,
-          { status: res.status },
-        );
-      }
-
-      const bytes = await readBody(res, url, name, onProgress);
-      if (cache) {
-        try {
-          const headers: Record<string, string> = { 'content-length': String(bytes.byteLength) };
-          const type = res.headers.get('content-type');
-          if (type) headers['content-type'] = type;
-          await cache.put(url, new Response(bytes as Uint8Array<ArrayBuffer>, { status: 200, headers }));
-        } catch {
-          /* quota or opaque storage errors: the file is still returned, just not cached */
-        }
-      }
-      return bytes;
+      const fromCache = (bytes: Uint8Array): Uint8Array => {
+        onProgress?.({ file: name, loaded: bytes.byteLength, total: bytes.byteLength });
+        return bytes;
+      };
+      const hit = await readCached(cache, url);
+      if (hit) return fromCache(hit);
+      // Another loader of this origin (a worker, a tab) may be downloading the file: wait for it,
+      // then take its complete cache entry, or download the file when it left none.
+      return withDownloadLock(url, async () => {
+        const done = await readCached(cache, url);
+        return done ? fromCache(done) : download(url, name, cache, onProgress);
+      });
     },
   };
-}
 
-async function readBody(
-  res: Response,
-  url: string,
-  name: string,
-  onProgress?: (p: FileProgress) => void,
-): Promise<Uint8Array> {
-  const encoding = res.headers.get('content-encoding');
-  const lenHeader = res.headers.get('content-length');
-  // With a content-encoding, content-length counts compressed bytes while we see decoded ones.
-  let total: number | null = lenHeader !== null && (!encoding || encoding === 'identity') ? Number(lenHeader) : null;
-  if (total !== null && (!Number.isSafeInteger(total) || total < 0)) total = null;
-  onProgress?.({ file: name, loaded: 0, total });
-
-  try {
-    if (!res.body) {
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      onProgress?.({ file: name, loaded: bytes.byteLength, total: total ?? bytes.byteLength });
-      return bytes;
-    }
-    const reader = res.body.getReader();
-    let buf = new Uint8Array(total ?? 1 << 16);
-    let loaded = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (!value || value.byteLength === 0) continue;
-      if (loaded + value.byteLength > buf.byteLength) {
-        const grown = new Uint8Array(Math.max(buf.byteLength * 2, loaded + value.byteLength));
-        grown.set(buf.subarray(0, loaded));
-        buf = grown;
-      }
-      buf.set(value, loaded);
-      loaded += value.byteLength;
-      onProgress?.({ file: name, loaded, total });
-    }
-    if (total !== null && loaded !== total) {
+  async function download(
+    url: string,
+    name: string,
+    cache: CacheLike | null,
+    onProgress?: (p: FileProgress) => void,
+  ): Promise<Uint8Array | null> {
+    let res: Response;
+    try {
+      res = await doFetch(url, cache !== null);
+    } catch (e) {
+      if (e instanceof RouterRetrieverError) throw e;
+      // Offline after an earlier complete visit: a file the server said was absent is still absent.
+      if ((await absentList(cache)).includes(name)) return null;
       throw networkError(
         url,
-        `the download stopped after ${loaded} of ${total} bytes. Check the connection and try again.`,
-        { loaded, total },
+        `the request failed (${(e as Error)?.message ?? String(e)}). Check the network connection, the URL, and that the server allows cross-origin requests (CORS).`,
       );
     }
-    if (total === null) onProgress?.({ file: name, loaded, total: loaded });
-    return loaded === buf.byteLength ? buf : buf.slice(0, loaded);
-  } catch (e) {
-    if (e instanceof RouterRetrieverError) throw e;
-    throw networkError(
-      url,
-      `the download failed midway (${(e as Error)?.message ?? String(e)}). Check the connection and try again.`,
-    );
+    if (res.status === 404 || res.status === 410) {
+      await recordAbsent(cache, name);
+      return null;
+    }
+    if (res.status === 401 || res.status === 403) {
+      throw networkError(
+        url,
+        `access denied (HTTP ${res.status}). The repository may be private or gated, or may not exist; check the model id/URL.`,
+        { status: res.status },
+      );
+    }
+    if (!res.ok) {
+      throw networkError(
+        url,
+        `the server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}. Try again later or check the URL.`,
+        { status: res.status },
+      );
+    }
+
+    const bytes = await readBody(res, url, name, onProgress);
+    await writeCached(cache, url, bytes, res.headers.get('content-type'));
+    return bytes;
   }
 }
 
