@@ -100,17 +100,22 @@ describe('the q8 linear layer', () => {
     y.forEach((v, i) => expect(Math.abs(v - g.y_fp32[i])).toBeLessThan(0.02 * range));
   });
 
-  it('onnxruntime-web (WASM) runs the emitted nodes as the reference computes them', async () => {
+  /** The golden weight's q8 linear layer alone, on x of the given leading dimensions. */
+  function linearModel(lead: string[]): Uint8Array {
     const gb = new GraphBuilder();
     const y = q8ConstLinear(gb, 'x', 'w', f32(g.w), g.k, g.n);
     gb.nodes.push({ opType: 'Identity', inputs: [y], outputs: ['y'], name: 'out' });
-    const model = encodeModel({
+    return encodeModel({
       graphName: 'q8',
       nodes: gb.nodes,
       initializers: gb.initializers,
-      inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: ['m', g.k] }],
-      outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: ['m', g.n] }],
+      inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: [...lead, g.k] }],
+      outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: [...lead, g.n] }],
     });
+  }
+
+  it('onnxruntime-web (WASM) runs the emitted nodes as the reference computes them', async () => {
+    const model = linearModel(['m']);
     for (const level of ['disabled', 'all'] as const) {
       // Optimized ('all') and as written ('disabled'): both must agree with the reference.
       const session = await ort.InferenceSession.create(model, {
@@ -132,17 +137,7 @@ describe('the q8 linear layer', () => {
   });
 
   it('three-dimensional activations [batch, tokens, in] keep their shape', async () => {
-    const gb = new GraphBuilder();
-    const y = q8ConstLinear(gb, 'x', 'w', f32(g.w), g.k, g.n);
-    gb.nodes.push({ opType: 'Identity', inputs: [y], outputs: ['y'], name: 'out' });
-    const model = encodeModel({
-      graphName: 'q8_3d',
-      nodes: gb.nodes,
-      initializers: gb.initializers,
-      inputs: [{ name: 'x', elemType: DataType.FLOAT, shape: ['b', 't', g.k] }],
-      outputs: [{ name: 'y', elemType: DataType.FLOAT, shape: ['b', 't', g.n] }],
-    });
-    const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
+    const session = await ort.InferenceSession.create(linearModel(['b', 't']), { executionProviders: ['wasm'] });
     const x = f32(g.x).subarray(0, 4 * g.k); // [2, 2, k]: the first four rows
     const out = await session.run({ x: new ort.Tensor('float32', x, [2, 2, g.k]) });
     expect(out.y.dims).toEqual([2, 2, g.n]);
