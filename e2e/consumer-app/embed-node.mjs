@@ -11,7 +11,8 @@ for (const name of readdirSync(modelDir)) {
 }
 const engine = new EncoderEngine();
 try {
-  const info = await engine.load({ id: modelDir, files }, { device: 'wasm' });
+  // fp32: the test compares with the fp32 PyTorch goldens (the default dtype, auto, is q8 on WASM).
+  const info = await engine.load({ id: modelDir, files }, { device: 'wasm', dtype: 'fp32' });
   const base = await engine.embedDocuments(texts);
   console.log(
     JSON.stringify({

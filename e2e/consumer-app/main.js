@@ -9,7 +9,8 @@ window.widgetDefined = customElements.get('router-search') === RouterSearchEleme
 window.embed = async (texts) => {
   const encoder = new EncoderClient();
   try {
-    const info = await encoder.load('/tiny-bert/', { device: 'wasm', cache: false });
+    // fp32: the test compares with the fp32 PyTorch goldens (the default dtype, auto, is q8 on WASM).
+    const info = await encoder.load('/tiny-bert/', { device: 'wasm', dtype: 'fp32', cache: false });
     await encoder.addExpert('expert-a', '/adapters/expert-a/');
     const base = await encoder.embedDocuments(texts);
     const expert = await encoder.embedQueries(texts, 'expert-a');
