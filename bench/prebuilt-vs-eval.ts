@@ -6,9 +6,12 @@
  * TREC run. Per query the top 10 are compared: same ids in the same order, and the largest score
  * difference.
  *
- *   npx tsx bench/prebuilt-vs-eval.ts [--data ../shared/data/beir/scifact] [--json]
+ *   npx tsx bench/prebuilt-vs-eval.ts [--data ../shared/data/beir/scifact] [--dtype fp32|q8]
+ *                                    [--runtime node|wasm] [--json]
  *
- * --json writes bench/results/prebuilt-vs-eval.json.
+ * --dtype is given to all three (CLI, eval, browser): fp32 by default. --runtime is the CLI's and
+ * the eval's: node (onnxruntime-node, default) or wasm (onnxruntime-web's WASM build, the
+ * browser's kernels, 5-7x slower). --json writes bench/results/prebuilt-vs-eval[-q8][-wasm].json.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,16 +27,23 @@ const MODEL = join(ROOT, 'public', 'models', 'contriever-mini');
 const K = 10;
 const { values } = parseCli(
   process.argv.slice(2),
-  { data: { type: 'string' }, json: { type: 'boolean' } },
+  { data: { type: 'string' }, dtype: { type: 'string' }, runtime: { type: 'string' }, json: { type: 'boolean' } },
   'bench/prebuilt-vs-eval.ts',
 );
 const data = resolve(values.data ?? join(ROOT, '..', 'shared', 'data', 'beir', 'scifact'));
+const dtype = values.dtype ?? 'fp32';
+if (dtype !== 'fp32' && dtype !== 'q8') throw new Error(`--dtype must be fp32 or q8, got ${dtype}`);
+const runtime = values.runtime ?? 'node';
+if (runtime !== 'node' && runtime !== 'wasm') throw new Error(`--runtime must be node or wasm, got ${runtime}`);
+const tag = `${dtype === 'q8' ? '-q8' : ''}${runtime === 'wasm' ? '-wasm' : ''}`;
 const name = basename(data);
-const work = join(ROOT, 'test-results', 'prebuilt-vs-eval');
+const work = join(ROOT, 'test-results', `prebuilt-vs-eval${tag}`);
 mkdirSync(work, { recursive: true });
 const file = join(work, `${name}.rrc`);
 
-await runIndex([data, '--model', MODEL, '--out', file], { err: process.stderr });
+await runIndex([data, '--model', MODEL, '--out', file, '--dtype', dtype, '--runtime', runtime], {
+  err: process.stderr,
+});
 execFileSync(
   'npx',
   [
@@ -46,10 +56,12 @@ execFileSync(
     '--methods',
     'base',
     '--runtime',
-    'node',
+    runtime,
     '--threads',
     '2',
     '--keep-identical-ids',
+    '--dtype',
+    dtype,
     '--run-out',
     work,
     '--out',
@@ -78,12 +90,13 @@ try {
   await page.goto(`${vite.origin}/e2e/pages/index.html`);
   await page.waitForFunction(() => (window as unknown as { rrReady?: boolean }).rrReady === true);
   browserOut = await page.evaluate(
-    async ({ sdk, url, texts, k }) => {
+    async ({ sdk, url, texts, k, dtype }) => {
       const { RouterRetriever } = (await import(/* @vite-ignore */ sdk)) as typeof import('../src/index.js');
       const rr = await RouterRetriever.open({
         name: 'prebuilt-vs-eval',
         model: '/models/contriever-mini/',
         device: 'wasm',
+        dtype,
         prebuilt: url,
       });
       const hits: [string, number][][] = [];
@@ -93,7 +106,13 @@ try {
       }
       return { prebuilt: rr.prebuilt, hits };
     },
-    { sdk: '/src/index.ts', url: `/${relative(ROOT, file)}`, texts: testIds.map((q) => queries.get(q)!.text), k: K },
+    {
+      sdk: '/src/index.ts',
+      url: `/${relative(ROOT, file)}`,
+      texts: testIds.map((q) => queries.get(q)!.text),
+      k: K,
+      dtype: dtype as 'fp32' | 'q8',
+    },
   );
 } finally {
   await browser.close();
@@ -115,20 +134,23 @@ testIds.forEach((qid, i) => {
 });
 const summary = {
   dataset: name,
+  dtype,
+  runtime,
   documents: (browserOut.prebuilt as { documents: number }).documents,
   queries: testIds.length,
   k: K,
   same_top10: same,
   max_abs_score_diff: maxDiff,
   differing_queries: differing,
-  eval: 'tools/eval/cli.ts --methods base --runtime node (TREC run scores at 6 decimals)',
-  browser: 'headless Chromium, WASM, open({ prebuilt }) of the CLI file, search mode dense, expert none',
+  eval: `tools/eval/cli.ts --methods base --runtime ${runtime} --dtype ${dtype} (TREC run scores at 6 decimals)`,
+  cli: `router-retriever index --dtype ${dtype} --runtime ${runtime}`,
+  browser: `headless Chromium, WASM, open({ prebuilt, dtype: '${dtype}' }) of the CLI file, search mode dense, expert none`,
 };
 console.log(
-  `${name}: ${summary.documents} documents, ${same} of ${testIds.length} test queries with the same top ${K} ids in the same order; largest score difference ${maxDiff.toExponential(2)}`,
+  `${name} at ${dtype}, CLI and eval on ${runtime}: ${summary.documents} documents, ${same} of ${testIds.length} test queries with the same top ${K} ids in the same order; largest score difference ${maxDiff.toExponential(2)}`,
 );
 if (values.json) {
-  const out = join(ROOT, 'bench', 'results', 'prebuilt-vs-eval.json');
+  const out = join(ROOT, 'bench', 'results', `prebuilt-vs-eval${tag}.json`);
   writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
   console.log(`wrote ${out}`);
 }

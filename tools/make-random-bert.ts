@@ -17,6 +17,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFi
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Q8_ACTIVATION_RULE } from '../workers/model/q8-graph.js';
 import { buildBertGraph } from '../workers/model/bert-graph.js';
 import { parseBertConfig } from '../workers/model/config.js';
 import { parseSafetensors, serializeSafetensors } from '../workers/model/safetensors.js';
@@ -168,7 +169,16 @@ export function writeTransformersJsFiles(dir: string): void {
     );
     writeFileSync(join(dir, 'onnx', file), graph.model);
   }
+  writeFileSync(join(dir, 'onnx', Q8_STAMP), Q8_ACTIVATION_RULE);
 }
+
+/** Beside onnx/model_quantized.onnx: the q8 activation rule it was written with. */
+const Q8_STAMP = 'q8-rule.txt';
+
+const q8Stale = (dir: string): boolean => {
+  const stamp = join(dir, 'onnx', Q8_STAMP);
+  return !existsSync(stamp) || readFileSync(stamp, 'utf8') !== Q8_ACTIVATION_RULE;
+};
 
 function copyDir(from: string, to: string): void {
   mkdirSync(to, { recursive: true });
@@ -187,8 +197,8 @@ export function ensureBenchModel(name: 'tiny' | 'contriever', outRoot: string, f
   const experts = ['expert-a', 'expert-b'].map((e) => join(dir, 'adapters', e));
   const done = join(dir, '.complete');
   if (!force && existsSync(done)) {
-    // Folders written before the q8 graph existed get it now.
-    if (!existsSync(join(dir, 'onnx', 'model_quantized.onnx'))) writeTransformersJsFiles(dir);
+    // Folders written before the q8 graph existed, or with another q8 rule, get it now.
+    if (q8Stale(dir)) writeTransformersJsFiles(dir);
     return { name, dir, experts };
   }
   mkdirSync(dir, { recursive: true });

@@ -30,6 +30,9 @@ import { type QuantAxis, type QuantizedMatrix, ROW_ZERO_POINT, quantizeWeights }
  */
 export const Q8_AXIS: QuantAxis = 'per-column';
 
+/** Names the activation rule, for files written with it (bench models): change it with the rule. */
+export const Q8_ACTIVATION_RULE = 'per-row symmetric uint8, zero point 128';
+
 /** The scale input that goes with a fed q8 weight input. */
 export const scaleInput = (weightName: string): string => `${weightName}.scale`;
 
