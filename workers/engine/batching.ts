@@ -43,13 +43,37 @@ export function planBatches(lengths: ArrayLike<number>, options: BatchPlanOption
   return batches;
 }
 
-/** Rate and ETA for progress reports. */
+/**
+ * Progress of a plan run in order: call the result after batch b is done. The work of a batch is
+ * its padded tokens (rows x padded length).
+ */
+export function progressTracker(plan: readonly Batch[], now: () => number = () => performance.now()) {
+  const work = plan.map((b) => b.indices.length * b.seqLen);
+  const totalWork = work.reduce((a, w) => a + w, 0);
+  const total = plan.reduce((a, b) => a + b.indices.length, 0);
+  const t0 = now();
+  let done = 0;
+  let doneWork = 0;
+  return (b: number) => {
+    done += plan[b].indices.length;
+    doneWork += work[b];
+    return progressOf(done, total, now() - t0, { done: doneWork, total: totalWork });
+  };
+}
+
+/**
+ * Rate and ETA for progress reports. The ETA is taken from `work` (done and total padded
+ * tokens) when given, since the batches run shortest first: counted in texts, the ETA of a
+ * SciFact indexing run said 3 minutes at 56 % with 9 minutes to go.
+ */
 export function progressOf(
   done: number,
   total: number,
   elapsedMs: number,
+  work?: { done: number; total: number },
 ): { done: number; total: number; docsPerSec: number; etaSec: number | null } {
   const docsPerSec = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
-  const etaSec = done > 0 && docsPerSec > 0 ? (total - done) / docsPerSec : null;
+  let etaSec: number | null = done > 0 && docsPerSec > 0 ? (total - done) / docsPerSec : null;
+  if (work && work.done > 0 && elapsedMs > 0) etaSec = ((work.total - work.done) * elapsedMs) / work.done / 1000;
   return { done, total, docsPerSec, etaSec };
 }

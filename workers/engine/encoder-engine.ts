@@ -21,7 +21,7 @@ import type {
   ModelInfo,
   ModelSpec,
 } from '../../src/boundary/encoder-api.js';
-import { planBatches, progressOf } from './batching.js';
+import { planBatches, progressTracker } from './batching.js';
 import { chooseDevice } from './device.js';
 import { compareLayerKeys, f32, makeExpert, matchTargets, type Expert } from './experts.js';
 import { loadAdapter, loadBaseModel } from './model-files.js';
@@ -333,10 +333,10 @@ export class EncoderEngine implements EncoderApi {
       { batchSize: options.batchSize ?? 32, maxTokens: MAX_TOKENS_PER_BATCH },
     );
     const out = new Float32Array(texts.length * hidden);
-    const t0 = performance.now();
+    const progress = progressTracker(plan);
     let done = 0;
     try {
-      for (const batch of plan) {
+      for (const [b, batch] of plan.entries()) {
         if (jobId !== undefined && this.cancelled.has(jobId)) {
           throw new RouterRetrieverError(
             'CANCELLED',
@@ -356,7 +356,7 @@ export class EncoderEngine implements EncoderApi {
         });
         batch.indices.forEach((row, j) => out.set(emb.subarray(j * hidden, (j + 1) * hidden), row * hidden));
         done += batch.indices.length;
-        onProgress?.(progressOf(done, texts.length, performance.now() - t0));
+        onProgress?.(progress(b));
       }
     } finally {
       if (jobId !== undefined) this.cancelled.delete(jobId);
