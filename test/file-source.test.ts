@@ -1,34 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isRouterRetrieverError, type ErrorCode } from '../src/boundary/errors.js';
 import { memorySource, resolveBaseUrl, urlSource, type FileProgress } from '../workers/model/file-source.js';
-
-/** An in-memory stand-in for the Cache API (CacheStorage + Cache). */
-class FakeCache {
-  readonly store = new Map<string, { body: Uint8Array; headers: [string, string][]; status: number }>();
-  puts = 0;
-  async match(req: RequestInfo | URL): Promise<Response | undefined> {
-    const e = this.store.get(String(req));
-    return e
-      ? new Response(e.body.slice() as Uint8Array<ArrayBuffer>, { status: e.status, headers: e.headers })
-      : undefined;
-  }
-  async put(req: RequestInfo | URL, res: Response): Promise<void> {
-    this.puts++;
-    this.store.set(String(req), {
-      body: new Uint8Array(await res.arrayBuffer()),
-      headers: [...res.headers],
-      status: res.status,
-    });
-  }
-}
-class FakeCacheStorage {
-  readonly caches = new Map<string, FakeCache>();
-  async open(name: string): Promise<FakeCache> {
-    let c = this.caches.get(name);
-    if (!c) this.caches.set(name, (c = new FakeCache()));
-    return c;
-  }
-}
+import { FakeCacheStorage } from './helpers/fake-caches.js';
 
 interface Route {
   status?: number;
@@ -132,6 +105,27 @@ describe('urlSource', () => {
     expect(Array.from(got2!)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(progress2).toEqual([{ file: 'model.safetensors', loaded: 6, total: 6 }]);
     expect(net.calls.length).toBe(1);
+  });
+
+  it('identifies a cached copy by its URL, size and the id it was stored under; a new download gets a new id', async () => {
+    const net = fakeFetch({ [`${BASE}model.safetensors`]: { chunks: [bytes(1, 2, 3)], headers: { etag: '"v1"' } } });
+    const src = urlSource(BASE, { fetch: net.fetch });
+    expect(src.cacheName).toBe('router-retriever-models');
+    expect(await src.cachedIdentity?.('model.safetensors')).toBeNull();
+    await src.read('model.safetensors');
+    const first = await src.cachedIdentity?.('model.safetensors');
+    expect(first).toMatch(new RegExp(`^${BASE}model\\.safetensors 3 \\S+$`));
+    const entry = await storage.caches.get('router-retriever-models')!.match(`${BASE}model.safetensors`);
+    expect(entry?.headers.get('etag')).toBe('"v1"');
+    // Reading it again from the cache keeps the identity; a fresh download (cache cleared) changes it.
+    await urlSource(BASE, { fetch: net.fetch }).read('model.safetensors');
+    expect(await src.cachedIdentity?.('model.safetensors')).toBe(first);
+    storage.caches.get('router-retriever-models')!.store.clear();
+    await urlSource(BASE, { fetch: net.fetch }).read('model.safetensors');
+    const second = await urlSource(BASE, { fetch: net.fetch }).cachedIdentity?.('model.safetensors');
+    expect(second).not.toBeNull();
+    expect(second).not.toBe(first);
+    expect(urlSource(BASE, { fetch: net.fetch, cacheName: false }).cacheName).toBeUndefined();
   });
 
   it('returns null for absent files (404) without caching them, and says so offline', async () => {

@@ -13,6 +13,14 @@ export interface FileSource {
   readonly id: string;
   /** The file's bytes, or null when the file does not exist (e.g. HTTP 404). */
   read(name: string, onProgress?: (p: FileProgress) => void): Promise<Uint8Array | null>;
+  /**
+   * An identity of the Cache API copy of `name` (its URL, size and the id it was stored under),
+   * read from the entry's headers without its body; null when the file is not cached, or was
+   * cached without an id. Derived data (the built graph) is keyed by it. Absent: never cached.
+   */
+  cachedIdentity?(name: string): Promise<string | null>;
+  /** The Cache API cache this source keeps its files in (absent: none). */
+  readonly cacheName?: string;
 }
 
 export interface UrlSourceOptions {
@@ -25,6 +33,8 @@ export interface UrlSourceOptions {
 export const DEFAULT_CACHE_NAME = 'router-retriever-models';
 /** Cache entry (under the base URL) listing files the server answered 404 for; consulted only offline. */
 const ABSENT_MANIFEST = '.router-retriever-absent.json';
+/** Header of a cached file: a random id given when it was stored, so that a re-download gets a new one. */
+export const ENTRY_ID_HEADER = 'x-router-retriever-entry';
 
 export { resolveBaseUrl } from '../../src/boundary/model-location.js';
 import { resolveBaseUrl } from '../../src/boundary/model-location.js';
@@ -39,7 +49,13 @@ function networkError(url: string, problem: string, details: Record<string, unkn
 
 type CacheLike = Pick<Cache, 'match' | 'put'>;
 
-async function openCache(name: string | false): Promise<CacheLike | null> {
+function entryId(): string {
+  const c = (globalThis as { crypto?: Crypto }).crypto;
+  return typeof c?.randomUUID === 'function' ? c.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+}
+
+/** The Cache API cache `name`, or null where there is none (Node, insecure context, storage off). */
+export async function openCache(name: string | false): Promise<Cache | null> {
   if (name === false) return null;
   const storage = (globalThis as { caches?: CacheStorage }).caches;
   if (!storage || typeof storage.open !== 'function') return null;
@@ -90,6 +106,19 @@ export function urlSource(location: string, options: UrlSourceOptions = {}): Fil
 
   return {
     id: base,
+    ...(cacheName === false ? {} : { cacheName }),
+    async cachedIdentity(name) {
+      const cache = await getCache();
+      if (!cache) return null;
+      const url = fileUrl(base, name);
+      try {
+        const hit = await cache.match(url);
+        const id = hit?.headers.get(ENTRY_ID_HEADER);
+        return id ? `${url} ${hit?.headers.get('content-length') ?? '?'} ${id}` : null;
+      } catch {
+        return null;
+      }
+    },
     async read(name, onProgress) {
       const url = fileUrl(base, name);
       const cache = await getCache();
@@ -141,9 +170,14 @@ export function urlSource(location: string, options: UrlSourceOptions = {}): Fil
       const bytes = await readBody(res, url, name, onProgress);
       if (cache) {
         try {
-          const headers: Record<string, string> = { 'content-length': String(bytes.byteLength) };
-          const type = res.headers.get('content-type');
-          if (type) headers['content-type'] = type;
+          const headers: Record<string, string> = {
+            'content-length': String(bytes.byteLength),
+            [ENTRY_ID_HEADER]: entryId(),
+          };
+          for (const h of ['content-type', 'etag', 'last-modified']) {
+            const v = res.headers.get(h);
+            if (v) headers[h] = v;
+          }
           await cache.put(url, new Response(bytes as Uint8Array<ArrayBuffer>, { status: 200, headers }));
         } catch {
           /* quota or opaque storage errors: the file is still returned, just not cached */
