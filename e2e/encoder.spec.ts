@@ -328,7 +328,7 @@ test.describe('encoder worker', () => {
   });
 
   test('Float32Array results arrive intact and are transferred, not copied', async ({ page }) => {
-    ok(await h(page, 'load', TINY, { device: 'wasm' }, { probeTransfers: true }));
+    ok(await h(page, 'load', TINY, { device: 'wasm', dtype: 'fp32' }, { probeTransfers: true }));
     ok(await h(page, 'addExpert', 'expert-a', EXPERT_A));
     const idx = [0, 9, 13, 14];
     const docs = ok(
