@@ -8,7 +8,7 @@ import { RouterRetrieverError } from '../../src/boundary/errors.js';
 import { buildBertGraph } from '../model/bert-graph.js';
 import type { BertConfig } from '../model/config.js';
 import type { TextTokenizer } from '../tokenizer/tokenizer.js';
-import type { F32Tensor, StateDict } from '../model/tensor.js';
+import type { StateDict } from '../model/tensor.js';
 import { parseAdapterConfig, resolveAdapter, type ResolvedLora } from '../lora/adapter.js';
 import type {
   EmbedOptions,
@@ -24,6 +24,7 @@ import type {
 import { planBatches, progressOf } from './batching.js';
 import { chooseDevice } from './device.js';
 import { openBaseGraph } from './base-graph.js';
+import { checkCanary } from './canary.js';
 import { BaseTargets } from './base-targets.js';
 import { compareLayerKeys, f32, makeExpert, type Expert } from './experts.js';
 import { loadAdapter, loadModelHead } from './model-files.js';
@@ -41,9 +42,6 @@ import {
 export { matchTargets } from './experts.js';
 export { usesBaseBranches } from './runtime.js';
 
-export const CANARY_TEXT =
-  'RouterRetriever canary: the quick brown fox jumps over the lazy dog, 42 times in Ångström units.';
-export const CANARY_TOLERANCE = 1e-3;
 const DEFAULT_TARGETS = ['query', 'value'];
 const MAX_TOKENS_PER_BATCH = 16_384;
 
@@ -56,12 +54,6 @@ interface Loaded {
   targets: BaseTargets;
   readWeights: () => Promise<StateDict>;
   runtime: Runtime;
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return a.length === b.length ? m : Infinity;
 }
 
 export type { OrtRuntime } from './ort-builds.js';
@@ -132,22 +124,20 @@ export class EncoderEngine implements EncoderApi {
     let runtime = opened.runtime;
     if (runtime.backend === 'webgpu' && options.canary !== false) {
       onProgress?.({ phase: 'canary', message: 'checking WebGPU against WASM on a canary text' });
-      // The WebGPU build's own WASM provider: no second onnxruntime binary to download.
-      // Same graph (no base branches): if WebGPU is dropped, this runtime serves as it is.
-      const wasm = await createRuntime(graph, 'wasm', targets, this.runtimeSettings(), runtime.ort);
-      const ids = head.tokenizer.encode(CANARY_TEXT, config.maxLength).inputIds;
-      const gpuEmb = await this.runBatch(runtime, runtime.baseFeedMap, [ids], ids.length, config.hidden);
-      const cpuEmb = await this.runBatch(wasm, wasm.baseFeedMap, [ids], ids.length, config.hidden);
-      canaryMaxAbsDiff = maxAbsDiff(gpuEmb, cpuEmb);
-      if (!(canaryMaxAbsDiff <= CANARY_TOLERANCE)) {
-        const msg = `WebGPU disagreed with WASM on the canary text (max abs diff ${canaryMaxAbsDiff.toExponential(2)} > ${CANARY_TOLERANCE}); using WASM so that no wrong embeddings are served.`;
-        warnings.push(msg);
-        console.warn(`[router-retriever] ${msg}`);
-        await releaseRuntime(runtime);
-        runtime = wasm;
-        reason = `${reason}; dropped: ${msg}`;
-      } else {
-        await releaseRuntime(wasm);
+      const canary = await checkCanary(
+        runtime,
+        graph,
+        targets,
+        head.tokenizer,
+        config,
+        this.runtimeSettings(),
+        (rt, ids) => this.runBatch(rt, rt.baseFeedMap, [ids], ids.length, config.hidden),
+      );
+      canaryMaxAbsDiff = canary.maxAbsDiff;
+      runtime = canary.runtime;
+      if (canary.dropped) {
+        warnings.push(canary.dropped);
+        reason = `${reason}; dropped: ${canary.dropped}`;
       }
     }
 
@@ -220,23 +210,12 @@ export class EncoderEngine implements EncoderApi {
       base = await loaded.targets.matrices();
       shapes = new Map([...base].map(([k, v]) => [k, v.shape]));
     }
-    const expert = this.makeExpert(name, loras, config.r, config.loraAlpha, performance.now() - t0, base);
+    const expert = makeExpert(name, loras, config.r, config.loraAlpha, performance.now() - t0, base, loaded.runtime);
     const old = this.experts.get(name);
     this.experts.set(name, expert);
     old?.feeds.release();
     expert.info.addMs = performance.now() - t0;
     return expert.info;
-  }
-
-  private makeExpert(
-    name: string,
-    loras: ResolvedLora[],
-    r: number,
-    alpha: number,
-    addMs: number,
-    base: Map<string, F32Tensor>,
-  ): Expert {
-    return makeExpert(name, loras, r, alpha, addMs, base, this.require().runtime);
   }
 
   private async widenTargets(all: StateDict, extra: string[]): Promise<void> {
@@ -262,7 +241,7 @@ export class EncoderEngine implements EncoderApi {
     loaded.targets = targets;
     for (const [name, e] of this.experts) {
       e.feeds.release();
-      this.experts.set(name, this.makeExpert(name, e.loras, e.info.r, e.info.alpha, e.info.addMs, matrices));
+      this.experts.set(name, makeExpert(name, e.loras, e.info.r, e.info.alpha, e.info.addMs, matrices, runtime));
     }
   }
 
