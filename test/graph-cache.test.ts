@@ -218,8 +218,8 @@ describe('EncoderEngine with the Cache API (stubbed)', () => {
   afterEach(() => vi.unstubAllGlobals());
 
   const texts = ['the quick brown fox', 'a second, longer text about retrieval with experts'];
-  async function loadAndEmbed(options: Parameters<EncoderEngine['load']>[1] = {}) {
-    const engine = new EncoderEngine();
+  async function loadAndEmbed(options: Parameters<EncoderEngine['load']>[1] = {}, baseBranches?: boolean) {
+    const engine = new EncoderEngine({ baseBranches });
     const phases: string[] = [];
     const info = await engine.load(BASE, { device: 'wasm', ...options }, (p) => phases.push(p.phase));
     const base = await engine.embedDocuments(texts);
@@ -251,6 +251,16 @@ describe('EncoderEngine with the Cache API (stubbed)', () => {
       expect(maxAbsDiff(second.expert, second.base)).toBeGreaterThan(0);
     },
   );
+
+  it('without base branches (as on WebGPU) a hit reads the target matrices at load, which the session feeds', async () => {
+    const first = await loadAndEmbed({ dtype: 'q8' }, false);
+    const second = await loadAndEmbed({ dtype: 'q8' }, false);
+    expect(second.info.graphSource).toBe('cache');
+    expect(maxAbsDiff(second.base, first.base)).toBe(0);
+    expect(maxAbsDiff(second.expert, first.expert)).toBe(0);
+    // A different graph from the one with base branches: its own entry.
+    expect((await loadAndEmbed({ dtype: 'q8' })).info.graphSource).toBe('build');
+  });
 
   it('a corrupt entry is rebuilt, not served; other targets or cache: false build without touching it', async () => {
     const first = await loadAndEmbed();
