@@ -33,13 +33,14 @@
  * --json writes bench/results/encoder.json (rows of the models and dtype run replace those of the
  * same model and dtype).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureBenchModel } from '../tools/make-random-bert.js';
 import { launchChromium } from './lib/chromium.js';
 import { formatTable, median, quantile } from './lib/table.js';
 import { scifactTexts } from './lib/scifact.js';
+import { tjsOrtDist } from './lib/tjs-paths.js';
 import { startVite } from './lib/vite-server.js';
 import type { EncoderBenchApi } from './pages/encoder-bench.js';
 
@@ -96,12 +97,6 @@ function loadDocs(n: number): { docs: string[]; source: string } {
     Array.from({ length: 50 + Math.floor(r() * 250) }, () => words[Math.floor(r() * words.length)]).join(' '),
   );
   return { docs, source: `SYNTHETIC (no ../shared/data/beir/scifact): ${n} docs of 50-300 words` };
-}
-
-function tjsOrtDist(): string {
-  const nested = join(ROOT, 'node_modules', '@huggingface', 'transformers', 'node_modules', 'onnxruntime-web', 'dist');
-  const dir = existsSync(nested) ? nested : join(ROOT, 'node_modules', 'onnxruntime-web', 'dist');
-  return `/${relative(ROOT, dir).split('\\').join('/')}/`;
 }
 
 interface Row {

@@ -600,6 +600,7 @@ async function start(): Promise<void> {
   kv('model', cfg.presetName ? `${cfg.model} (${cfg.presetName})` : cfg.model);
   kv('backend', `${info.backend.toUpperCase()}: ${info.backendReason}`, 'backend');
   kv('precision', `${info.dtype}: ${info.dtypeReason}`);
+  kv('graph', info.graphReason);
   kv(
     'embedding',
     `${info.dim} dimensions, ${info.layers} layers, ${info.pooling} pooling${info.normalize ? ', normalised' : ''}`,

@@ -270,12 +270,61 @@ test.describe('encoder worker', () => {
     // Nothing that exists is downloaded again (only 404 probes for optional files may go out).
     expect(requests.filter((r) => r.status !== 404)).toEqual([]);
     expect(requests.reduce((n, r) => n + Math.max(0, r.bytes), 0)).toBeLessThan(4096);
-    // Progress shows cache hits: one complete event per file, no streaming from 0.
+    // Progress shows cache hits: one complete event per file, no streaming from 0. The weights
+    // are not even read from the cache: the graph built from them on the first load is.
     const downloads = second.progress.filter((p) => p.phase === 'download');
-    expect(downloads.filter((p) => p.file === 'model.safetensors')).toEqual([
-      expect.objectContaining({ loaded: 2024544, total: 2024544 }),
+    expect(downloads.filter((p) => p.file === 'config.json')).toEqual([
+      expect.objectContaining({ loaded: first.progress.find((p) => p.file === 'config.json')?.total }),
     ]);
+    expect(downloads.filter((p) => p.file === 'model.safetensors')).toEqual([]);
+    expect(second.info.graphSource).toBe('cache');
     expect(second.info.fingerprint).toBe(first.info.fingerprint);
+  });
+
+  test('a second load of the same URL uses the cached graph, with identical embeddings; a damaged one is rebuilt', async ({
+    page,
+  }) => {
+    await h(page, 'clearCaches');
+    const texts = [golden.texts[0], golden.texts[9], golden.texts[13]];
+    const loadAndEmbed = async () => {
+      const loaded = ok(await h(page, 'load', TINY, { device: 'wasm', dtype: 'q8' }));
+      const docs = ok(await h(page, 'embedDocuments', texts, 2));
+      // An expert merges into base matrices that a cache hit reads from the cached weights on demand.
+      ok(await h(page, 'addExpert', 'expert-a', EXPERT_A));
+      const q = ok(await h(page, 'embedQuery', texts[2], 'expert-a'));
+      return { ...loaded, values: docs.values, expert: q.values };
+    };
+    const first = await loadAndEmbed();
+    expect(first.info.graphSource).toBe('build');
+    expect(first.info.graphReason).toMatch(/first load.*stored for the next load/);
+    expect(await h(page, 'graphEntries')).toHaveLength(1);
+
+    const second = await loadAndEmbed();
+    expect(second.info.graphSource).toBe('cache');
+    expect(second.info.graphReason).toMatch(/^cache: .*SHA-256 checked$/);
+    // Neither the weights' parse nor the graph build ran.
+    expect(second.progress.map((p) => p.phase)).not.toContain('parse');
+    expect(
+      second.progress.some((p) => p.phase === 'build' && /using the q8 ONNX graph cached/.test(p.message ?? '')),
+    ).toBe(true);
+    expect(second.info.fingerprint).toBe(first.info.fingerprint);
+    expect(second.values).toEqual(first.values);
+    expect(second.expert).toEqual(first.expert);
+    expect(second.expert).not.toEqual(second.values.slice(2 * DIM));
+
+    for (const [how, problem] of [
+      ['flip', /does not match its SHA-256/],
+      ['truncate', /bytes \(truncated or replaced\)/],
+    ] as const) {
+      expect(await h(page, 'damageGraphEntries', how)).toBe(1);
+      const rebuilt = await loadAndEmbed();
+      expect(rebuilt.info.graphSource).toBe('build');
+      expect(rebuilt.info.graphReason).toMatch(problem);
+      expect(rebuilt.values).toEqual(first.values);
+      expect((await loadAndEmbed()).info.graphSource).toBe('cache');
+    }
+    const off = ok(await h(page, 'load', TINY, { device: 'wasm', dtype: 'q8', cache: false }));
+    expect(off.info.graphReason).toBe('build: cache: false');
   });
 
   test('Float32Array results arrive intact and are transferred, not copied', async ({ page }) => {

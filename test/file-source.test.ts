@@ -66,6 +66,27 @@ describe('urlSource', () => {
     expect(net.calls.length).toBe(1);
   });
 
+  it('identifies a cached copy by its URL, size and the id it was stored under; a new download gets a new id', async () => {
+    const net = fakeFetch({ [`${BASE}model.safetensors`]: { chunks: [bytes(1, 2, 3)], headers: { etag: '"v1"' } } });
+    const src = urlSource(BASE, { fetch: net.fetch });
+    expect(src.cacheName).toBe('router-retriever-models');
+    expect(await src.cachedIdentity?.('model.safetensors')).toBeNull();
+    await src.read('model.safetensors');
+    const first = await src.cachedIdentity?.('model.safetensors');
+    expect(first).toMatch(new RegExp(`^${BASE}model\\.safetensors 3 \\S+$`));
+    const entry = await storage.caches.get('router-retriever-models')!.match(`${BASE}model.safetensors`);
+    expect(entry?.headers.get('etag')).toBe('"v1"');
+    // Reading it again from the cache keeps the identity; a fresh download (cache cleared) changes it.
+    await urlSource(BASE, { fetch: net.fetch }).read('model.safetensors');
+    expect(await src.cachedIdentity?.('model.safetensors')).toBe(first);
+    storage.caches.get('router-retriever-models')!.store.clear();
+    await urlSource(BASE, { fetch: net.fetch }).read('model.safetensors');
+    const second = await urlSource(BASE, { fetch: net.fetch }).cachedIdentity?.('model.safetensors');
+    expect(second).not.toBeNull();
+    expect(second).not.toBe(first);
+    expect(urlSource(BASE, { fetch: net.fetch, cacheName: false }).cacheName).toBeUndefined();
+  });
+
   it('returns null for absent files (404) without caching them, and says so offline', async () => {
     const net = fakeFetch({ [`${BASE}config.json`]: { chunks: [bytes(123, 125)] } });
     const src = urlSource(BASE, { fetch: net.fetch });

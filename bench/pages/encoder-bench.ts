@@ -7,6 +7,7 @@ import { EncoderClient } from '../../src/encoder-client.js';
 import type { EncoderApi } from '../../src/boundary/encoder-api.js';
 import { EncoderEngine } from '../../workers/engine/encoder-engine.js';
 import { mulberry32 } from '../../src/router/random.js';
+import { makeTjs } from './tjs-pipeline.js';
 
 export interface BenchConfig {
   /** Served folder of the model, e.g. /.cache/bench-models/tiny/ */
@@ -153,29 +154,6 @@ async function runOurs(cfg: BenchConfig) {
   } finally {
     await client.dispose();
   }
-}
-
-/** transformers.js' feature-extraction pipeline on the bench model, with its own onnxruntime-web. */
-async function makeTjs(cfg: BenchConfig) {
-  const { pipeline, env } = await import('@huggingface/transformers');
-  env.allowRemoteModels = false;
-  env.allowLocalModels = true;
-  env.localModelPath = cfg.tjsRoot;
-  env.useBrowserCache = false;
-  (env as unknown as { useWasmCache?: boolean }).useWasmCache = false;
-  // A shallow copy of transformers.js' own ort.env: .wasm is the same object as its onnxruntime-web's env.wasm.
-  const onnx = env.backends.onnx as unknown as {
-    wasm: { wasmPaths: unknown; numThreads: number; proxy: boolean };
-    versions?: Record<string, string>;
-  };
-  onnx.wasm.wasmPaths = {
-    mjs: `${cfg.tjsOrtDist}ort-wasm-simd-threaded.asyncify.mjs`,
-    wasm: `${cfg.tjsOrtDist}ort-wasm-simd-threaded.asyncify.wasm`,
-  };
-  onnx.wasm.numThreads = cfg.numThreads;
-  onnx.wasm.proxy = false;
-  const extractor = await pipeline('feature-extraction', cfg.tjsModel, { device: cfg.device, dtype: cfg.dtype });
-  return { extractor, onnx };
 }
 
 async function tjsIndex(

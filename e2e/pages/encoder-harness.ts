@@ -206,6 +206,29 @@ const harness = {
     return transfers.slice();
   },
 
+  /** URLs of the built graphs kept in the model cache (workers/engine/graph-cache.ts). */
+  async graphEntries(): Promise<string[]> {
+    const cache = await caches.open('router-retriever-models');
+    return (await cache.keys()).map((r) => r.url).filter((u) => u.includes('/.router-retriever-graph/'));
+  },
+
+  /** Damages every cached graph as a failing disk or a cut-off write would: one flipped byte, or half the body. */
+  async damageGraphEntries(how: 'flip' | 'truncate'): Promise<number> {
+    const cache = await caches.open('router-retriever-models');
+    const urls = await harness.graphEntries();
+    for (const url of urls) {
+      const res = await cache.match(url);
+      if (!res) continue;
+      let body = new Uint8Array(await res.arrayBuffer());
+      if (how === 'flip') body[body.length >> 1] ^= 0x40;
+      else body = body.slice(0, body.length >> 1);
+      const headers = new Headers(res.headers);
+      headers.delete('content-length');
+      await cache.put(url, new Response(body, { headers }));
+    }
+    return urls.length;
+  },
+
   async clearCaches() {
     for (const k of await caches.keys()) await caches.delete(k);
   },

@@ -77,6 +77,14 @@ export interface ModelInfo {
   normalize: boolean;
   /** SHA-256 of config.json and the weights file: identifies the base model of an index. */
   fingerprint: string;
+  /**
+   * Where the ONNX graph came from: 'cache' (a graph this browser built on an earlier load of the
+   * same cached weights, dtype and targets, kept in the Cache API) or 'build' (built from the
+   * weights on this load).
+   */
+  graphSource: 'cache' | 'build';
+  /** Why: e.g. 'cache: built 2025-… ; size and SHA-256 checked', 'build: cache: false', 'build: no cached graph …; stored for the next load'. */
+  graphReason: string;
   loadMs: number;
   /** Canary check result when WebGPU was tried: max abs diff against WASM. */
   canaryMaxAbsDiff?: number;

@@ -2,38 +2,7 @@
  * The web platform a FileSource downloads through, in memory: the Cache API (CacheStorage and
  * Cache), a fetch() answering from routes with streamed chunks, and the Web Locks API.
  */
-/** An in-memory stand-in for the Cache API (CacheStorage + Cache). */
-export class FakeCache {
-  deletes = 0;
-  readonly store = new Map<string, { body: Uint8Array; headers: [string, string][]; status: number }>();
-  puts = 0;
-  async match(req: RequestInfo | URL): Promise<Response | undefined> {
-    const e = this.store.get(String(req));
-    return e
-      ? new Response(e.body.slice() as Uint8Array<ArrayBuffer>, { status: e.status, headers: e.headers })
-      : undefined;
-  }
-  async put(req: RequestInfo | URL, res: Response): Promise<void> {
-    this.puts++;
-    this.store.set(String(req), {
-      body: new Uint8Array(await res.arrayBuffer()),
-      headers: [...res.headers],
-      status: res.status,
-    });
-  }
-  async delete(req: RequestInfo | URL): Promise<boolean> {
-    this.deletes++;
-    return this.store.delete(String(req));
-  }
-}
-export class FakeCacheStorage {
-  readonly caches = new Map<string, FakeCache>();
-  async open(name: string): Promise<FakeCache> {
-    let c = this.caches.get(name);
-    if (!c) this.caches.set(name, (c = new FakeCache()));
-    return c;
-  }
-}
+export { FakeCache, FakeCacheStorage } from './fake-caches.js';
 
 export interface Route {
   status?: number;

@@ -8,7 +8,7 @@ import { RouterRetrieverError } from '../../src/boundary/errors.js';
 import { buildBertGraph } from '../model/bert-graph.js';
 import type { BertConfig } from '../model/config.js';
 import type { TextTokenizer } from '../tokenizer/tokenizer.js';
-import type { F32Tensor, StateDict } from '../model/tensor.js';
+import type { StateDict } from '../model/tensor.js';
 import { parseAdapterConfig, resolveAdapter, type ResolvedLora } from '../lora/adapter.js';
 import type {
   EmbedOptions,
@@ -23,8 +23,11 @@ import type {
 } from '../../src/boundary/encoder-api.js';
 import { planBatches, progressTracker } from './batching.js';
 import { chooseDevice } from './device.js';
-import { compareLayerKeys, f32, makeExpert, matchTargets, type Expert } from './experts.js';
-import { loadAdapter, loadBaseModel } from './model-files.js';
+import { openBaseGraph } from './base-graph.js';
+import { checkCanary } from './canary.js';
+import { BaseTargets } from './base-targets.js';
+import { compareLayerKeys, f32, makeExpert, type Expert } from './experts.js';
+import { loadAdapter, loadModelHead } from './model-files.js';
 import { defaultOrtLoader, type OrtLoader, type OrtRuntime } from './ort-builds.js';
 import { RunQueue, type Priority } from './run-queue.js';
 import {
@@ -39,9 +42,6 @@ import {
 export { matchTargets } from './experts.js';
 export { usesBaseBranches } from './runtime.js';
 
-export const CANARY_TEXT =
-  'RouterRetriever canary: the quick brown fox jumps over the lazy dog, 42 times in Ångström units.';
-export const CANARY_TOLERANCE = 1e-3;
 const DEFAULT_TARGETS = ['query', 'value'];
 const MAX_TOKENS_PER_BATCH = 16_384;
 
@@ -50,16 +50,10 @@ interface Loaded {
   tokenizer: TextTokenizer;
   info: ModelInfo;
   options: LoadOptions;
-  /** Original [out, in] base matrices of the current target set. */
-  targets: Map<string, F32Tensor>;
+  /** Original [out, in] base matrices of the current target set (read when first needed). */
+  targets: BaseTargets;
   readWeights: () => Promise<StateDict>;
   runtime: Runtime;
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return a.length === b.length ? m : Infinity;
 }
 
 export type { OrtRuntime } from './ort-builds.js';
@@ -100,46 +94,50 @@ export class EncoderEngine implements EncoderApi {
   async load(model: ModelSpec, options: LoadOptions = {}, onProgress?: (p: LoadProgress) => void): Promise<ModelInfo> {
     await this.dispose();
     const t0 = performance.now();
-    const files = await loadBaseModel(model, options, onProgress);
-    const { config } = files;
+    const head = await loadModelHead(model, options, onProgress);
+    const { config } = head;
     const { backend: choice, dtype } = await chooseDevice(options.device, options.dtype);
     this.numThreads = options.numThreads;
 
-    const targetNames = matchTargets(files.weights.keys(), options.loraTargets ?? DEFAULT_TARGETS);
-    const targets = new Map(targetNames.map((n) => [n, f32(files.weights, n)]));
-    onProgress?.({
-      phase: 'build',
-      message: `building the ${dtype.dtype} ONNX graph (${config.layers} layers, hidden ${config.hidden})`,
-    });
-    const graph = buildBertGraph(config, (name) => f32(files.weights, name), {
-      weightInputs: targetNames,
+    const request = {
+      dtype: dtype.dtype === 'q8' ? ('q8' as const) : ('fp32' as const),
       baseBranches: this.baseBranches ?? usesBaseBranches(choice.backend),
-      dtype: dtype.dtype === 'q8' ? 'q8' : 'fp32',
-    });
-
+      loraTargets: options.loraTargets ?? DEFAULT_TARGETS,
+      cache: options.cache,
+    };
+    const opened = await openBaseGraph(
+      head,
+      request,
+      {
+        create: (g, targets) => {
+          onProgress?.({ phase: 'session', message: `creating the ${choice.backend} session` });
+          return createRuntime(g, choice.backend, targets, this.runtimeSettings());
+        },
+        release: releaseRuntime,
+      },
+      onProgress,
+    );
+    const { targets, graph } = opened;
     const warnings: string[] = [];
     let reason = choice.reason;
     let canaryMaxAbsDiff: number | undefined;
-    onProgress?.({ phase: 'session', message: `creating the ${choice.backend} session` });
-    let runtime = await createRuntime(graph, choice.backend, targets, this.runtimeSettings());
+    let runtime = opened.runtime;
     if (runtime.backend === 'webgpu' && options.canary !== false) {
       onProgress?.({ phase: 'canary', message: 'checking WebGPU against WASM on a canary text' });
-      // The WebGPU build's own WASM provider: no second onnxruntime binary to download.
-      // Same graph (no base branches): if WebGPU is dropped, this runtime serves as it is.
-      const wasm = await createRuntime(graph, 'wasm', targets, this.runtimeSettings(), runtime.ort);
-      const ids = files.tokenizer.encode(CANARY_TEXT, config.maxLength).inputIds;
-      const gpuEmb = await this.runBatch(runtime, runtime.baseFeedMap, [ids], ids.length, config.hidden);
-      const cpuEmb = await this.runBatch(wasm, wasm.baseFeedMap, [ids], ids.length, config.hidden);
-      canaryMaxAbsDiff = maxAbsDiff(gpuEmb, cpuEmb);
-      if (!(canaryMaxAbsDiff <= CANARY_TOLERANCE)) {
-        const msg = `WebGPU disagreed with WASM on the canary text (max abs diff ${canaryMaxAbsDiff.toExponential(2)} > ${CANARY_TOLERANCE}); using WASM so that no wrong embeddings are served.`;
-        warnings.push(msg);
-        console.warn(`[router-retriever] ${msg}`);
-        await releaseRuntime(runtime);
-        runtime = wasm;
-        reason = `${reason}; dropped: ${msg}`;
-      } else {
-        await releaseRuntime(wasm);
+      const canary = await checkCanary(
+        runtime,
+        graph,
+        targets,
+        head.tokenizer,
+        config,
+        this.runtimeSettings(),
+        (rt, ids) => this.runBatch(rt, rt.baseFeedMap, [ids], ids.length, config.hidden),
+      );
+      canaryMaxAbsDiff = canary.maxAbsDiff;
+      runtime = canary.runtime;
+      if (canary.dropped) {
+        warnings.push(canary.dropped);
+        reason = `${reason}; dropped: ${canary.dropped}`;
       }
     }
 
@@ -154,17 +152,19 @@ export class EncoderEngine implements EncoderApi {
       maxLength: config.maxLength,
       pooling: config.pooling,
       normalize: config.normalize,
-      fingerprint: files.fingerprint,
+      fingerprint: opened.fingerprint,
+      graphSource: opened.graphSource,
+      graphReason: opened.graphReason,
       loadMs: performance.now() - t0,
       canaryMaxAbsDiff,
     };
     this.loaded = {
       config,
-      tokenizer: files.tokenizer,
+      tokenizer: head.tokenizer,
       info,
       options,
       targets,
-      readWeights: files.readWeights,
+      readWeights: opened.readWeights,
       runtime,
     };
     this.counters = { calls: 0, texts: 0, inferenceMs: 0 };
@@ -190,7 +190,7 @@ export class EncoderEngine implements EncoderApi {
     const files = await loadAdapter(adapter, loaded.options.cache, onProgress);
     const config = parseAdapterConfig(files.configJson);
     // Shapes of every Linear weight the adapter could target are needed for validation.
-    let base = loaded.targets;
+    let base = await loaded.targets.matrices();
     let shapes = new Map([...base].map(([k, v]) => [k, v.shape]));
     let loras: ResolvedLora[];
     try {
@@ -207,10 +207,10 @@ export class EncoderEngine implements EncoderApi {
         message: `rebuilding the graph once so that ${missing.length} more weights can be switched per expert`,
       });
       await this.widenTargets(all, missing);
-      base = loaded.targets;
+      base = await loaded.targets.matrices();
       shapes = new Map([...base].map(([k, v]) => [k, v.shape]));
     }
-    const expert = this.makeExpert(name, loras, config.r, config.loraAlpha, performance.now() - t0);
+    const expert = makeExpert(name, loras, config.r, config.loraAlpha, performance.now() - t0, base, loaded.runtime);
     const old = this.experts.get(name);
     this.experts.set(name, expert);
     old?.feeds.release();
@@ -218,15 +218,12 @@ export class EncoderEngine implements EncoderApi {
     return expert.info;
   }
 
-  private makeExpert(name: string, loras: ResolvedLora[], r: number, alpha: number, addMs: number): Expert {
-    const loaded = this.require();
-    return makeExpert(name, loras, r, alpha, addMs, loaded.targets, loaded.runtime);
-  }
-
   private async widenTargets(all: StateDict, extra: string[]): Promise<void> {
     const loaded = this.require();
-    const names = [...loaded.targets.keys(), ...extra].sort(compareLayerKeys);
-    const targets = new Map(names.map((n) => [n, loaded.targets.get(n) ?? f32(all, n)]));
+    const known = await loaded.targets.matrices();
+    const names = [...known.keys(), ...extra].sort(compareLayerKeys);
+    const matrices = new Map(names.map((n) => [n, known.get(n) ?? f32(all, n)]));
+    const targets = new BaseTargets(names, matrices);
     const graph = buildBertGraph(loaded.config, (n) => f32(all, n), {
       weightInputs: names,
       baseBranches: loaded.runtime.baseBranches,
@@ -244,7 +241,7 @@ export class EncoderEngine implements EncoderApi {
     loaded.targets = targets;
     for (const [name, e] of this.experts) {
       e.feeds.release();
-      this.experts.set(name, this.makeExpert(name, e.loras, e.info.r, e.info.alpha, e.info.addMs));
+      this.experts.set(name, makeExpert(name, e.loras, e.info.r, e.info.alpha, e.info.addMs, matrices, runtime));
     }
   }
 

@@ -163,11 +163,20 @@ export async function readTokenizer(
   return HfTokenizer.fromJson(built.tokenizerJson, { ...built.tokenizerConfig, ...tokenizerConfig });
 }
 
-export async function loadBaseModel(
+/** What a load reads before the weights: the small files, parsed and checked against each other. */
+export interface ModelHead {
+  source: FileSource;
+  config: BertConfig;
+  /** config.json as served (part of the fingerprint). */
+  configBytes: Uint8Array;
+  tokenizer: TextTokenizer;
+}
+
+export async function loadModelHead(
   spec: ModelSpec,
   options: LoadOptions,
   onProgress?: (p: LoadProgress) => void,
-): Promise<BaseModelFiles> {
+): Promise<ModelHead> {
   const source = sourceOf(spec, options.cache);
   // The small files at once: each is a round trip, and most optional ones are a 404.
   const tokenizerConfigP = readOptionalJson(source, 'tokenizer_config.json', onProgress) as Promise<Record<
@@ -217,19 +226,41 @@ export async function loadBaseModel(
       },
     );
   }
+  return { source, config, configBytes, tokenizer };
+}
 
-  const weightNames = ['model.safetensors', 'pytorch_model.bin'];
-  const first = await readWeightsFile(source, weightNames, onProgress);
+/** The weights files a model folder may have, in the order they are looked for. */
+export const WEIGHT_FILES = ['model.safetensors', 'pytorch_model.bin'];
+
+/** The weights of the model of `head`, checked, and its fingerprint. */
+export async function loadWeights(
+  head: ModelHead,
+  onProgress?: (p: LoadProgress) => void,
+): Promise<Omit<BaseModelFiles, 'config' | 'tokenizer'>> {
+  const { source, config, configBytes } = head;
+  const first = await readWeightsFile(source, WEIGHT_FILES, onProgress);
   onProgress?.({ phase: 'parse', file: first.name });
   const weights = normalizeBertKeys(await parseWeights(first.name, first.bytes));
   checkLayers(config.layers, weights, first.name);
   checkFinite(weights, first.name);
   const fingerprint = await sha256HexFast([configBytes, first.bytes]);
-  const readWeights = async () => {
-    const again = await readWeightsFile(source, [first.name]);
-    return normalizeBertKeys(await parseWeights(again.name, again.bytes));
-  };
-  return { config, tokenizer, fingerprint, weightsFile: first.name, readWeights, weights };
+  const readWeights = () => rereadWeights(source, first.name);
+  return { fingerprint, weightsFile: first.name, readWeights, weights };
+}
+
+/** The weights file `name` of `source` read and parsed again (no checks: they passed when it was first read). */
+export async function rereadWeights(source: FileSource, name: string): Promise<StateDict> {
+  const again = await readWeightsFile(source, [name]);
+  return normalizeBertKeys(await parseWeights(again.name, again.bytes));
+}
+
+export async function loadBaseModel(
+  spec: ModelSpec,
+  options: LoadOptions,
+  onProgress?: (p: LoadProgress) => void,
+): Promise<BaseModelFiles> {
+  const head = await loadModelHead(spec, options, onProgress);
+  return { config: head.config, tokenizer: head.tokenizer, ...(await loadWeights(head, onProgress)) };
 }
 
 export interface AdapterFiles {

@@ -8,7 +8,7 @@ import { RouterRetrieverError } from '../../src/boundary/errors.js';
 import { transpose } from '../lora/merge.js';
 import { useBaseInput, type BertGraph } from '../model/bert-graph.js';
 import { scaleInput } from '../model/q8-graph.js';
-import type { F32Tensor } from '../model/tensor.js';
+import type { BaseTargets } from './base-targets.js';
 import type { OrtLoader, OrtRuntime } from './ort-builds.js';
 import { FeedSet, WeightFeedFactory } from './weight-feeds.js';
 
@@ -54,7 +54,7 @@ export function feedMapOf(set: FeedSet): Record<string, ort.Tensor> {
 export async function createRuntime(
   graph: BertGraph,
   backend: Backend,
-  targets: Map<string, F32Tensor>,
+  targets: BaseTargets,
   settings: RuntimeSettings,
   build?: OrtRuntime,
 ): Promise<Runtime> {
@@ -95,7 +95,7 @@ export async function createRuntime(
     const scalePlaceholder = new ortRt.Tensor('float32', new Float32Array(1), [1]);
     const useBase = new ortRt.Tensor('bool', new Uint8Array([1]), []);
     const baseFeedMap: Record<string, ort.Tensor> = {};
-    for (const name of targets.keys()) {
+    for (const name of targets.names) {
       baseFeedMap[name] = placeholder;
       if (q8) baseFeedMap[scaleInput(name)] = scalePlaceholder;
       baseFeedMap[useBaseInput(name)] = useBase;
@@ -113,7 +113,7 @@ export async function createRuntime(
       dtype: graph.dtype,
     };
   }
-  for (const [name, w] of targets) {
+  for (const [name, w] of await targets.matrices()) {
     const [nOut, nIn] = w.shape;
     for (const [k, f] of factory.feedsOf(name, transpose(w.data, nOut, nIn), nIn, nOut, graph.dtype)) {
       baseFeeds.feeds.set(k, f);

@@ -28,6 +28,15 @@ import {
 
 export { useBaseInput } from './graph-builder.js';
 
+/**
+ * Version of what buildBertGraph writes, part of the key of every graph kept in the Cache API
+ * (workers/engine/graph-cache.ts): bump it with any change to the bytes this builder (or
+ * graph-builder, q8-graph, quantize, onnx-proto) gives for the same weights and options, so
+ * that browsers stop serving graphs built by the old code. test/graph-cache.test.ts hashes a
+ * small fixture graph per flavour and fails when those bytes change under the same version.
+ */
+export const GRAPH_FORMAT_VERSION = 1;
+
 /** Graph flavours. 'contrib' uses com.microsoft fused ops that both the WASM and WebGPU EPs implement. */
 export interface GraphVariant {
   /** 'plain': MatMul/Softmax attention with an additive mask. 'mha': com.microsoft MultiHeadAttention. */

@@ -6,7 +6,19 @@
 
 export type CacheLike = Pick<Cache, 'match' | 'put'> & Partial<Pick<Cache, 'delete'>>;
 
-export async function openCache(name: string | false): Promise<CacheLike | null> {
+/**
+ * Header of a cached file: a random id given when it was stored, so that a re-download gets a new
+ * one. Data derived from the file (the built graph, ../engine/graph-cache.ts) is keyed by it.
+ */
+export const ENTRY_ID_HEADER = 'x-router-retriever-entry';
+
+function entryId(): string {
+  const c = (globalThis as { crypto?: Crypto }).crypto;
+  return typeof c?.randomUUID === 'function' ? c.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+}
+
+/** The Cache API cache `name`, or null where there is none (Node, insecure context, storage off). */
+export async function openCache(name: string | false): Promise<Cache | null> {
   if (name === false) return null;
   const storage = (globalThis as { caches?: CacheStorage }).caches;
   if (!storage || typeof storage.open !== 'function') return null;
@@ -43,16 +55,22 @@ export async function readCached(cache: CacheLike | null, url: string): Promise<
   return null;
 }
 
-/** Stores a complete file; best effort (quota or storage errors leave it uncached). */
+/**
+ * Stores a complete file with its length, a fresh entry id and the server's content-type, ETag
+ * and Last-Modified; best effort (quota or storage errors leave it uncached).
+ */
 export async function writeCached(
   cache: CacheLike | null,
   url: string,
   bytes: Uint8Array,
-  contentType: string | null,
+  served: Headers | null = null,
 ): Promise<void> {
   if (!cache) return;
-  const headers: Record<string, string> = { 'content-length': String(bytes.byteLength) };
-  if (contentType) headers['content-type'] = contentType;
+  const headers: Record<string, string> = { 'content-length': String(bytes.byteLength), [ENTRY_ID_HEADER]: entryId() };
+  for (const h of ['content-type', 'etag', 'last-modified']) {
+    const v = served?.get(h);
+    if (v) headers[h] = v;
+  }
   try {
     await cache.put(url, new Response(bytes as Uint8Array<ArrayBuffer>, { status: 200, headers }));
   } catch {

@@ -13,6 +13,14 @@ export interface FileSource {
   readonly id: string;
   /** The file's bytes, or null when the file does not exist (e.g. HTTP 404). */
   read(name: string, onProgress?: (p: FileProgress) => void): Promise<Uint8Array | null>;
+  /**
+   * An identity of the Cache API copy of `name` (its URL, size and the id it was stored under),
+   * read from the entry's headers without its body; null when the file is not cached, or was
+   * cached without an id. Derived data (the built graph) is keyed by it. Absent: never cached.
+   */
+  cachedIdentity?(name: string): Promise<string | null>;
+  /** The Cache API cache this source keeps its files in (absent: none). */
+  readonly cacheName?: string;
 }
 
 export interface UrlSourceOptions {
@@ -28,7 +36,9 @@ const ABSENT_MANIFEST = '.router-retriever-absent.json';
 
 export { resolveBaseUrl } from '../../src/boundary/model-location.js';
 import { resolveBaseUrl } from '../../src/boundary/model-location.js';
-import { openCache, readCached, writeCached, type CacheLike } from './cache-entry.js';
+import { ENTRY_ID_HEADER, openCache, readCached, writeCached, type CacheLike } from './cache-entry.js';
+
+export { ENTRY_ID_HEADER, openCache };
 import { withDownloadLock } from './download-lock.js';
 import { networkError, readBody } from './read-body.js';
 
@@ -78,6 +88,19 @@ export function urlSource(location: string, options: UrlSourceOptions = {}): Fil
 
   return {
     id: base,
+    ...(cacheName === false ? {} : { cacheName }),
+    async cachedIdentity(name) {
+      const cache = await getCache();
+      if (!cache) return null;
+      const url = fileUrl(base, name);
+      try {
+        const hit = await cache.match(url);
+        const id = hit?.headers.get(ENTRY_ID_HEADER);
+        return id ? `${url} ${hit?.headers.get('content-length') ?? '?'} ${id}` : null;
+      } catch {
+        return null;
+      }
+    },
     async read(name, onProgress) {
       const url = fileUrl(base, name);
       const cache = await getCache();
@@ -134,7 +157,7 @@ export function urlSource(location: string, options: UrlSourceOptions = {}): Fil
     }
 
     const bytes = await readBody(res, url, name, onProgress);
-    await writeCached(cache, url, bytes, res.headers.get('content-type'));
+    await writeCached(cache, url, bytes, res.headers);
     return bytes;
   }
 }
