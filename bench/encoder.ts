@@ -30,8 +30,8 @@
  * --dtype q8 runs both sides at int8: ours with dtype 'q8', transformers.js with dtype 'q8' on
  * onnx/model_quantized.onnx, which our graph builder writes from the same weights by the same rule
  * (tools/make-random-bert.ts), so both compute the same thing (its default dtype on WASM).
- * --json writes bench/results/encoder.json (rows of the models and dtype run replace those of the
- * same model and dtype).
+ * --json writes bench/results/encoder.json (rows of the models, dtype and threads run replace those
+ * of the same model, dtype and threads).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -415,11 +415,12 @@ async function main() {
   if (args.json) {
     const dir = join(ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
-    // Rows of the models run now replace rows of the same model; other models' rows are kept.
+    // Rows of the models run now replace rows of the same model, dtype and threads; others are kept.
     const file = join(dir, 'encoder.json');
     let kept: Row[] = [];
     try {
-      const same = (a: Row, b: Row) => a.model === b.model && (a.dtype ?? 'fp32') === (b.dtype ?? 'fp32');
+      const same = (a: Row, b: Row) =>
+        a.model === b.model && (a.dtype ?? 'fp32') === (b.dtype ?? 'fp32') && (a.threads ?? 1) === (b.threads ?? 1);
       kept = (JSON.parse(readFileSync(file, 'utf8')) as Row[]).filter((r) => !rows.some((n) => same(n, r)));
     } catch {
       kept = [];
