@@ -15,6 +15,7 @@ import { EncoderEngine } from '../workers/engine/encoder-engine.js';
 import { folderSpec } from '../tools/node-folder.js';
 import { scifactTexts } from './lib/scifact.js';
 import { formatTable, median } from './lib/table.js';
+import { maxAbsDiff, rowCosines } from './lib/vectors.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,20 +44,8 @@ for (const dtype of ['fp32', 'q8'] as const) {
   const a = await e.embedDocuments(docs, { batchSize: 32, maxLength: 256 });
   const b = await e.embedDocuments(docs, { batchSize: 5, maxLength: 256 });
   await e.dispose();
-  const gaps: number[] = [];
-  let maxAbs = 0;
-  for (let i = 0; i < docs.length; i++) {
-    let dot = 0;
-    let na = 0;
-    let nb = 0;
-    for (let j = i * dim; j < (i + 1) * dim; j++) {
-      dot += a[j] * b[j];
-      na += a[j] * a[j];
-      nb += b[j] * b[j];
-      maxAbs = Math.max(maxAbs, Math.abs(a[j] - b[j]));
-    }
-    gaps.push(Math.max(0, 1 - dot / Math.sqrt(na * nb)));
-  }
+  const gaps = rowCosines(a, b, dim).map((c) => Math.max(0, 1 - c));
+  const maxAbs = maxAbsDiff(a, b);
   rows.push({
     dtype,
     docs: docs.length,

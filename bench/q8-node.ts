@@ -20,6 +20,7 @@ import { EncoderEngine } from '../workers/engine/encoder-engine.js';
 import { ensureBenchModel } from '../tools/make-random-bert.js';
 import { folderSpec } from '../tools/node-folder.js';
 import { formatTable, median } from './lib/table.js';
+import { rowCosines } from './lib/vectors.js';
 import { SCIFACT_CORPUS, scifactTexts } from './lib/scifact.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -58,22 +59,6 @@ function synthetic(n: number, words: number): string[] {
   return Array.from({ length: n }, () =>
     Array.from({ length: words }, () => vocab[Math.floor(r() * vocab.length)]).join(' '),
   );
-}
-
-function cosines(a: Float32Array, b: Float32Array, dim: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < a.length / dim; i++) {
-    let dot = 0;
-    let na = 0;
-    let nb = 0;
-    for (let j = i * dim; j < (i + 1) * dim; j++) {
-      dot += a[j] * b[j];
-      na += a[j] * a[j];
-      nb += b[j] * b[j];
-    }
-    out.push(dot / Math.sqrt(na * nb));
-  }
-  return out;
 }
 
 const mean = (x: number[]) => x.reduce((s, v) => s + v, 0) / x.length;
@@ -134,12 +119,12 @@ async function benchModel(name: string, dir: string, experts: [string, string][]
     expert === null && texts === docs
       ? e.embedDocuments(texts, { batchSize, maxLength })
       : e.embedQueries(texts, expert, { batchSize, maxLength });
-  const cosDocs = cosines(await emb(engines.fp32, docs, null), await emb(engines.q8, docs, null), dim);
-  const cosQueries = cosines(await emb(engines.fp32, queries, null), await emb(engines.q8, queries, null), dim);
+  const cosDocs = rowCosines(await emb(engines.fp32, docs, null), await emb(engines.q8, docs, null), dim);
+  const cosQueries = rowCosines(await emb(engines.fp32, queries, null), await emb(engines.q8, queries, null), dim);
   const cosExpert: Record<string, number> = {};
   for (const [ename] of experts) {
     cosExpert[ename] = Math.min(
-      ...cosines(await emb(engines.fp32, queries, ename), await emb(engines.q8, queries, ename), dim),
+      ...rowCosines(await emb(engines.fp32, queries, ename), await emb(engines.q8, queries, ename), dim),
     );
   }
   // Speed, taking turns: a query each, then a batch each.

@@ -600,6 +600,7 @@ async function start(): Promise<void> {
   kv('model', cfg.presetName ? `${cfg.model} (${cfg.presetName})` : cfg.model);
   kv('backend', `${info.backend.toUpperCase()}: ${info.backendReason}`, 'backend');
   kv('precision', `${info.dtype}: ${info.dtypeReason}`);
+  kv('threads', String(info.threads));
   kv('graph', info.graphReason);
   kv(
     'embedding',

@@ -140,7 +140,12 @@ export class RouterRetriever {
     const owns = !options.encoder;
     const encoder = options.encoder ?? new EncoderClient();
     try {
-      const load = { device: options.device ?? 'auto', ...(options.dtype ? { dtype: options.dtype } : {}) };
+      const { dtype, numThreads } = options;
+      const load = {
+        device: options.device ?? 'auto',
+        ...(dtype ? { dtype } : {}),
+        ...(numThreads ? { numThreads } : {}),
+      };
       const info = await encoder.load(options.model, load, options.onProgress);
       return { encoder, owns, info };
     } catch (e) {

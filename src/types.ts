@@ -72,8 +72,10 @@ export interface OpenOptions {
   /** A pilot library to use (authors' JSON shape or a URL to it). */
   pilotLibrary?: PilotLibraryJson | string;
   device?: DeviceRequest;
-  /** Precision of the encoder (default 'fp32'; 'q8': int8 linear layers on WASM; 'auto'): see LoadOptions.dtype. */
+  /** Precision of the encoder (default 'auto': q8 on WASM, fp32 on WebGPU; or 'fp32', 'q8'): see LoadOptions.dtype. */
   dtype?: DtypeRequest;
+  /** WASM threads: see LoadOptions.numThreads (default: onnxruntime's, half the cores when cross-origin isolated). */
+  numThreads?: number;
   /** 'auto' (default): 'knn' when the pilot library has an abstention rule ("_abstain"), else 'mean'. */
   routing?: RoutingMode | 'auto';
   /** Opened with another base model: 'error' (default) or re-embed every document. */

@@ -132,6 +132,14 @@ describe('EncoderEngine reports the dtype beside the backend', () => {
       dtype: expected,
       dtypeReason: reason,
     });
+    // onnxruntime's default thread count, resolved at load (at least 1; half the cores in Node).
+    expect(Number.isInteger(info.threads) && info.threads >= 1).toBe(true);
+    await engine.dispose();
+  });
+
+  it('reports the threads asked for', async () => {
+    const engine = new EncoderEngine();
+    expect((await engine.load(model(), { device: 'wasm', numThreads: 1 })).threads).toBe(1);
     await engine.dispose();
   });
 

@@ -47,7 +47,10 @@ export interface LoadOptions {
   cache?: string | false;
   /** Linear modules whose weights experts may replace (default ['query', 'value'], PEFT's BERT default). */
   loraTargets?: string[];
-  /** WASM threads (needs cross-origin isolation in browsers). Default: ORT's choice. */
+  /**
+   * WASM threads (needs cross-origin isolation in browsers). Default: onnxruntime's, half the
+   * cores and at most 4 when the page is cross-origin isolated, else 1 (ModelInfo.threads says).
+   */
   numThreads?: number;
   /** Check WebGPU against WASM on a canary text (default true). */
   canary?: boolean;
@@ -85,6 +88,8 @@ export interface ModelInfo {
   graphSource: 'cache' | 'build';
   /** Why: e.g. 'cache: built 2025-… ; size and SHA-256 checked', 'build: cache: false', 'build: no cached graph …; stored for the next load'. */
   graphReason: string;
+  /** The WASM threads onnxruntime runs with (LoadOptions.numThreads, or its default). */
+  threads: number;
   loadMs: number;
   /** Canary check result when WebGPU was tried: max abs diff against WASM. */
   canaryMaxAbsDiff?: number;

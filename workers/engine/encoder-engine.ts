@@ -155,6 +155,7 @@ export class EncoderEngine implements EncoderApi {
       fingerprint: opened.fingerprint,
       graphSource: opened.graphSource,
       graphReason: opened.graphReason,
+      threads: this.numThreads ?? runtime.ort.env.wasm?.numThreads ?? 1,
       loadMs: performance.now() - t0,
       canaryMaxAbsDiff,
     };
