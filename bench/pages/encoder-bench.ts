@@ -8,6 +8,7 @@ import type { EncoderApi } from '../../src/boundary/encoder-api.js';
 import { EncoderEngine } from '../../workers/engine/encoder-engine.js';
 import { mulberry32 } from '../../src/router/random.js';
 import { makeTjs } from './tjs-pipeline.js';
+import { exposeBenchApi, pageEnv } from './expose.js';
 
 export interface BenchConfig {
   /** Served folder of the model, e.g. /.cache/bench-models/tiny/ */
@@ -336,10 +337,8 @@ const api = {
   runOurs,
   runTjs,
   runPaired,
-  env: () => ({ isolated: self.crossOriginIsolated, cores: navigator.hardwareConcurrency, ua: navigator.userAgent }),
+  env: pageEnv,
 };
 /** What bench/encoder.ts calls in the page. */
 export type EncoderBenchApi = typeof api;
-const w = window as unknown as Record<string, unknown>;
-w.bench = api;
-w.benchReady = true;
+exposeBenchApi(api);

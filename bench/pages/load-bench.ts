@@ -6,6 +6,7 @@
 import { EncoderClient } from '../../src/encoder-client.js';
 import type { LoadProgress } from '../../src/boundary/encoder-api.js';
 import { makeTjs, type TjsConfig } from './tjs-pipeline.js';
+import { exposeBenchApi, pageEnv } from './expose.js';
 
 const now = () => performance.now();
 const MODEL_CACHE = 'router-retriever-models';
@@ -76,9 +77,7 @@ const api = {
   tjs,
   clearAll,
   dropGraphs,
-  env: () => ({ isolated: self.crossOriginIsolated, cores: navigator.hardwareConcurrency, ua: navigator.userAgent }),
+  env: pageEnv,
 };
 export type LoadBenchApi = typeof api;
-const w = window as unknown as Record<string, unknown>;
-w.bench = api;
-w.benchReady = true;
+exposeBenchApi(api);
