@@ -6,7 +6,8 @@
  */
 import type { LoadProgress } from '../../src/boundary/encoder-api.js';
 import { buildBertGraph, type BertGraph } from '../model/bert-graph.js';
-import { openCache, type FileSource } from '../model/file-source.js';
+import { openCache } from '../model/cache-entry.js';
+import type { FileSource } from '../model/file-source.js';
 import { sha256Hex } from '../model/sha256.js';
 import type { F32Tensor, StateDict } from '../model/tensor.js';
 import { BaseTargets } from './base-targets.js';

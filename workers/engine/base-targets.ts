@@ -5,32 +5,28 @@
  */
 import type { F32Tensor } from '../model/tensor.js';
 
-export class BaseTargets {
-  private pending: Promise<Map<string, F32Tensor>> | null;
+type Matrices = Map<string, F32Tensor>;
 
-  /** `matrices`: the original [out, in] matrices by name, or how to read them. */
+export class BaseTargets {
+  private pending: Promise<Matrices> | null;
+
+  /** `source`: the original [out, in] matrices by name, or how to read them. */
   constructor(
     readonly names: string[],
-    private readonly matrices_: Map<string, F32Tensor> | (() => Promise<Map<string, F32Tensor>>),
+    private readonly source: Matrices | (() => Promise<Matrices>),
   ) {
-    this.pending = typeof matrices_ === 'function' ? null : Promise.resolve(matrices_);
+    this.pending = typeof source === 'function' ? null : Promise.resolve(source);
   }
 
-  /** Whether the matrices are in memory (or being read). */
-  get read(): boolean {
-    return this.pending !== null;
-  }
-
-  matrices(): Promise<Map<string, F32Tensor>> {
-    const load = this.matrices_;
-    if (this.pending === null && typeof load === 'function') {
-      const p = load();
+  matrices(): Promise<Matrices> {
+    if (this.pending === null && typeof this.source === 'function') {
+      const p = this.source();
       this.pending = p;
       // A failed read (e.g. offline with the weights evicted) is tried again next time.
       p.catch(() => {
         if (this.pending === p) this.pending = null;
       });
     }
-    return this.pending as Promise<Map<string, F32Tensor>>;
+    return this.pending as Promise<Matrices>;
   }
 }

@@ -107,10 +107,17 @@ export function encodeGraphMeta(meta: GraphEntryMeta): string {
   return encodeURIComponent(JSON.stringify(meta));
 }
 
+/** Why `bytes` cannot be the entry's bytes by their size alone (no hashing), or null. */
+function sizeProblem(meta: GraphEntryMeta, bytes: Uint8Array): string | null {
+  return bytes.byteLength === meta.byteLength
+    ? null
+    : `its body has ${bytes.byteLength} of ${meta.byteLength} bytes (truncated or replaced)`;
+}
+
 /** Why `bytes` are not the entry's bytes (size first: a truncated body is told apart without hashing), or null. */
 export async function checkGraphBytes(meta: GraphEntryMeta, bytes: Uint8Array): Promise<string | null> {
-  if (bytes.byteLength !== meta.byteLength)
-    return `its body has ${bytes.byteLength} of ${meta.byteLength} bytes (truncated or replaced)`;
+  const size = sizeProblem(meta, bytes);
+  if (size !== null) return size;
   const sha = await sha256HexFast([bytes]);
   return sha === meta.sha256 ? null : 'its body does not match its SHA-256 (corrupt)';
 }
@@ -125,7 +132,8 @@ type GraphCache = Pick<Cache, 'match' | 'put' | 'delete' | 'keys'>;
 export type CachedGraph =
   | {
       meta: GraphEntryMeta;
-      bytes: Uint8Array /** The hash check, in flight: a problem, or null. */;
+      bytes: Uint8Array;
+      /** The hash check, in flight: a problem, or null. */
       check: Promise<string | null>;
     }
   | { problem: string };
@@ -152,7 +160,7 @@ export async function readCachedGraph(cache: GraphCache, url: string): Promise<C
     } catch (e) {
       problem = `its body could not be read (${(e as Error)?.message ?? e})`;
     }
-    if (bytes && bytes.byteLength !== meta.byteLength) problem = await checkGraphBytes(meta, bytes);
+    if (bytes) problem = sizeProblem(meta, bytes);
   }
   if (problem !== null || typeof meta === 'string' || !bytes) {
     await deleteGraph(cache, url);

@@ -56,6 +56,22 @@ export async function readCached(cache: CacheLike | null, url: string): Promise<
 }
 
 /**
+ * The identity of the cached copy of `url`, read from its headers without its body: the URL,
+ * the length and the id it was stored under. Null when it is not cached, or was stored without
+ * an id (by an older version).
+ */
+export async function entryIdentity(cache: CacheLike | null, url: string): Promise<string | null> {
+  if (!cache) return null;
+  try {
+    const hit = await cache.match(url);
+    const id = hit?.headers.get(ENTRY_ID_HEADER);
+    return id ? `${url} ${hit?.headers.get('content-length') ?? '?'} ${id}` : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Stores a complete file with its length, a fresh entry id and the server's content-type, ETag
  * and Last-Modified; best effort (quota or storage errors leave it uncached).
  */

@@ -36,9 +36,7 @@ const ABSENT_MANIFEST = '.router-retriever-absent.json';
 
 export { resolveBaseUrl } from '../../src/boundary/model-location.js';
 import { resolveBaseUrl } from '../../src/boundary/model-location.js';
-import { ENTRY_ID_HEADER, openCache, readCached, writeCached, type CacheLike } from './cache-entry.js';
-
-export { ENTRY_ID_HEADER, openCache };
+import { entryIdentity, openCache, readCached, writeCached, type CacheLike } from './cache-entry.js';
 import { withDownloadLock } from './download-lock.js';
 import { networkError, readBody } from './read-body.js';
 
@@ -90,16 +88,7 @@ export function urlSource(location: string, options: UrlSourceOptions = {}): Fil
     id: base,
     ...(cacheName === false ? {} : { cacheName }),
     async cachedIdentity(name) {
-      const cache = await getCache();
-      if (!cache) return null;
-      const url = fileUrl(base, name);
-      try {
-        const hit = await cache.match(url);
-        const id = hit?.headers.get(ENTRY_ID_HEADER);
-        return id ? `${url} ${hit?.headers.get('content-length') ?? '?'} ${id}` : null;
-      } catch {
-        return null;
-      }
+      return entryIdentity(await getCache(), fileUrl(base, name));
     },
     async read(name, onProgress) {
       const url = fileUrl(base, name);
