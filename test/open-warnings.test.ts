@@ -19,36 +19,30 @@ describe('open() warnings', () => {
   const engine = new EncoderEngine();
   beforeAll(() => engine.load(model, { device: 'wasm' }), 60_000);
   afterAll(() => engine.dispose());
+  const adapter = (name: string) => folderSpec(join(FIXTURES, 'adapters', name));
+  const openWith = (name: string, experts?: string[]) =>
+    RouterRetriever.open({
+      name,
+      model,
+      encoder: engine,
+      pilotLibrary: pilots,
+      ...(experts ? { experts: Object.fromEntries(experts.map((e) => [e, adapter(e)])) } : {}),
+    });
 
   it('names the pilot-library experts without an adapter; none when every one is loaded', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const bare = await RouterRetriever.open({ name: 'warn-bare', model, encoder: engine, pilotLibrary: pilots });
+    const bare = await openWith('warn-bare');
     expect(bare.warnings).toHaveLength(1);
     expect(bare.warnings[0]).toMatch(/"expert-a", "expert-b" but no adapter is loaded for them/);
     expect(warn).toHaveBeenCalledWith(`RouterRetriever: ${bare.warnings[0]}`);
     expect((await bare.route('river')).expert).toBeNull();
     await bare.close();
 
-    const half = await RouterRetriever.open({
-      name: 'warn-half',
-      model,
-      encoder: engine,
-      pilotLibrary: pilots,
-      experts: { 'expert-a': folderSpec(join(FIXTURES, 'adapters', 'expert-a')) },
-    });
+    const half = await openWith('warn-half', ['expert-a']);
     expect(half.warnings).toEqual([expect.stringMatching(/has "expert-b" but no adapter is loaded for it/)]);
     await half.close();
 
-    const full = await RouterRetriever.open({
-      name: 'warn-full',
-      model,
-      encoder: engine,
-      pilotLibrary: pilots,
-      experts: {
-        'expert-a': folderSpec(join(FIXTURES, 'adapters', 'expert-a')),
-        'expert-b': folderSpec(join(FIXTURES, 'adapters', 'expert-b')),
-      },
-    });
+    const full = await openWith('warn-full', ['expert-a', 'expert-b']);
     expect(full.warnings).toEqual([]);
     expect((await full.route('river')).expert).not.toBeNull();
     await full.close();
